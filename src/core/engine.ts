@@ -1,0 +1,320 @@
+/**
+ * The engine: the flows it knows, the store it writes to, the worker that runs executions,
+ * and the API that starts and reads them. It knows no SQL dialect and no HTTP; the CLI, the
+ * server and the dashboard all sit on this API.
+ *
+ * Lifecycle: new → start() (store opened and migrated, worker registered and claiming) →
+ * stop() (graceful: in-flight steps finish or are released; the store is closed if the engine
+ * opened it). `run` before `start` is refused: an execution must never be acknowledged by an
+ * engine that cannot yet make it durable.
+ */
+import { encodePayload } from './codec.js';
+import type { DebugPoints } from './debug-points.js';
+import {
+  EngineStateError,
+  ExecutionCancelledError,
+  ExecutionFailedError,
+  ExecutionNotFoundError,
+  RetraceError,
+  UnknownFlowError,
+} from './errors.js';
+import { EngineEventBus, type EngineEventListener, type EngineEventName } from './events.js';
+import {
+  type Execution,
+  type ExecutionList,
+  type ExecutionListFilter,
+  type ExecutionSummary,
+  toExecution,
+  toStoreFilter,
+  toSummary,
+} from './execution-view.js';
+import type { AnyFlow, FlowInput, FlowOutput } from './flow.js';
+import { type ExecutionId, newExecutionId, newLeaseToken, newWorkerId, type WorkerId } from './ids.js';
+import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './options.js';
+import type { ProcessProbe } from './process-probe.js';
+import { validateInput } from './schema.js';
+import { isTerminal } from './states.js';
+import type { Store } from './store.js';
+import { Worker } from './worker.js';
+
+export interface RunOptions {
+  /** A second run with the same key (per flow) returns the first execution instead of starting another. */
+  idempotencyKey?: string;
+  tags?: string[];
+  /** Carried with the execution for correlating requests across systems. */
+  correlationId?: string;
+  /** What started it, for the record (`api`, `webhook`, `schedule`, `cli`, …). @default 'api' */
+  trigger?: string;
+  /** @default 'default' */
+  instance?: string;
+}
+
+export interface ExecutionHandle<Out = unknown> {
+  readonly id: string;
+  readonly flow: string;
+  /** false when an idempotency key matched an existing execution. */
+  readonly created: boolean;
+  /** Waits for the end: the output, or ExecutionFailedError / ExecutionCancelledError. */
+  result(options?: { timeoutMs?: number }): Promise<Out>;
+  /** The execution as stored now. */
+  get(): Promise<Execution>;
+}
+
+/** Internal wiring chosen by the composition root; not part of the public options. */
+export interface EngineInternals {
+  store: Store;
+  /** Close the store on stop (the engine opened it from a URL). */
+  ownsStore: boolean;
+  probe: ProcessProbe;
+  debug: DebugPoints;
+}
+
+type FlowByName<F extends AnyFlow, N> = Extract<F, { name: N }>;
+
+export class Engine<F extends AnyFlow = AnyFlow> {
+  readonly events = new EngineEventBus();
+  readonly options: ResolvedEngineOptions;
+  readonly #flows = new Map<string, AnyFlow>();
+  readonly #internals: EngineInternals;
+  readonly #finishWaiters = new Map<string, Set<() => void>>();
+  #worker: Worker | undefined;
+  #state: 'new' | 'starting' | 'started' | 'stopping' | 'stopped' = 'new';
+
+  /** Reading executions: the same data the CLI and the API show. */
+  readonly executions = {
+    get: async (id: string): Promise<Execution> => {
+      const detail = await this.#store.getExecutionDetail(id as ExecutionId);
+      if (!detail) throw new ExecutionNotFoundError(id);
+      return toExecution(detail);
+    },
+    list: async (filter: ExecutionListFilter = {}): Promise<ExecutionList> => {
+      const page = await this.#store.listExecutions(toStoreFilter(filter));
+      return { items: page.items.map(toSummary), nextCursor: page.nextCursor };
+    },
+  };
+
+  constructor(flows: readonly F[], options: EngineOptions, internals: EngineInternals) {
+    this.options = resolveEngineOptions(options);
+    for (const flow of flows) {
+      if (!flow || typeof flow !== 'object' || typeof flow.run !== 'function') {
+        throw new RetraceError('INVALID_DEFINITION', 'Every entry of flows must be a flow made with defineFlow()');
+      }
+      if (this.#flows.has(flow.name))
+        throw new RetraceError('DUPLICATE_FLOW', `Two flows are named "${flow.name}"; flow names must be unique`);
+      this.#flows.set(flow.name, flow);
+    }
+    this.#internals = internals;
+    const onFinish = ({ executionId }: { executionId: string }) => this.#notifyFinished(executionId);
+    this.events.on('execution:succeeded', onFinish);
+    this.events.on('execution:failed', onFinish);
+  }
+
+  get #store(): Store {
+    return this.#internals.store;
+  }
+
+  /** The store this engine writes to (for tools and tests). */
+  get store(): Store {
+    return this.#internals.store;
+  }
+
+  get flowNames(): string[] {
+    return [...this.#flows.keys()];
+  }
+
+  get workerId(): string | undefined {
+    return this.#worker?.workerId;
+  }
+
+  on<K extends EngineEventName>(event: K, listener: EngineEventListener<K>): () => void {
+    return this.events.on(event, listener);
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'new')
+      throw new EngineStateError('ENGINE_STOPPED', `Engine cannot start: it is ${this.#state}`);
+    this.#state = 'starting';
+    await this.#store.init();
+    if (this.options.worker) {
+      const o = this.options;
+      const flowConcurrency = new Map<string, number>();
+      for (const flow of this.#flows.values()) {
+        const limit = o.flowConcurrency[flow.name] ?? flow.concurrency;
+        if (limit !== undefined) flowConcurrency.set(flow.name, limit);
+      }
+      this.#worker = new Worker({
+        store: this.#store,
+        flows: this.#flows,
+        clock: o.clock,
+        events: this.events,
+        probe: this.#internals.probe,
+        workerId: (o.workerId ?? newWorkerId()) as WorkerId,
+        options: {
+          concurrency: o.concurrency,
+          flowConcurrency,
+          leaseMs: o.leaseMs,
+          pollIntervalMs: o.pollIntervalMs,
+          sweepIntervalMs: o.sweepIntervalMs,
+          stopTimeoutMs: o.stopTimeoutMs,
+        },
+        runDeps: {
+          debug: this.#internals.debug,
+          defaultRetry: o.retry,
+          defaultErrorPolicy: o.defaultErrorPolicy,
+          maxPayloadBytes: o.maxPayloadBytes,
+          recoverDelayMs: o.recoverDelayMs,
+          inMemoryRetryMaxMs: o.inMemoryRetryMaxMs,
+        },
+      });
+      await this.#worker.start();
+    }
+    this.#state = 'started';
+  }
+
+  async stop(): Promise<void> {
+    if (this.#state !== 'started') {
+      if (this.#state === 'new') this.#state = 'stopped';
+      return;
+    }
+    this.#state = 'stopping';
+    await this.#worker?.stop();
+    if (this.#internals.ownsStore) await this.#store.close();
+    this.#state = 'stopped';
+    for (const id of [...this.#finishWaiters.keys()]) this.#notifyFinished(id);
+  }
+
+  /**
+   * Starts an execution. Input is validated first (an invalid one is refused with field-level
+   * issues and nothing is stored); once this resolves, the execution is durable. When this
+   * engine has a free slot the execution is inserted already leased to it and starts at once;
+   * otherwise it is queued for any worker.
+   */
+  async run<N extends F['name']>(
+    flow: N | FlowByName<F, N>,
+    input: FlowInput<FlowByName<F, N>>,
+    options: RunOptions = {},
+  ): Promise<ExecutionHandle<FlowOutput<FlowByName<F, N>>>> {
+    if (this.#state !== 'started') {
+      throw new EngineStateError(
+        'ENGINE_NOT_STARTED',
+        `Engine is ${this.#state}: call await engine.start() before run()`,
+      );
+    }
+    const name = typeof flow === 'string' ? flow : (flow as AnyFlow).name;
+    const definition = this.#flows.get(name);
+    if (!definition) throw new UnknownFlowError(name, this.flowNames);
+    await validateInput(name, definition.inputSchema, input);
+    const { json: inputJson } = encodePayload(input, `Input of flow "${name}"`, this.options.maxPayloadBytes);
+    const tags = options.tags ?? [];
+    if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string'))
+      throw new RetraceError('INVALID_OPTION', 'tags must be an array of strings');
+
+    const id = newExecutionId();
+    const worker = this.#worker;
+    const claim =
+      worker && worker.capacityFor(name) > 0
+        ? { workerId: worker.workerId as WorkerId, leaseToken: newLeaseToken() }
+        : undefined;
+    const { execution, created } = await this.#store.createExecution({
+      id,
+      flow: name,
+      flowVersion: definition.version,
+      instance: options.instance ?? 'default',
+      inputJson,
+      idempotencyKey: options.idempotencyKey ?? null,
+      tags,
+      trigger: options.trigger ?? 'api',
+      correlationId: options.correlationId ?? null,
+      replayOf: null,
+      rootId: id,
+      replayFromStep: null,
+      ...(claim ? { claim } : {}),
+    });
+    this.#internals.debug.hit('execution:after-insert', { executionId: execution.id });
+    if (created) {
+      this.events.emit('execution:queued', { executionId: execution.id, flow: name });
+      if (claim && worker) {
+        worker.adopt({ execution, leaseToken: claim.leaseToken, steps: [], claimedAt: execution.startedAt });
+      } else {
+        worker?.wake();
+      }
+    }
+    return this.#handle(execution.id, name, created);
+  }
+
+  /** A handle on an existing execution, to wait for its result. */
+  handle<Out = unknown>(id: string): ExecutionHandle<Out> {
+    return this.#handle(id, '', true);
+  }
+
+  #handle<Out>(id: string, flow: string, created: boolean): ExecutionHandle<Out> {
+    return {
+      id,
+      flow,
+      created,
+      result: (opts) => this.#result(id, opts?.timeoutMs) as Promise<Out>,
+      get: () => this.executions.get(id),
+    };
+  }
+
+  async #result(id: string, timeoutMs: number | undefined): Promise<unknown> {
+    const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
+    for (;;) {
+      // Subscribe before reading so a finish between the read and the wait is not missed.
+      const finished = this.#waitForFinish(
+        id,
+        Math.min(this.options.pollIntervalMs * 2, Math.max(0, deadline - Date.now())),
+      );
+      const execution = await this.#store.getExecution(id as ExecutionId);
+      if (!execution) {
+        finished.cancel();
+        throw new ExecutionNotFoundError(id);
+      }
+      if (isTerminal(execution.status)) {
+        finished.cancel();
+        return settle(toSummary(execution));
+      }
+      if (Date.now() >= deadline) {
+        finished.cancel();
+        throw new RetraceError('RESULT_TIMEOUT', `Execution ${id} is still ${execution.status} after ${timeoutMs} ms`);
+      }
+      if (this.#state === 'stopped') {
+        finished.cancel();
+        throw new EngineStateError(
+          'ENGINE_STOPPED',
+          `Engine stopped while waiting for execution ${id} (still ${execution.status})`,
+        );
+      }
+      await finished.promise;
+    }
+  }
+
+  /** Resolves on this engine's finish event for `id`, or after `ms` (the poll fallback: another process may finish it). */
+  #waitForFinish(id: string, ms: number): { promise: Promise<void>; cancel: () => void } {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => {
+      resolve = r;
+    });
+    const timer = setTimeout(() => done(), ms);
+    const waiters = this.#finishWaiters.get(id) ?? new Set();
+    this.#finishWaiters.set(id, waiters);
+    const done = () => {
+      clearTimeout(timer);
+      waiters.delete(done);
+      if (waiters.size === 0) this.#finishWaiters.delete(id);
+      resolve();
+    };
+    waiters.add(done);
+    return { promise, cancel: done };
+  }
+
+  #notifyFinished(id: string): void {
+    for (const done of [...(this.#finishWaiters.get(id) ?? [])]) done();
+  }
+}
+
+function settle(e: ExecutionSummary): unknown {
+  if (e.status === 'succeeded') return e.output;
+  if (e.status === 'cancelled') throw new ExecutionCancelledError(e.id);
+  throw new ExecutionFailedError(e.id, e.error ?? { name: 'Error', message: 'failed' });
+}

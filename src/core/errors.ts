@@ -1,0 +1,239 @@
+/**
+ * Every error Retrace itself raises. Each has a stable string `code` that the CLI, the
+ * server and scripts can match on; the message is for people and may change.
+ *
+ * Errors that user code throws to steer retries (RetryableError, FatalError) are matched by
+ * `name`, never by `instanceof`: a failure read back from the store is plain data, and a
+ * replay must classify it the same way the original run did.
+ */
+
+export type RetraceErrorCode =
+  | 'INPUT_INVALID'
+  | 'UNKNOWN_FLOW'
+  | 'DUPLICATE_FLOW'
+  | 'INVALID_DEFINITION'
+  | 'INVALID_DURATION'
+  | 'INVALID_OPTION'
+  | 'EXECUTION_NOT_FOUND'
+  | 'EXECUTION_FAILED'
+  | 'EXECUTION_CANCELLED'
+  | 'NON_DETERMINISM'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'PAYLOAD_NOT_SERIALIZABLE'
+  | 'LEASE_LOST'
+  | 'STEP_FAILED'
+  | 'STEP_TIMEOUT'
+  | 'ATTEMPT_INTERRUPTED'
+  | 'ENGINE_NOT_STARTED'
+  | 'ENGINE_STOPPED'
+  | 'STORE_UNSAFE_FILESYSTEM'
+  | 'STORE_URL_INVALID'
+  | 'STORE_ERROR'
+  | 'RESULT_TIMEOUT';
+
+export class RetraceError extends Error {
+  readonly code: RetraceErrorCode;
+  constructor(code: RetraceErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** One problem with one field of a flow's input. `path` is empty for the value as a whole. */
+export interface InputIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+export class InputValidationError extends RetraceError {
+  readonly flow: string;
+  readonly issues: InputIssue[];
+  constructor(flow: string, issues: InputIssue[]) {
+    const lines = issues.map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`);
+    super('INPUT_INVALID', `Invalid input for flow "${flow}": ${lines.join('; ')}`);
+    this.flow = flow;
+    this.issues = issues;
+  }
+}
+
+export class UnknownFlowError extends RetraceError {
+  readonly flow: string;
+  constructor(flow: string, known: string[]) {
+    super('UNKNOWN_FLOW', `Unknown flow "${flow}". Known flows: ${known.length ? known.join(', ') : '(none)'}`);
+    this.flow = flow;
+  }
+}
+
+export class DefinitionError extends RetraceError {
+  constructor(message: string, code: RetraceErrorCode = 'INVALID_DEFINITION') {
+    super(code, message);
+  }
+}
+
+export class ExecutionNotFoundError extends RetraceError {
+  readonly executionId: string;
+  constructor(executionId: string) {
+    super('EXECUTION_NOT_FOUND', `No execution with id "${executionId}"`);
+    this.executionId = executionId;
+  }
+}
+
+/** The stored shape of an error: what survives a restart and what replay classifies by. */
+export interface ErrorInfo {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+  /** The step the error was raised in, when it was raised in one. */
+  step?: string;
+}
+
+/** Thrown by `handle.result()` when the execution ended in `failed`. */
+export class ExecutionFailedError extends RetraceError {
+  readonly executionId: string;
+  readonly error: ErrorInfo;
+  constructor(executionId: string, error: ErrorInfo) {
+    const where = error.step ? ` in step "${error.step}"` : '';
+    super('EXECUTION_FAILED', `Execution ${executionId} failed${where}: ${error.name}: ${error.message}`);
+    this.executionId = executionId;
+    this.error = error;
+  }
+}
+
+export class ExecutionCancelledError extends RetraceError {
+  readonly executionId: string;
+  constructor(executionId: string) {
+    super('EXECUTION_CANCELLED', `Execution ${executionId} was cancelled`);
+    this.executionId = executionId;
+  }
+}
+
+/** Resumed code called a different step at a position than the one recorded there. */
+export class NonDeterminismError extends RetraceError {
+  readonly position: number;
+  readonly expected: string;
+  readonly actual: string;
+  constructor(position: number, expected: string, actual: string) {
+    super(
+      'NON_DETERMINISM',
+      `Non-deterministic flow: step #${position} was recorded as "${expected}" but the code now calls "${actual}". ` +
+        'Control flow between steps must depend only on the input and earlier step outputs.',
+    );
+    this.position = position;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+export class PayloadTooLargeError extends RetraceError {
+  readonly what: string;
+  readonly bytes: number;
+  readonly limit: number;
+  constructor(what: string, bytes: number, limit: number) {
+    super('PAYLOAD_TOO_LARGE', `${what} is ${bytes} bytes, over the ${limit}-byte payload limit`);
+    this.what = what;
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}
+
+export class PayloadNotSerializableError extends RetraceError {
+  constructor(what: string, cause: unknown) {
+    super('PAYLOAD_NOT_SERIALIZABLE', `${what} cannot be stored as JSON: ${(cause as Error)?.message ?? cause}`, {
+      cause,
+    });
+  }
+}
+
+/** The worker's lease on an execution was taken over; its writes are refused (fencing). */
+export class LeaseLostError extends RetraceError {
+  readonly executionId: string;
+  constructor(executionId: string) {
+    super('LEASE_LOST', `Lease on execution ${executionId} was lost; another worker owns it now`);
+    this.executionId = executionId;
+  }
+}
+
+/** What `ctx.step` throws when a step has failed for good (fatal error or attempts exhausted). */
+export class StepFailedError extends RetraceError {
+  readonly step: string;
+  readonly error: ErrorInfo;
+  readonly attempts: number;
+  constructor(step: string, error: ErrorInfo, attempts: number) {
+    super('STEP_FAILED', `Step "${step}" failed after ${attempts} attempt(s): ${error.name}: ${error.message}`);
+    this.step = step;
+    this.error = error;
+    this.attempts = attempts;
+  }
+}
+
+export class StepTimeoutError extends RetraceError {
+  constructor(step: string, timeoutMs: number) {
+    super('STEP_TIMEOUT', `Step "${step}" did not finish within ${timeoutMs} ms`);
+  }
+}
+
+/** Recorded for an attempt whose process died (or lost its lease) before the attempt ended. */
+export class AttemptInterruptedError extends RetraceError {
+  constructor(step: string, attempt: number) {
+    super('ATTEMPT_INTERRUPTED', `Attempt ${attempt} of step "${step}" was interrupted (worker crashed or stopped)`);
+  }
+}
+
+export class EngineStateError extends RetraceError {}
+
+export class UnsafeFilesystemError extends RetraceError {
+  constructor(path: string, fsType: string) {
+    super(
+      'STORE_UNSAFE_FILESYSTEM',
+      `Refusing to open the SQLite store at ${path}: it is on a "${fsType}" network filesystem, where SQLite's WAL ` +
+        'mode cannot guarantee durability or locking. Put the store on a local disk, or use PostgreSQL.',
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors for user code: throw these from a step to steer what happens next.
+
+/** Throw from a step to ask for another attempt (subject to the step's retry policy). */
+export class RetryableError extends Error {
+  /** Wait at least this long before the next attempt (e.g. from a Retry-After header). */
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+    super(message, options);
+    this.name = 'RetryableError';
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+}
+
+/** Throw from a step to fail it at once, without further attempts. */
+export class FatalError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FatalError';
+  }
+}
+
+/** Turns anything thrown into the stored shape. */
+export function toErrorInfo(err: unknown, step?: string): ErrorInfo {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      name: err.name || 'Error',
+      message: err.message,
+      ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code) } : {}),
+      ...(err.stack ? { stack: err.stack } : {}),
+      ...(step !== undefined ? { step } : {}),
+    };
+  }
+  return { name: 'NonError', message: safeString(err), ...(step !== undefined ? { step } : {}) };
+}
+
+function safeString(v: unknown): string {
+  try {
+    return typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
+  } catch {
+    return String(v);
+  }
+}

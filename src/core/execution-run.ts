@@ -1,0 +1,572 @@
+/**
+ * One execution, run by one worker under one lease.
+ *
+ * The flow's `run` is called from the top on every claim. `ctx.step` walks the recorded steps
+ * by position: a completed step returns its stored output; the first step that is not complete
+ * is where work resumes:
+ *
+ *   recorded status  what happens
+ *   (none)           a new step: attempt 1 is recorded, then its code runs
+ *   succeeded/reused the stored output is returned; the code does not run
+ *   failed           the recorded failure is thrown again (StepFailedError), as it was first time
+ *   retrying         its next attempt is due: validate first if the step has a validator, then run
+ *   running          the previous owner died mid-attempt: the attempt is marked interrupted; a
+ *                    step without validator runs again, one with a validator waits `recoverDelay`
+ *                    from the attempt's start and asks `validate` what happened
+ *
+ * Every write is fenced by the lease token. Writes are combined so that a step costs one
+ * store write: a repeatable step's completion is held back and committed together with the
+ * next step's attempt record (or the execution's completion). If the process dies in between,
+ * the step is found `running` and, being repeatable, runs again; a non-repeatable step's
+ * completion is committed at once.
+ */
+import type { Clock } from './clock.js';
+import { decodePayload, encodePayload } from './codec.js';
+import type { DebugPoints } from './debug-points.js';
+import { classifyError } from './error-policy.js';
+import {
+  AttemptInterruptedError,
+  DefinitionError,
+  type ErrorInfo,
+  LeaseLostError,
+  NonDeterminismError,
+  type RetraceError,
+  StepFailedError,
+  StepTimeoutError,
+  toErrorInfo,
+} from './errors.js';
+import type { EngineEventBus, EngineEvents } from './events.js';
+import {
+  type AnyFlow,
+  type FlowContext,
+  type Logger,
+  type NormalizedStep,
+  normalizeStepOptions,
+  type StepContext,
+  type StepFn,
+  type StepOptions,
+} from './flow.js';
+import type { LeaseToken, WorkerId } from './ids.js';
+import { type ResolvedRetryPolicy, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
+import { validateInput } from './schema.js';
+import { assertTransition, type ExecutionStatus } from './states.js';
+import type {
+  AttemptWrite,
+  ClaimedExecution,
+  ExecutionUpdate,
+  LogLevel,
+  LogWrite,
+  StepRecord,
+  StepWrite,
+  Store,
+} from './store.js';
+
+export interface ExecutionRunDeps {
+  store: Store;
+  workerId: WorkerId;
+  clock: Clock;
+  events: EngineEventBus;
+  debug: DebugPoints;
+  defaultRetry: ResolvedRetryPolicy;
+  defaultErrorPolicy: 'retry' | 'fatal';
+  maxPayloadBytes: number;
+  recoverDelayMs: number;
+  /** Retry waits up to this long are spent in memory with the lease kept; longer ones release it. */
+  inMemoryRetryMaxMs: number;
+  /** Aborted when the engine begins a graceful stop. */
+  stopping: AbortSignal;
+  /** Aborted when the stop timeout passes: in-flight step signals are aborted too. */
+  killed: AbortSignal;
+}
+
+/** Thrown through the user's `run` to unwind it when the execution is parked (retry later, stop). */
+class Suspended extends Error {
+  constructor() {
+    super('Execution suspended; it will resume from the store');
+    this.name = 'RetraceSuspended';
+  }
+}
+
+export class ExecutionRun {
+  readonly #deps: ExecutionRunDeps;
+  readonly #flow: AnyFlow;
+  readonly #claim: ClaimedExecution;
+  readonly #leaseToken: LeaseToken;
+  readonly #recorded: Map<number, StepRecord>;
+  #status: ExecutionStatus;
+  #position = 0;
+  /** Set once the run must end (suspended, lease lost, or a non-determinism found). */
+  #halt: Error | undefined;
+  #pending: { steps: StepWrite[]; attempts: AttemptWrite[]; logs: LogWrite[]; events: (() => void)[] } = {
+    steps: [],
+    attempts: [],
+    logs: [],
+    events: [],
+  };
+  readonly #startedAt: number;
+
+  constructor(deps: ExecutionRunDeps, flow: AnyFlow, claim: ClaimedExecution) {
+    this.#deps = deps;
+    this.#flow = flow;
+    this.#claim = claim;
+    this.#leaseToken = claim.leaseToken;
+    this.#status = claim.execution.status;
+    this.#recorded = new Map(claim.steps.map((s) => [s.position, s]));
+    this.#startedAt = deps.clock.now();
+  }
+
+  get executionId(): string {
+    return this.#claim.execution.id;
+  }
+
+  get flowName(): string {
+    return this.#flow.name;
+  }
+
+  /** Runs the flow until it finishes, is parked, or loses its lease. Never rejects. */
+  async execute(): Promise<void> {
+    const { execution } = this.#claim;
+    this.#emit('execution:started', {
+      executionId: execution.id,
+      flow: execution.flow,
+      claimCount: execution.claimCount,
+    });
+    this.#deps.debug.hit('execution:after-claim', { executionId: execution.id });
+    try {
+      let input: unknown;
+      try {
+        input = await validateInput(execution.flow, this.#flow.inputSchema, decodePayload(execution.inputJson));
+      } catch (err) {
+        // The stored input no longer satisfies the flow's schema (the flow changed since).
+        await this.#fail(toErrorInfo(err));
+        return;
+      }
+      const output = await this.#flow.run(this.#context(), input as never);
+      if (this.#halt) throw this.#halt;
+      await this.#succeed(output);
+    } catch (err) {
+      const halt = this.#halt ?? err;
+      if (halt instanceof Suspended) return;
+      if (halt instanceof LeaseLostError || (halt as RetraceError)?.code === 'LEASE_LOST') {
+        this.#emit('lease:lost', { executionId: execution.id, flow: execution.flow });
+        return;
+      }
+      try {
+        await this.#fail(halt instanceof StepFailedError ? { ...halt.error, step: halt.step } : toErrorInfo(halt));
+      } catch (writeErr) {
+        this.#reportWriteFailure(writeErr);
+      }
+    }
+  }
+
+  // -- the context the flow sees --------------------------------------------------------------
+
+  #context(): FlowContext {
+    const run = this;
+    const { execution } = this.#claim;
+    return {
+      executionId: execution.id,
+      flow: execution.flow,
+      replayOf: execution.replayOf,
+      log: this.#logger(null),
+      step<T>(name: string, arg: StepFn<T> | StepOptions<T>): Promise<Awaited<T>> {
+        return run.#step(name, arg) as Promise<Awaited<T>>;
+      },
+    };
+  }
+
+  async #step(name: string, arg: StepFn<unknown> | StepOptions<unknown>): Promise<unknown> {
+    if (this.#halt) throw this.#halt;
+    const position = this.#position++;
+    const recorded = this.#recorded.get(position);
+    if (recorded && recorded.name !== name) {
+      // Poison the run: even if user code catches this, the execution fails.
+      this.#halt = new NonDeterminismError(position, recorded.name, name);
+      throw this.#halt;
+    }
+    let step: NormalizedStep<unknown>;
+    try {
+      step = normalizeStepOptions(name, arg);
+    } catch (err) {
+      const error = toErrorInfo(err, name);
+      this.#halt = new StepFailedError(name, error, recorded?.attempts ?? 0);
+      throw this.#halt;
+    }
+    if (recorded?.status === 'succeeded' || recorded?.status === 'reused') return decodePayload(recorded.outputJson);
+    if (recorded?.status === 'failed') {
+      throw new StepFailedError(name, recorded.error ?? { name: 'Error', message: 'failed' }, recorded.attempts);
+    }
+    if (this.#deps.stopping.aborted) await this.#park(null);
+
+    const policy = resolveRetryPolicy(this.#deps.defaultRetry, [this.#flow.retry, step.retry], `Step "${name}"`);
+    const state: StepState = {
+      position,
+      name,
+      step,
+      policy,
+      attempts: recorded?.attempts ?? 0,
+      lastError: recorded?.error ?? null,
+    };
+
+    if (recorded?.status === 'running') {
+      // The previous owner died during this attempt (or before committing its result).
+      const interrupted = toErrorInfo(new AttemptInterruptedError(name, recorded.attempts), name);
+      state.lastError = interrupted;
+      this.#pending.attempts.push({ position, attempt: recorded.attempts, status: 'interrupted', error: interrupted });
+      if (step.validate) {
+        const waitMs =
+          (recorded.attemptStartedAt ?? this.#claim.claimedAt) + this.#deps.recoverDelayMs - this.#claim.claimedAt;
+        if (waitMs > 0) await this.#waitForRetry(state, waitMs, null);
+        return this.#attempts(state, true);
+      }
+      return this.#attempts(state, false);
+    }
+    if (recorded?.status === 'retrying') return this.#attempts(state, step.validate !== undefined);
+    return this.#attempts(state, false);
+  }
+
+  /** Runs attempts (validating first where asked) until the step completes or fails for good. */
+  async #attempts(s: StepState, validateFirst: boolean): Promise<unknown> {
+    let validate = validateFirst;
+    for (;;) {
+      if (validate && s.step.validate) {
+        const verdict = await this.#validate(s);
+        if (verdict.done) return verdict.output;
+      }
+      if (s.attempts >= s.policy.maxAttempts) {
+        return this.#failStep(s, s.lastError ?? { name: 'Error', message: 'attempts exhausted', step: s.name });
+      }
+      const outcome = await this.#runAttempt(s);
+      if (outcome.ok) return outcome.output;
+      validate = s.step.validate !== undefined;
+    }
+  }
+
+  async #runAttempt(s: StepState): Promise<{ ok: true; output: unknown } | { ok: false }> {
+    const { executionId, flowName } = this;
+    s.attempts++;
+    await this.#write({
+      steps: [this.#stepRow(s, 'running', { attemptStarted: true })],
+      attempts: [{ position: s.position, attempt: s.attempts, status: 'running' }],
+      execution: this.#status === 'running' ? undefined : { status: this.#to('running') },
+    });
+    this.#emit('step:started', {
+      executionId,
+      flow: flowName,
+      step: s.name,
+      position: s.position,
+      attempt: s.attempts,
+    });
+    this.#deps.debug.hit('step:after-attempt-recorded', { executionId, step: s.name });
+
+    const began = this.#deps.clock.now();
+    let value: unknown;
+    try {
+      value = await this.#invoke(s, s.step.run);
+    } catch (err) {
+      if (err instanceof Suspended || err instanceof LeaseLostError) throw err;
+      await this.#afterFailure(s, err);
+      return { ok: false };
+    }
+    this.#deps.debug.hit('step:before-commit', { executionId, step: s.name });
+    let encoded: string | null;
+    try {
+      encoded = encodePayload(value, `Output of step "${s.name}"`, this.#deps.maxPayloadBytes).json;
+    } catch (err) {
+      // Over-size or unserialisable output: no further attempt can cure it.
+      const error = toErrorInfo(err, s.name);
+      this.#pending.attempts.push({ position: s.position, attempt: s.attempts, status: 'failed', error });
+      return this.#failStep(s, error);
+    }
+    this.#pending.attempts.push({ position: s.position, attempt: s.attempts, status: 'succeeded' });
+    this.#pending.steps.push(this.#stepRow(s, 'succeeded', { outputJson: encoded, finished: true }));
+    const durationMs = this.#deps.clock.now() - began;
+    this.#pending.events.push(() =>
+      this.#emit('step:succeeded', {
+        executionId,
+        flow: flowName,
+        step: s.name,
+        position: s.position,
+        attempt: s.attempts,
+        durationMs,
+      }),
+    );
+    // A repeatable step may run again if its completion is lost, so its completion rides on
+    // the next write. A step with a validator must not, so it is committed now.
+    if (!s.step.repeatable || s.step.validate) {
+      await this.#write({});
+      this.#deps.debug.hit('step:after-commit', { executionId, step: s.name });
+    }
+    return { ok: true, output: decodePayload(encoded) };
+  }
+
+  /** After an attempt threw: schedule the next attempt, or fail the step. */
+  async #afterFailure(s: StepState, err: unknown): Promise<void> {
+    const error = toErrorInfo(err, s.name);
+    s.lastError = error;
+    const decision = classifyError(err, {
+      stepPolicy: s.policy,
+      stepErrors: s.step.errors,
+      flowErrors: this.#flow.errors,
+      defaultErrorPolicy: this.#deps.defaultErrorPolicy,
+    });
+    this.#pending.attempts.push({ position: s.position, attempt: s.attempts, status: 'failed', error });
+    if (decision.kind === 'fatal' || s.attempts >= decision.policy.maxAttempts) {
+      this.#failStep(s, error);
+    }
+    if (decision.kind === 'retry') {
+      const delay = Math.max(retryDelayMs(decision.policy, s.attempts), decision.retryAfterMs);
+      await this.#waitForRetry(s, delay, error);
+    }
+  }
+
+  /**
+   * Records the step as retrying with a durable due time, then waits: in memory, keeping the
+   * lease, when the wait is short; otherwise the lease is released and the run is parked (a
+   * worker claims it again when it is due).
+   */
+  async #waitForRetry(s: StepState, delayMs: number, error: ErrorInfo | null): Promise<void> {
+    const release = delayMs > this.#deps.inMemoryRetryMaxMs || this.#deps.stopping.aborted;
+    await this.#write({
+      steps: [this.#stepRow(s, 'retrying', { nextAttemptInMs: delayMs })],
+      execution: { status: this.#to('retrying'), dueInMs: delayMs, release },
+    });
+    const { executionId, flowName } = this;
+    if (error) {
+      this.#emit('step:retrying', {
+        executionId,
+        flow: flowName,
+        step: s.name,
+        position: s.position,
+        attempt: s.attempts,
+        delayMs,
+        error,
+      });
+    }
+    this.#deps.debug.hit('step:after-retry-scheduled', { executionId, step: s.name });
+    if (release) return this.#suspend(delayMs);
+    await this.#deps.clock.sleep(delayMs, this.#deps.stopping);
+    if (this.#deps.stopping.aborted) {
+      // Stopping: give the execution back; its retry is still due at the recorded time.
+      await this.#write({ execution: { release: true } });
+      return this.#suspend(null);
+    }
+  }
+
+  /** Asks the step's validator what happened in the end system. */
+  async #validate(s: StepState): Promise<{ done: true; output: unknown } | { done: false }> {
+    const { executionId, flowName } = this;
+    this.#deps.debug.hit('step:before-validate', { executionId, step: s.name });
+    let verdict: Awaited<ReturnType<NonNullable<NormalizedStep<unknown>['validate']>>>;
+    try {
+      verdict = await this.#invoke(s, s.step.validate!);
+    } catch (err) {
+      // The end system could not be asked (it may be down): that costs an attempt, and the
+      // question is asked again after the retry delay.
+      s.attempts++;
+      const error = toErrorInfo(err, s.name);
+      s.lastError = { ...error, message: `validate failed: ${error.message}` };
+      this.#pending.attempts.push({ position: s.position, attempt: s.attempts, status: 'failed', error: s.lastError });
+      if (s.attempts >= s.policy.maxAttempts) this.#failStep(s, s.lastError);
+      await this.#waitForRetry(s, retryDelayMs(s.policy, s.attempts), s.lastError);
+      return this.#validate(s);
+    }
+    const outcome = verdict?.status;
+    if (outcome !== 'complete' && outcome !== 'retry' && outcome !== 'error') {
+      this.#failStep(
+        s,
+        toErrorInfo(
+          new DefinitionError(`Step "${s.name}": validate must return { status: 'complete' | 'retry' | 'error' }`),
+          s.name,
+        ),
+      );
+    }
+    this.#emit('step:validated', { executionId, flow: flowName, step: s.name, position: s.position, outcome });
+    if (verdict.status === 'retry') return { done: false };
+    if (verdict.status === 'error') return this.#failStep(s, toErrorInfo(verdict.error, s.name));
+    let encoded: string | null;
+    try {
+      encoded = encodePayload(
+        verdict.output,
+        `Output of step "${s.name}" (from validate)`,
+        this.#deps.maxPayloadBytes,
+      ).json;
+    } catch (err) {
+      return this.#failStep(s, toErrorInfo(err, s.name));
+    }
+    await this.#write({ steps: [this.#stepRow(s, 'succeeded', { outputJson: encoded, finished: true })] });
+    this.#deps.debug.hit('step:after-commit', { executionId, step: s.name });
+    return { done: true, output: decodePayload(encoded) };
+  }
+
+  /** Records the step's failure (committed with the next write) and throws it into the flow. */
+  #failStep(s: StepState, error: ErrorInfo): never {
+    this.#pending.steps.push(this.#stepRow(s, 'failed', { error, finished: true }));
+    const { executionId, flowName } = this;
+    this.#pending.events.push(() =>
+      this.#emit('step:failed', {
+        executionId,
+        flow: flowName,
+        step: s.name,
+        position: s.position,
+        attempt: s.attempts,
+        error,
+      }),
+    );
+    throw new StepFailedError(s.name, error, s.attempts);
+  }
+
+  /** Runs a step function or validator with its own context, timeout and abort signal. */
+  async #invoke<T>(s: StepState, fn: (ctx: StepContext) => T | Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const onKill = () => controller.abort(new Error('engine stopped'));
+    this.#deps.killed.addEventListener('abort', onKill, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const ctx: StepContext = {
+      executionId: this.executionId,
+      step: s.name,
+      attempt: Math.max(1, s.attempts),
+      signal: controller.signal,
+      log: this.#logger(s.position),
+    };
+    try {
+      const work = Promise.resolve().then(() => fn(ctx));
+      if (s.step.timeoutMs === undefined) return await work;
+      const timeoutMs = s.step.timeoutMs;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const err = new StepTimeoutError(s.name, timeoutMs);
+          controller.abort(err);
+          reject(err);
+        }, timeoutMs);
+      });
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+      this.#deps.killed.removeEventListener('abort', onKill);
+    }
+  }
+
+  // -- ending ----------------------------------------------------------------------------------
+
+  async #succeed(output: unknown): Promise<void> {
+    let outputJson: string | null;
+    try {
+      outputJson = encodePayload(output, `Output of flow "${this.flowName}"`, this.#deps.maxPayloadBytes).json;
+    } catch (err) {
+      return this.#fail(toErrorInfo(err));
+    }
+    this.#deps.debug.hit('execution:before-complete', { executionId: this.executionId });
+    await this.#write({ execution: { status: this.#to('succeeded'), outputJson, error: null, finished: true } });
+    this.#deps.debug.hit('execution:after-complete', { executionId: this.executionId });
+    this.#emit('execution:succeeded', {
+      executionId: this.executionId,
+      flow: this.flowName,
+      durationMs: this.#deps.clock.now() - this.#startedAt,
+    });
+  }
+
+  async #fail(error: ErrorInfo): Promise<void> {
+    this.#deps.debug.hit('execution:before-complete', { executionId: this.executionId });
+    await this.#write({ execution: { status: this.#to('failed'), error, finished: true } });
+    this.#deps.debug.hit('execution:after-complete', { executionId: this.executionId });
+    this.#emit('execution:failed', { executionId: this.executionId, flow: this.flowName, error });
+  }
+
+  /** Gives the execution back to the store (stopping) and unwinds the flow. */
+  async #park(dueInMs: number | null): Promise<never> {
+    await this.#write({ execution: { release: true } });
+    return this.#suspend(dueInMs);
+  }
+
+  #suspend(dueInMs: number | null): never {
+    this.#halt = new Suspended();
+    this.#emit('execution:suspended', { executionId: this.executionId, flow: this.flowName, dueInMs });
+    throw this.#halt;
+  }
+
+  // -- writes ------------------------------------------------------------------------------------
+
+  /** One fenced store write carrying everything pending plus `extra`; then the pending events fire. */
+  async #write(extra: Pick<ExecutionUpdate, 'steps' | 'attempts' | 'execution'>): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = { steps: [], attempts: [], logs: [], events: [] };
+    const update: ExecutionUpdate = {
+      executionId: this.#claim.execution.id,
+      leaseToken: this.#leaseToken,
+      workerId: this.#deps.workerId,
+      steps: [...pending.steps, ...(extra.steps ?? [])],
+      attempts: [...pending.attempts, ...(extra.attempts ?? [])],
+      logs: pending.logs,
+      ...(extra.execution ? { execution: extra.execution } : {}),
+    };
+    try {
+      await this.#deps.store.updateExecution(update);
+    } catch (err) {
+      if (err instanceof LeaseLostError) this.#halt = err;
+      throw err;
+    }
+    for (const fire of pending.events) fire();
+  }
+
+  #to(next: ExecutionStatus): ExecutionStatus {
+    assertTransition(this.#status, next);
+    this.#status = next;
+    return next;
+  }
+
+  #stepRow(
+    s: StepState,
+    status: StepWrite['status'],
+    extra: Partial<Pick<StepWrite, 'outputJson' | 'error' | 'attemptStarted' | 'nextAttemptInMs' | 'finished'>>,
+  ): StepWrite {
+    return {
+      position: s.position,
+      name: s.name,
+      status,
+      attempts: s.attempts,
+      repeatable: s.step.repeatable,
+      error: extra.error ?? (status === 'succeeded' ? null : s.lastError),
+      outputJson: extra.outputJson ?? null,
+      ...(extra.attemptStarted ? { attemptStarted: true } : {}),
+      ...(extra.nextAttemptInMs !== undefined ? { nextAttemptInMs: extra.nextAttemptInMs } : {}),
+      ...(extra.finished ? { finished: true } : {}),
+    };
+  }
+
+  #logger(position: number | null): Logger {
+    const add = (level: LogLevel) => (message: string, data?: unknown) => {
+      let dataJson: string | null = null;
+      if (data !== undefined) {
+        try {
+          dataJson = JSON.stringify(data) ?? null;
+        } catch {
+          dataJson = JSON.stringify(String(data));
+        }
+      }
+      this.#pending.logs.push({ position, at: this.#deps.clock.now(), level, message: String(message), dataJson });
+    };
+    return { debug: add('debug'), info: add('info'), warn: add('warn'), error: add('error') };
+  }
+
+  #emit<K extends keyof EngineEvents>(event: K, payload: EngineEvents[K]): void {
+    this.#deps.events.emit(event, payload);
+  }
+
+  #reportWriteFailure(err: unknown): void {
+    if (err instanceof LeaseLostError) {
+      this.#emit('lease:lost', { executionId: this.executionId, flow: this.flowName });
+      return;
+    }
+    this.#emit('engine:error', { error: err as Error, context: `finishing execution ${this.executionId}` });
+  }
+}
+
+interface StepState {
+  position: number;
+  name: string;
+  step: NormalizedStep<unknown>;
+  policy: ResolvedRetryPolicy;
+  attempts: number;
+  lastError: ErrorInfo | null;
+}

@@ -1,0 +1,249 @@
+import type { ErrorInfo } from './errors.js';
+import type { ExecutionId, LeaseToken, WorkerId } from './ids.js';
+import type { ExecutionStatus, StepStatus } from './states.js';
+
+/**
+ * The store port: everything the engine needs from persistence, and nothing about how.
+ * Adapters (stores/sqlite, stores/postgres) implement it; one conformance suite
+ * (testing/store-conformance.ts) holds every adapter to the same behaviour.
+ *
+ * Rules every adapter keeps:
+ * - Each method is atomic: it commits all of its effects or none.
+ * - "Now" is the store's clock. Methods that take a delay (`dueInMs`) add it to the store's
+ *   now, so due times and lease expiry never compare two machines' clocks.
+ * - `updateExecution` is fenced: it applies only while the execution's lease token equals the
+ *   one given, and otherwise rejects with LeaseLostError and changes nothing.
+ * - Payloads are JSON text, stored whole; the adapter never parses or trims them.
+ * - Timestamps are epoch milliseconds.
+ */
+export interface Store {
+  /** A short name for messages and metrics, e.g. `sqlite`. */
+  readonly kind: string;
+  /** Opens connections and applies migrations. Idempotent. */
+  init(): Promise<void>;
+  close(): Promise<void>;
+  /** The store's clock, in epoch ms. */
+  now(): Promise<number>;
+
+  // -- workers and leases ---------------------------------------------------------------
+  registerWorker(params: RegisterWorkerParams): Promise<void>;
+  /** Extends the worker's lease. Returns false when the worker row is gone or had expired
+   *  (its executions may have been taken over; fencing protects them). */
+  heartbeatWorker(params: { workerId: WorkerId; leaseMs: number }): Promise<boolean>;
+  listWorkers(): Promise<WorkerRecord[]>;
+  /** Declares workers dead now (e.g. their process is known to be gone), so that their
+   *  executions can be claimed without waiting for their leases to run out. */
+  expireWorkers(params: { workerIds: WorkerId[] }): Promise<void>;
+  /** Removes a worker and releases its executions for others to claim at once. */
+  removeWorker(params: { workerId: WorkerId }): Promise<void>;
+
+  // -- executions -----------------------------------------------------------------------
+  /** Inserts an execution; with an idempotency key already used for the flow, returns the
+   *  existing execution instead (`created: false`). With `claim`, the new row is inserted
+   *  already running and leased to that worker. */
+  createExecution(params: NewExecution): Promise<{ execution: ExecutionRecord; created: boolean }>;
+  /** Leases due executions of the given flows to a worker: queued or waiting ones whose due
+   *  time has come, and active ones whose owner's lease has expired. */
+  claimExecutions(params: ClaimParams): Promise<ClaimedExecution[]>;
+  /** One fenced, atomic write of an execution's progress. */
+  updateExecution(update: ExecutionUpdate): Promise<void>;
+
+  getExecution(id: ExecutionId): Promise<ExecutionRecord | undefined>;
+  getExecutionDetail(id: ExecutionId): Promise<ExecutionDetailRecord | undefined>;
+  listExecutions(filter: ExecutionFilter): Promise<ExecutionPage>;
+}
+
+export interface RegisterWorkerParams {
+  workerId: WorkerId;
+  host: string;
+  pid: number;
+  leaseMs: number;
+}
+
+export interface WorkerRecord {
+  workerId: WorkerId;
+  host: string;
+  pid: number;
+  startedAt: number;
+  heartbeatAt: number;
+  expiresAt: number;
+}
+
+export interface NewExecution {
+  id: ExecutionId;
+  flow: string;
+  flowVersion: string | null;
+  instance: string;
+  inputJson: string | null;
+  idempotencyKey: string | null;
+  tags: string[];
+  trigger: string;
+  correlationId: string | null;
+  replayOf: ExecutionId | null;
+  rootId: ExecutionId;
+  replayFromStep: string | null;
+  /** Insert already leased to this worker (the caller runs it at once). */
+  claim?: { workerId: WorkerId; leaseToken: LeaseToken };
+}
+
+export interface ExecutionRecord {
+  id: ExecutionId;
+  flow: string;
+  flowVersion: string | null;
+  instance: string;
+  status: ExecutionStatus;
+  inputJson: string | null;
+  outputJson: string | null;
+  error: ErrorInfo | null;
+  idempotencyKey: string | null;
+  tags: string[];
+  trigger: string;
+  correlationId: string | null;
+  replayOf: ExecutionId | null;
+  rootId: ExecutionId;
+  replayFromStep: string | null;
+  startedAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+  /** When a queued, retrying or waiting execution is next due. */
+  dueAt: number | null;
+  leaseOwner: WorkerId | null;
+  /** How many times a worker has claimed it: 1 for a run that was never interrupted. */
+  claimCount: number;
+}
+
+export interface StepRecord {
+  position: number;
+  name: string;
+  status: StepStatus;
+  /** Attempts started so far (counted when an attempt starts, not when it fails). */
+  attempts: number;
+  outputJson: string | null;
+  error: ErrorInfo | null;
+  repeatable: boolean;
+  startedAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+  /** When the current attempt started (store clock): recovery's `recoverDelay` counts from it. */
+  attemptStartedAt: number | null;
+  nextAttemptAt: number | null;
+  reusedFrom: ExecutionId | null;
+}
+
+export interface AttemptRecord {
+  position: number;
+  attempt: number;
+  status: 'running' | 'succeeded' | 'failed' | 'interrupted';
+  startedAt: number;
+  finishedAt: number | null;
+  error: ErrorInfo | null;
+  workerId: WorkerId | null;
+}
+
+export interface LogRecord {
+  position: number | null;
+  at: number;
+  level: LogLevel;
+  message: string;
+  dataJson: string | null;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface ExecutionDetailRecord {
+  execution: ExecutionRecord;
+  steps: StepRecord[];
+  attempts: AttemptRecord[];
+  logs: LogRecord[];
+}
+
+export interface ClaimParams {
+  workerId: WorkerId;
+  /** Flows this worker can run, each with how many more executions of it the worker takes. */
+  flows: { flow: string; limit: number }[];
+  /** Upper bound over all flows. */
+  limit: number;
+  /** A fresh lease token for each claimed execution. */
+  newLeaseToken: () => LeaseToken;
+}
+
+export interface ClaimedExecution {
+  execution: ExecutionRecord;
+  leaseToken: LeaseToken;
+  steps: StepRecord[];
+  /** The store's clock at the claim. */
+  claimedAt: number;
+}
+
+/** A step row as it should be after the write (insert or replace by position). */
+export interface StepWrite {
+  position: number;
+  name: string;
+  status: StepStatus;
+  attempts: number;
+  outputJson?: string | null;
+  error?: ErrorInfo | null;
+  repeatable: boolean;
+  /** Set `attempt_started_at` to the store's now (an attempt starts in this write). */
+  attemptStarted?: boolean;
+  /** For `retrying`: the next attempt is due this long after the store's now. */
+  nextAttemptInMs?: number;
+  finished?: boolean;
+  reusedFrom?: ExecutionId | null;
+}
+
+/** An attempt row to start (`running`) or to finish (any other status). */
+export interface AttemptWrite {
+  position: number;
+  attempt: number;
+  status: AttemptRecord['status'];
+  error?: ErrorInfo | null;
+}
+
+export interface LogWrite {
+  position: number | null;
+  at: number;
+  level: LogLevel;
+  message: string;
+  dataJson: string | null;
+}
+
+export interface ExecutionUpdate {
+  executionId: ExecutionId;
+  leaseToken: LeaseToken;
+  workerId: WorkerId;
+  steps?: StepWrite[];
+  attempts?: AttemptWrite[];
+  logs?: LogWrite[];
+  execution?: {
+    status?: ExecutionStatus;
+    outputJson?: string | null;
+    error?: ErrorInfo | null;
+    /** Next due this long after the store's now (retrying, waiting). */
+    dueInMs?: number;
+    /** Give up the lease: anyone may claim it (when due). */
+    release?: boolean;
+    finished?: boolean;
+  };
+}
+
+export type ExecutionOrder = 'asc' | 'desc';
+
+export interface ExecutionFilter {
+  flow?: string;
+  instance?: string;
+  status?: ExecutionStatus | ExecutionStatus[];
+  /** true: only executions with an error recorded; false: only those without. */
+  hasError?: boolean;
+  startedAfter?: number;
+  startedBefore?: number;
+  order?: ExecutionOrder;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface ExecutionPage {
+  items: ExecutionRecord[];
+  /** Pass back as `cursor` for the next page; null when this page is the last. */
+  nextCursor: string | null;
+}

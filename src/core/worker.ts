@@ -1,0 +1,234 @@
+/**
+ * The worker: claims due executions from the store and runs them within the concurrency
+ * limits, keeps its lease alive, and sweeps for work whose owner died.
+ *
+ * Loops:
+ * - claim loop: claims up to the free capacity, per flow; sleeps `pollIntervalMs` when idle.
+ *   A local `wake()` (a run() that queued work, capacity freed while there is a backlog) cuts
+ *   the sleep short. Notifications are hints; the poll is what guarantees progress.
+ * - sweep loop (every `sweepIntervalMs`, and once at start): heartbeats the worker's lease and
+ *   declares dead any worker on this machine whose process is gone, so its executions are
+ *   claimed within one poll instead of after its lease runs out. Recovery is a periodic sweep,
+ *   not a one-off at start-up, because workers die while others keep running.
+ */
+import { setMaxListeners } from 'node:events';
+import type { Clock } from './clock.js';
+import type { EngineEventBus } from './events.js';
+import { ExecutionRun, type ExecutionRunDeps } from './execution-run.js';
+import type { AnyFlow } from './flow.js';
+import { newLeaseToken, type WorkerId } from './ids.js';
+import type { ProcessProbe } from './process-probe.js';
+import type { ClaimedExecution, Store } from './store.js';
+
+export interface WorkerOptions {
+  concurrency: number;
+  flowConcurrency: Map<string, number>;
+  leaseMs: number;
+  pollIntervalMs: number;
+  sweepIntervalMs: number;
+  stopTimeoutMs: number;
+}
+
+export class Worker {
+  readonly #store: Store;
+  readonly #flows: Map<string, AnyFlow>;
+  readonly #options: WorkerOptions;
+  readonly #clock: Clock;
+  readonly #events: EngineEventBus;
+  readonly #probe: ProcessProbe;
+  readonly #runDeps: ExecutionRunDeps;
+  readonly #stopping: AbortController;
+  readonly #killed: AbortController;
+  readonly #active = new Map<string, { run: ExecutionRun; done: Promise<void> }>();
+  readonly #activePerFlow = new Map<string, number>();
+  readonly workerId: WorkerId;
+  #wake: (() => void) | undefined;
+  #loops: Promise<void>[] = [];
+  #backlog = true;
+  #running = false;
+
+  constructor(params: {
+    store: Store;
+    flows: Map<string, AnyFlow>;
+    options: WorkerOptions;
+    clock: Clock;
+    events: EngineEventBus;
+    probe: ProcessProbe;
+    workerId: WorkerId;
+    runDeps: Omit<ExecutionRunDeps, 'store' | 'workerId' | 'clock' | 'events' | 'stopping' | 'killed'>;
+  }) {
+    this.#store = params.store;
+    this.#flows = params.flows;
+    this.#options = params.options;
+    this.#clock = params.clock;
+    this.#events = params.events;
+    this.#probe = params.probe;
+    this.workerId = params.workerId;
+    this.#stopping = new AbortController();
+    this.#killed = new AbortController();
+    // Every in-flight step and in-memory retry wait listens on these two signals.
+    setMaxListeners(0, this.#stopping.signal, this.#killed.signal);
+    this.#runDeps = {
+      ...params.runDeps,
+      store: params.store,
+      workerId: params.workerId,
+      clock: params.clock,
+      events: params.events,
+      stopping: this.#stopping.signal,
+      killed: this.#killed.signal,
+    };
+  }
+
+  async start(): Promise<void> {
+    await this.#store.registerWorker({
+      workerId: this.workerId,
+      host: this.#probe.host,
+      pid: this.#probe.pid,
+      leaseMs: this.#options.leaseMs,
+    });
+    this.#running = true;
+    await this.#sweep();
+    this.#loops = [this.#claimLoop(), this.#sweepLoop()];
+  }
+
+  /** Free capacity for `flow` right now (0 when stopping). */
+  capacityFor(flow: string): number {
+    if (!this.#running || this.#stopping.signal.aborted) return 0;
+    const total = this.#options.concurrency - this.#active.size;
+    const perFlowLimit = this.#options.flowConcurrency.get(flow);
+    const perFlow = perFlowLimit === undefined ? total : perFlowLimit - (this.#activePerFlow.get(flow) ?? 0);
+    return Math.max(0, Math.min(total, perFlow));
+  }
+
+  /** Runs an execution this worker already holds (inserted pre-claimed by `run`). */
+  adopt(claim: ClaimedExecution): void {
+    const flow = this.#flows.get(claim.execution.flow);
+    if (!flow) throw new Error(`Flow ${claim.execution.flow} is not registered`);
+    this.#launch(flow, claim);
+  }
+
+  /** There may be queued work: claim soon rather than at the next poll. */
+  wake(): void {
+    this.#backlog = true;
+    this.#wake?.();
+  }
+
+  get activeCount(): number {
+    return this.#active.size;
+  }
+
+  /**
+   * Graceful stop: no new claims; executions waiting in memory for a retry are given back;
+   * running steps may finish (their results are committed) until `stopTimeoutMs`, after which
+   * their abort signals fire. Finally the worker row is removed, releasing whatever it still
+   * holds, so another process can claim it at once.
+   */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#stopping.abort();
+    this.#wake?.();
+    await Promise.allSettled(this.#loops);
+    const drained = Promise.allSettled([...this.#active.values()].map((a) => a.done));
+    const timer = this.#clock.sleep(this.#options.stopTimeoutMs, this.#killedOnDrain(drained));
+    await Promise.race([drained, timer]);
+    this.#killed.abort();
+    try {
+      await this.#store.removeWorker({ workerId: this.workerId });
+    } catch (error) {
+      this.#events.emit('engine:error', { error: error as Error, context: 'removing worker on stop' });
+    }
+  }
+
+  #killedOnDrain(drained: Promise<unknown>): AbortSignal {
+    const controller = new AbortController();
+    void drained.then(() => controller.abort());
+    return controller.signal;
+  }
+
+  #launch(flow: AnyFlow, claim: ClaimedExecution): void {
+    const run = new ExecutionRun(this.#runDeps, flow, claim);
+    const id = claim.execution.id;
+    this.#activePerFlow.set(flow.name, (this.#activePerFlow.get(flow.name) ?? 0) + 1);
+    const done = run.execute().finally(() => {
+      this.#active.delete(id);
+      this.#activePerFlow.set(flow.name, (this.#activePerFlow.get(flow.name) ?? 1) - 1);
+      if (this.#backlog) this.#wake?.();
+    });
+    this.#active.set(id, { run, done });
+  }
+
+  async #claimLoop(): Promise<void> {
+    while (this.#running) {
+      let claimedFull = false;
+      try {
+        claimedFull = await this.#claimOnce();
+      } catch (error) {
+        this.#events.emit('engine:error', { error: error as Error, context: 'claiming executions' });
+      }
+      if (!this.#running) break;
+      if (claimedFull) continue;
+      await new Promise<void>((resolve) => {
+        const signal = new AbortController();
+        this.#wake = () => signal.abort();
+        void this.#clock.sleep(this.#options.pollIntervalMs, signal.signal).then(resolve);
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  /** Claims once; true when it filled all the capacity it asked for (there may be more). */
+  async #claimOnce(): Promise<boolean> {
+    const flows: { flow: string; limit: number }[] = [];
+    for (const name of this.#flows.keys()) {
+      const limit = this.capacityFor(name);
+      if (limit > 0) flows.push({ flow: name, limit });
+    }
+    const limit = this.#options.concurrency - this.#active.size;
+    if (flows.length === 0 || limit <= 0) return false;
+    const claimed = await this.#store.claimExecutions({ workerId: this.workerId, flows, limit, newLeaseToken });
+    for (const claim of claimed) {
+      const flow = this.#flows.get(claim.execution.flow);
+      if (flow && !this.#active.has(claim.execution.id)) this.#launch(flow, claim);
+    }
+    const full = claimed.length > 0 && claimed.length >= limit;
+    this.#backlog = full;
+    return full;
+  }
+
+  async #sweepLoop(): Promise<void> {
+    while (this.#running) {
+      await this.#clock.sleep(this.#options.sweepIntervalMs, this.#stopping.signal);
+      if (!this.#running) break;
+      try {
+        await this.#sweep();
+      } catch (error) {
+        this.#events.emit('engine:error', { error: error as Error, context: 'recovery sweep' });
+      }
+    }
+  }
+
+  async #sweep(): Promise<void> {
+    const alive = await this.#store.heartbeatWorker({ workerId: this.workerId, leaseMs: this.#options.leaseMs });
+    if (!alive) {
+      // Declared dead (a long pause?): our leases may have been taken; fencing refuses our
+      // stale writes. Come back as a live worker for what we still hold legitimately.
+      await this.#store.registerWorker({
+        workerId: this.workerId,
+        host: this.#probe.host,
+        pid: this.#probe.pid,
+        leaseMs: this.#options.leaseMs,
+      });
+    }
+    const now = await this.#store.now();
+    const dead = (await this.#store.listWorkers())
+      .filter((w) => w.workerId !== this.workerId && w.expiresAt > now && w.host === this.#probe.host)
+      // A reused pid makes a dead worker look alive; its lease then decides, as on other machines.
+      .filter((w) => !this.#probe.isAlive(w.pid))
+      .map((w) => w.workerId);
+    if (dead.length) {
+      await this.#store.expireWorkers({ workerIds: dead });
+      this.wake();
+    }
+  }
+}

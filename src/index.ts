@@ -1,0 +1,65 @@
+/**
+ * Retrace: a durable integration engine. The public surface, grouped; everything else is internal.
+ */
+
+export type { Clock } from './core/clock.js';
+export type { Duration } from './core/duration.js';
+export type { ExecutionHandle, RunOptions } from './core/engine.js';
+export { Engine } from './core/engine.js';
+export type { ErrorInfo, InputIssue, RetraceErrorCode } from './core/errors.js';
+// Errors: the ones user code throws, and the ones Retrace raises (match on `code`)
+export {
+  DefinitionError,
+  ExecutionCancelledError,
+  ExecutionFailedError,
+  ExecutionNotFoundError,
+  FatalError,
+  InputValidationError,
+  LeaseLostError,
+  NonDeterminismError,
+  PayloadTooLargeError,
+  RetraceError,
+  RetryableError,
+  StepFailedError,
+  StepTimeoutError,
+  UnknownFlowError,
+  UnsafeFilesystemError,
+} from './core/errors.js';
+export type { EngineEventName, EngineEvents } from './core/events.js';
+// Reading executions
+export type {
+  AttemptView,
+  Execution,
+  ExecutionList,
+  ExecutionListFilter,
+  ExecutionSummary,
+  LogView,
+  StepView,
+} from './core/execution-view.js';
+export type {
+  ErrorDeclaration,
+  ErrorDeclarations,
+  Flow,
+  FlowContext,
+  FlowInput,
+  FlowOutput,
+  Logger,
+  NonRepeatableStepOptions,
+  RepeatableStepOptions,
+  StepContext,
+  StepOptions,
+  ValidateResult,
+} from './core/flow.js';
+// Defining flows
+export { defineFlow } from './core/flow.js';
+export type { EngineOptions } from './core/options.js';
+export type { RetryPolicy } from './core/retry-policy.js';
+export type { ExecutionStatus, StepStatus } from './core/states.js';
+// Stores
+export type { Store } from './core/store.js';
+export type { CreateEngineOptions } from './create-engine.js';
+// Running them
+export { createEngine } from './create-engine.js';
+export { openStore } from './stores/open-store.js';
+export type { SqliteStoreOptions } from './stores/sqlite/sqlite-store.js';
+export { SqliteStore } from './stores/sqlite/sqlite-store.js';

@@ -1,0 +1,45 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type Database from 'better-sqlite3';
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+/** The numbered migration files, `NNNN_name.sql`, in order. Append-only: never edit one that shipped. */
+export function listMigrations(): { version: number; name: string; sql: string }[] {
+  return readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f))
+    .sort()
+    .map((file) => ({
+      version: Number(file.slice(0, 4)),
+      name: file.replace(/\.sql$/, ''),
+      sql: readFileSync(join(MIGRATIONS_DIR, file), 'utf8'),
+    }));
+}
+
+/**
+ * Applies pending migrations, each in its own IMMEDIATE transaction that first records the
+ * version in the ledger: two processes migrating at once serialise on the write lock, and the
+ * second sees the ledger row and skips.
+ */
+export function migrate(db: Database.Database, now: number): number[] {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS retrace_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
+  );
+  const applied: number[] = [];
+  for (const m of listMigrations()) {
+    const tx = db.transaction(() => {
+      const done = db.prepare('SELECT 1 FROM retrace_migrations WHERE version = ?').get(m.version);
+      if (done) return false;
+      db.prepare('INSERT INTO retrace_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        now,
+      );
+      db.exec(m.sql);
+      return true;
+    });
+    if (tx.immediate()) applied.push(m.version);
+  }
+  return applied;
+}
