@@ -122,6 +122,11 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     return [...this.#flows.keys()];
   }
 
+  /** Executions this engine holds in memory right now (running, or waiting briefly for a retry). */
+  get activeExecutions(): number {
+    return this.#worker?.activeCount ?? 0;
+  }
+
   get workerId(): string | undefined {
     return this.#worker?.workerId;
   }

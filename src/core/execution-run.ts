@@ -204,6 +204,7 @@ export class ExecutionRun {
       name,
       step,
       policy,
+      attemptLimit: this.#attemptLimitFor(recorded?.error ?? null, step, policy),
       attempts: recorded?.attempts ?? 0,
       lastError: recorded?.error ?? null,
     };
@@ -233,7 +234,7 @@ export class ExecutionRun {
         const verdict = await this.#validate(s);
         if (verdict.done) return verdict.output;
       }
-      if (s.attempts >= s.policy.maxAttempts) {
+      if (s.attempts >= s.attemptLimit) {
         return this.#failStep(s, s.lastError ?? { name: 'Error', message: 'attempts exhausted', step: s.name });
       }
       const outcome = await this.#runAttempt(s);
@@ -315,6 +316,8 @@ export class ExecutionRun {
       this.#failStep(s, error);
     }
     if (decision.kind === 'retry') {
+      // The policy of the error just seen (a declared error may allow more attempts) governs the next one.
+      s.attemptLimit = decision.policy.maxAttempts;
       const delay = Math.max(retryDelayMs(decision.policy, s.attempts), decision.retryAfterMs);
       await this.#waitForRetry(s, delay, error);
     }
@@ -367,7 +370,7 @@ export class ExecutionRun {
       const error = toErrorInfo(err, s.name);
       s.lastError = { ...error, message: `validate failed: ${error.message}` };
       this.#pending.attempts.push({ position: s.position, attempt: s.attempts, status: 'failed', error: s.lastError });
-      if (s.attempts >= s.policy.maxAttempts) this.#failStep(s, s.lastError);
+      if (s.attempts >= s.attemptLimit) this.#failStep(s, s.lastError);
       await this.#waitForRetry(s, retryDelayMs(s.policy, s.attempts), s.lastError);
       return this.#validate(s);
     }
@@ -394,7 +397,10 @@ export class ExecutionRun {
     } catch (err) {
       return this.#failStep(s, toErrorInfo(err, s.name));
     }
-    await this.#write({ steps: [this.#stepRow(s, 'succeeded', { outputJson: encoded, finished: true })] });
+    await this.#write({
+      steps: [this.#stepRow(s, 'succeeded', { outputJson: encoded, finished: true })],
+      execution: this.#status === 'running' ? undefined : { status: this.#to('running') },
+    });
     this.#deps.debug.hit('step:after-commit', { executionId, step: s.name });
     return { done: true, output: decodePayload(encoded) };
   }
@@ -553,6 +559,18 @@ export class ExecutionRun {
     this.#deps.events.emit(event, payload);
   }
 
+  /** On resume, the recorded last error classifies again by name and code, as it did first time. */
+  #attemptLimitFor(error: ErrorInfo | null, step: NormalizedStep<unknown>, policy: ResolvedRetryPolicy): number {
+    if (!error) return policy.maxAttempts;
+    const decision = classifyError(error, {
+      stepPolicy: policy,
+      stepErrors: step.errors,
+      flowErrors: this.#flow.errors,
+      defaultErrorPolicy: this.#deps.defaultErrorPolicy,
+    });
+    return decision.kind === 'retry' ? decision.policy.maxAttempts : policy.maxAttempts;
+  }
+
   #reportWriteFailure(err: unknown): void {
     if (err instanceof LeaseLostError) {
       this.#emit('lease:lost', { executionId: this.executionId, flow: this.flowName });
@@ -567,6 +585,8 @@ interface StepState {
   name: string;
   step: NormalizedStep<unknown>;
   policy: ResolvedRetryPolicy;
+  /** Attempts allowed in all: the step's policy, or that of the last error's declaration. */
+  attemptLimit: number;
   attempts: number;
   lastError: ErrorInfo | null;
 }

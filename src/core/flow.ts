@@ -111,13 +111,16 @@ export interface Flow<Name extends string = string, In = unknown, Out = unknown>
   readonly errors: ErrorDeclarations;
   readonly concurrency: number | undefined;
   readonly run: (ctx: FlowContext, input: never) => Promise<Out>;
-  /** Phantom: the input type `engine.run` accepts. */
-  readonly __input?: In;
+  /**
+   * Phantom carrying the input type `engine.run` accepts. A parameter position makes it
+   * contravariant, so every flow is assignable to `AnyFlow` whatever its input.
+   */
+  readonly __input?: (input: In) => void;
 }
 
 export type AnyFlow = Flow<string, never, unknown>;
 export type FlowInput<F> = F extends Flow<string, infer I, unknown> ? I : never;
-export type FlowOutput<F> = F extends Flow<string, unknown, infer O> ? O : never;
+export type FlowOutput<F> = F extends Flow<string, never, infer O> ? O : never;
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 

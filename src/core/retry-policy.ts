@@ -12,7 +12,7 @@ export interface RetryPolicy {
   delay?: Duration;
   /** Each further wait is the previous one times this factor. @default 2 */
   backoff?: number;
-  /** Upper bound of a single wait, before jitter. @default '5m' */
+  /** Upper bound of a single wait, before jitter; never below `delay` (a long first delay is kept). @default '5m' */
   maxDelay?: Duration;
   /**
    * Spread each wait at random over [50%, 100%] of its value so that executions failing
@@ -73,7 +73,7 @@ export function resolveRetryPolicy(
  */
 export function retryDelayMs(policy: ResolvedRetryPolicy, attempt: number, random: () => number = Math.random): number {
   const exponential = policy.delayMs * policy.backoff ** Math.max(0, attempt - 1);
-  const capped = Math.min(exponential, policy.maxDelayMs);
+  const capped = Math.min(exponential, Math.max(policy.maxDelayMs, policy.delayMs));
   if (!policy.jitter) return Math.round(capped);
   return Math.round(capped * (0.5 + 0.5 * random()));
 }

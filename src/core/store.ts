@@ -43,7 +43,8 @@ export interface Store {
    *  already running and leased to that worker. */
   createExecution(params: NewExecution): Promise<{ execution: ExecutionRecord; created: boolean }>;
   /** Leases due executions of the given flows to a worker: queued or waiting ones whose due
-   *  time has come, and active ones whose owner's lease has expired. */
+   *  time has come, and active ones whose owner's lease has expired. A worker whose own lease
+   *  has expired (or that is not registered) claims nothing. */
   claimExecutions(params: ClaimParams): Promise<ClaimedExecution[]>;
   /** One fenced, atomic write of an execution's progress. */
   updateExecution(update: ExecutionUpdate): Promise<void>;

@@ -45,12 +45,14 @@ export const SELECT_EXECUTION = 'SELECT * FROM executions WHERE id = ?';
 
 /**
  * Executions of one flow that a worker may claim now: due, and not leased by a live worker.
+ * A worker whose own lease has expired claims nothing until it has renewed it.
  * The status list matches the partial index `executions_claimable` exactly so it is used.
  */
 export const SELECT_CLAIMABLE = `
 SELECT id FROM executions
 WHERE flow = @flow AND status IN ('queued', 'running', 'retrying', 'waiting') AND due_at <= @now
   AND (lease_owner IS NULL OR lease_owner NOT IN (SELECT worker_id FROM workers WHERE expires_at > @now))
+  AND EXISTS (SELECT 1 FROM workers WHERE worker_id = @workerId AND expires_at > @now)
 ORDER BY due_at
 LIMIT @limit`;
 

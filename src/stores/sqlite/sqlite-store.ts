@@ -206,7 +206,9 @@ export class SqliteStore implements Store {
         if (remaining <= 0) break;
         const take = Math.min(limit, remaining);
         if (take <= 0) continue;
-        const ids = this.#stmt(q.SELECT_CLAIMABLE).pluck().all({ flow, now, limit: take }) as string[];
+        const ids = this.#stmt(q.SELECT_CLAIMABLE)
+          .pluck()
+          .all({ flow, now, limit: take, workerId: p.workerId }) as string[];
         for (const id of ids) {
           const leaseToken = p.newLeaseToken();
           const row = this.#stmt(q.CLAIM_EXECUTION).get({ id, workerId: p.workerId, leaseToken, now }) as ExecutionRow;

@@ -1,0 +1,392 @@
+/**
+ * The store conformance suite: the behaviour every Store adapter must have, written once
+ * against the port (core/store.ts). Each adapter's test file calls `describeStoreConformance`
+ * with a factory that makes a fresh, empty store.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { LeaseLostError } from '../core/errors.js';
+import { type ExecutionId, newExecutionId, newLeaseToken, type WorkerId } from '../core/ids.js';
+import type { NewExecution, Store } from '../core/store.js';
+
+export interface ConformanceTarget {
+  /** A fresh, empty, not yet initialised store. */
+  make(): Promise<Store>;
+  /** Drops whatever `make` created (files, schemas). */
+  destroy?(store: Store): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function newExecution(overrides: Partial<NewExecution> = {}): NewExecution {
+  const id = newExecutionId();
+  return {
+    id,
+    flow: 'flow-a',
+    flowVersion: '1',
+    instance: 'default',
+    inputJson: JSON.stringify({ n: 1 }),
+    idempotencyKey: null,
+    tags: [],
+    trigger: 'api',
+    correlationId: null,
+    replayOf: null,
+    rootId: id,
+    replayFromStep: null,
+    ...overrides,
+  };
+}
+
+const W1 = 'w-conformance-1' as WorkerId;
+const W2 = 'w-conformance-2' as WorkerId;
+
+export function describeStoreConformance(name: string, target: ConformanceTarget): void {
+  describe(`store conformance: ${name}`, () => {
+    let store: Store;
+    before(async () => {
+      store = await target.make();
+      await store.init();
+      await store.init(); // idempotent
+      await store.registerWorker({ workerId: W1, host: 'h', pid: 1, leaseMs: 60_000 });
+      await store.registerWorker({ workerId: W2, host: 'h', pid: 2, leaseMs: 60_000 });
+    });
+    after(async () => {
+      await store.close();
+      await target.destroy?.(store);
+    });
+
+    const claimAll = (workerId: WorkerId, flow = 'flow-a', limit = 100) =>
+      store.claimExecutions({ workerId, flows: [{ flow, limit }], limit, newLeaseToken });
+
+    it('stores an execution with its exact input, whole', async () => {
+      const big = { blob: 'x'.repeat(2_000_000), unicode: 'zß水🚀', nested: [1, { a: null }] };
+      const inputJson = JSON.stringify(big);
+      const { execution, created } = await store.createExecution(
+        newExecution({ inputJson, tags: ['t1', 't2'], flow: 'flow-io' }),
+      );
+      assert.equal(created, true);
+      assert.equal(execution.status, 'queued');
+      const read = await store.getExecution(execution.id);
+      assert.equal(read?.inputJson, inputJson);
+      assert.deepEqual(read?.tags, ['t1', 't2']);
+      assert.equal(read?.claimCount, 0);
+      assert.equal(await store.getExecution('nope' as ExecutionId), undefined);
+    });
+
+    it('returns the first execution for a reused idempotency key, per flow', async () => {
+      const first = await store.createExecution(newExecution({ flow: 'flow-idem', idempotencyKey: 'k-1' }));
+      const second = await store.createExecution(newExecution({ flow: 'flow-idem', idempotencyKey: 'k-1' }));
+      assert.equal(second.created, false);
+      assert.equal(second.execution.id, first.execution.id);
+      const otherFlow = await store.createExecution(newExecution({ flow: 'flow-idem-2', idempotencyKey: 'k-1' }));
+      assert.equal(otherFlow.created, true);
+    });
+
+    it('inserts pre-claimed executions as running and leased', async () => {
+      const token = newLeaseToken();
+      const { execution } = await store.createExecution(
+        newExecution({ flow: 'flow-pre', claim: { workerId: W1, leaseToken: token } }),
+      );
+      assert.equal(execution.status, 'running');
+      assert.equal(execution.leaseOwner, W1);
+      assert.equal(execution.claimCount, 1);
+      // Leased to a live worker: nobody else may claim it.
+      assert.equal((await claimAll(W2, 'flow-pre')).length, 0);
+    });
+
+    it('claims due executions of the asked flows only, within limits, each once', async () => {
+      for (let i = 0; i < 5; i++) await store.createExecution(newExecution({ flow: 'flow-claim' }));
+      await store.createExecution(newExecution({ flow: 'flow-other' }));
+      const [a, b] = await Promise.all([
+        store.claimExecutions({ workerId: W1, flows: [{ flow: 'flow-claim', limit: 3 }], limit: 3, newLeaseToken }),
+        store.claimExecutions({ workerId: W2, flows: [{ flow: 'flow-claim', limit: 10 }], limit: 10, newLeaseToken }),
+      ]);
+      assert.equal(a.length, 3);
+      assert.equal(b.length, 2);
+      const ids = new Set([...a, ...b].map((c) => c.execution.id));
+      assert.equal(ids.size, 5, 'no execution is claimed twice');
+      for (const c of [...a, ...b]) {
+        assert.equal(c.execution.status, 'running');
+        assert.equal(c.execution.claimCount, 1);
+        assert.deepEqual(c.steps, []);
+        assert.ok(c.leaseToken.length > 0);
+      }
+      assert.equal((await claimAll(W1, 'flow-claim')).length, 0);
+      const limited = await store.claimExecutions({
+        workerId: W1,
+        flows: [{ flow: 'flow-other', limit: 0 }],
+        limit: 10,
+        newLeaseToken,
+      });
+      assert.equal(limited.length, 0, 'a flow limit of 0 claims nothing');
+    });
+
+    it('fences writes with the lease token and changes nothing on a stale one', async () => {
+      const { execution } = await store.createExecution(newExecution({ flow: 'flow-fence' }));
+      const [claim] = await claimAll(W1, 'flow-fence');
+      assert.ok(claim);
+      await assert.rejects(
+        store.updateExecution({
+          executionId: execution.id,
+          leaseToken: newLeaseToken(),
+          workerId: W1,
+          steps: [{ position: 0, name: 's', status: 'running', attempts: 1, repeatable: true, attemptStarted: true }],
+          execution: { status: 'failed', finished: true, error: { name: 'X', message: 'y' } },
+        }),
+        (err: unknown) => err instanceof LeaseLostError,
+      );
+      const detail = await store.getExecutionDetail(execution.id);
+      assert.equal(detail?.execution.status, 'running');
+      assert.deepEqual(detail?.steps, [], 'a fenced-off write leaves no partial effects');
+    });
+
+    it('records steps, attempts and logs in one write and reads them back in order', async () => {
+      const { execution } = await store.createExecution(newExecution({ flow: 'flow-steps' }));
+      const [claim] = await claimAll(W1, 'flow-steps');
+      const base = { executionId: execution.id, leaseToken: claim!.leaseToken, workerId: W1 };
+      await store.updateExecution({
+        ...base,
+        steps: [{ position: 0, name: 'fetch', status: 'running', attempts: 1, repeatable: true, attemptStarted: true }],
+        attempts: [{ position: 0, attempt: 1, status: 'running' }],
+      });
+      let d = await store.getExecutionDetail(execution.id);
+      assert.equal(d?.steps[0]?.status, 'running');
+      assert.ok(d?.steps[0]?.attemptStartedAt);
+      const firstStart = d!.steps[0]!.startedAt;
+      await sleep(5);
+      await store.updateExecution({
+        ...base,
+        steps: [
+          {
+            position: 0,
+            name: 'fetch',
+            status: 'succeeded',
+            attempts: 1,
+            repeatable: true,
+            outputJson: '{"a":1}',
+            finished: true,
+          },
+          {
+            position: 1,
+            name: 'push',
+            status: 'retrying',
+            attempts: 1,
+            repeatable: false,
+            attemptStarted: true,
+            nextAttemptInMs: 60_000,
+            error: { name: 'E', message: 'm' },
+          },
+        ],
+        attempts: [
+          { position: 0, attempt: 1, status: 'succeeded' },
+          { position: 1, attempt: 1, status: 'failed', error: { name: 'E', message: 'm', stack: 'at x' } },
+        ],
+        logs: [
+          { position: 0, at: 1, level: 'info', message: 'first', dataJson: '{"k":1}' },
+          { position: null, at: 2, level: 'warn', message: 'second', dataJson: null },
+        ],
+        execution: { status: 'retrying', dueInMs: 60_000 },
+      });
+      d = await store.getExecutionDetail(execution.id);
+      assert.equal(d?.execution.status, 'retrying');
+      assert.equal(d?.steps.length, 2);
+      assert.equal(d?.steps[0]?.outputJson, '{"a":1}');
+      assert.equal(d?.steps[0]?.startedAt, firstStart, 'a step keeps its first start time');
+      assert.ok(d?.steps[0]?.finishedAt);
+      assert.equal(d?.steps[1]?.repeatable, false);
+      assert.ok((d?.steps[1]?.nextAttemptAt ?? 0) > Date.now() + 50_000);
+      assert.deepEqual(
+        d?.attempts.map((a) => [a.position, a.attempt, a.status]),
+        [
+          [0, 1, 'succeeded'],
+          [1, 1, 'failed'],
+        ],
+      );
+      assert.equal(d?.attempts[1]?.error?.stack, 'at x');
+      assert.equal(d?.attempts[1]?.workerId, W1);
+      assert.deepEqual(
+        d?.logs.map((l) => [l.position, l.message, l.dataJson]),
+        [
+          [0, 'first', '{"k":1}'],
+          [null, 'second', null],
+        ],
+      );
+      // Not due for a minute, so not claimable even by its owner.
+      assert.equal((await claimAll(W1, 'flow-steps')).length, 0);
+    });
+
+    it('makes a retry claimable when its due time comes, by the store clock', async () => {
+      const { execution } = await store.createExecution(newExecution({ flow: 'flow-due' }));
+      const [claim] = await claimAll(W1, 'flow-due');
+      await store.updateExecution({
+        executionId: execution.id,
+        leaseToken: claim!.leaseToken,
+        workerId: W1,
+        execution: { status: 'retrying', dueInMs: 150, release: true },
+      });
+      assert.equal((await claimAll(W2, 'flow-due')).length, 0, 'not before its due time');
+      await sleep(200);
+      const [again] = await claimAll(W2, 'flow-due');
+      assert.equal(again?.execution.id, execution.id);
+      assert.equal(again?.execution.claimCount, 2);
+      assert.notEqual(again?.leaseToken, claim!.leaseToken);
+    });
+
+    it('lets others take over a dead worker’s executions, and fences the old owner', async () => {
+      const dead = 'w-conformance-dead' as WorkerId;
+      await store.registerWorker({ workerId: dead, host: 'h', pid: 3, leaseMs: 60_000 });
+      const { execution } = await store.createExecution(newExecution({ flow: 'flow-takeover' }));
+      const [claim] = await claimAll(dead, 'flow-takeover');
+      assert.ok(claim);
+      assert.equal((await claimAll(W1, 'flow-takeover')).length, 0, 'a live owner keeps it');
+      await store.expireWorkers({ workerIds: [dead] });
+      assert.equal(
+        await store.heartbeatWorker({ workerId: dead, leaseMs: 60_000 }),
+        false,
+        'an expired worker cannot heartbeat back',
+      );
+      const [taken] = await claimAll(W1, 'flow-takeover');
+      assert.equal(taken?.execution.id, execution.id);
+      await assert.rejects(
+        store.updateExecution({
+          executionId: execution.id,
+          leaseToken: claim!.leaseToken,
+          workerId: dead,
+          execution: { status: 'succeeded', finished: true },
+        }),
+        LeaseLostError,
+      );
+      const workers = await store.listWorkers();
+      assert.ok(workers.some((w) => w.workerId === dead && w.expiresAt <= Date.now()));
+      // A worker declared dead claims nothing until it registers again.
+      await store.createExecution(newExecution({ flow: 'flow-takeover' }));
+      assert.equal((await claimAll(dead, 'flow-takeover')).length, 0);
+      await store.registerWorker({ workerId: dead, host: 'h', pid: 3, leaseMs: 60_000 });
+      assert.equal((await claimAll(dead, 'flow-takeover')).length, 1);
+    });
+
+    it('releases a removed worker’s executions for immediate claim', async () => {
+      const leaving = 'w-conformance-leaving' as WorkerId;
+      await store.registerWorker({ workerId: leaving, host: 'h', pid: 4, leaseMs: 60_000 });
+      assert.equal(await store.heartbeatWorker({ workerId: leaving, leaseMs: 60_000 }), true);
+      await store.createExecution(newExecution({ flow: 'flow-release' }));
+      const [claim] = await claimAll(leaving, 'flow-release');
+      await store.removeWorker({ workerId: leaving });
+      const [taken] = await claimAll(W2, 'flow-release');
+      assert.equal(taken?.execution.id, claim?.execution.id);
+      assert.equal(taken?.execution.status, 'running');
+    });
+
+    it('never claims finished executions and clears their lease', async () => {
+      const { execution } = await store.createExecution(newExecution({ flow: 'flow-done' }));
+      const [claim] = await claimAll(W1, 'flow-done');
+      await store.updateExecution({
+        executionId: execution.id,
+        leaseToken: claim!.leaseToken,
+        workerId: W1,
+        execution: { status: 'succeeded', outputJson: '{"ok":true}', error: null, finished: true },
+      });
+      const done = await store.getExecution(execution.id);
+      assert.equal(done?.status, 'succeeded');
+      assert.equal(done?.leaseOwner, null);
+      assert.ok(done?.finishedAt);
+      assert.equal(done?.outputJson, '{"ok":true}');
+      await store.expireWorkers({ workerIds: [] });
+      assert.equal((await claimAll(W2, 'flow-done')).length, 0);
+      await assert.rejects(
+        store.updateExecution({
+          executionId: execution.id,
+          leaseToken: claim!.leaseToken,
+          workerId: W1,
+          execution: { status: 'failed' },
+        }),
+        LeaseLostError,
+        'a finished execution accepts no further writes',
+      );
+    });
+
+    describe('listing', () => {
+      const ids: string[] = [];
+      before(async () => {
+        // 7 executions of flow-list; three share one timestamp to test the tie-break on id.
+        for (let i = 0; i < 7; i++) {
+          const { execution } = await store.createExecution(newExecution({ flow: 'flow-list' }));
+          ids.push(execution.id);
+          const [claim] = await claimAll(W1, 'flow-list');
+          const failed = i % 2 === 0;
+          await store.updateExecution({
+            executionId: execution.id,
+            leaseToken: claim!.leaseToken,
+            workerId: W1,
+            execution: failed
+              ? { status: 'failed', error: { name: 'AcmeDown', message: `order ${i}` }, finished: true }
+              : { status: 'succeeded', outputJson: '1', error: null, finished: true },
+          });
+          if (i < 4) await sleep(3);
+        }
+      });
+
+      it('filters by flow, status and error, newest first by default', async () => {
+        const all = await store.listExecutions({ flow: 'flow-list' });
+        assert.equal(all.items.length, 7);
+        assert.equal(all.nextCursor, null);
+        assert.deepEqual(
+          all.items.map((e) => e.id),
+          [...ids].reverse(),
+        );
+        const failed = await store.listExecutions({ flow: 'flow-list', status: 'failed' });
+        assert.equal(failed.items.length, 4);
+        const withError = await store.listExecutions({ flow: 'flow-list', hasError: true });
+        assert.deepEqual(
+          withError.items.map((e) => e.id),
+          failed.items.map((e) => e.id),
+        );
+        const withoutError = await store.listExecutions({ flow: 'flow-list', hasError: false });
+        assert.equal(withoutError.items.length, 3);
+        const both = await store.listExecutions({ flow: 'flow-list', status: ['failed', 'succeeded'] });
+        assert.equal(both.items.length, 7);
+      });
+
+      it('pages with cursors in both orders without gaps or repeats, ties broken by id', async () => {
+        for (const order of ['asc', 'desc'] as const) {
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          let pages = 0;
+          do {
+            const page = await store.listExecutions({
+              flow: 'flow-list',
+              order,
+              limit: 2,
+              ...(cursor ? { cursor } : {}),
+            });
+            seen.push(...page.items.map((e) => e.id));
+            cursor = page.nextCursor ?? undefined;
+            pages++;
+          } while (cursor);
+          assert.equal(pages, 4);
+          assert.deepEqual(seen, order === 'asc' ? ids : [...ids].reverse());
+        }
+      });
+
+      it('applies inclusive time bounds', async () => {
+        const all = (await store.listExecutions({ flow: 'flow-list', order: 'asc' })).items;
+        const from = all[2]!.startedAt;
+        const to = all[4]!.startedAt;
+        const within = await store.listExecutions({
+          flow: 'flow-list',
+          order: 'asc',
+          startedAfter: from,
+          startedBefore: to,
+        });
+        for (const e of within.items) assert.ok(e.startedAt >= from && e.startedAt <= to);
+        assert.ok(within.items.some((e) => e.startedAt === from) && within.items.some((e) => e.startedAt === to));
+        const none = await store.listExecutions({ flow: 'flow-list', startedAfter: to + 10_000 });
+        assert.deepEqual(none, { items: [], nextCursor: null });
+      });
+
+      it('refuses a malformed cursor with a clear error', async () => {
+        await assert.rejects(store.listExecutions({ cursor: 'not-a-cursor' }), /Invalid cursor/);
+      });
+    });
+  });
+}

@@ -1,0 +1,18 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
+import { describeStoreConformance } from '../../src/testing/index.js';
+
+const dirs: string[] = [];
+
+describeStoreConformance('sqlite (file, synchronous=FULL)', {
+  async make() {
+    const dir = mkdtempSync(join(tmpdir(), 'retrace-conf-'));
+    dirs.push(dir);
+    return new SqliteStore({ path: join(dir, 'store.db') });
+  },
+  async destroy() {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  },
+});
