@@ -142,7 +142,7 @@ describe('running a flow and recording it', () => {
     const ok = await engine.run('payloads', { size: big.length });
     assert.equal(await ok.result(), big.length);
     const stored = await engine.executions.get(ok.id);
-    assert.equal((stored.steps[0]?.output as { data: string }).data.length, big.length, 'never trimmed');
+    assert.equal((stored.steps[0]!.output as { data: string }).data.length, big.length, 'never trimmed');
 
     const tooBig = await engine.run('payloads', { size: 5 * 1024 * 1024 });
     await assert.rejects(tooBig.result(), (err: unknown) => {
