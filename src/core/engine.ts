@@ -216,25 +216,31 @@ export class Engine<F extends AnyFlow = AnyFlow> {
 
     const id = newExecutionId();
     const worker = this.#worker;
+    // Reserve the slot before the insert: concurrent run() calls must not all see one free slot.
+    const releaseSlot = worker?.reserve(name);
     const claim =
-      worker && worker.capacityFor(name) > 0
-        ? { workerId: worker.workerId as WorkerId, leaseToken: newLeaseToken() }
-        : undefined;
-    const { execution, created } = await this.#store.createExecution({
-      id,
-      flow: name,
-      flowVersion: definition.version,
-      instance: options.instance ?? 'default',
-      inputJson,
-      idempotencyKey: options.idempotencyKey ?? null,
-      tags,
-      trigger: options.trigger ?? 'api',
-      correlationId: options.correlationId ?? null,
-      replayOf: null,
-      rootId: id,
-      replayFromStep: null,
-      ...(claim ? { claim } : {}),
-    });
+      worker && releaseSlot ? { workerId: worker.workerId as WorkerId, leaseToken: newLeaseToken() } : undefined;
+    let inserted: Awaited<ReturnType<Store['createExecution']>>;
+    try {
+      inserted = await this.#store.createExecution({
+        id,
+        flow: name,
+        flowVersion: definition.version,
+        instance: options.instance ?? 'default',
+        inputJson,
+        idempotencyKey: options.idempotencyKey ?? null,
+        tags,
+        trigger: options.trigger ?? 'api',
+        correlationId: options.correlationId ?? null,
+        replayOf: null,
+        rootId: id,
+        replayFromStep: null,
+        ...(claim ? { claim } : {}),
+      });
+    } finally {
+      releaseSlot?.();
+    }
+    const { execution, created } = inserted;
     this.#internals.debug.hit('execution:after-insert', { executionId: execution.id });
     if (created) {
       this.events.emit('execution:queued', { executionId: execution.id, flow: name });

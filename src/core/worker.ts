@@ -41,6 +41,7 @@ export class Worker {
   readonly #killed: AbortController;
   readonly #active = new Map<string, { run: ExecutionRun; done: Promise<void> }>();
   readonly #activePerFlow = new Map<string, number>();
+  readonly #reserved = { total: 0, perFlow: new Map<string, number>() };
   readonly workerId: WorkerId;
   #wake: (() => void) | undefined;
   #loops: Promise<void>[] = [];
@@ -91,13 +92,34 @@ export class Worker {
     this.#loops = [this.#claimLoop(), this.#sweepLoop()];
   }
 
-  /** Free capacity for `flow` right now (0 when stopping). */
+  /** Free capacity for `flow` right now (0 when stopping). Slots reserved by `run` count as taken. */
   capacityFor(flow: string): number {
     if (!this.#running || this.#stopping.signal.aborted) return 0;
-    const total = this.#options.concurrency - this.#active.size;
+    const total = this.#options.concurrency - this.#active.size - this.#reserved.total;
     const perFlowLimit = this.#options.flowConcurrency.get(flow);
-    const perFlow = perFlowLimit === undefined ? total : perFlowLimit - (this.#activePerFlow.get(flow) ?? 0);
+    const perFlow =
+      perFlowLimit === undefined
+        ? total
+        : perFlowLimit - (this.#activePerFlow.get(flow) ?? 0) - (this.#reserved.perFlow.get(flow) ?? 0);
     return Math.max(0, Math.min(total, perFlow));
+  }
+
+  /**
+   * Takes a slot for an execution `run` is about to insert pre-claimed, so that concurrent
+   * `run` calls cannot all see the same free slot while their inserts are in flight.
+   * Returns a release function (idempotent), or undefined when there is no free slot.
+   */
+  reserve(flow: string): (() => void) | undefined {
+    if (this.capacityFor(flow) <= 0) return undefined;
+    this.#reserved.total++;
+    this.#reserved.perFlow.set(flow, (this.#reserved.perFlow.get(flow) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#reserved.total--;
+      this.#reserved.perFlow.set(flow, (this.#reserved.perFlow.get(flow) ?? 1) - 1);
+    };
   }
 
   /** Runs an execution this worker already holds (inserted pre-claimed by `run`). */
@@ -184,7 +206,7 @@ export class Worker {
       const limit = this.capacityFor(name);
       if (limit > 0) flows.push({ flow: name, limit });
     }
-    const limit = this.#options.concurrency - this.#active.size;
+    const limit = this.#options.concurrency - this.#active.size - this.#reserved.total;
     if (flows.length === 0 || limit <= 0) return false;
     const claimed = await this.#store.claimExecutions({ workerId: this.workerId, flows, limit, newLeaseToken });
     for (const claim of claimed) {

@@ -170,6 +170,36 @@ describe('declared errors and retries', () => {
     );
   });
 
+  it('asks validate before retrying a non-repeatable step, and completes from its answer', async () => {
+    let created = 0;
+    let validations = 0;
+    const lastStepValidated = defineFlow({
+      name: 'reply-lost',
+      retry: { delay: 20, jitter: false },
+      async run(ctx) {
+        return ctx.step('create-in-erp', {
+          repeatable: false,
+          run: () => {
+            created++;
+            throw new Error('reply lost'); // the record was created, the answer never came
+          },
+          validate: () => {
+            validations++;
+            return created ? { status: 'complete', output: 'ERP-1' } : { status: 'retry' };
+          },
+        });
+      },
+    });
+    const engine = await startEngine({ flows: [lastStepValidated], store: storeUrl(dir) });
+    const h = await engine.run('reply-lost', {});
+    assert.equal(await h.result(), 'ERP-1');
+    assert.equal(created, 1, 'not run again: validate found the record');
+    assert.equal(validations, 1);
+    const step = (await engine.executions.get(h.id)).steps[0]!;
+    assert.equal(step.status, 'succeeded');
+    assert.deepEqual(step.attempts.map((a) => a.status), ['failed']);
+  });
+
   it('keeps a 3-day retry as a durable timer across a restart, costing no memory', async () => {
     const clock = new OffsetClock();
     const url = storeUrl(dir);
