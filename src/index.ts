@@ -4,7 +4,7 @@
 
 export type { Clock } from './core/clock.js';
 export type { Duration } from './core/duration.js';
-export type { ExecutionHandle, RunOptions } from './core/engine.js';
+export type { AuditEntry, ExecutionHandle, RunOptions } from './core/engine.js';
 export { Engine } from './core/engine.js';
 export type { ErrorInfo, InputIssue, RetraceErrorCode } from './core/errors.js';
 // Errors: the ones user code throws, and the ones Retrace raises (match on `code`)
@@ -55,6 +55,14 @@ export { defineFlow } from './core/flow.js';
 export type { EngineOptions } from './core/options.js';
 export type { RetryPolicy } from './core/retry-policy.js';
 export type { ExecutionStatus, StepStatus } from './core/states.js';
+
+// Finding and replaying failures
+export type { ReplayOptions, ReplayPlanItem } from './core/replay.js';
+export type { ReplayManyOptions, ErrorGroupFilter } from './core/replay-admin.js';
+export type { BatchOptions } from './core/replay-batches.js';
+export type { BatchView, BatchItemView, ReplayPlan, ErrorGroupView, ExecutionDiff, StepDiff } from './core/replay-view.js';
+export type { BatchCounts, BatchStatus } from './core/store.js';
+export { normalizeErrorMessage } from './core/fingerprint.js';
 // Stores
 export type { Store } from './core/store.js';
 export type { CreateEngineOptions } from './create-engine.js';

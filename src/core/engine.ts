@@ -32,9 +32,33 @@ import type { AnyFlow, FlowInput, FlowOutput } from './flow.js';
 import { type ExecutionId, newExecutionId, newLeaseToken, newWorkerId, type WorkerId } from './ids.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './options.js';
 import type { ProcessProbe } from './process-probe.js';
+import { type ReplayOptions, ReplayService } from './replay.js';
+import { type ErrorGroupFilter, ReplayAdmin, type ReplayManyOptions } from './replay-admin.js';
+import { BatchRunner } from './replay-batches.js';
+import {
+  type BatchItemView,
+  type BatchView,
+  diffExecutions,
+  type ErrorGroupView,
+  type ExecutionDiff,
+  type ReplayPlan,
+} from './replay-view.js';
 import { validateInput } from './schema.js';
 import { isTerminal } from './states.js';
-import type { Store } from './store.js';
+import type { ExecutionRecord, NewReplay, StepRecord, Store } from './store.js';
+
+/** One entry of the audit log. */
+export interface AuditEntry {
+  at: Date;
+  actor: string;
+  action: string;
+  executionId: string | null;
+  resultExecutionId: string | null;
+  batchId: string | null;
+  reason: string | null;
+  details: unknown;
+}
+
 import { Worker } from './worker.js';
 
 export interface RunOptions {
@@ -78,19 +102,72 @@ export class Engine<F extends AnyFlow = AnyFlow> {
   readonly #internals: EngineInternals;
   readonly #finishWaiters = new Map<string, Set<() => void>>();
   #worker: Worker | undefined;
+  #batchRunner: BatchRunner | undefined;
+  readonly #replays: ReplayService;
+  readonly #admin: ReplayAdmin;
   #state: 'new' | 'starting' | 'started' | 'stopping' | 'stopped' = 'new';
 
   /** Reading executions: the same data the CLI and the API show. */
   readonly executions = {
+    /** An execution with its steps, attempts, full payloads, logs and lineage. */
     get: async (id: string): Promise<Execution> => {
       const detail = await this.#store.getExecutionDetail(id as ExecutionId);
       if (!detail) throw new ExecutionNotFoundError(id);
-      return toExecution(detail);
+      return toExecution(detail, await this.#store.listReplaysOf(id as ExecutionId));
     },
     list: async (filter: ExecutionListFilter = {}): Promise<ExecutionList> => {
       const page = await this.#store.listExecutions(toStoreFilter(filter));
-      return { items: page.items.map(toSummary), nextCursor: page.nextCursor };
+      return {
+        items: page.items.map(toSummary),
+        nextCursor: page.nextCursor,
+        ...(page.totalCount !== undefined ? { totalCount: page.totalCount } : {}),
+      };
     },
+    /** Compares two executions (typically an original and its replay) step by step. */
+    diff: async (a: string, b: string): Promise<ExecutionDiff> =>
+      diffExecutions(await this.executions.get(a), await this.executions.get(b)),
+  };
+
+  /** Replay batches made by `replayMany`. */
+  readonly batches = {
+    get: (id: string): Promise<BatchView> => this.#admin.getBatch(id),
+    list: (limit?: number): Promise<BatchView[]> => this.#admin.listBatches(limit),
+    items: (id: string, options?: { limit?: number; afterPosition?: number }): Promise<BatchItemView[]> =>
+      this.#admin.batchItems(id, options),
+    pause: (id: string): Promise<BatchView> => this.#admin.pause(id),
+    resume: (id: string): Promise<BatchView> => this.#admin.resume(id),
+    cancel: (id: string): Promise<BatchView> => this.#admin.cancel(id),
+  };
+
+  /** Failures grouped by fingerprint (flow, step, error name, normalised message). */
+  readonly errors = {
+    groups: (filter?: ErrorGroupFilter): Promise<ErrorGroupView[]> => this.#admin.errorGroups(filter),
+    /** The failed executions of one group (unresolved ones with `resolved: false`). */
+    executions: (
+      fingerprint: string,
+      filter: Omit<ExecutionListFilter, 'errorFingerprint'> = {},
+    ): Promise<ExecutionList> => this.executions.list({ ...filter, errorFingerprint: fingerprint, status: 'failed' }),
+  };
+
+  /** The audit log of operator actions (replays, batches). */
+  readonly audit = {
+    list: async (filter: { executionId?: string; batchId?: string; limit?: number } = {}): Promise<AuditEntry[]> =>
+      (
+        await this.#store.listAudit({
+          ...(filter.executionId ? { executionId: filter.executionId as ExecutionId } : {}),
+          ...(filter.batchId ? { batchId: filter.batchId } : {}),
+          ...(filter.limit ? { limit: filter.limit } : {}),
+        })
+      ).map((a) => ({
+        at: new Date(a.at),
+        actor: a.actor,
+        action: a.action,
+        executionId: a.executionId,
+        resultExecutionId: a.resultExecutionId,
+        batchId: a.batchId,
+        reason: a.reason,
+        details: a.detailsJson ? (JSON.parse(a.detailsJson) as unknown) : null,
+      })),
   };
 
   constructor(flows: readonly F[], options: EngineOptions, internals: EngineInternals) {
@@ -104,6 +181,13 @@ export class Engine<F extends AnyFlow = AnyFlow> {
       this.#flows.set(flow.name, flow);
     }
     this.#internals = internals;
+    this.#replays = new ReplayService({
+      store: internals.store,
+      flows: this.#flows,
+      maxPayloadBytes: this.options.maxPayloadBytes,
+      start: (params, flow) => this.#startReplay(params, flow),
+    });
+    this.#admin = new ReplayAdmin(internals.store, this.#replays, () => this.#batchRunner?.wake());
     const onFinish = ({ executionId }: { executionId: string }) => this.#notifyFinished(executionId);
     this.events.on('execution:succeeded', onFinish);
     this.events.on('execution:failed', onFinish);
@@ -172,6 +256,15 @@ export class Engine<F extends AnyFlow = AnyFlow> {
         },
       });
       await this.#worker.start();
+      this.#batchRunner = new BatchRunner({
+        store: this.#store,
+        replays: this.#replays,
+        events: this.events,
+        clock: o.clock,
+        workerId: this.#worker.workerId,
+        pollIntervalMs: o.pollIntervalMs,
+      });
+      this.#batchRunner.start();
     }
     this.#state = 'started';
   }
@@ -182,6 +275,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
       return;
     }
     this.#state = 'stopping';
+    await this.#batchRunner?.stop();
     await this.#worker?.stop();
     if (this.#internals.ownsStore) await this.#store.close();
     this.#state = 'stopped';
@@ -251,6 +345,85 @@ export class Engine<F extends AnyFlow = AnyFlow> {
       }
     }
     return this.#handle(execution.id, name, created);
+  }
+
+  /**
+   * Replays an execution as a new one (the original is never modified): whole, with corrected
+   * `input`, or `fromStep` with earlier steps reused (and `stepOutputs` overriding some).
+   * A failed execution replays as is; any other needs `force`. While another replay of it is in
+   * flight, that one is returned (`created: false`).
+   */
+  async replay(id: string, options: ReplayOptions = {}): Promise<ExecutionHandle> {
+    this.#assertStarted();
+    const { execution, created } = await this.#replays.replay(id, options);
+    return this.#handle(execution.id, execution.flow, created);
+  }
+
+  /**
+   * Replays every execution matching `filter` (failed ones unless `status` says otherwise) as a
+   * durable batch that survives restarts, with optional concurrency and rate limits. Already
+   * resolved failures are skipped unless `includeResolved`. With `dryRun`, returns the plan and
+   * creates nothing.
+   */
+  replayMany(filter: ExecutionListFilter, options: ReplayManyOptions & { dryRun: true }): Promise<ReplayPlan>;
+  replayMany(filter: ExecutionListFilter, options?: ReplayManyOptions & { dryRun?: false }): Promise<BatchView>;
+  async replayMany(filter: ExecutionListFilter, options: ReplayManyOptions = {}): Promise<BatchView | ReplayPlan> {
+    this.#assertStarted();
+    return this.#admin.replayMany(filter, options);
+  }
+
+  /** Inserts a replay, pre-claimed when this worker has a free slot, and starts it. */
+  async #startReplay(params: NewReplay, flow: AnyFlow): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    const worker = this.#worker;
+    const releaseSlot = worker?.reserve(flow.name);
+    const claim =
+      worker && releaseSlot ? { workerId: worker.workerId as WorkerId, leaseToken: newLeaseToken() } : undefined;
+    let result: { execution: ExecutionRecord; created: boolean };
+    try {
+      result = await this.#store.createReplay({
+        ...params,
+        execution: { ...params.execution, ...(claim ? { claim } : {}) },
+      });
+    } finally {
+      releaseSlot?.();
+    }
+    const { execution, created } = result;
+    if (created) {
+      this.events.emit('execution:replayed', {
+        executionId: execution.id,
+        flow: execution.flow,
+        replayOf: params.execution.replayOf ?? '',
+        batchId: params.batchItem?.batchId ?? null,
+      });
+      if (claim && worker) {
+        const steps: StepRecord[] = params.reusedSteps.map((r) => ({
+          position: r.position,
+          name: r.name,
+          status: 'reused',
+          attempts: 0,
+          outputJson: r.outputJson,
+          error: null,
+          repeatable: r.repeatable,
+          hasValidator: r.hasValidator,
+          startedAt: execution.startedAt,
+          updatedAt: execution.startedAt,
+          finishedAt: execution.startedAt,
+          attemptStartedAt: null,
+          nextAttemptAt: null,
+          reusedFrom: r.reusedFrom,
+        }));
+        worker.adopt({ execution, leaseToken: claim.leaseToken, steps, claimedAt: execution.startedAt });
+      } else {
+        worker?.wake();
+      }
+    }
+    return result;
+  }
+
+  #assertStarted(): void {
+    if (this.#state !== 'started') {
+      throw new EngineStateError('ENGINE_NOT_STARTED', `Engine is ${this.#state}: call await engine.start() first`);
+    }
   }
 
   /** A handle on an existing execution, to wait for its result. */

@@ -29,7 +29,11 @@ export type RetraceErrorCode =
   | 'STORE_UNSAFE_FILESYSTEM'
   | 'STORE_URL_INVALID'
   | 'STORE_ERROR'
-  | 'RESULT_TIMEOUT';
+  | 'RESULT_TIMEOUT'
+  | 'REPLAY_NOT_ALLOWED'
+  | 'UNKNOWN_STEP'
+  | 'BATCH_NOT_FOUND'
+  | 'BATCH_STATE';
 
 export class RetraceError extends Error {
   readonly code: RetraceErrorCode;

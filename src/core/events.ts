@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ErrorInfo } from './errors.js';
+import type { BatchCounts } from './store.js';
 
 /**
  * The engine's typed events. Metrics, the dashboard and tests subscribe to these instead of
@@ -46,6 +47,9 @@ export interface EngineEvents {
     outcome: 'complete' | 'retry' | 'error';
   };
   'lease:lost': { executionId: string; flow: string };
+  'execution:replayed': { executionId: string; flow: string; replayOf: string; batchId: string | null };
+  'batch:progress': { batchId: string; counts: BatchCounts };
+  'batch:completed': { batchId: string; counts: BatchCounts };
   /** Something went wrong in the engine's own machinery (a store outage, a listener that threw). */
   'engine:error': { error: Error; context: string };
 }

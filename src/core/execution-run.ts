@@ -36,6 +36,7 @@ import {
   toErrorInfo,
 } from './errors.js';
 import type { EngineEventBus, EngineEvents } from './events.js';
+import { errorFingerprint } from './fingerprint.js';
 import {
   type AnyFlow,
   type FlowContext,
@@ -463,7 +464,15 @@ export class ExecutionRun {
       return this.#fail(toErrorInfo(err));
     }
     this.#deps.debug.hit('execution:before-complete', { executionId: this.executionId });
-    await this.#write({ execution: { status: this.#to('succeeded'), outputJson, error: null, finished: true } });
+    await this.#write({
+      execution: {
+        status: this.#to('succeeded'),
+        outputJson,
+        error: null,
+        finished: true,
+        ...(this.#claim.execution.replayOf ? { resolveAncestors: true } : {}),
+      },
+    });
     this.#deps.debug.hit('execution:after-complete', { executionId: this.executionId });
     this.#emit('execution:succeeded', {
       executionId: this.executionId,
@@ -474,7 +483,14 @@ export class ExecutionRun {
 
   async #fail(error: ErrorInfo): Promise<void> {
     this.#deps.debug.hit('execution:before-complete', { executionId: this.executionId });
-    await this.#write({ execution: { status: this.#to('failed'), error, finished: true } });
+    await this.#write({
+      execution: {
+        status: this.#to('failed'),
+        error,
+        finished: true,
+        errorFingerprint: errorFingerprint(this.flowName, error),
+      },
+    });
     this.#deps.debug.hit('execution:after-complete', { executionId: this.executionId });
     this.#emit('execution:failed', { executionId: this.executionId, flow: this.flowName, error });
   }
@@ -532,6 +548,7 @@ export class ExecutionRun {
       status,
       attempts: s.attempts,
       repeatable: s.step.repeatable,
+      hasValidator: s.step.validate !== undefined,
       error: extra.error ?? (status === 'succeeded' ? null : s.lastError),
       outputJson: extra.outputJson ?? null,
       ...(extra.attemptStarted ? { attemptStarted: true } : {}),

@@ -1,6 +1,7 @@
 import { decodePayload } from './codec.js';
 import { type ErrorInfo, RetraceError } from './errors.js';
-import type { ExecutionStatus, StepStatus } from './states.js';
+import type { ExecutionId } from './ids.js';
+import { EXECUTION_STATUSES, type ExecutionStatus, type StepStatus } from './states.js';
 import type {
   AttemptRecord,
   ExecutionDetailRecord,
@@ -37,12 +38,20 @@ export interface ExecutionSummary {
   dueAt: Date | null;
   /** How many times a worker claimed it (more than 1: it was resumed after a crash, stop or long retry). */
   claimCount: number;
+  /** Groups this failure with others that are the same problem (see `engine.errors`). */
+  errorFingerprint: string | null;
+  /** A failed execution is resolved once a replay descending from it succeeded. */
+  resolvedAt: Date | null;
+  /** The replay whose success resolved it. */
+  resolvedBy: string | null;
 }
 
 export interface Execution extends ExecutionSummary {
   steps: StepView[];
   /** Every log line, flow-level and step-level, in order. */
   logs: LogView[];
+  /** The replays of this execution (direct ones, oldest first). */
+  replays: ExecutionSummary[];
 }
 
 export interface StepView {
@@ -89,16 +98,39 @@ export interface ExecutionListFilter {
   startedAfter?: Date | string | number;
   /** Inclusive bound on startedAt. */
   startedBefore?: Date | string | number;
-  /** By startedAt. @default 'desc' */
+  /** Inclusive bounds on finishedAt. */
+  finishedAfter?: Date | string | number;
+  finishedBefore?: Date | string | number;
+  /** Case-insensitive text in the error's name or message. */
+  errorText?: string;
+  /** Executions carrying all of these tags. */
+  tags?: string[];
+  /** Replays of this execution. */
+  replayOf?: string;
+  /** The original and every replay descending from it. */
+  rootId?: string;
+  /** true: replays only; false: originals only. */
+  isReplay?: boolean;
+  /** false: failed and not yet resolved by a replay (the operator's to-do list); true: resolved ones. */
+  resolved?: boolean;
+  /** Failures of one error group. */
+  errorFingerprint?: string;
+  /** Finished-time sorting lists finished executions only. @default 'startedAt' */
+  sortBy?: 'startedAt' | 'finishedAt';
+  /** @default 'desc' */
   order?: 'asc' | 'desc';
   /** @default 50, at most 1000 */
   limit?: number;
   cursor?: string;
+  /** Also count all matches. @default false */
+  includeTotal?: boolean;
 }
 
 export interface ExecutionList {
   items: ExecutionSummary[];
   nextCursor: string | null;
+  /** With `includeTotal`. */
+  totalCount?: number;
 }
 
 const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
@@ -125,10 +157,13 @@ export function toSummary(r: ExecutionRecord): ExecutionSummary {
     finishedAt: date(r.finishedAt),
     dueAt: r.status === 'retrying' || r.status === 'waiting' || r.status === 'queued' ? date(r.dueAt) : null,
     claimCount: r.claimCount,
+    errorFingerprint: r.errorFingerprint,
+    resolvedAt: date(r.resolvedAt),
+    resolvedBy: r.resolvedBy,
   };
 }
 
-export function toExecution(d: ExecutionDetailRecord): Execution {
+export function toExecution(d: ExecutionDetailRecord, replays: ExecutionRecord[] = []): Execution {
   const stepNames = new Map(d.steps.map((s) => [s.position, s.name]));
   const logs = d.logs.map((l) => toLogView(l, stepNames));
   return {
@@ -149,6 +184,7 @@ export function toExecution(d: ExecutionDetailRecord): Execution {
       logs: logs.filter((_, i) => d.logs[i]!.position === s.position),
     })),
     logs,
+    replays: replays.map(toSummary),
   };
 }
 
@@ -176,23 +212,82 @@ function toLogView(l: LogRecord, stepNames: Map<number, string>): LogView {
 /** Turns the public filter into the store's, refusing unparseable bounds with a clear error. */
 export function toStoreFilter(f: ExecutionListFilter): ExecutionFilter {
   const out: ExecutionFilter = {};
+  const known = new Set([
+    'flow',
+    'instance',
+    'status',
+    'hasError',
+    'startedAfter',
+    'startedBefore',
+    'finishedAfter',
+    'finishedBefore',
+    'errorText',
+    'tags',
+    'replayOf',
+    'rootId',
+    'isReplay',
+    'resolved',
+    'errorFingerprint',
+    'sortBy',
+    'order',
+    'limit',
+    'cursor',
+    'includeTotal',
+  ]);
+  for (const key of Object.keys(f)) {
+    if (!known.has(key)) throw new RetraceError('INVALID_OPTION', `Unknown filter field "${key}"`);
+  }
   if (f.flow !== undefined) out.flow = f.flow;
   if (f.instance !== undefined) out.instance = f.instance;
-  if (f.status !== undefined) out.status = f.status;
+  if (f.status !== undefined) {
+    const statuses = Array.isArray(f.status) ? f.status : [f.status];
+    for (const s of statuses) {
+      if (!(EXECUTION_STATUSES as readonly string[]).includes(s)) {
+        throw new RetraceError('INVALID_OPTION', `Unknown status "${s}" (one of ${EXECUTION_STATUSES.join(', ')})`);
+      }
+    }
+    out.status = f.status;
+  }
   if (f.hasError !== undefined) out.hasError = f.hasError;
   if (f.startedAfter !== undefined) out.startedAfter = toEpoch(f.startedAfter, 'startedAfter');
   if (f.startedBefore !== undefined) out.startedBefore = toEpoch(f.startedBefore, 'startedBefore');
+  if (f.finishedAfter !== undefined) out.finishedAfter = toEpoch(f.finishedAfter, 'finishedAfter');
+  if (f.finishedBefore !== undefined) out.finishedBefore = toEpoch(f.finishedBefore, 'finishedBefore');
+  if (f.errorText !== undefined) out.errorText = f.errorText;
+  if (f.tags !== undefined) {
+    if (!Array.isArray(f.tags) || f.tags.some((t) => typeof t !== 'string')) {
+      throw new RetraceError('INVALID_OPTION', 'tags must be an array of strings');
+    }
+    out.tags = f.tags;
+  }
+  if (f.replayOf !== undefined) out.replayOf = f.replayOf as ExecutionId;
+  if (f.rootId !== undefined) out.rootId = f.rootId as ExecutionId;
+  if (f.isReplay !== undefined) out.isReplay = f.isReplay;
+  if (f.resolved !== undefined) out.resolved = f.resolved;
+  if (f.errorFingerprint !== undefined) out.errorFingerprint = f.errorFingerprint;
+  if (f.sortBy !== undefined) {
+    if (f.sortBy !== 'startedAt' && f.sortBy !== 'finishedAt') {
+      throw new RetraceError(
+        'INVALID_OPTION',
+        `sortBy must be 'startedAt' or 'finishedAt', got ${JSON.stringify(f.sortBy)}`,
+      );
+    }
+    out.sortBy = f.sortBy;
+  }
   if (f.order !== undefined) {
-    if (f.order !== 'asc' && f.order !== 'desc')
+    if (f.order !== 'asc' && f.order !== 'desc') {
       throw new RetraceError('INVALID_OPTION', `order must be 'asc' or 'desc', got ${JSON.stringify(f.order)}`);
+    }
     out.order = f.order;
   }
   if (f.limit !== undefined) {
-    if (!Number.isInteger(f.limit) || f.limit < 1 || f.limit > 1000)
+    if (!Number.isInteger(f.limit) || f.limit < 1 || f.limit > 1000) {
       throw new RetraceError('INVALID_OPTION', `limit must be a whole number from 1 to 1000, got ${f.limit}`);
+    }
     out.limit = f.limit;
   }
   if (f.cursor !== undefined) out.cursor = f.cursor;
+  if (f.includeTotal) out.includeTotal = true;
   return out;
 }
 

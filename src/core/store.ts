@@ -52,6 +52,135 @@ export interface Store {
   getExecution(id: ExecutionId): Promise<ExecutionRecord | undefined>;
   getExecutionDetail(id: ExecutionId): Promise<ExecutionDetailRecord | undefined>;
   listExecutions(filter: ExecutionFilter): Promise<ExecutionPage>;
+
+  // -- replay -----------------------------------------------------------------------------
+  /**
+   * Inserts a replay with the steps it reuses (status `reused`) and its audit entry, in one
+   * write. With `reuseInFlight`, an unfinished replay of the same original is returned instead
+   * (`created: false`, no audit). With `batchItem`, the batch item is marked started with the
+   * replay's id in the same write, so a batch interrupted at any point never replays twice.
+   */
+  createReplay(params: NewReplay): Promise<{ execution: ExecutionRecord; created: boolean }>;
+  /** Direct replays of an execution, oldest first. */
+  listReplaysOf(id: ExecutionId): Promise<ExecutionRecord[]>;
+  /** Failed executions grouped by error fingerprint, most recently seen first. */
+  listErrorGroups(filter: ErrorGroupFilter): Promise<ErrorGroupRecord[]>;
+  appendAudit(entry: AuditWrite): Promise<void>;
+  listAudit(filter: { executionId?: ExecutionId; batchId?: string; limit?: number }): Promise<AuditRecord[]>;
+
+  // -- replay batches ---------------------------------------------------------------------
+  /** Creates a batch with its items (a snapshot of what the filter matched), in one write. */
+  createBatch(params: NewBatch): Promise<BatchRecord>;
+  getBatch(id: string): Promise<{ batch: BatchRecord; counts: BatchCounts } | undefined>;
+  listBatches(params: { limit?: number }): Promise<BatchRecord[]>;
+  listBatchItems(params: { batchId: string; limit?: number; afterPosition?: number }): Promise<BatchItemRecord[]>;
+  /** Moves a batch from one of `from` to `to`; false when it was in none of them. */
+  setBatchStatus(params: { batchId: string; from: BatchStatus[]; to: BatchStatus }): Promise<boolean>;
+  /** Leases running batches that no live worker holds. */
+  claimBatches(params: { workerId: WorkerId; limit: number }): Promise<BatchRecord[]>;
+  /** The next pending items of a batch, in order. */
+  nextBatchItems(params: { batchId: string; limit: number }): Promise<BatchItemRecord[]>;
+  skipBatchItem(params: { batchId: string; position: number; note: string }): Promise<void>;
+  /** Replays of the batch that have not finished yet. */
+  countActiveReplays(batchId: string): Promise<number>;
+}
+
+export interface ReusedStepWrite {
+  position: number;
+  name: string;
+  outputJson: string | null;
+  repeatable: boolean;
+  hasValidator: boolean;
+  reusedFrom: ExecutionId;
+}
+
+export interface NewReplay {
+  execution: NewExecution;
+  reusedSteps: ReusedStepWrite[];
+  reuseInFlight: boolean;
+  audit: Omit<AuditWrite, 'resultExecutionId'>;
+  batchItem?: { batchId: string; position: number };
+}
+
+export interface AuditWrite {
+  actor: string;
+  action: string;
+  executionId: ExecutionId | null;
+  resultExecutionId: ExecutionId | null;
+  batchId: string | null;
+  reason: string | null;
+  detailsJson: string | null;
+}
+
+export interface AuditRecord extends AuditWrite {
+  id: number;
+  at: number;
+}
+
+export interface ErrorGroupFilter {
+  flow?: string;
+  instance?: string;
+  startedAfter?: number;
+  startedBefore?: number;
+  /** Only groups with unresolved failures, counting only those. */
+  unresolvedOnly?: boolean;
+  limit?: number;
+}
+
+export interface ErrorGroupRecord {
+  fingerprint: string;
+  flow: string;
+  count: number;
+  unresolvedCount: number;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  /** The most recent failure of the group. */
+  sample: ExecutionRecord;
+}
+
+export type BatchStatus = 'running' | 'paused' | 'cancelled' | 'completed';
+
+export interface NewBatch {
+  id: string;
+  filterJson: string;
+  optionsJson: string;
+  actor: string;
+  reason: string | null;
+  items: { executionId: ExecutionId; skipNote: string | null }[];
+}
+
+export interface BatchRecord {
+  id: string;
+  status: BatchStatus;
+  filterJson: string;
+  optionsJson: string;
+  actor: string;
+  reason: string | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+  leaseOwner: WorkerId | null;
+}
+
+export interface BatchCounts {
+  matched: number;
+  skipped: number;
+  pending: number;
+  started: number;
+  succeeded: number;
+  failed: number;
+  /** Started replays not finished yet. */
+  active: number;
+}
+
+export interface BatchItemRecord {
+  position: number;
+  executionId: ExecutionId;
+  state: 'pending' | 'started' | 'skipped';
+  replayId: ExecutionId | null;
+  note: string | null;
+  /** Status of the replay, once started. */
+  replayStatus: ExecutionStatus | null;
 }
 
 export interface RegisterWorkerParams {
@@ -111,6 +240,11 @@ export interface ExecutionRecord {
   leaseOwner: WorkerId | null;
   /** How many times a worker has claimed it: 1 for a run that was never interrupted. */
   claimCount: number;
+  /** Groups failures that are the same problem (flow, step, error name, normalised message). */
+  errorFingerprint: string | null;
+  /** When a replay descending from this failed execution succeeded. */
+  resolvedAt: number | null;
+  resolvedBy: ExecutionId | null;
 }
 
 export interface StepRecord {
@@ -122,6 +256,7 @@ export interface StepRecord {
   outputJson: string | null;
   error: ErrorInfo | null;
   repeatable: boolean;
+  hasValidator: boolean;
   startedAt: number;
   updatedAt: number;
   finishedAt: number | null;
@@ -185,6 +320,7 @@ export interface StepWrite {
   outputJson?: string | null;
   error?: ErrorInfo | null;
   repeatable: boolean;
+  hasValidator?: boolean;
   /** Set `attempt_started_at` to the store's now (an attempt starts in this write). */
   attemptStarted?: boolean;
   /** For `retrying`: the next attempt is due this long after the store's now. */
@@ -225,6 +361,9 @@ export interface ExecutionUpdate {
     /** Give up the lease: anyone may claim it (when due). */
     release?: boolean;
     finished?: boolean;
+    errorFingerprint?: string | null;
+    /** This execution succeeded and is a replay: mark its failed ancestors resolved by it. */
+    resolveAncestors?: boolean;
   };
 }
 
@@ -236,15 +375,34 @@ export interface ExecutionFilter {
   status?: ExecutionStatus | ExecutionStatus[];
   /** true: only executions with an error recorded; false: only those without. */
   hasError?: boolean;
+  /** Inclusive bounds, epoch ms. */
   startedAfter?: number;
   startedBefore?: number;
+  finishedAfter?: number;
+  finishedBefore?: number;
+  /** Case-insensitive substring of the error's name or message. */
+  errorText?: string;
+  /** Executions carrying every one of these tags. */
+  tags?: string[];
+  replayOf?: ExecutionId;
+  rootId?: ExecutionId;
+  /** true: only replays; false: only originals. */
+  isReplay?: boolean;
+  /** true: failed and since resolved by a replay; false: failed and not resolved. */
+  resolved?: boolean;
+  errorFingerprint?: string;
+  /** @default 'startedAt' */
+  sortBy?: 'startedAt' | 'finishedAt';
   order?: ExecutionOrder;
   limit?: number;
   cursor?: string;
+  /** Also count every match (costs a second query). */
+  includeTotal?: boolean;
 }
 
 export interface ExecutionPage {
   items: ExecutionRecord[];
   /** Pass back as `cursor` for the next page; null when this page is the last. */
   nextCursor: string | null;
+  totalCount?: number;
 }

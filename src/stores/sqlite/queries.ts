@@ -69,13 +69,13 @@ export const SELECT_LOGS = 'SELECT * FROM logs WHERE execution_id = ? ORDER BY i
 
 /** Write a step's state at a position (insert, or replace all but its first start time). */
 export const UPSERT_STEP = `
-INSERT INTO steps (execution_id, position, name, status, attempts, output, error, repeatable, started_at, updated_at,
-  finished_at, attempt_started_at, next_attempt_at, reused_from)
-VALUES (@executionId, @position, @name, @status, @attempts, @output, @error, @repeatable, @now, @now,
-  @finishedAt, @attemptStartedAt, @nextAttemptAt, @reusedFrom)
+INSERT INTO steps (execution_id, position, name, status, attempts, output, error, repeatable, has_validator,
+  started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from)
+VALUES (@executionId, @position, @name, @status, @attempts, @output, @error, @repeatable, @hasValidator,
+  @now, @now, @finishedAt, @attemptStartedAt, @nextAttemptAt, @reusedFrom)
 ON CONFLICT (execution_id, position) DO UPDATE SET
   name = excluded.name, status = excluded.status, attempts = excluded.attempts, output = excluded.output,
-  error = excluded.error, repeatable = excluded.repeatable, updated_at = excluded.updated_at,
+  error = excluded.error, repeatable = excluded.repeatable, has_validator = excluded.has_validator, updated_at = excluded.updated_at,
   finished_at = excluded.finished_at,
   attempt_started_at = coalesce(excluded.attempt_started_at, steps.attempt_started_at),
   next_attempt_at = excluded.next_attempt_at,

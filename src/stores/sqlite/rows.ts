@@ -3,6 +3,10 @@ import type { ExecutionId, WorkerId } from '../../core/ids.js';
 import type { ExecutionStatus, StepStatus } from '../../core/states.js';
 import type {
   AttemptRecord,
+  AuditRecord,
+  BatchItemRecord,
+  BatchRecord,
+  BatchStatus,
   ExecutionRecord,
   LogLevel,
   LogRecord,
@@ -41,6 +45,49 @@ export function toExecution(r: ExecutionRow): ExecutionRecord {
     dueAt: num(r.due_at),
     leaseOwner: str(r.lease_owner) as WorkerId | null,
     claimCount: Number(r.claim_count),
+    errorFingerprint: str(r.error_fingerprint),
+    resolvedAt: num(r.resolved_at),
+    resolvedBy: str(r.resolved_by) as ExecutionId | null,
+  };
+}
+
+export function toBatch(r: Record<string, unknown>): BatchRecord {
+  return {
+    id: r.id as string,
+    status: r.status as BatchStatus,
+    filterJson: r.filter as string,
+    optionsJson: r.options as string,
+    actor: r.actor as string,
+    reason: str(r.reason),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    finishedAt: num(r.finished_at),
+    leaseOwner: str(r.lease_owner) as WorkerId | null,
+  };
+}
+
+export function toBatchItem(r: Record<string, unknown>): BatchItemRecord {
+  return {
+    position: Number(r.position),
+    executionId: r.execution_id as ExecutionId,
+    state: r.state as BatchItemRecord['state'],
+    replayId: str(r.replay_id) as ExecutionId | null,
+    note: str(r.note),
+    replayStatus: str(r.replay_status) as ExecutionStatus | null,
+  };
+}
+
+export function toAudit(r: Record<string, unknown>): AuditRecord {
+  return {
+    id: Number(r.id),
+    at: Number(r.at),
+    actor: r.actor as string,
+    action: r.action as string,
+    executionId: str(r.execution_id) as ExecutionId | null,
+    resultExecutionId: str(r.result_execution_id) as ExecutionId | null,
+    batchId: str(r.batch_id),
+    reason: str(r.reason),
+    detailsJson: str(r.details),
   };
 }
 
@@ -53,6 +100,7 @@ export function toStep(r: Record<string, unknown>): StepRecord {
     outputJson: str(r.output),
     error: parseError(r.error),
     repeatable: Number(r.repeatable) === 1,
+    hasValidator: Number(r.has_validator) === 1,
     startedAt: Number(r.started_at),
     updatedAt: Number(r.updated_at),
     finishedAt: num(r.finished_at),

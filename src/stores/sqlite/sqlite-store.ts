@@ -5,14 +5,24 @@ import { type Clock, systemClock } from '../../core/clock.js';
 import { LeaseLostError, type RetraceError, UnsafeFilesystemError } from '../../core/errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
 import type {
+  AuditRecord,
+  AuditWrite,
+  BatchCounts,
+  BatchItemRecord,
+  BatchRecord,
+  BatchStatus,
   ClaimedExecution,
   ClaimParams,
+  ErrorGroupFilter,
+  ErrorGroupRecord,
   ExecutionDetailRecord,
   ExecutionFilter,
   ExecutionPage,
   ExecutionRecord,
   ExecutionUpdate,
+  NewBatch,
   NewExecution,
+  NewReplay,
   RegisterWorkerParams,
   Store,
   WorkerRecord,
@@ -22,7 +32,18 @@ import { GroupCommitter } from './group-commit.js';
 import { migrate } from './migrate.js';
 import { networkFilesystemOf } from './network-filesystem.js';
 import * as q from './queries.js';
-import { type ExecutionRow, toAttempt, toExecution, toLog, toStep, toWorker } from './rows.js';
+import * as rq from './replay-queries.js';
+import {
+  type ExecutionRow,
+  toAttempt,
+  toAudit,
+  toBatch,
+  toBatchItem,
+  toExecution,
+  toLog,
+  toStep,
+  toWorker,
+} from './rows.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or `:memory:` (tests only: nothing survives). */
@@ -155,6 +176,7 @@ export class SqliteStore implements Store {
   removeWorker(p: { workerId: WorkerId }): Promise<void> {
     return this.#write(() => {
       this.#stmt(q.RELEASE_WORKER_EXECUTIONS).run({ workerId: p.workerId, now: this.#clock.now() });
+      this.#stmt(rq.RELEASE_WORKER_BATCHES).run({ workerId: p.workerId });
       this.#stmt(q.DELETE_WORKER).run({ workerId: p.workerId });
     });
   }
@@ -162,39 +184,41 @@ export class SqliteStore implements Store {
   // -- executions ---------------------------------------------------------------------------
 
   createExecution(p: NewExecution): Promise<{ execution: ExecutionRecord; created: boolean }> {
-    return this.#write(() => {
-      const now = this.#clock.now();
-      const inserted = this.#stmt(q.INSERT_EXECUTION).run({
-        id: p.id,
-        flow: p.flow,
-        flowVersion: p.flowVersion,
-        instance: p.instance,
-        status: p.claim ? 'running' : 'queued',
-        input: p.inputJson,
-        idempotencyKey: p.idempotencyKey,
-        tags: JSON.stringify(p.tags),
-        trigger: p.trigger,
-        correlationId: p.correlationId,
-        replayOf: p.replayOf,
-        rootId: p.rootId,
-        replayFromStep: p.replayFromStep,
-        now,
-        dueAt: p.claim ? 0 : now,
-        leaseOwner: p.claim?.workerId ?? null,
-        leaseToken: p.claim?.leaseToken ?? null,
-        claimCount: p.claim ? 1 : 0,
-      });
-      if (inserted.changes === 1) {
-        return { execution: toExecution(this.#stmt(q.SELECT_EXECUTION).get(p.id) as ExecutionRow), created: true };
-      }
-      const existing = p.idempotencyKey
-        ? (this.#stmt(q.SELECT_BY_IDEMPOTENCY_KEY).get({ flow: p.flow, key: p.idempotencyKey }) as
-            | ExecutionRow
-            | undefined)
-        : undefined;
-      if (!existing) throw new Error(`Execution ${p.id} could not be inserted`);
-      return { execution: toExecution(existing), created: false };
+    return this.#write(() => this.#insertExecution(p, this.#clock.now()));
+  }
+
+  /** Inserts, or returns the execution that already holds the idempotency key. */
+  #insertExecution(p: NewExecution, now: number): { execution: ExecutionRecord; created: boolean } {
+    const inserted = this.#stmt(q.INSERT_EXECUTION).run({
+      id: p.id,
+      flow: p.flow,
+      flowVersion: p.flowVersion,
+      instance: p.instance,
+      status: p.claim ? 'running' : 'queued',
+      input: p.inputJson,
+      idempotencyKey: p.idempotencyKey,
+      tags: JSON.stringify(p.tags),
+      trigger: p.trigger,
+      correlationId: p.correlationId,
+      replayOf: p.replayOf,
+      rootId: p.rootId,
+      replayFromStep: p.replayFromStep,
+      now,
+      dueAt: p.claim ? 0 : now,
+      leaseOwner: p.claim?.workerId ?? null,
+      leaseToken: p.claim?.leaseToken ?? null,
+      claimCount: p.claim ? 1 : 0,
     });
+    if (inserted.changes === 1) {
+      return { execution: toExecution(this.#stmt(q.SELECT_EXECUTION).get(p.id) as ExecutionRow), created: true };
+    }
+    const existing = p.idempotencyKey
+      ? (this.#stmt(q.SELECT_BY_IDEMPOTENCY_KEY).get({ flow: p.flow, key: p.idempotencyKey }) as
+          | ExecutionRow
+          | undefined)
+      : undefined;
+    if (!existing) throw new Error(`Execution ${p.id} could not be inserted`);
+    return { execution: toExecution(existing), created: false };
   }
 
   claimExecutions(p: ClaimParams): Promise<ClaimedExecution[]> {
@@ -244,10 +268,15 @@ export class SqliteStore implements Store {
         sets.push('due_at = @dueAt');
         params.dueAt = now + e.dueInMs;
       }
+      if (e.errorFingerprint !== undefined) {
+        sets.push('error_fingerprint = @fingerprint');
+        params.fingerprint = e.errorFingerprint;
+      }
       if (e.finished) sets.push('finished_at = @now', 'due_at = NULL');
       if (e.release || e.finished) sets.push('lease_owner = NULL', 'lease_token = NULL');
       const sql = `UPDATE executions SET ${sets.join(', ')} WHERE id = @id AND lease_token = @leaseToken`;
       if (this.#stmt(sql).run(params).changes !== 1) throw new LeaseLostError(u.executionId);
+      if (e.resolveAncestors) this.#stmt(rq.RESOLVE_ANCESTORS).run({ id: u.executionId, now });
 
       for (const s of u.steps ?? []) {
         this.#stmt(q.UPSERT_STEP).run({
@@ -259,6 +288,7 @@ export class SqliteStore implements Store {
           output: s.outputJson ?? null,
           error: s.error ? JSON.stringify(s.error) : null,
           repeatable: s.repeatable ? 1 : 0,
+          hasValidator: s.hasValidator ? 1 : 0,
           now,
           finishedAt: s.finished ? now : null,
           attemptStartedAt: s.attemptStarted ? now : null,
@@ -314,8 +344,82 @@ export class SqliteStore implements Store {
   }
 
   async listExecutions(f: ExecutionFilter): Promise<ExecutionPage> {
-    const where: string[] = [];
-    const params: Record<string, unknown> = {};
+    const { where, params } = executionWhere(f);
+    const column = f.sortBy === 'finishedAt' ? 'finished_at' : 'started_at';
+    if (column === 'finished_at') where.push('finished_at IS NOT NULL');
+    const order = f.order === 'asc' ? 'ASC' : 'DESC';
+    const total = f.includeTotal
+      ? Number(
+          this.#stmt(`SELECT COUNT(*) FROM executions ${whereSql(where)}`)
+            .pluck()
+            .get(params),
+        )
+      : undefined;
+    const paged = [...where];
+    if (f.cursor) {
+      const c = decodeCursor(f.cursor);
+      paged.push(`(${column}, id) ${order === 'ASC' ? '>' : '<'} (@cursorAt, @cursorId)`);
+      params.cursorAt = c.at;
+      params.cursorId = c.id;
+    }
+    const limit = Math.min(Math.max(1, f.limit ?? 50), 1000);
+    params.limit = limit + 1;
+    const sql = `SELECT * FROM executions ${whereSql(paged)} ORDER BY ${column} ${order}, id ${order} LIMIT @limit`;
+    const rows = this.#stmt(sql).all(params) as ExecutionRow[];
+    const items = rows.slice(0, limit).map(toExecution);
+    const last = items[items.length - 1];
+    const lastAt = last ? (column === 'finished_at' ? last.finishedAt! : last.startedAt) : 0;
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? encodeCursor({ at: lastAt, id: last.id }) : null,
+      ...(total !== undefined ? { totalCount: total } : {}),
+    };
+  }
+
+  // -- replay ---------------------------------------------------------------------------------
+
+  createReplay(p: NewReplay): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    return this.#write(() => {
+      const now = this.#clock.now();
+      const markItem = (replayId: string) => {
+        if (p.batchItem) this.#stmt(rq.MARK_ITEM_STARTED).run({ ...p.batchItem, replayId });
+      };
+      if (p.reuseInFlight && p.execution.replayOf) {
+        const inFlight = this.#stmt(rq.SELECT_IN_FLIGHT_REPLAY).get({ replayOf: p.execution.replayOf }) as
+          | ExecutionRow
+          | undefined;
+        if (inFlight) {
+          markItem(inFlight.id as string);
+          return { execution: toExecution(inFlight), created: false };
+        }
+      }
+      const result = this.#insertExecution(p.execution, now);
+      if (!result.created) return result;
+      for (const step of p.reusedSteps) {
+        this.#stmt(rq.INSERT_REUSED_STEP).run({
+          executionId: p.execution.id,
+          position: step.position,
+          name: step.name,
+          output: step.outputJson,
+          repeatable: step.repeatable ? 1 : 0,
+          hasValidator: step.hasValidator ? 1 : 0,
+          now,
+          reusedFrom: step.reusedFrom,
+        });
+      }
+      this.#insertAudit({ ...p.audit, resultExecutionId: p.execution.id }, now);
+      markItem(p.execution.id);
+      return result;
+    });
+  }
+
+  async listReplaysOf(id: ExecutionId): Promise<ExecutionRecord[]> {
+    return (this.#stmt(rq.SELECT_REPLAYS_OF).all(id) as ExecutionRow[]).map(toExecution);
+  }
+
+  async listErrorGroups(f: ErrorGroupFilter): Promise<ErrorGroupRecord[]> {
+    const where = ["status = 'failed'", 'error_fingerprint IS NOT NULL'];
+    const params: Record<string, unknown> = { limit: Math.min(Math.max(1, f.limit ?? 50), 1000) };
     if (f.flow !== undefined) {
       where.push('flow = @flow');
       params.flow = f.flow;
@@ -324,14 +428,6 @@ export class SqliteStore implements Store {
       where.push('instance = @instance');
       params.instance = f.instance;
     }
-    const statuses = f.status === undefined ? [] : Array.isArray(f.status) ? f.status : [f.status];
-    if (statuses.length) {
-      where.push(`status IN (${statuses.map((_, i) => `@status${i}`).join(', ')})`);
-      statuses.forEach((s, i) => {
-        params[`status${i}`] = s;
-      });
-    }
-    if (f.hasError !== undefined) where.push(`has_error = ${f.hasError ? 1 : 0}`);
     if (f.startedAfter !== undefined) {
       where.push('started_at >= @startedAfter');
       params.startedAfter = f.startedAfter;
@@ -340,26 +436,150 @@ export class SqliteStore implements Store {
       where.push('started_at <= @startedBefore');
       params.startedBefore = f.startedBefore;
     }
-    const order = f.order === 'asc' ? 'ASC' : 'DESC';
-    if (f.cursor) {
-      const c = decodeCursor(f.cursor);
-      where.push(
-        order === 'ASC' ? '(started_at, id) > (@cursorAt, @cursorId)' : '(started_at, id) < (@cursorAt, @cursorId)',
-      );
-      params.cursorAt = c.at;
-      params.cursorId = c.id;
-    }
-    const limit = Math.min(Math.max(1, f.limit ?? 50), 1000);
-    params.limit = limit + 1;
-    const sql = `SELECT * FROM executions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY started_at ${order}, id ${order} LIMIT @limit`;
-    const rows = this.#stmt(sql).all(params) as ExecutionRow[];
-    const items = rows.slice(0, limit).map(toExecution);
-    const last = items[items.length - 1];
+    if (f.unresolvedOnly) where.push('resolved_at IS NULL');
+    // UUIDv7 ids sort by creation, so the greatest id of a group is its latest failure.
+    const sql = `SELECT error_fingerprint AS fingerprint, MIN(flow) AS flow, COUNT(*) AS count,
+        SUM(resolved_at IS NULL) AS unresolved, MIN(started_at) AS first_seen, MAX(started_at) AS last_seen,
+        MAX(id) AS sample_id
+      FROM executions ${whereSql(where)} GROUP BY error_fingerprint ORDER BY last_seen DESC, fingerprint LIMIT @limit`;
+    const groups = this.#stmt(sql).all(params) as Record<string, unknown>[];
+    return groups.map((g) => ({
+      fingerprint: g.fingerprint as string,
+      flow: g.flow as string,
+      count: Number(g.count),
+      unresolvedCount: Number(g.unresolved),
+      firstSeenAt: Number(g.first_seen),
+      lastSeenAt: Number(g.last_seen),
+      sample: toExecution(this.#stmt(q.SELECT_EXECUTION).get(g.sample_id) as ExecutionRow),
+    }));
+  }
+
+  appendAudit(entry: AuditWrite): Promise<void> {
+    return this.#write(() => this.#insertAudit(entry, this.#clock.now()));
+  }
+
+  #insertAudit(entry: AuditWrite, now: number): void {
+    this.#stmt(rq.INSERT_AUDIT).run({
+      at: now,
+      actor: entry.actor,
+      action: entry.action,
+      executionId: entry.executionId,
+      resultExecutionId: entry.resultExecutionId,
+      batchId: entry.batchId,
+      reason: entry.reason,
+      details: entry.detailsJson,
+    });
+  }
+
+  async listAudit(f: { executionId?: ExecutionId; batchId?: string; limit?: number }): Promise<AuditRecord[]> {
+    return (
+      this.#stmt(rq.SELECT_AUDIT).all({
+        executionId: f.executionId ?? null,
+        batchId: f.batchId ?? null,
+        limit: Math.min(Math.max(1, f.limit ?? 100), 1000),
+      }) as Record<string, unknown>[]
+    ).map(toAudit);
+  }
+
+  // -- replay batches -------------------------------------------------------------------------
+
+  createBatch(p: NewBatch): Promise<BatchRecord> {
+    return this.#write(() => {
+      const now = this.#clock.now();
+      this.#stmt(rq.INSERT_BATCH).run({
+        id: p.id,
+        filter: p.filterJson,
+        options: p.optionsJson,
+        actor: p.actor,
+        reason: p.reason,
+        now,
+      });
+      const insertItem = this.#stmt(rq.INSERT_BATCH_ITEM);
+      p.items.forEach((item, position) => {
+        insertItem.run({
+          batchId: p.id,
+          position,
+          executionId: item.executionId,
+          state: item.skipNote === null ? 'pending' : 'skipped',
+          note: item.skipNote,
+        });
+      });
+      return toBatch(this.#stmt(rq.SELECT_BATCH).get(p.id) as Record<string, unknown>);
+    });
+  }
+
+  async getBatch(id: string): Promise<{ batch: BatchRecord; counts: BatchCounts } | undefined> {
+    const row = this.#stmt(rq.SELECT_BATCH).get(id) as Record<string, unknown> | undefined;
+    if (!row) return undefined;
+    const c = this.#stmt(rq.SELECT_BATCH_COUNTS).get(id) as Record<string, number>;
     return {
-      items,
-      nextCursor: rows.length > limit && last ? encodeCursor({ at: last.startedAt, id: last.id }) : null,
+      batch: toBatch(row),
+      counts: {
+        matched: Number(c.matched),
+        skipped: Number(c.skipped),
+        pending: Number(c.pending),
+        started: Number(c.started),
+        succeeded: Number(c.succeeded),
+        failed: Number(c.failed),
+        active: Number(c.active),
+      },
     };
+  }
+
+  async listBatches(p: { limit?: number }): Promise<BatchRecord[]> {
+    return (
+      this.#stmt(rq.SELECT_BATCHES).all(Math.min(Math.max(1, p.limit ?? 50), 1000)) as Record<string, unknown>[]
+    ).map(toBatch);
+  }
+
+  async listBatchItems(p: { batchId: string; limit?: number; afterPosition?: number }): Promise<BatchItemRecord[]> {
+    return (
+      this.#stmt(rq.SELECT_BATCH_ITEMS).all({
+        batchId: p.batchId,
+        afterPosition: p.afterPosition ?? -1,
+        limit: Math.min(Math.max(1, p.limit ?? 100), 10_000),
+      }) as Record<string, unknown>[]
+    ).map(toBatchItem);
+  }
+
+  setBatchStatus(p: { batchId: string; from: BatchStatus[]; to: BatchStatus }): Promise<boolean> {
+    return this.#write(() => {
+      const now = this.#clock.now();
+      const finished = p.to === 'cancelled' || p.to === 'completed';
+      const sql = `UPDATE replay_batches SET status = @to, updated_at = @now,
+          finished_at = ${finished ? '@now' : 'NULL'}${p.to === 'running' ? '' : ', lease_owner = NULL'}
+        WHERE id = @id AND status IN (${p.from.map((_, i) => `@from${i}`).join(', ')})`;
+      const params: Record<string, unknown> = { to: p.to, now, id: p.batchId };
+      p.from.forEach((f, i) => {
+        params[`from${i}`] = f;
+      });
+      return this.#stmt(sql).run(params).changes === 1;
+    });
+  }
+
+  claimBatches(p: { workerId: WorkerId; limit: number }): Promise<BatchRecord[]> {
+    return this.#write(() =>
+      (
+        this.#stmt(rq.CLAIM_BATCHES).all({ workerId: p.workerId, now: this.#clock.now(), limit: p.limit }) as Record<
+          string,
+          unknown
+        >[]
+      ).map(toBatch),
+    );
+  }
+
+  async nextBatchItems(p: { batchId: string; limit: number }): Promise<BatchItemRecord[]> {
+    return (this.#stmt(rq.SELECT_PENDING_ITEMS).all(p) as Record<string, unknown>[]).map(toBatchItem);
+  }
+
+  skipBatchItem(p: { batchId: string; position: number; note: string }): Promise<void> {
+    return this.#write(() => {
+      this.#stmt(rq.SKIP_ITEM).run(p);
+    });
+  }
+
+  async countActiveReplays(batchId: string): Promise<number> {
+    return Number(this.#stmt(rq.COUNT_ACTIVE_REPLAYS).pluck().get(batchId));
   }
 
   // -- internals ----------------------------------------------------------------------------
@@ -390,4 +610,59 @@ export class SqliteStore implements Store {
       // A checkpoint that cannot run now (a reader holds the WAL) simply runs next time.
     }
   }
+}
+
+function whereSql(where: string[]): string {
+  return where.length ? `WHERE ${where.join(' AND ')}` : '';
+}
+
+/** The WHERE clauses of an execution filter (everything but the cursor), with their parameters. */
+function executionWhere(f: ExecutionFilter): { where: string[]; params: Record<string, unknown> } {
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  const eq = (column: string, name: string, value: unknown) => {
+    if (value === undefined) return;
+    where.push(`${column} = @${name}`);
+    params[name] = value;
+  };
+  const range = (column: string, name: string, op: '>=' | '<=', value: number | undefined) => {
+    if (value === undefined) return;
+    where.push(`${column} ${op} @${name}`);
+    params[name] = value;
+  };
+  eq('flow', 'flow', f.flow);
+  eq('instance', 'instance', f.instance);
+  eq('replay_of', 'replayOf', f.replayOf);
+  eq('root_id', 'rootId', f.rootId);
+  eq('error_fingerprint', 'fingerprint', f.errorFingerprint);
+  const statuses = f.status === undefined ? [] : Array.isArray(f.status) ? f.status : [f.status];
+  if (statuses.length) {
+    where.push(`status IN (${statuses.map((_, i) => `@status${i}`).join(', ')})`);
+    statuses.forEach((s, i) => {
+      params[`status${i}`] = s;
+    });
+  }
+  if (f.hasError !== undefined) where.push(`has_error = ${f.hasError ? 1 : 0}`);
+  range('started_at', 'startedAfter', '>=', f.startedAfter);
+  range('started_at', 'startedBefore', '<=', f.startedBefore);
+  range('finished_at', 'finishedAfter', '>=', f.finishedAfter);
+  range('finished_at', 'finishedBefore', '<=', f.finishedBefore);
+  if (f.errorText !== undefined && f.errorText !== '') {
+    // LIKE is case-insensitive for ASCII in SQLite; the user's text is matched literally.
+    params.errorText = `%${f.errorText.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    where.push(
+      `(json_extract(error, '$.message') LIKE @errorText ESCAPE '\\' OR json_extract(error, '$.name') LIKE @errorText ESCAPE '\\')`,
+    );
+  }
+  (f.tags ?? []).forEach((tag, i) => {
+    where.push(`EXISTS (SELECT 1 FROM json_each(executions.tags) WHERE value = @tag${i})`);
+    params[`tag${i}`] = tag;
+  });
+  if (f.isReplay !== undefined) where.push(f.isReplay ? 'replay_of IS NOT NULL' : 'replay_of IS NULL');
+  if (f.resolved !== undefined) {
+    where.push(
+      f.resolved ? "status = 'failed' AND resolved_at IS NOT NULL" : "status = 'failed' AND resolved_at IS NULL",
+    );
+  }
+  return { where, params };
 }

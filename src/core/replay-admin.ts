@@ -1,0 +1,180 @@
+/**
+ * The operator's side of replay, shared by the library, the CLI and the server: replay many
+ * executions by filter (or plan it), manage batches, and read error groups.
+ */
+import { RetraceError } from './errors.js';
+import type { ExecutionListFilter } from './execution-view.js';
+import { toStoreFilter } from './execution-view.js';
+import { newExecutionId } from './ids.js';
+import type { ReplayPlanItem, ReplayService } from './replay.js';
+import type { BatchOptions } from './replay-batches.js';
+import {
+  type BatchItemView,
+  type BatchView,
+  type ErrorGroupView,
+  type ReplayPlan,
+  toBatchItemView,
+  toBatchView,
+  toErrorGroupView,
+} from './replay-view.js';
+import { isTerminal } from './states.js';
+import type { BatchStatus, ExecutionRecord, Store } from './store.js';
+
+export interface ReplayManyOptions extends BatchOptions {
+  /** Only plan: nothing is created. @default false */
+  dryRun?: boolean;
+  /** Replay failures already resolved by an earlier replay too. @default false */
+  includeResolved?: boolean;
+  /** In a dry run, plan this many executions in full. @default 1000 */
+  detailLimit?: number;
+}
+
+export interface ErrorGroupFilter {
+  flow?: string;
+  instance?: string;
+  startedAfter?: Date | string | number;
+  startedBefore?: Date | string | number;
+  /** Only groups with unresolved failures, counting only those. @default false */
+  unresolvedOnly?: boolean;
+  /** @default 50 */
+  limit?: number;
+}
+
+export class ReplayAdmin {
+  readonly #store: Store;
+  readonly #replays: ReplayService;
+  readonly #wakeBatches: () => void;
+
+  constructor(store: Store, replays: ReplayService, wakeBatches: () => void) {
+    this.#store = store;
+    this.#replays = replays;
+    this.#wakeBatches = wakeBatches;
+  }
+
+  /** Replays every execution the filter matches (failed ones by default), as a durable batch. */
+  async replayMany(filter: ExecutionListFilter, options: ReplayManyOptions = {}): Promise<BatchView | ReplayPlan> {
+    validateBatchOptions(options);
+    const effective: ExecutionListFilter = { ...filter, ...(filter.status === undefined ? { status: 'failed' } : {}) };
+    const matched = await this.#match(effective);
+    const skipNote = (e: ExecutionRecord): string | null => {
+      if (!isTerminal(e.status)) return `still ${e.status}`;
+      if (e.status !== 'failed' && !options.force) return `${e.status}, not failed (use force to replay it)`;
+      if (e.resolvedAt !== null && !options.includeResolved) return `already resolved by ${e.resolvedBy}`;
+      return null;
+    };
+    if (options.dryRun) {
+      const limit = options.detailLimit ?? 1000;
+      const items: ReplayPlanItem[] = [];
+      for (const e of matched.slice(0, limit)) {
+        const note = skipNote(e);
+        const detail = await this.#store.getExecutionDetail(e.id);
+        if (!detail) continue;
+        const planned = this.#replays.plan(detail, {
+          ...(options.fromStep ? { fromStep: options.fromStep } : {}),
+          ...(options.force ? { force: true } : {}),
+        });
+        items.push(note ? { ...planned, skip: note } : planned);
+      }
+      return {
+        dryRun: true,
+        matched: matched.length,
+        skipped: matched.filter((e) => skipNote(e) !== null).length,
+        items,
+        truncated: matched.length > limit,
+      };
+    }
+    const { dryRun: _d, includeResolved: _i, detailLimit: _l, ...batchOptions } = options;
+    const batch = await this.#store.createBatch({
+      id: `b-${newExecutionId()}`,
+      filterJson: JSON.stringify(filter),
+      optionsJson: JSON.stringify({ ...batchOptions, includeResolved: options.includeResolved === true }),
+      actor: options.actor ?? 'library',
+      reason: options.reason ?? null,
+      items: matched.map((e) => ({ executionId: e.id, skipNote: skipNote(e) })),
+    });
+    this.#wakeBatches();
+    return this.getBatch(batch.id);
+  }
+
+  async getBatch(id: string): Promise<BatchView> {
+    const found = await this.#store.getBatch(id);
+    if (!found) throw new RetraceError('BATCH_NOT_FOUND', `No replay batch with id "${id}"`);
+    return toBatchView(found.batch, found.counts);
+  }
+
+  async listBatches(limit = 50): Promise<BatchView[]> {
+    const batches = await this.#store.listBatches({ limit });
+    return Promise.all(batches.map((b) => this.getBatch(b.id)));
+  }
+
+  async batchItems(id: string, options: { limit?: number; afterPosition?: number } = {}): Promise<BatchItemView[]> {
+    await this.getBatch(id);
+    return (await this.#store.listBatchItems({ batchId: id, ...options })).map(toBatchItemView);
+  }
+
+  pause(id: string): Promise<BatchView> {
+    return this.#move(id, ['running'], 'paused');
+  }
+
+  async resume(id: string): Promise<BatchView> {
+    const view = await this.#move(id, ['paused'], 'running');
+    this.#wakeBatches();
+    return view;
+  }
+
+  cancel(id: string): Promise<BatchView> {
+    return this.#move(id, ['running', 'paused'], 'cancelled');
+  }
+
+  async errorGroups(filter: ErrorGroupFilter = {}): Promise<ErrorGroupView[]> {
+    const storeFilter = toStoreFilter({
+      ...(filter.startedAfter !== undefined ? { startedAfter: filter.startedAfter } : {}),
+      ...(filter.startedBefore !== undefined ? { startedBefore: filter.startedBefore } : {}),
+    });
+    const groups = await this.#store.listErrorGroups({
+      ...storeFilter,
+      ...(filter.flow !== undefined ? { flow: filter.flow } : {}),
+      ...(filter.instance !== undefined ? { instance: filter.instance } : {}),
+      ...(filter.unresolvedOnly ? { unresolvedOnly: true } : {}),
+      ...(filter.limit !== undefined ? { limit: filter.limit } : {}),
+    });
+    return groups.map(toErrorGroupView);
+  }
+
+  async #move(id: string, from: BatchStatus[], to: BatchStatus): Promise<BatchView> {
+    const current = await this.getBatch(id);
+    if (!(await this.#store.setBatchStatus({ batchId: id, from, to }))) {
+      throw new RetraceError(
+        'BATCH_STATE',
+        `Batch ${id} is ${current.status}; it can become ${to} only from ${from.join(' or ')}`,
+      );
+    }
+    return this.getBatch(id);
+  }
+
+  /** Every execution the filter matches, oldest first, read page by page. */
+  async #match(filter: ExecutionListFilter): Promise<ExecutionRecord[]> {
+    const { limit: _limit, cursor: _cursor, includeTotal: _total, ...rest } = filter;
+    const base = toStoreFilter({ ...rest, order: 'asc' });
+    const out: ExecutionRecord[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.#store.listExecutions({ ...base, limit: 1000, ...(cursor ? { cursor } : {}) });
+      out.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return out;
+  }
+}
+
+function validateBatchOptions(o: ReplayManyOptions): void {
+  for (const key of ['concurrency', 'ratePerSecond'] as const) {
+    const v = o[key];
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
+      throw new RetraceError('INVALID_OPTION', `${key} must be a number > 0, got ${JSON.stringify(v)}`);
+    }
+  }
+  if (o.concurrency !== undefined && !Number.isInteger(o.concurrency)) {
+    throw new RetraceError('INVALID_OPTION', `concurrency must be a whole number, got ${o.concurrency}`);
+  }
+}

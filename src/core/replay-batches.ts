@@ -1,0 +1,150 @@
+/**
+ * Bulk replay: a durable batch per `replayMany`. The batch row and its items (the snapshot of
+ * what the filter matched) are written in one store write; a worker then leases the batch and
+ * drives it: it takes pending items in order, within the batch's concurrency and rate limits,
+ * and replays each. An item is marked started in the same write that inserts its replay, so a
+ * worker killed at any moment leaves no item replayed twice; the next worker (or the restarted
+ * one) takes the batch over from its lease and carries on with the pending items.
+ *
+ *   batch status: running → paused → running,  running|paused → cancelled,  running → completed
+ */
+import type { Clock } from './clock.js';
+import { RetraceError } from './errors.js';
+import type { EngineEventBus } from './events.js';
+import type { WorkerId } from './ids.js';
+import type { ReplayOptions, ReplayService } from './replay.js';
+import type { BatchItemRecord, BatchRecord, Store } from './store.js';
+
+/** Options stored with a batch (JSON) and applied by whichever worker drives it. */
+export interface BatchOptions extends Pick<ReplayOptions, 'fromStep' | 'force' | 'reason' | 'actor'> {
+  /** At most this many of the batch's replays unfinished at once. @default unlimited */
+  concurrency?: number;
+  /** At most this many replays started per second. @default unlimited */
+  ratePerSecond?: number;
+}
+
+/** How many pending items one round takes; bounded so status changes are seen promptly. */
+const ROUND_SIZE = 500;
+
+export class BatchRunner {
+  readonly #store: Store;
+  readonly #replays: ReplayService;
+  readonly #events: EngineEventBus;
+  readonly #clock: Clock;
+  readonly #workerId: WorkerId;
+  readonly #pollIntervalMs: number;
+  readonly #stopping = new AbortController();
+  readonly #driving = new Map<string, Promise<void>>();
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(params: {
+    store: Store;
+    replays: ReplayService;
+    events: EngineEventBus;
+    clock: Clock;
+    workerId: WorkerId;
+    pollIntervalMs: number;
+  }) {
+    this.#store = params.store;
+    this.#replays = params.replays;
+    this.#events = params.events;
+    this.#clock = params.clock;
+    this.#workerId = params.workerId;
+    this.#pollIntervalMs = params.pollIntervalMs;
+  }
+
+  start(): void {
+    this.#loop = this.#claimLoop();
+  }
+
+  wake(): void {
+    this.#wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    this.#wake?.();
+    await this.#loop;
+    await Promise.allSettled([...this.#driving.values()]);
+  }
+
+  async #claimLoop(): Promise<void> {
+    // Batches are looked for less often than executions: starting one a moment later costs little.
+    const interval = Math.max(this.#pollIntervalMs, 200);
+    while (!this.#stopping.signal.aborted) {
+      try {
+        const claimed = await this.#store.claimBatches({ workerId: this.#workerId, limit: 4 });
+        for (const batch of claimed) {
+          if (this.#driving.has(batch.id)) continue;
+          const run = this.#drive(batch)
+            .catch((error) =>
+              this.#events.emit('engine:error', { error: error as Error, context: `replay batch ${batch.id}` }),
+            )
+            .finally(() => this.#driving.delete(batch.id));
+          this.#driving.set(batch.id, run);
+        }
+      } catch (error) {
+        this.#events.emit('engine:error', { error: error as Error, context: 'claiming replay batches' });
+      }
+      await new Promise<void>((resolve) => {
+        const signal = new AbortController();
+        this.#wake = () => signal.abort();
+        void this.#clock.sleep(interval, signal.signal).then(resolve);
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  async #drive(batch: BatchRecord): Promise<void> {
+    const options = JSON.parse(batch.optionsJson) as BatchOptions;
+    const startedAt = this.#clock.now();
+    let startedHere = 0;
+    while (!this.#stopping.signal.aborted) {
+      const current = await this.#store.getBatch(batch.id);
+      if (!current || current.batch.status !== 'running' || current.batch.leaseOwner !== this.#workerId) return;
+      let room = ROUND_SIZE;
+      if (options.concurrency)
+        room = Math.min(room, options.concurrency - (await this.#store.countActiveReplays(batch.id)));
+      if (options.ratePerSecond) {
+        const allowed = Math.floor(((this.#clock.now() - startedAt) / 1000) * options.ratePerSecond) + 1 - startedHere;
+        room = Math.min(room, allowed);
+      }
+      if (room <= 0) {
+        const wait = options.ratePerSecond ? Math.ceil(1000 / options.ratePerSecond) : this.#pollIntervalMs;
+        await this.#clock.sleep(Math.min(wait, 1000), this.#stopping.signal);
+        continue;
+      }
+      const items = await this.#store.nextBatchItems({ batchId: batch.id, limit: room });
+      if (items.length === 0) {
+        await this.#store.setBatchStatus({ batchId: batch.id, from: ['running'], to: 'completed' });
+        const done = await this.#store.getBatch(batch.id);
+        if (done) this.#events.emit('batch:completed', { batchId: batch.id, counts: done.counts });
+        return;
+      }
+      await Promise.all(items.map((item) => this.#replayItem(batch, item, options)));
+      startedHere += items.length;
+      const progress = await this.#store.getBatch(batch.id);
+      if (progress) this.#events.emit('batch:progress', { batchId: batch.id, counts: progress.counts });
+    }
+  }
+
+  async #replayItem(batch: BatchRecord, item: BatchItemRecord, options: BatchOptions): Promise<void> {
+    try {
+      await this.#replays.replay(
+        item.executionId,
+        {
+          ...(options.fromStep ? { fromStep: options.fromStep } : {}),
+          ...(options.force ? { force: true } : {}),
+          ...(batch.reason ? { reason: batch.reason } : {}),
+          actor: batch.actor,
+        },
+        { batchId: batch.id, position: item.position },
+      );
+    } catch (error) {
+      // This execution cannot be replayed (any more): record why and go on with the batch.
+      const note = error instanceof RetraceError ? `${error.code}: ${error.message}` : (error as Error).message;
+      await this.#store.skipBatchItem({ batchId: batch.id, position: item.position, note });
+    }
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * Replay: a new execution of a recorded one, never a change to it.
+ *
+ * - whole: the same flow, instance and exact stored input;
+ * - `{ input }`: corrected input, validated like any input;
+ * - `{ fromStep, stepOutputs? }`: the steps before `fromStep` are copied from the original as
+ *   `reused` (their outputs optionally overridden) and execution starts at `fromStep`.
+ *
+ * Guards: a non-failed execution needs `force` (it may duplicate data in end systems); an
+ * unfinished one cannot be replayed; a replay while another replay of the same execution is in
+ * flight returns the one in flight. Every replay writes an audit record with the new execution,
+ * in the same store write.
+ */
+import { decodePayload, encodePayload } from './codec.js';
+import { ExecutionNotFoundError, RetraceError, UnknownFlowError } from './errors.js';
+import type { AnyFlow } from './flow.js';
+import { type ExecutionId, newExecutionId } from './ids.js';
+import { validateInput } from './schema.js';
+import { isTerminal } from './states.js';
+import type { ExecutionDetailRecord, ExecutionRecord, NewReplay, ReusedStepWrite, Store } from './store.js';
+
+export interface ReplayOptions {
+  /** Corrected input (validated against the flow's schema); the stored input by default. */
+  input?: unknown;
+  /** Start at the first step of this name; earlier steps are reused from the original. */
+  fromStep?: string;
+  /** Outputs to use instead of the original's for reused steps, by step name. */
+  stepOutputs?: Record<string, unknown>;
+  /** Allow replaying an execution that did not fail (it may duplicate data). @default false */
+  force?: boolean;
+  /** Why, for the audit log. */
+  reason?: string;
+  /** Who, for the audit log. @default 'library' */
+  actor?: string;
+}
+
+/** What a replay of one execution would do. */
+export interface ReplayPlanItem {
+  executionId: string;
+  flow: string;
+  status: string;
+  /** Why it would not be replayed, when it would not. */
+  skip: string | null;
+  /** Steps copied from the original as reused. */
+  reusedSteps: string[];
+  /** The step execution starts at (null: from the beginning). */
+  startsAt: string | null;
+  /** Recorded non-repeatable steps that will run again, and whether each has a validator. */
+  nonRepeatableRerun: { step: string; hasValidator: boolean }[];
+  warnings: string[];
+}
+
+export interface ReplayDeps {
+  store: Store;
+  flows: Map<string, AnyFlow>;
+  maxPayloadBytes: number;
+  /** Inserts the replay (pre-claimed when the worker has room) and starts it. */
+  start(params: NewReplay, flow: AnyFlow): Promise<{ execution: ExecutionRecord; created: boolean }>;
+}
+
+export class ReplayService {
+  readonly #deps: ReplayDeps;
+
+  constructor(deps: ReplayDeps) {
+    this.#deps = deps;
+  }
+
+  async replay(
+    id: string,
+    options: ReplayOptions = {},
+    batchItem?: { batchId: string; position: number },
+  ): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    const original = await this.#deps.store.getExecutionDetail(id as ExecutionId);
+    if (!original) throw new ExecutionNotFoundError(id);
+    const flow = this.#flowOf(original.execution);
+    const refusal = guard(original.execution, options.force === true);
+    if (refusal) throw new RetraceError('REPLAY_NOT_ALLOWED', refusal);
+
+    const inputValue = options.input !== undefined ? options.input : decodePayload(original.execution.inputJson);
+    await validateInput(flow.name, flow.inputSchema, inputValue);
+    const { json: inputJson } = encodePayload(inputValue, `Input of flow "${flow.name}"`, this.#deps.maxPayloadBytes);
+    const reusedSteps = this.#reusedSteps(original, options);
+
+    const newId = newExecutionId();
+    const e = original.execution;
+    return this.#deps.start(
+      {
+        execution: {
+          id: newId,
+          flow: flow.name,
+          flowVersion: flow.version,
+          instance: e.instance,
+          inputJson,
+          idempotencyKey: null,
+          tags: e.tags,
+          trigger: 'replay',
+          correlationId: e.correlationId,
+          replayOf: e.id,
+          rootId: e.rootId,
+          replayFromStep: options.fromStep ?? null,
+        },
+        reusedSteps,
+        reuseInFlight: true,
+        audit: {
+          actor: options.actor ?? 'library',
+          action: 'replay',
+          executionId: e.id,
+          batchId: batchItem?.batchId ?? null,
+          reason: options.reason ?? null,
+          detailsJson: JSON.stringify({
+            fromStep: options.fromStep ?? null,
+            correctedInput: options.input !== undefined,
+            stepOutputs: Object.keys(options.stepOutputs ?? {}),
+            force: options.force === true,
+          }),
+        },
+        ...(batchItem ? { batchItem } : {}),
+      },
+      flow,
+    );
+  }
+
+  /** What `replay` would do for this execution, without doing it. */
+  plan(detail: ExecutionDetailRecord, options: Pick<ReplayOptions, 'fromStep' | 'force'>): ReplayPlanItem {
+    const e = detail.execution;
+    const base: ReplayPlanItem = {
+      executionId: e.id,
+      flow: e.flow,
+      status: e.status,
+      skip: null,
+      reusedSteps: [],
+      startsAt: options.fromStep ?? null,
+      nonRepeatableRerun: [],
+      warnings: [],
+    };
+    const flow = this.#deps.flows.get(e.flow);
+    if (!flow) return { ...base, skip: `flow "${e.flow}" is not loaded` };
+    const refusal = guard(e, options.force === true);
+    if (refusal) return { ...base, skip: refusal };
+    let reused: ReusedStepWrite[];
+    try {
+      reused = this.#reusedSteps(detail, { ...(options.fromStep ? { fromStep: options.fromStep } : {}) });
+    } catch (err) {
+      return { ...base, skip: (err as Error).message };
+    }
+    const firstRerun = reused.length;
+    const warnings: string[] = [];
+    if ((e.flowVersion ?? null) !== (flow.version ?? null)) {
+      warnings.push(
+        `recorded on flow version ${e.flowVersion ?? '(none)'}, loaded version is ${flow.version ?? '(none)'}`,
+      );
+    }
+    return {
+      ...base,
+      reusedSteps: reused.map((s) => s.name),
+      nonRepeatableRerun: detail.steps
+        .filter((s) => s.position >= firstRerun && !s.repeatable)
+        .map((s) => ({ step: s.name, hasValidator: s.hasValidator })),
+      warnings,
+    };
+  }
+
+  #flowOf(e: ExecutionRecord): AnyFlow {
+    const flow = this.#deps.flows.get(e.flow);
+    if (!flow) throw new UnknownFlowError(e.flow, [...this.#deps.flows.keys()]);
+    return flow;
+  }
+
+  /** The original's steps before `fromStep`, with overrides applied; clear errors for bad names. */
+  #reusedSteps(
+    original: ExecutionDetailRecord,
+    options: Pick<ReplayOptions, 'fromStep' | 'stepOutputs'>,
+  ): ReusedStepWrite[] {
+    const overrides = options.stepOutputs ?? {};
+    if (options.fromStep === undefined) {
+      if (Object.keys(overrides).length) {
+        throw new RetraceError('INVALID_OPTION', 'stepOutputs needs fromStep: only steps before fromStep are reused');
+      }
+      return [];
+    }
+    const steps = original.steps;
+    const start = steps.find((s) => s.name === options.fromStep);
+    if (!start) {
+      throw new RetraceError(
+        'UNKNOWN_STEP',
+        `Execution ${original.execution.id} has no step "${options.fromStep}". Recorded steps: ${
+          steps.map((s) => s.name).join(', ') || '(none)'
+        }`,
+      );
+    }
+    const reused = steps.filter((s) => s.position < start.position);
+    for (const name of Object.keys(overrides)) {
+      if (!reused.some((s) => s.name === name)) {
+        throw new RetraceError(
+          'UNKNOWN_STEP',
+          `stepOutputs names "${name}", which is not a step before "${options.fromStep}" (those are: ${
+            reused.map((s) => s.name).join(', ') || 'none'
+          })`,
+        );
+      }
+    }
+    return reused.map((s) => {
+      if (s.status !== 'succeeded' && s.status !== 'reused') {
+        throw new RetraceError(
+          'REPLAY_NOT_ALLOWED',
+          `Step "${s.name}" did not succeed (${s.status}), so it cannot be reused`,
+        );
+      }
+      const outputJson = Object.hasOwn(overrides, s.name)
+        ? encodePayload(overrides[s.name], `Output override for step "${s.name}"`, this.#deps.maxPayloadBytes).json
+        : s.outputJson;
+      return {
+        position: s.position,
+        name: s.name,
+        outputJson,
+        repeatable: s.repeatable,
+        hasValidator: s.hasValidator,
+        reusedFrom: original.execution.id,
+      };
+    });
+  }
+}
+
+/** Why an execution may not be replayed now, or null. */
+function guard(e: ExecutionRecord, force: boolean): string | null {
+  if (!isTerminal(e.status)) return `Execution ${e.id} is still ${e.status}; only finished executions can be replayed`;
+  if (e.status !== 'failed' && !force) {
+    return `Execution ${e.id} ${e.status}; replaying it may duplicate data in end systems: pass force to replay it anyway`;
+  }
+  return null;
+}

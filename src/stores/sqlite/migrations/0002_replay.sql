@@ -1,0 +1,58 @@
+-- 0002_replay: finding failures (error fingerprints, resolution, finish-time and lineage
+-- indexes), the audit log of operator actions, and durable replay batches.
+
+ALTER TABLE executions ADD COLUMN error_fingerprint TEXT;
+-- Set on a failed execution once a replay descending from it succeeded.
+ALTER TABLE executions ADD COLUMN resolved_at INTEGER;
+ALTER TABLE executions ADD COLUMN resolved_by TEXT;
+
+-- The operator's query ("failed, this instance, this day, oldest first") reads only failures.
+CREATE INDEX executions_errors_instance ON executions (instance, started_at, id) WHERE has_error = 1;
+CREATE INDEX executions_errors_flow ON executions (flow, started_at, id) WHERE has_error = 1;
+CREATE INDEX executions_fingerprint ON executions (error_fingerprint, started_at, id) WHERE error_fingerprint IS NOT NULL;
+CREATE INDEX executions_finished ON executions (finished_at, id) WHERE finished_at IS NOT NULL;
+CREATE INDEX executions_instance_started ON executions (instance, started_at, id);
+CREATE INDEX executions_replay_of ON executions (replay_of) WHERE replay_of IS NOT NULL;
+CREATE INDEX executions_root ON executions (root_id);
+
+CREATE TABLE audit_log (
+  id                  INTEGER PRIMARY KEY,
+  at                  INTEGER NOT NULL,
+  actor               TEXT NOT NULL,
+  action              TEXT NOT NULL,
+  execution_id        TEXT,
+  result_execution_id TEXT,
+  batch_id            TEXT,
+  reason              TEXT,
+  details             TEXT
+) STRICT;
+CREATE INDEX audit_execution ON audit_log (execution_id, id);
+
+CREATE TABLE replay_batches (
+  id          TEXT PRIMARY KEY,
+  status      TEXT NOT NULL,
+  filter      TEXT NOT NULL,
+  options     TEXT NOT NULL,
+  actor       TEXT NOT NULL,
+  reason      TEXT,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  finished_at INTEGER,
+  lease_owner TEXT
+) STRICT;
+
+CREATE TABLE replay_batch_items (
+  batch_id     TEXT NOT NULL,
+  position     INTEGER NOT NULL,
+  execution_id TEXT NOT NULL,
+  -- pending → started (replay_id set in the same write as the replay's insert) | skipped
+  state        TEXT NOT NULL,
+  replay_id    TEXT,
+  note         TEXT,
+  PRIMARY KEY (batch_id, position)
+) STRICT;
+CREATE INDEX replay_batch_items_pending ON replay_batch_items (batch_id, position) WHERE state = 'pending';
+
+-- Whether the step had a validator when it ran: the replay plan warns about steps that will
+-- run again with no way to ask the end system first.
+ALTER TABLE steps ADD COLUMN has_validator INTEGER NOT NULL DEFAULT 0;
