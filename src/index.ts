@@ -36,6 +36,7 @@ export type {
   LogView,
   StepView,
 } from './core/execution-view.js';
+export { normalizeErrorMessage } from './core/fingerprint.js';
 export type {
   ErrorDeclaration,
   ErrorDeclarations,
@@ -53,18 +54,22 @@ export type {
 // Defining flows
 export { defineFlow } from './core/flow.js';
 export type { EngineOptions } from './core/options.js';
-export type { RetryPolicy } from './core/retry-policy.js';
-export type { ExecutionStatus, StepStatus } from './core/states.js';
-
 // Finding and replaying failures
 export type { ReplayOptions, ReplayPlanItem } from './core/replay.js';
-export type { ReplayManyOptions, ErrorGroupFilter } from './core/replay-admin.js';
+export type { ErrorGroupFilter, ReplayManyOptions } from './core/replay-admin.js';
 export type { BatchOptions } from './core/replay-batches.js';
-export type { BatchView, BatchItemView, ReplayPlan, ErrorGroupView, ExecutionDiff, StepDiff } from './core/replay-view.js';
-export type { BatchCounts, BatchStatus } from './core/store.js';
-export { normalizeErrorMessage } from './core/fingerprint.js';
+export type {
+  BatchItemView,
+  BatchView,
+  ErrorGroupView,
+  ExecutionDiff,
+  ReplayPlan,
+  StepDiff,
+} from './core/replay-view.js';
+export type { RetryPolicy } from './core/retry-policy.js';
+export type { ExecutionStatus, StepStatus } from './core/states.js';
 // Stores
-export type { Store } from './core/store.js';
+export type { BatchCounts, BatchStatus, Store } from './core/store.js';
 export type { CreateEngineOptions } from './create-engine.js';
 // Running them
 export { createEngine } from './create-engine.js';

@@ -102,7 +102,7 @@ export class BatchRunner {
     let startedHere = 0;
     while (!this.#stopping.signal.aborted) {
       const current = await this.#store.getBatch(batch.id);
-      if (!current || current.batch.status !== 'running' || current.batch.leaseOwner !== this.#workerId) return;
+      if (current?.batch.status !== 'running' || current.batch.leaseOwner !== this.#workerId) return;
       let room = ROUND_SIZE;
       if (options.concurrency)
         room = Math.min(room, options.concurrency - (await this.#store.countActiveReplays(batch.id)));
