@@ -12,6 +12,7 @@ export function normalizeErrorMessage(message: string): string {
     .replace(/\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?\b/g, '<time>')
     .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<uuid>')
     .replace(/\b[0-9a-f]{16,}\b/gi, '<hex>')
+    .replace(/\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b/g, '<ip>')
     .replace(/(["'`])(?:(?!\1).){1,200}\1/g, '<str>')
     .replace(/\b[A-Za-z]*\d[\w-]*\b/g, (token) => (/^\d+(\.\d+)?$/.test(token) ? '<n>' : '<id>'))
     .replace(/\s+/g, ' ')
