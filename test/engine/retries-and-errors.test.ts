@@ -197,7 +197,10 @@ describe('declared errors and retries', () => {
     assert.equal(validations, 1);
     const step = (await engine.executions.get(h.id)).steps[0]!;
     assert.equal(step.status, 'succeeded');
-    assert.deepEqual(step.attempts.map((a) => a.status), ['failed']);
+    assert.deepEqual(
+      step.attempts.map((a) => a.status),
+      ['failed'],
+    );
   });
 
   it('keeps a 3-day retry as a durable timer across a restart, costing no memory', async () => {
