@@ -16,6 +16,8 @@ export interface EngineOptions {
   flowConcurrency?: Record<string, number>;
   /** How long a worker's lease lasts without a heartbeat before others may take its work. @default '30s' */
   lease?: Duration;
+  /** The same as `lease`, in milliseconds (if both are given, `lease` wins). */
+  leaseMs?: number;
   /**
    * How long after an interrupted attempt of a step with a validator started before the
    * validator is asked what happened (gives the end system time to settle). @default '30s'
@@ -68,7 +70,10 @@ export function resolveEngineOptions(o: EngineOptions): ResolvedEngineOptions {
       throw new DefinitionError(`Engine option ${name} must be a whole number >= 1, got ${v}`, 'INVALID_OPTION');
     return v;
   };
-  const leaseMs = parseDuration(o.lease ?? '30s', 'engine option lease');
+  const leaseMs = parseDuration(
+    o.lease ?? o.leaseMs ?? '30s',
+    o.lease === undefined && o.leaseMs !== undefined ? 'engine option leaseMs' : 'engine option lease',
+  );
   if (leaseMs < 100) throw new DefinitionError('Engine option lease must be at least 100ms', 'INVALID_OPTION');
   const flowConcurrency: Record<string, number> = {};
   for (const [flow, n] of Object.entries(o.flowConcurrency ?? {}))

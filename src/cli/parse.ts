@@ -1,0 +1,106 @@
+/**
+ * Parsers for flag values. Each refuses a bad value with a UsageError naming the flag, before
+ * any store is opened, so a typo never reaches the engine.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { ExecutionStatus } from '../index.js';
+import { UsageError } from './cli-error.js';
+
+/** Every execution status; a Record so the compiler flags a status added to the engine but not here. */
+const STATUSES: Record<ExecutionStatus, true> = {
+  queued: true,
+  running: true,
+  retrying: true,
+  waiting: true,
+  succeeded: true,
+  failed: true,
+  cancelled: true,
+};
+export const EXECUTION_STATUSES = Object.keys(STATUSES) as ExecutionStatus[];
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const RELATIVE = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/;
+// Date.parse alone accepts almost anything ("1" is the year 2001), so only ISO-8601 shapes pass.
+const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** `24h`, `2d`, `30m`, `90s`, `1w` (that long before `now`) or an ISO-8601 date or time. */
+export function parseTime(value: string, flag: string, now = Date.now()): Date {
+  const v = value.trim();
+  const rel = RELATIVE.exec(v);
+  if (rel) return new Date(now - Number(rel[1]) * UNIT_MS[rel[2]!]!);
+  if (ISO.test(v)) {
+    const ms = Date.parse(v);
+    if (Number.isFinite(ms)) return new Date(ms);
+  }
+  throw new UsageError(
+    `${flag} takes a time like 24h, 2d, 30m, 1w or an ISO-8601 date (2026-01-31, 2026-01-31T09:00:00Z), got ${JSON.stringify(value)}`,
+  );
+}
+
+export function parsePositiveInt(value: string, flag: string, max = Number.MAX_SAFE_INTEGER): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > max) {
+    throw new UsageError(
+      `${flag} takes a whole number from 1${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}
+
+export function parsePositiveNumber(value: string, flag: string): number {
+  const n = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${flag} takes a number > 0, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** `--status failed --status retrying` and `--status failed,retrying` both give both. */
+export function parseStatuses(values: readonly string[]): ExecutionStatus[] {
+  const out: ExecutionStatus[] = [];
+  for (const raw of values.flatMap((v) => v.split(','))) {
+    const s = raw.trim();
+    if (s === '') continue;
+    if (!Object.hasOwn(STATUSES, s)) {
+      throw new UsageError(`--status: unknown status ${JSON.stringify(s)} (one of ${EXECUTION_STATUSES.join(', ')})`);
+    }
+    if (!out.includes(s as ExecutionStatus)) out.push(s as ExecutionStatus);
+  }
+  return out;
+}
+
+/** Reads and parses a JSON file given on the command line, with one clear line if it cannot. */
+export function readJsonFile(path: string, flag: string, cwd: string): unknown {
+  const full = resolve(cwd, path);
+  let text: string;
+  try {
+    text = readFileSync(full, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    throw new UsageError(`${flag}: cannot read ${path}: ${why}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`${flag}: ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** `--step-output NAME=FILE` pairs, read into the `stepOutputs` record replay takes. */
+export function readStepOutputs(pairs: readonly string[], cwd: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const name = eq > 0 ? pair.slice(0, eq).trim() : '';
+    const file = eq > 0 ? pair.slice(eq + 1).trim() : '';
+    if (!name || !file) throw new UsageError(`--step-output takes NAME=FILE, got ${JSON.stringify(pair)}`);
+    if (Object.hasOwn(out, name)) throw new UsageError(`--step-output names step "${name}" twice`);
+    out[name] = readJsonFile(file, `--step-output ${name}`, cwd);
+  }
+  return out;
+}
+
+/** Commander collector for repeatable flags. */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
