@@ -59,7 +59,8 @@ interface StepOptionsBase<T> {
 /** A step that may safely run again (the default). An optional `validate` is asked before any retry. */
 export interface RepeatableStepOptions<T> extends StepOptionsBase<T> {
   repeatable?: true;
-  validate?: Validator<T>;
+  /** `NoInfer`: the step's type comes from `run`, so the validator's literals are checked against it. */
+  validate?: Validator<NoInfer<T>>;
 }
 
 /**
@@ -68,7 +69,7 @@ export interface RepeatableStepOptions<T> extends StepOptionsBase<T> {
  */
 export interface NonRepeatableStepOptions<T> extends StepOptionsBase<T> {
   repeatable: false;
-  validate: Validator<T>;
+  validate: Validator<NoInfer<T>>;
 }
 
 export type StepOptions<T> = RepeatableStepOptions<T> | NonRepeatableStepOptions<T>;
@@ -78,8 +79,11 @@ export interface FlowContext {
   readonly flow: string;
   /** The execution this one replays, if it is a replay. */
   readonly replayOf: string | null;
-  step<T>(name: string, fn: StepFn<T>): Promise<Awaited<T>>;
-  step<T>(name: string, options: StepOptions<T>): Promise<Awaited<T>>;
+  /**
+   * Runs an atomic step: a function, or options with `run` (and `validate`, `retry`, …).
+   * One signature, not overloads, so that a validator's object literals keep their literal types.
+   */
+  step<T>(name: string, step: StepFn<T> | StepOptions<T>): Promise<Awaited<T>>;
   /** Logs kept with the execution. */
   readonly log: Logger;
 }

@@ -179,7 +179,7 @@ describe('declared errors and retries', () => {
       async run(ctx) {
         return ctx.step('create-in-erp', {
           repeatable: false,
-          run: () => {
+          run: (): string => {
             created++;
             throw new Error('reply lost'); // the record was created, the answer never came
           },

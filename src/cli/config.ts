@@ -1,0 +1,105 @@
+/**
+ * Where the CLI finds the user's flows and store: `--flows`/`--store` flags, then
+ * `retrace.config.{ts,mts,js,mjs}` in the working directory, then `RETRACE_STORE`, then the
+ * engine's default store. Flows modules are plain modules: every exported flow (or array of
+ * flows) is collected, so the module the application already has works as is.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Flow } from '../index.js';
+import { CliError } from './cli-error.js';
+
+export type AnyFlow = Flow<string, never, unknown>;
+
+export const CONFIG_FILES = ['retrace.config.ts', 'retrace.config.mts', 'retrace.config.js', 'retrace.config.mjs'];
+
+export interface LoadedConfig {
+  /** The config file, when one was found. */
+  path: string | null;
+  store: string | undefined;
+  /** Flows given in the config: flows, or module paths (resolved against the config's folder). */
+  flows: (AnyFlow | string)[];
+}
+
+/** Finds and imports the config file (`explicit` from `--config`, else the first of CONFIG_FILES in cwd). */
+export async function loadConfig(cwd: string, explicit: string | undefined): Promise<LoadedConfig> {
+  const path = explicit ? resolve(cwd, explicit) : CONFIG_FILES.map((f) => resolve(cwd, f)).find((p) => existsSync(p));
+  if (!path) return { path: null, store: undefined, flows: [] };
+  if (!existsSync(path)) throw new CliError(`--config: no such file ${explicit}`);
+  const mod = await importModule(path, 'config');
+  // Named exports, or one default-exported object: both are common ways to write a config.
+  const source = (
+    mod.flows === undefined && mod.store === undefined && isObject(mod.default) ? mod.default : mod
+  ) as Record<string, unknown>;
+  const store = source.store;
+  if (store !== undefined && typeof store !== 'string') {
+    throw new CliError(`${path}: store must be a store URL string such as "sqlite:./data/retrace.db"`);
+  }
+  const raw = source.flows;
+  const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  const flows = list.map((entry, i): AnyFlow | string => {
+    if (typeof entry === 'string') return isAbsolute(entry) ? entry : resolve(dirname(path), entry);
+    if (isFlow(entry)) return entry;
+    throw new CliError(`${path}: flows[${i}] is neither a flow made with defineFlow() nor a module path`);
+  });
+  return { path, store, flows };
+}
+
+/** Imports each module path and collects its flows; flows given directly are kept as they are. */
+export async function resolveFlows(entries: readonly (AnyFlow | string)[]): Promise<AnyFlow[]> {
+  const out: AnyFlow[] = [];
+  const add = (flow: AnyFlow) => {
+    if (!out.includes(flow)) out.push(flow);
+  };
+  for (const entry of entries) {
+    if (typeof entry !== 'string') {
+      add(entry);
+      continue;
+    }
+    const found = collectFlows(await importModule(entry, 'flows module'));
+    if (found.length === 0) {
+      throw new CliError(`No flows found in ${entry}: export the flows made with defineFlow() from it`);
+    }
+    for (const flow of found) add(flow);
+  }
+  return out;
+}
+
+/** Every exported flow, and the flows in exported arrays (`export const flows = [a, b]`). */
+export function collectFlows(mod: Record<string, unknown>): AnyFlow[] {
+  const out: AnyFlow[] = [];
+  for (const value of Object.values(mod)) {
+    for (const candidate of Array.isArray(value) ? value : [value]) {
+      if (isFlow(candidate) && !out.includes(candidate)) out.push(candidate);
+    }
+  }
+  return out;
+}
+
+/**
+ * A flow as defineFlow() makes it: frozen, named, with the fields it always sets. Duck-typed
+ * because the flows module may load its own copy of retrace, whose objects are still flows.
+ */
+export function isFlow(value: unknown): value is AnyFlow {
+  if (!isObject(value) || !Object.isFrozen(value)) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.name === 'string' && typeof v.run === 'function' && 'inputSchema' in v && 'errors' in v && 'retry' in v
+  );
+}
+
+async function importModule(path: string, what: string): Promise<Record<string, unknown>> {
+  if (!existsSync(path)) throw new CliError(`Cannot load ${what} ${path}: no such file`);
+  try {
+    return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    // Transpiler errors come with a code frame over several lines; the first names the problem.
+    const first = String((error as Error)?.message ?? error).split('\n')[0];
+    throw new CliError(`Cannot load ${what} ${path}: ${first}`);
+  }
+}
+
+function isObject(v: unknown): v is object {
+  return typeof v === 'object' && v !== null;
+}

@@ -1,0 +1,153 @@
+/**
+ * What every command shares: the output, the resolved configuration, and opening an engine
+ * on the store. Commands that only read open an engine without a worker and without flows;
+ * replay opens one with the flows and a worker, so the replays run in this process.
+ */
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { createEngine, type Engine } from '../index.js';
+import { defaultStorePath } from '../stores/open-store.js';
+import { CliError } from './cli-error.js';
+import { type AnyFlow, type LoadedConfig, loadConfig, resolveFlows } from './config.js';
+import type { Output } from './output.js';
+
+export interface GlobalOptions {
+  store?: string;
+  flows?: string[];
+  config?: string;
+  actor?: string;
+}
+
+export interface OpenEngineOptions {
+  /** Load the flows (needed to replay: the engine runs their code). */
+  flows: boolean;
+  /** Run a worker in this process (needed to wait for replays). */
+  worker: boolean;
+  /** The worker's concurrency. */
+  concurrency?: number;
+}
+
+export class CliContext {
+  readonly out: Output;
+  readonly cwd: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly global: GlobalOptions;
+  #config: Promise<LoadedConfig> | undefined;
+  readonly #interruptHandlers = new Set<() => void>();
+
+  constructor(params: { out: Output; cwd: string; env: NodeJS.ProcessEnv; global: GlobalOptions }) {
+    this.out = params.out;
+    this.cwd = params.cwd;
+    this.env = params.env;
+    this.global = params.global;
+  }
+
+  config(): Promise<LoadedConfig> {
+    this.#config ??= loadConfig(this.cwd, this.global.config);
+    return this.#config;
+  }
+
+  /** `--store`, then the config's store, then RETRACE_STORE, then the engine's default. */
+  async storeUrl(): Promise<string | undefined> {
+    if (this.global.store) return this.global.store;
+    const fromConfig = (await this.config()).store;
+    if (fromConfig) return fromConfig;
+    return this.env.RETRACE_STORE || undefined;
+  }
+
+  async flows(): Promise<AnyFlow[]> {
+    const entries: (AnyFlow | string)[] = this.global.flows?.length
+      ? this.global.flows.map((f) => (isAbsolute(f) ? f : resolve(this.cwd, f)))
+      : (await this.config()).flows;
+    if (entries.length === 0) {
+      throw new CliError(
+        'This command runs flow code, so it needs your flows: pass --flows <module>, or add retrace.config.ts exporting flows',
+      );
+    }
+    return resolveFlows(entries);
+  }
+
+  /** Who did it, for the audit log: `--actor`, else `cli:<os user>`. */
+  get actor(): string {
+    if (this.global.actor) return this.global.actor;
+    let user = this.env.USER || this.env.USERNAME || '';
+    try {
+      user = userInfo().username || user;
+    } catch {
+      // No passwd entry (some containers): the environment's name will do.
+    }
+    return `cli:${user || 'unknown'}`;
+  }
+
+  async openEngine(options: OpenEngineOptions): Promise<Engine> {
+    const url = await this.storeUrl();
+    this.#assertStoreExists(url);
+    const flows = options.flows ? await this.flows() : [];
+    const engine = createEngine({
+      flows,
+      ...(url ? { store: url } : {}),
+      worker: options.worker,
+      // A CLI run is short: find work and notice finishes quickly, and do not hold a stop long.
+      pollInterval: '100ms',
+      stopTimeout: '10s',
+      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    });
+    engine.on('engine:error', ({ error, context }) => this.out.warn(`${context}: ${error.message}`));
+    await engine.start();
+    return engine;
+  }
+
+  /** Runs `fn` with an engine and always stops it, so the store is closed and the worker row removed. */
+  async withEngine<T>(options: OpenEngineOptions, fn: (engine: Engine) => Promise<T>): Promise<T> {
+    const engine = await this.openEngine(options);
+    // One stop shared by Ctrl-C and the normal end: a second stop() would return before the first finished.
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= engine.stop();
+      return stopping;
+    };
+    const onInterrupt = () => void stop();
+    this.#interruptHandlers.add(onInterrupt);
+    try {
+      return await fn(engine);
+    } finally {
+      this.#interruptHandlers.delete(onInterrupt);
+      await stop();
+    }
+  }
+
+  /** Registers a Ctrl-C handler for the duration of a wait; returns its removal. */
+  onInterrupt(handler: () => void): () => void {
+    this.#interruptHandlers.add(handler);
+    return () => this.#interruptHandlers.delete(handler);
+  }
+
+  interrupt(): void {
+    for (const handler of [...this.#interruptHandlers]) handler();
+  }
+
+  /**
+   * The CLI looks at an existing store; it never creates one. Without this, a command run in the
+   * wrong folder would make an empty store there and report "no executions".
+   */
+  #assertStoreExists(url: string | undefined): void {
+    const path = sqlitePath(url, this.cwd);
+    if (path && !existsSync(path)) {
+      throw new CliError(
+        `No Retrace store at ${path}: run from your project's folder, or pass --store (or set RETRACE_STORE)`,
+      );
+    }
+  }
+}
+
+/** The file an SQLite store URL names (the forms openStore accepts), or null for others. */
+function sqlitePath(url: string | undefined, cwd: string): string | null {
+  if (url === undefined || url === '') return defaultStorePath(cwd);
+  if (url.startsWith('sqlite:')) {
+    const rest = url.slice('sqlite:'.length).replace(/^\/\//, '');
+    return rest === '' || rest === ':memory:' ? null : resolve(cwd, rest);
+  }
+  if (/\.(db|sqlite|sqlite3)$/.test(url)) return resolve(cwd, url);
+  return null;
+}

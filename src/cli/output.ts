@@ -1,0 +1,181 @@
+/**
+ * Everything the CLI prints goes through an Output: tables and text for people on stdout,
+ * JSON for scripts on stdout, and errors, warnings and progress on stderr (so `--json | jq`
+ * never sees them). Colour only on a terminal, and never with NO_COLOR.
+ */
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import type { ErrorInfo, ExecutionStatus } from '../index.js';
+
+type Colors = ReturnType<typeof pc.createColors>;
+
+export interface OutputStreams {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  env: NodeJS.ProcessEnv;
+}
+
+/** https://no-color.org: any non-empty NO_COLOR turns colour off; FORCE_COLOR turns it on off a terminal. */
+export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, flag: boolean): boolean {
+  if (!flag) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '' && env.FORCE_COLOR !== '0') return true;
+  return stream.isTTY === true && env.TERM !== 'dumb';
+}
+
+export class Output {
+  readonly c: Colors;
+  readonly #s: OutputStreams;
+
+  constructor(streams: OutputStreams, color: boolean) {
+    this.#s = streams;
+    this.c = pc.createColors(color);
+  }
+
+  get stderr(): OutputStreams['stderr'] {
+    return this.#s.stderr;
+  }
+
+  /** Room for a table on a terminal; a fixed width when piped, so output does not depend on where it goes. */
+  get width(): number {
+    return this.#s.stdout.isTTY && this.#s.stdout.columns ? this.#s.stdout.columns : 160;
+  }
+
+  line(text = ''): void {
+    this.#s.stdout.write(`${text}\n`);
+  }
+
+  json(value: unknown): void {
+    this.#s.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** A note for people that is not the command's result (stderr, so piped output stays clean). */
+  note(text: string): void {
+    this.#s.stderr.write(`${text}\n`);
+  }
+
+  warn(text: string): void {
+    this.#s.stderr.write(`${this.c.yellow('warning:')} ${oneLine(text)}\n`);
+  }
+
+  error(text: string): void {
+    this.#s.stderr.write(`${this.c.red('error:')} ${oneLine(text)}\n`);
+  }
+
+  /**
+   * A borderless table. `flex` names the column that gives up width when the table would be
+   * wider than the terminal (typically the error text).
+   */
+  table(head: string[], rows: string[][], options: { flex?: number } = {}): void {
+    const gap = 2;
+    const plainWidths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => visibleLength(r[i] ?? ''))));
+    if (options.flex !== undefined) {
+      const others = plainWidths.reduce((sum, w, i) => (i === options.flex ? sum : sum + w + gap), 0);
+      const room = Math.max(20, this.width - others - 1);
+      plainWidths[options.flex] = Math.min(plainWidths[options.flex]!, room);
+      rows = rows.map((r) => r.map((cell, i) => (i === options.flex ? truncate(cell, room) : cell)));
+    }
+    const table = new Table({
+      head: head.map((h) => this.c.bold(h)),
+      chars: {
+        top: '',
+        'top-mid': '',
+        'top-left': '',
+        'top-right': '',
+        bottom: '',
+        'bottom-mid': '',
+        'bottom-left': '',
+        'bottom-right': '',
+        left: '',
+        'left-mid': '',
+        mid: '',
+        'mid-mid': '',
+        right: '',
+        'right-mid': '',
+        middle: '',
+      },
+      style: { head: [], border: [], 'padding-left': 0, 'padding-right': gap, compact: true },
+      colWidths: plainWidths.map((w) => w + gap),
+      wordWrap: false,
+    });
+    for (const row of rows) table.push(row);
+    // cli-table3 pads the last column too; trailing spaces are noise in files and diffs.
+    for (const l of table.toString().split('\n')) this.line(l.trimEnd());
+  }
+
+  status(status: ExecutionStatus | string | null): string {
+    if (status === null) return this.c.dim('-');
+    switch (status) {
+      case 'succeeded':
+      case 'completed':
+        return this.c.green(status);
+      case 'failed':
+        return this.c.red(status);
+      case 'running':
+      case 'retrying':
+      case 'paused':
+        return this.c.yellow(status);
+      case 'queued':
+      case 'waiting':
+        return this.c.cyan(status);
+      case 'reused':
+        return this.c.blue(status);
+      default:
+        return this.c.dim(status);
+    }
+  }
+}
+
+/** A stored error as one line: `Name: message`. */
+export function errorLine(error: ErrorInfo | null | undefined): string {
+  if (!error) return '';
+  return oneLine(`${error.name}: ${error.message}`);
+}
+
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+function visibleLength(text: string): number {
+  return text.replace(ANSI, '').length;
+}
+
+export function truncate(text: string, max: number): string {
+  if (visibleLength(text) <= max) return text;
+  // Cells that are truncated are plain text (error messages), so slicing cannot cut an escape.
+  return `${text.replace(ANSI, '').slice(0, Math.max(1, max - 1))}…`;
+}
+
+/** 850ms, 4.2s, 3m 05s, 2h 07m, 3d 4h. */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const s = Math.floor(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ${pad(Math.floor((s % 3600) / 60))}m`;
+  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
+}
+
+/** Local time, to the second: what an operator compares with their own clock and logs. */
+export function formatTime(date: Date | null | undefined): string {
+  if (!date) return '-';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(
+    date.getMinutes(),
+  )}:${pad(date.getSeconds())}`;
+}
+
+export function durationBetween(start: Date, end: Date | null): number | null {
+  return end ? end.getTime() - start.getTime() : null;
+}
+
+/** A compact JSON preview of a payload for a table cell; the whole value is always a flag away. */
+export function preview(value: unknown, max = 60): string {
+  if (value === undefined) return '';
+  return truncate(JSON.stringify(value) ?? '', max);
+}
