@@ -1,0 +1,221 @@
+/**
+ * Find-and-replay benchmark (issue 3): how fast the operator's questions are answered on a
+ * large store, and how fast a bulk replay gets going.
+ *
+ *   npx tsx bench/find-and-replay.ts [--executions 1000000] [--queries 200] [--replays 10000] [--json]
+ *
+ * 1. Seeds N executions (5% failed, spread over 30 days, 20 instances, 3 steps each with ~200-byte
+ *    outputs) straight into a migrated store file. Seeding writes rows with SQL in big
+ *    transactions: it prepares the data set and is not what is measured.
+ * 2. Times the seed's query through the engine API — failed, one instance, a one-day range,
+ *    oldest first, first 50 — over `--queries` random (instance, day) pairs: p50/p99.
+ * 3. Times the error-group listing (every failed execution grouped by fingerprint).
+ * 4. Bulk-replays `--replays` failed executions with no rate limit and measures replays started
+ *    per second (from the replayMany call to the last item marked started).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { v7 as uuidv7 } from 'uuid';
+import { errorFingerprint } from '../src/core/fingerprint.js';
+import { createEngine, defineFlow } from '../src/index.js';
+import { SqliteStore } from '../src/stores/sqlite/sqlite-store.js';
+import { describeMachine } from './machine.js';
+import { percentile } from './stats.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, dflt: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const N = flag('executions', 1_000_000);
+const QUERIES = flag('queries', 200);
+const REPLAYS = flag('replays', 10_000);
+const asJson = args.includes('--json');
+const log = (s: string) => {
+  if (!asJson) process.stdout.write(`${s}\n`);
+};
+
+const DAY = 86_400_000;
+const END = Date.parse('2026-11-01T00:00:00Z');
+const START = END - 30 * DAY;
+const INSTANCES = Array.from({ length: 20 }, (_, i) => `customer-${String(i + 1).padStart(2, '0')}`);
+const FLOWS = ['sync-order', 'sync-invoice', 'sync-stock', 'sync-customer', 'sync-refund'];
+const ERRORS = [
+  {
+    step: 'push',
+    name: 'AcmeTimeout',
+    message: (n: number) => `Cannot connect to Acme for order ${n}. Connection timeout.`,
+  },
+  { step: 'push', name: 'Error', message: (n: number) => `ERP rejected document ${n}: duplicate reference` },
+  { step: 'map', name: 'BadOrder', message: (n: number) => `Order ${n} has no lines` },
+  { step: 'fetch', name: 'Error', message: () => 'socket hang up' },
+];
+
+function seed(path: string): { seconds: number; failed: number } {
+  const t0 = performance.now();
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = OFF');
+  const insertExecution =
+    db.prepare(`INSERT INTO executions (id, flow, flow_version, instance, status, input, output, error,
+      has_error, tags, trigger, root_id, started_at, updated_at, finished_at, claim_count, error_fingerprint)
+    VALUES (@id, @flow, '1', @instance, @status, @input, @output, @error, @hasError, '[]', 'api', @id, @at, @end, @end, 1, @fp)`);
+  const insertStep =
+    db.prepare(`INSERT INTO steps (execution_id, position, name, status, attempts, output, error, repeatable,
+      has_validator, started_at, updated_at, finished_at)
+    VALUES (@id, @position, @name, @status, 1, @output, @error, 1, 0, @at, @at, @at)`);
+  const pad = 'x'.repeat(150);
+  let failed = 0;
+  const batch = 20_000;
+  for (let start = 0; start < N; start += batch) {
+    db.transaction(() => {
+      for (let i = start; i < Math.min(N, start + batch); i++) {
+        // Evenly spread over 30 days in time order, so ids (UUIDv7) follow start times as in real use.
+        const at = START + Math.floor((i / N) * 30 * DAY);
+        const id = uuidv7({ msecs: at });
+        // k decorrelates flow, instance and error from the every-20th failure pattern.
+        const k = Math.floor(i / 20);
+        const flow = FLOWS[(i + k) % FLOWS.length]!;
+        const isFailed = i % 20 === 7;
+        const failure = isFailed ? ERRORS[k % ERRORS.length]! : undefined;
+        const error = failure ? { name: failure.name, message: failure.message(i), step: failure.step } : null;
+        if (isFailed) failed++;
+        insertExecution.run({
+          id,
+          flow,
+          instance: INSTANCES[(i + 3 * k) % INSTANCES.length]!,
+          status: isFailed ? 'failed' : 'succeeded',
+          input: JSON.stringify({ orderId: `o-${i}` }),
+          output: isFailed ? null : JSON.stringify({ ok: true, n: i }),
+          error: error ? JSON.stringify(error) : null,
+          hasError: isFailed ? 1 : 0,
+          at,
+          end: at + 40,
+          fp: error ? errorFingerprint(flow, error) : null,
+        });
+        ['fetch', 'map', 'push'].forEach((name, position) => {
+          const failsHere = error?.step === name;
+          const before = error ? ['fetch', 'map', 'push'].indexOf(error.step) : 3;
+          if (position > before) return;
+          insertStep.run({
+            id,
+            position,
+            name,
+            status: failsHere ? 'failed' : 'succeeded',
+            output: failsHere ? null : JSON.stringify({ step: name, n: i, pad }),
+            error: failsHere ? JSON.stringify(error) : null,
+            at: at + position * 10,
+          });
+        });
+      }
+    })();
+    if (!asJson && start % 200_000 === 0) process.stdout.write(`  seeded ${start.toLocaleString()}…\r`);
+  }
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.exec('ANALYZE');
+  db.close();
+  return { seconds: (performance.now() - t0) / 1000, failed };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'retrace-bench-find-'));
+  const path = join(dir, 'store.db');
+  try {
+    const migrated = new SqliteStore({ path });
+    await migrated.init();
+    await migrated.close();
+    log(`Seeding ${N.toLocaleString()} executions (5% failed, 30 days, ${INSTANCES.length} instances, 3 steps each)…`);
+    const seeded = seed(path);
+    log(`  seeded in ${seeded.seconds.toFixed(1)} s; ${seeded.failed.toLocaleString()} failed`);
+
+    const flows = FLOWS.map((name) =>
+      defineFlow({
+        name,
+        version: '1',
+        async run(ctx, input: { orderId: string }) {
+          const a = await ctx.step('fetch', () => ({ id: input.orderId }));
+          const b = await ctx.step('map', () => ({ ...a, mapped: true }));
+          return ctx.step('push', () => ({ ...b, pushed: true }));
+        },
+      }),
+    );
+    const engine = createEngine({ flows, store: `sqlite:${path}`, concurrency: 32 });
+    await engine.start();
+
+    // The seed's query: failed, one instance, a one-day range, oldest first, first 50.
+    const latencies: number[] = [];
+    let rows = 0;
+    for (let q = 0; q < QUERIES; q++) {
+      const instance = INSTANCES[q % INSTANCES.length]!;
+      const dayStart = START + (q % 30) * DAY;
+      const t = performance.now();
+      const page = await engine.executions.list({
+        instance,
+        hasError: true,
+        startedAfter: new Date(dayStart),
+        startedBefore: new Date(dayStart + DAY - 1),
+        order: 'asc',
+        limit: 50,
+      });
+      latencies.push(performance.now() - t);
+      rows += page.items.length;
+    }
+    const query = { p50: percentile(latencies, 50), p99: percentile(latencies, 99), avgRows: rows / QUERIES };
+    log(
+      `Query (failed, 1 instance, 1 day, oldest first, 50): p50 ${query.p50.toFixed(2)} ms, p99 ${query.p99.toFixed(2)} ms, ${query.avgRows.toFixed(1)} rows avg`,
+    );
+
+    const groupTimes: number[] = [];
+    let groupCount = 0;
+    for (let i = 0; i < 7; i++) {
+      const t = performance.now();
+      groupCount = (await engine.errors.groups({ limit: 100 })).length;
+      groupTimes.push(performance.now() - t);
+    }
+    const groups = { p50: percentile(groupTimes, 50), max: Math.max(...groupTimes), groups: groupCount };
+    log(
+      `Error groups over ${seeded.failed.toLocaleString()} failures: p50 ${groups.p50.toFixed(1)} ms (max ${groups.max.toFixed(1)}), ${groupCount} groups`,
+    );
+
+    // Bulk replay of REPLAYS failures: the oldest ones, selected by a time range.
+    const oldestFailures = await engine.executions.list({ status: 'failed', order: 'asc', limit: 1 });
+    const from = oldestFailures.items[0]!.startedAt.getTime();
+    const to = from + Math.ceil((REPLAYS / seeded.failed) * 30 * DAY);
+    const plan = await engine.replayMany(
+      { status: 'failed', startedAfter: from, startedBefore: to },
+      { dryRun: true, detailLimit: 1 },
+    );
+    const take = Math.min(plan.matched, REPLAYS);
+    const t0 = performance.now();
+    const batch = await engine.replayMany(
+      { status: 'failed', startedAfter: from, startedBefore: to },
+      { reason: 'bench' },
+    );
+    const createdMs = performance.now() - t0;
+    for (;;) {
+      const b = await engine.batches.get(batch.id);
+      if (b.counts.pending === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const startedMs = performance.now() - t0;
+    const replay = {
+      matched: batch.counts.matched,
+      requested: take,
+      batchCreatedMs: createdMs,
+      allStartedMs: startedMs,
+      startedPerSecond: (batch.counts.matched / startedMs) * 1000,
+    };
+    log(
+      `Bulk replay of ${replay.matched.toLocaleString()} failures: batch created in ${createdMs.toFixed(0)} ms, all started after ${startedMs.toFixed(0)} ms → ${replay.startedPerSecond.toFixed(0)} replays/s started`,
+    );
+    await engine.stop();
+    const result = { executions: N, seeded, query, groups, replay, machine: describeMachine(dir) };
+    if (asJson) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
