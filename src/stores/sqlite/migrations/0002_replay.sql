@@ -10,6 +10,10 @@ ALTER TABLE executions ADD COLUMN resolved_by TEXT;
 CREATE INDEX executions_errors_instance ON executions (instance, started_at, id) WHERE has_error = 1;
 CREATE INDEX executions_errors_flow ON executions (flow, started_at, id) WHERE has_error = 1;
 CREATE INDEX executions_fingerprint ON executions (error_fingerprint, started_at, id) WHERE error_fingerprint IS NOT NULL;
+-- Covers the error-group listing (group, count, unresolved, first/last seen) without touching
+-- the table; partial, so only failures pay for it.
+CREATE INDEX executions_failure_groups ON executions (error_fingerprint, started_at, resolved_at, flow, instance, id)
+  WHERE status = 'failed';
 CREATE INDEX executions_finished ON executions (finished_at, id) WHERE finished_at IS NOT NULL;
 CREATE INDEX executions_instance_started ON executions (instance, started_at, id);
 CREATE INDEX executions_replay_of ON executions (replay_of) WHERE replay_of IS NOT NULL;
