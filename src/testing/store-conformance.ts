@@ -305,6 +305,180 @@ export function describeStoreConformance(name: string, target: ConformanceTarget
       );
     });
 
+    /** Inserts an execution and ends it failed (with a fingerprint) or succeeded, as a worker would. */
+    const finished = async (flow: string, outcome: 'failed' | 'succeeded', overrides: Partial<NewExecution> = {}) => {
+      const { execution } = await store.createExecution(newExecution({ flow, ...overrides }));
+      const [claim] = await claimAll(W1, flow);
+      await store.updateExecution({
+        executionId: execution.id,
+        leaseToken: claim!.leaseToken,
+        workerId: W1,
+        steps: [
+          {
+            position: 0,
+            name: 'fetch',
+            status: 'succeeded',
+            attempts: 1,
+            repeatable: true,
+            outputJson: '{"n":1}',
+            finished: true,
+          },
+        ],
+        execution:
+          outcome === 'failed'
+            ? {
+                status: 'failed',
+                error: { name: 'E', message: 'down', step: 'push' },
+                errorFingerprint: `fp-${flow}`,
+                finished: true,
+              }
+            : {
+                status: 'succeeded',
+                outputJson: '1',
+                error: null,
+                finished: true,
+                resolveAncestors: overrides.replayOf != null,
+              },
+      });
+      return execution.id;
+    };
+
+    const replayOf = (original: ExecutionId, extra: Partial<NewExecution> = {}) => {
+      const id = newExecutionId();
+      return {
+        execution: newExecution({ id, rootId: original, replayOf: original, flow: 'flow-replay', ...extra }),
+        reusedSteps: [
+          {
+            position: 0,
+            name: 'fetch',
+            outputJson: '{"n":2}',
+            repeatable: true,
+            hasValidator: false,
+            reusedFrom: original,
+          },
+        ],
+        reuseInFlight: true,
+        audit: {
+          actor: 'tester',
+          action: 'replay',
+          executionId: original,
+          batchId: null,
+          reason: 'why',
+          detailsJson: '{}',
+        },
+      };
+    };
+
+    it('creates a replay with its reused steps and audit record, and returns the one in flight', async () => {
+      const original = await finished('flow-replay', 'failed');
+      const first = await store.createReplay(replayOf(original));
+      assert.equal(first.created, true);
+      assert.equal(first.execution.replayOf, original);
+      const detail = await store.getExecutionDetail(first.execution.id);
+      assert.deepEqual(
+        detail?.steps.map((s) => [s.position, s.name, s.status, s.outputJson, s.reusedFrom, s.attempts]),
+        [[0, 'fetch', 'reused', '{"n":2}', original, 0]],
+      );
+      const second = await store.createReplay(replayOf(original));
+      assert.equal(second.created, false);
+      assert.equal(second.execution.id, first.execution.id);
+      const audit = await store.listAudit({ executionId: original });
+      assert.equal(audit.length, 1, 'no audit for a replay that was not created');
+      assert.equal(audit[0]?.resultExecutionId, first.execution.id);
+      assert.deepEqual(await store.listReplaysOf(original).then((r) => r.map((e) => e.id)), [first.execution.id]);
+    });
+
+    it('resolves every failed ancestor when a replay succeeds, and groups failures by fingerprint', async () => {
+      const root = await finished('flow-chain', 'failed');
+      const middle = await store.createReplay(replayOf(root, { flow: 'flow-chain' }));
+      const [claim] = await claimAll(W1, 'flow-chain');
+      await store.updateExecution({
+        executionId: middle.execution.id,
+        leaseToken: claim!.leaseToken,
+        workerId: W1,
+        execution: {
+          status: 'failed',
+          error: { name: 'E', message: 'down again' },
+          errorFingerprint: 'fp-flow-chain',
+          finished: true,
+        },
+      });
+      let groups = await store.listErrorGroups({ flow: 'flow-chain' });
+      assert.deepEqual(
+        groups.map((g) => [g.fingerprint, g.count, g.unresolvedCount]),
+        [['fp-flow-chain', 2, 2]],
+      );
+      assert.equal(groups[0]?.sample.id, middle.execution.id, 'the latest failure is the sample');
+      const last = await finished('flow-chain', 'succeeded', { replayOf: middle.execution.id, rootId: root });
+      assert.equal((await store.getExecution(root))?.resolvedBy, last);
+      assert.equal((await store.getExecution(middle.execution.id))?.resolvedBy, last);
+      groups = await store.listErrorGroups({ flow: 'flow-chain' });
+      assert.equal(groups[0]?.unresolvedCount, 0);
+      assert.deepEqual(await store.listErrorGroups({ flow: 'flow-chain', unresolvedOnly: true }), []);
+      assert.deepEqual((await store.listExecutions({ flow: 'flow-chain', resolved: false })).items, []);
+      assert.equal((await store.listExecutions({ flow: 'flow-chain', resolved: true })).items.length, 2);
+      assert.equal((await store.listExecutions({ rootId: root })).items.length, 3);
+    });
+
+    it('keeps a durable batch: items, counts from replay statuses, status moves, leases', async () => {
+      const a = await finished('flow-batch', 'failed');
+      const b = await finished('flow-batch', 'failed');
+      const batch = await store.createBatch({
+        id: 'b-conformance',
+        filterJson: '{"flow":"flow-batch"}',
+        optionsJson: '{}',
+        actor: 'tester',
+        reason: null,
+        items: [
+          { executionId: a, skipNote: null },
+          { executionId: b, skipNote: null },
+          { executionId: a, skipNote: 'already resolved' },
+        ],
+      });
+      assert.equal(batch.status, 'running');
+      const [leased] = await store.claimBatches({ workerId: W1, limit: 5 });
+      assert.equal(leased?.id, 'b-conformance');
+      assert.deepEqual(await store.claimBatches({ workerId: W2, limit: 5 }), [], 'a live owner keeps its batch');
+      const pending = await store.nextBatchItems({ batchId: batch.id, limit: 10 });
+      assert.deepEqual(
+        pending.map((i) => [i.position, i.executionId]),
+        [
+          [0, a],
+          [1, b],
+        ],
+      );
+      await store.createReplay({
+        ...replayOf(a, { flow: 'flow-batch' }),
+        batchItem: { batchId: batch.id, position: 0 },
+      });
+      await store.skipBatchItem({ batchId: batch.id, position: 1, note: 'gone' });
+      assert.equal(await store.countActiveReplays(batch.id), 1);
+      const got = await store.getBatch(batch.id);
+      assert.deepEqual(
+        { ...got!.counts },
+        { matched: 3, skipped: 2, pending: 0, started: 1, succeeded: 0, failed: 0, active: 1 },
+      );
+      const items = await store.listBatchItems({ batchId: batch.id });
+      assert.deepEqual(
+        items.map((i) => [i.state, i.replayStatus ?? null, i.note]),
+        [
+          ['started', 'queued', null],
+          ['skipped', null, 'gone'],
+          ['skipped', null, 'already resolved'],
+        ],
+      );
+      assert.equal(await store.setBatchStatus({ batchId: batch.id, from: ['running'], to: 'paused' }), true);
+      assert.equal(await store.setBatchStatus({ batchId: batch.id, from: ['running'], to: 'completed' }), false);
+      assert.equal((await store.getBatch(batch.id))?.batch.leaseOwner, null, 'pausing releases the lease');
+      assert.equal(await store.setBatchStatus({ batchId: batch.id, from: ['paused'], to: 'cancelled' }), true);
+      assert.ok((await store.getBatch(batch.id))?.batch.finishedAt);
+      assert.deepEqual(
+        (await store.listBatches({ limit: 5 })).map((x) => x.id),
+        [batch.id],
+      );
+      assert.equal(await store.getBatch('b-missing'), undefined);
+    });
+
     describe('listing', () => {
       const ids: string[] = [];
       before(async () => {
