@@ -12,7 +12,14 @@ import { CliError } from './cli-error.js';
 
 export type AnyFlow = Flow<string, never, unknown>;
 
-export const CONFIG_FILES = ['retrace.config.ts', 'retrace.config.mts', 'retrace.config.js', 'retrace.config.mjs'];
+export const CONFIG_FILES = [
+  'retrace.config.ts',
+  'retrace.config.mts',
+  'retrace.config.cts',
+  'retrace.config.js',
+  'retrace.config.mjs',
+  'retrace.config.cjs',
+];
 
 export interface LoadedConfig {
   /** The config file, when one was found. */
@@ -27,11 +34,7 @@ export async function loadConfig(cwd: string, explicit: string | undefined): Pro
   const path = explicit ? resolve(cwd, explicit) : CONFIG_FILES.map((f) => resolve(cwd, f)).find((p) => existsSync(p));
   if (!path) return { path: null, store: undefined, flows: [] };
   if (!existsSync(path)) throw new CliError(`--config: no such file ${explicit}`);
-  const mod = await importModule(path, 'config');
-  // Named exports, or one default-exported object: both are common ways to write a config.
-  const source = (
-    mod.flows === undefined && mod.store === undefined && isObject(mod.default) ? mod.default : mod
-  ) as Record<string, unknown>;
+  const source = await importModule(path, 'config');
   const store = source.store;
   if (store !== undefined && typeof store !== 'string') {
     throw new CliError(`${path}: store must be a store URL string such as "sqlite:./data/retrace.db"`);
@@ -92,12 +95,23 @@ export function isFlow(value: unknown): value is AnyFlow {
 async function importModule(path: string, what: string): Promise<Record<string, unknown>> {
   if (!existsSync(path)) throw new CliError(`Cannot load ${what} ${path}: no such file`);
   try {
-    return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    return moduleExports((await import(pathToFileURL(path).href)) as Record<string, unknown>);
   } catch (error) {
     // Transpiler errors come with a code frame over several lines; the first names the problem.
     const first = String((error as Error)?.message ?? error).split('\n')[0];
     throw new CliError(`Cannot load ${what} ${path}: ${first}`);
   }
+}
+
+/**
+ * The module's exports as one record. A default-exported object (`export default { flows }`)
+ * counts as named exports; so does a CommonJS module's `module.exports`, which is what a
+ * TypeScript file in a package without "type": "module" becomes. Named exports win.
+ */
+function moduleExports(ns: Record<string, unknown>): Record<string, unknown> {
+  const d = ns.default;
+  if (!isObject(d) || Array.isArray(d) || isFlow(d)) return ns;
+  return { ...(d as Record<string, unknown>), ...ns };
 }
 
 function isObject(v: unknown): v is object {

@@ -34,7 +34,11 @@ export class CliContext {
   readonly env: NodeJS.ProcessEnv;
   readonly global: GlobalOptions;
   #config: Promise<LoadedConfig> | undefined;
-  readonly #interruptHandlers = new Set<() => void>();
+  #interrupted = false;
+  #resolveInterrupt!: () => void;
+  readonly #interruptPromise = new Promise<void>((resolve) => {
+    this.#resolveInterrupt = resolve;
+  });
 
   constructor(params: { out: Output; cwd: string; env: NodeJS.ProcessEnv; global: GlobalOptions }) {
     this.out = params.out;
@@ -101,30 +105,26 @@ export class CliContext {
   /** Runs `fn` with an engine and always stops it, so the store is closed and the worker row removed. */
   async withEngine<T>(options: OpenEngineOptions, fn: (engine: Engine) => Promise<T>): Promise<T> {
     const engine = await this.openEngine(options);
-    // One stop shared by Ctrl-C and the normal end: a second stop() would return before the first finished.
-    let stopping: Promise<void> | undefined;
-    const stop = () => {
-      stopping ??= engine.stop();
-      return stopping;
-    };
-    const onInterrupt = () => void stop();
-    this.#interruptHandlers.add(onInterrupt);
     try {
       return await fn(engine);
     } finally {
-      this.#interruptHandlers.delete(onInterrupt);
-      await stop();
+      await engine.stop();
     }
   }
 
-  /** Registers a Ctrl-C handler for the duration of a wait; returns its removal. */
-  onInterrupt(handler: () => void): () => void {
-    this.#interruptHandlers.add(handler);
-    return () => this.#interruptHandlers.delete(handler);
+  /** True once Ctrl-C was pressed; waits end early and the engine is stopped gracefully. */
+  get interrupted(): boolean {
+    return this.#interrupted;
+  }
+
+  /** Resolves on Ctrl-C: waits race it so they can end and let the engine stop in order. */
+  get whenInterrupted(): Promise<void> {
+    return this.#interruptPromise;
   }
 
   interrupt(): void {
-    for (const handler of [...this.#interruptHandlers]) handler();
+    this.#interrupted = true;
+    this.#resolveInterrupt();
   }
 
   /**

@@ -20,6 +20,7 @@ export interface FilterFlags {
   finishedUntil?: string;
   tag?: string[];
   unresolved?: boolean;
+  fingerprint?: string;
   replaysOf?: string;
   root?: string;
   onlyReplays?: boolean;
@@ -42,6 +43,7 @@ export function addFilterOptions(cmd: Command): Command {
       .option('--finished-until <time>', 'finished at or before (same forms as --since)')
       .option('--tag <tag>', 'carrying this tag (repeatable: carrying all of them)', collect)
       .option('--unresolved', 'failed and not yet resolved by a successful replay')
+      .option('--fingerprint <fp>', 'failures of one error group (as `retrace errors` prints it)')
       .option('--replays-of <id>', 'replays of this execution')
       .option('--root <id>', 'an original execution and every replay descending from it')
       .option('--only-replays', 'replays only')
@@ -68,6 +70,7 @@ export function toFilter(flags: FilterFlags, now = Date.now()): ExecutionListFil
   if (flags.finishedUntil !== undefined) f.finishedBefore = parseTime(flags.finishedUntil, '--finished-until', now);
   if (flags.tag?.length) f.tags = flags.tag;
   if (flags.unresolved) f.resolved = false;
+  if (flags.fingerprint !== undefined) f.errorFingerprint = flags.fingerprint;
   if (flags.replaysOf !== undefined) f.replayOf = flags.replaysOf;
   if (flags.root !== undefined) f.rootId = flags.root;
   if (flags.onlyReplays && flags.onlyOriginals) {

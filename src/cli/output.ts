@@ -103,25 +103,27 @@ export class Output {
     for (const l of table.toString().split('\n')) this.line(l.trimEnd());
   }
 
-  status(status: ExecutionStatus | string | null): string {
-    if (status === null) return this.c.dim('-');
+  /** A status in its colour; `width` pads it first, so colour codes do not upset alignment. */
+  status(status: ExecutionStatus | string | null, width = 0): string {
+    if (status === null) return this.c.dim('-'.padEnd(width));
+    const text = status.padEnd(width);
     switch (status) {
       case 'succeeded':
       case 'completed':
-        return this.c.green(status);
+        return this.c.green(text);
       case 'failed':
-        return this.c.red(status);
+        return this.c.red(text);
       case 'running':
       case 'retrying':
       case 'paused':
-        return this.c.yellow(status);
+        return this.c.yellow(text);
       case 'queued':
       case 'waiting':
-        return this.c.cyan(status);
+        return this.c.cyan(text);
       case 'reused':
-        return this.c.blue(status);
+        return this.c.blue(text);
       default:
-        return this.c.dim(status);
+        return this.c.dim(text);
     }
   }
 }

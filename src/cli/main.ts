@@ -1,0 +1,174 @@
+/**
+ * `retrace`: find and replay failed executions from the command line. A composition root like
+ * create-engine.ts: it reads the environment, the config file and the flags, and drives the
+ * engine only through its public API. Tables for people, `--json` for scripts; errors are one
+ * line on stderr with a non-zero exit status (see EXIT in cli-error.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { RetraceError } from '../index.js';
+import { CliError, EXIT, UsageError } from './cli-error.js';
+import type { CommandBody, Wrap } from './command.js';
+import { registerBatches } from './commands/batches.js';
+import { registerErrors } from './commands/errors.js';
+import { registerExecutionsDiff } from './commands/executions-diff.js';
+import { registerExecutionsList } from './commands/executions-list.js';
+import { registerExecutionsShow } from './commands/executions-show.js';
+import { registerReplay } from './commands/replay.js';
+import { CliContext } from './context.js';
+import { colorEnabled, Output, type OutputStreams, oneLine } from './output.js';
+import { collect } from './parse.js';
+
+export interface CliIo extends OutputStreams {
+  argv: readonly string[];
+  cwd: string;
+}
+
+export interface CliHooks {
+  /** Called with the command's context once its flags are parsed (main() wires Ctrl-C to it). */
+  onContext?(ctx: CliContext): void;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Runs one command line and returns its exit status; never exits the process itself. */
+export async function runCli(io: CliIo, hooks: CliHooks = {}): Promise<number> {
+  // Known before parsing, so even commander's own errors honour it.
+  const out = new Output(io, colorEnabled(io.stdout, io.env, !io.argv.includes('--no-color')));
+  let exitCode: number = EXIT.ok;
+
+  const wrap: Wrap =
+    <O>(body: CommandBody<O>) =>
+    async (...params: unknown[]) => {
+      const command = params[params.length - 1] as Command;
+      const args = params.slice(0, -2) as (string | undefined)[];
+      const g = command.optsWithGlobals<{ store?: string; flows?: string[]; config?: string; actor?: string }>();
+      const ctx = new CliContext({
+        out,
+        cwd: io.cwd,
+        env: io.env,
+        global: {
+          ...(g.store ? { store: g.store } : {}),
+          ...(g.flows?.length ? { flows: g.flows } : {}),
+          ...(g.config ? { config: g.config } : {}),
+          ...(g.actor ? { actor: g.actor } : {}),
+        },
+      });
+      hooks.onContext?.(ctx);
+      exitCode = (await body(ctx, command.opts() as O, args)) ?? EXIT.ok;
+    };
+
+  const program = new Command('retrace')
+    .description('Find, inspect and replay executions of Retrace flows')
+    .version(packageVersion(), '-V, --version')
+    .option(
+      '--store <url>',
+      'store URL, e.g. sqlite:./data/retrace.db (default: config, RETRACE_STORE, .retrace/retrace.db)',
+    )
+    .option(
+      '--flows <module>',
+      'module exporting your flows (repeatable; default: the flows in retrace.config.ts)',
+      collect,
+    )
+    .option('--config <file>', 'config file (default: retrace.config.{ts,mts,js,mjs} in this folder)')
+    .option('--actor <name>', 'who you are, for the audit log (default: cli:<your user name>)')
+    .option('--no-color', 'no colours (also with NO_COLOR set, and whenever output is not a terminal)')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // Commander's messages are already "error: …"; keep them to one line like ours.
+      outputError: (s, write) => write(`${oneLine(s)}\n`),
+    })
+    .addHelpText(
+      'after',
+      `
+Start here:
+  retrace errors --unresolved                      what is failing, grouped by cause
+  retrace executions list --status failed --since 24h
+  retrace executions show <id>                     steps, attempts, errors, logs
+  retrace replay <id>                              replay one failed execution
+  retrace replay --status failed --flow F --since 2d --dry-run
+
+Config (retrace.config.ts in the working folder, all optional):
+  export const flows = './src/flows.ts';           // or an array of flows
+  export const store = 'sqlite:./data/retrace.db';
+
+Commands that only read need no flows; replay needs them, since it runs their code.`,
+    );
+
+  const executions = program.command('executions').alias('ex').description('List, show and compare executions');
+  registerExecutionsList(executions, wrap);
+  registerExecutionsShow(executions, wrap);
+  registerExecutionsDiff(executions, wrap);
+  registerReplay(program, wrap);
+  registerErrors(program, wrap);
+  registerBatches(program, wrap);
+
+  try {
+    await program.parseAsync([...io.argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return report(out, io.env, error);
+  }
+}
+
+/** One line on stderr, and the exit status that says what kind of failure it was. */
+function report(out: Output, env: NodeJS.ProcessEnv, error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Help and version were printed and are not failures; everything else commander already printed.
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
+    return EXIT.usage;
+  }
+  if (error instanceof UsageError || error instanceof CliError) {
+    out.error(error.message);
+    return error.exitCode;
+  }
+  if (error instanceof RetraceError) {
+    out.error(`${error.message} (${error.code})`);
+    return EXIT.error;
+  }
+  out.error(error instanceof Error ? error.message : String(error));
+  if (env.RETRACE_DEBUG && error instanceof Error && error.stack) out.note(error.stack);
+  return EXIT.error;
+}
+
+/** The process entry point (bin/retrace.js): runs the command, handles Ctrl-C, exits with its status. */
+export async function main(): Promise<void> {
+  let ctx: CliContext | undefined;
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts++;
+    if (interrupts > 1 || !ctx) process.exit(EXIT.interrupted);
+    process.stderr.write('\nStopping (in-flight steps get up to 10s to finish; Ctrl-C again to quit at once)…\n');
+    ctx.interrupt();
+  });
+  const code = await runCli(
+    {
+      argv: process.argv.slice(2),
+      cwd: process.cwd(),
+      env: process.env,
+      stdout: process.stdout,
+      stderr: process.stderr,
+    },
+    {
+      onContext: (c) => {
+        ctx = c;
+      },
+    },
+  );
+  // Exit explicitly (a flows module may hold timers or sockets open), after the output is flushed.
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  await new Promise<void>((resolve) => process.stderr.write('', () => resolve()));
+  process.exit(code);
+}
