@@ -1,6 +1,6 @@
 /**
  * Where the CLI finds the user's flows and store: `--flows`/`--store` flags, then
- * `retrace.config.{ts,mts,js,mjs}` in the working directory, then `RETRACE_STORE`, then the
+ * `retrace.config.{ts,mts,cts,js,mjs,cjs}` in the working directory, then `RETRACE_STORE`, then the
  * engine's default store. Flows modules are plain modules: every exported flow (or array of
  * flows) is collected, so the module the application already has works as is.
  */

@@ -79,7 +79,7 @@ export async function runCli(io: CliIo, hooks: CliHooks = {}): Promise<number> {
       'module exporting your flows (repeatable; default: the flows in retrace.config.ts)',
       collect,
     )
-    .option('--config <file>', 'config file (default: retrace.config.{ts,mts,js,mjs} in this folder)')
+    .option('--config <file>', 'config file (default: retrace.config.{ts,mts,cts,js,mjs,cjs} in this folder)')
     .option('--actor <name>', 'who you are, for the audit log (default: cli:<your user name>)')
     .option('--no-color', 'no colours (also with NO_COLOR set, and whenever output is not a terminal)')
     .showSuggestionAfterError(true)

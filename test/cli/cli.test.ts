@@ -6,7 +6,7 @@
  * worker-less engine, for "nothing was written".
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +82,18 @@ export const bill = defineFlow({
 
 export const flows = [syncOrder, bill];
 
+// Long enough to press Ctrl-C in: it notes its start, then fails after a while.
+export const slow = defineFlow({
+  name: 'slow',
+  async run(ctx) {
+    await ctx.step('wait', async () => {
+      appendFileSync(join(dir, 'slow.log'), 'start\\n');
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      throw new FatalError('too slow');
+    });
+  },
+});
+
 export const notify = defineFlow({
   name: 'notify',
   async run(ctx) {
@@ -103,31 +115,39 @@ const orders = new Map<string, string>();
 const bills: string[] = [];
 const notifies: string[] = [];
 
-function cli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Run> {
+function startCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): { child: ChildProcess; done: Promise<Run> } {
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   // Colour must be off because stdout is a pipe, not because the environment said so.
   delete env.NO_COLOR;
   delete env.FORCE_COLOR;
   delete env.NODE_TEST_CONTEXT;
   if (!options.env?.RETRACE_STORE) delete env.RETRACE_STORE;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd ?? dir,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 30_000,
-    });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 30_000,
+  });
+  const done = new Promise<Run>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
     });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+  return { child, done };
+}
+
+function cli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Run> {
+  return startCli(args, options).done;
 }
 
 /** Runs several independent commands a few at a time (the machine has two cores). */
@@ -648,6 +668,70 @@ describe('retrace CLI', { timeout: 120_000 }, () => {
       plan.items.every((i) => i.skip === null),
       'the flows module was loaded',
     );
+  });
+
+  test('--no-wait leaves a replay or a batch to running workers; batches pause, resume and cancel', async () => {
+    const queued = ok<Execution>(await cli(['replay', notifies[1]!, '--force', '--no-wait', '--json']));
+    assert.equal(queued.replayOf, notifies[1]);
+    assert.equal(queued.status, 'queued', 'no worker in the CLI ran it');
+    assert.equal((await reader.executions.get(queued.id)).status, 'queued');
+
+    const succeeded = (await reader.executions.list({ flow: 'notify', status: 'succeeded', limit: 1000 })).items;
+    const batch = ok<BatchView>(
+      await cli(['replay', '--flow', 'notify', '--status', 'succeeded', '--force', '--no-wait', '--json']),
+    );
+    assert.equal(batch.status, 'running');
+    assert.deepEqual(
+      [batch.counts.matched, batch.counts.pending, batch.counts.started],
+      [succeeded.length, succeeded.length, 0],
+    );
+    const status = async (args: string[]) => ok<BatchView>(await cli([...args, batch.id, '--json'])).status;
+    assert.equal(await status(['batches', 'pause']), 'paused');
+    assert.equal(await status(['batches', 'resume']), 'running');
+    assert.equal(await status(['batches', 'cancel']), 'cancelled');
+    assertOneLineError(
+      await cli(['batches', 'resume', batch.id]),
+      1,
+      /is cancelled; it can become running only from paused \(BATCH_STATE\)/,
+      'resume a cancelled batch',
+    );
+    const human = await cli(['batches', 'show', batch.id]);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, new RegExp(`^${batch.id}\\s+cancelled\\s`, 'm'));
+    assert.equal((await reader.batches.get(batch.id)).counts.started, 0, 'nothing was replayed');
+  });
+
+  test('Ctrl-C while waiting for a replay: exit 130, the engine stops gracefully, the replay is recorded', async () => {
+    const mod = (await import(pathToFileURL(join(dir, 'flows.ts')).href)) as Record<
+      string,
+      Flow<string, unknown, unknown>
+    >;
+    const seeder = createEngine({ flows: [mod.slow!], store: `sqlite:${storeFile}`, pollInterval: '20ms' });
+    await seeder.start();
+    let original: string;
+    try {
+      const h = await seeder.run('slow' as never, {} as never);
+      await h.result().catch(() => undefined);
+      original = h.id;
+    } finally {
+      await seeder.stop();
+    }
+    const starts = () => readFileSync(join(dir, 'slow.log'), 'utf8').split('\n').filter(Boolean).length;
+    const before = starts();
+    const { child, done } = startCli(['replay', original]);
+    const deadline = Date.now() + 15_000;
+    while (starts() === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(starts(), before + 1, 'the replay started in the CLI');
+    child.kill('SIGINT');
+    const run = await done;
+    assert.equal(run.code, 130, run.stderr);
+    assert.match(run.stderr, /Stopping \(in-flight steps get up to 10s to finish/);
+    const replay = (await reader.executions.list({ replayOf: original })).items;
+    assert.equal(replay.length, 1);
+    assert.match(run.stdout, new RegExp(`^Interrupted: replay ${replay[0]!.id} of ${original} is running`, 'm'));
+    // The step in flight was let finish before the engine stopped, so its outcome is recorded.
+    assert.equal(replay[0]!.status, 'failed');
+    assert.equal(replay[0]!.error?.message, 'too slow');
   });
 
   test('--help on every command', async () => {

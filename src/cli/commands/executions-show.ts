@@ -91,7 +91,7 @@ function printExecution(out: Output, e: Execution, logLimit: number): void {
   if (e.idempotencyKey) field('idem. key', e.idempotencyKey);
   if (e.correlationId) field('correlation', e.correlationId);
   if (e.claimCount > 1) field('claimed', `${e.claimCount} times (resumed after a crash, stop or long retry)`);
-  field('input', preview(e.input, Math.max(40, out.width - 16)));
+  field('input', e.input === undefined ? c.dim('(none)') : preview(e.input, Math.max(40, out.width - 16)));
   if (e.output !== undefined) field('output', preview(e.output, Math.max(40, out.width - 16)));
   if (e.error) field('error', c.red(errorLine(e.error)) + (e.error.step ? ` (step ${e.error.step})` : ''));
 
