@@ -119,12 +119,13 @@ function startCli(
   args: string[],
   options: { cwd?: string; env?: Record<string, string> } = {},
 ): { child: ChildProcess; done: Promise<Run> } {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  const env: NodeJS.ProcessEnv = { ...process.env };
   // Colour must be off because stdout is a pipe, not because the environment said so.
   delete env.NO_COLOR;
   delete env.FORCE_COLOR;
   delete env.NODE_TEST_CONTEXT;
-  if (!options.env?.RETRACE_STORE) delete env.RETRACE_STORE;
+  delete env.RETRACE_STORE;
+  Object.assign(env, options.env);
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? dir,
     env,
@@ -197,7 +198,7 @@ async function totalExecutions(): Promise<number> {
   return (await reader.executions.list({ limit: 1, includeTotal: true })).totalCount!;
 }
 
-describe('retrace CLI', { timeout: 120_000 }, () => {
+describe('retrace CLI', { timeout: 180_000 }, () => {
   before(async () => {
     // Made here, not with tempDir(): that registers its cleanup on the hook, which would remove it at once.
     dir = mkdtempSync(join(tmpdir(), 'retrace-cli-'));
@@ -734,7 +735,7 @@ describe('retrace CLI', { timeout: 120_000 }, () => {
     assert.equal(replay[0]!.error?.message, 'too slow');
   });
 
-  test('--help on every command', async () => {
+  test('--help on every command, and colour only when asked for', async () => {
     const runs = await cliAll([
       ['--help'],
       ['executions', 'list', '--help'],
@@ -748,6 +749,20 @@ describe('retrace CLI', { timeout: 120_000 }, () => {
       assert.match(r.stdout, /^Usage: retrace/);
     }
     assert.match(runs[3]!.stdout, /--from-step <name>/);
+
+    // Colour: FORCE_COLOR turns it on off a terminal; NO_COLOR wins over it; --no-color too.
+    const list = ['executions', 'list', '--status', 'failed', '--limit', '1'];
+    const [forced, noColor, flag] = await Promise.all([
+      cli(list, { env: { FORCE_COLOR: '1' } }),
+      cli(list, { env: { FORCE_COLOR: '1', NO_COLOR: '1' } }),
+      cli([...list, '--no-color'], { env: { FORCE_COLOR: '1' } }),
+    ]);
+    assert.match(forced.stdout, ANSI);
+    assert.match(forced.stdout, /\u001b\[31mfailed/, 'failed in red');
+    assert.equal(noColor.code, 0, noColor.stderr);
+    assert.doesNotMatch(noColor.stdout, ANSI);
+    assert.equal(flag.code, 0, flag.stderr);
+    assert.doesNotMatch(flag.stdout, ANSI);
     assert.match(runs[3]!.stdout, /--step-output <name=file>/);
   });
 });
