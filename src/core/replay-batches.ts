@@ -7,6 +7,7 @@
  * one) takes the batch over from its lease and carries on with the pending items.
  *
  *   batch status: running → paused → running,  running|paused → cancelled,  running → completed
+ *   (completed: every item was started or skipped, and every replay it started has finished)
  */
 import type { Clock } from './clock.js';
 import { RetraceError } from './errors.js';
@@ -117,6 +118,11 @@ export class BatchRunner {
       }
       const items = await this.#store.nextBatchItems({ batchId: batch.id, limit: room });
       if (items.length === 0) {
+        // Every item has started; the batch completes when the last of its replays has finished.
+        if ((await this.#store.countActiveReplays(batch.id)) > 0) {
+          await this.#clock.sleep(Math.max(this.#pollIntervalMs, 250), this.#stopping.signal);
+          continue;
+        }
         await this.#store.setBatchStatus({ batchId: batch.id, from: ['running'], to: 'completed' });
         const done = await this.#store.getBatch(batch.id);
         if (done) this.#events.emit('batch:completed', { batchId: batch.id, counts: done.counts });
