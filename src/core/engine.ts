@@ -45,7 +45,7 @@ import {
 } from './replay-view.js';
 import { validateInput } from './schema.js';
 import { isTerminal } from './states.js';
-import type { ExecutionRecord, NewReplay, StepRecord, Store } from './store.js';
+import type { ExecutionRecord, NewExecution, NewReplay, StepRecord, Store } from './store.js';
 
 /** One entry of the audit log. */
 export interface AuditEntry {
@@ -309,41 +309,30 @@ export class Engine<F extends AnyFlow = AnyFlow> {
       throw new RetraceError('INVALID_OPTION', 'tags must be an array of strings');
 
     const id = newExecutionId();
-    const worker = this.#worker;
-    // Reserve the slot before the insert: concurrent run() calls must not all see one free slot.
-    const releaseSlot = worker?.reserve(name);
-    const claim =
-      worker && releaseSlot ? { workerId: worker.workerId as WorkerId, leaseToken: newLeaseToken() } : undefined;
-    let inserted: Awaited<ReturnType<Store['createExecution']>>;
-    try {
-      inserted = await this.#store.createExecution({
-        id,
-        flow: name,
-        flowVersion: definition.version,
-        instance: options.instance ?? 'default',
-        inputJson,
-        idempotencyKey: options.idempotencyKey ?? null,
-        tags,
-        trigger: options.trigger ?? 'api',
-        correlationId: options.correlationId ?? null,
-        replayOf: null,
-        rootId: id,
-        replayFromStep: null,
-        ...(claim ? { claim } : {}),
-      });
-    } finally {
-      releaseSlot?.();
-    }
-    const { execution, created } = inserted;
-    this.#internals.debug.hit('execution:after-insert', { executionId: execution.id });
-    if (created) {
-      this.events.emit('execution:queued', { executionId: execution.id, flow: name });
-      if (claim && worker) {
-        worker.adopt({ execution, leaseToken: claim.leaseToken, steps: [], claimedAt: execution.startedAt });
-      } else {
-        worker?.wake();
-      }
-    }
+    const { execution, created } = await this.#insertAndStart(
+      name,
+      [],
+      (claim) =>
+        this.#store.createExecution({
+          id,
+          flow: name,
+          flowVersion: definition.version,
+          instance: options.instance ?? 'default',
+          inputJson,
+          idempotencyKey: options.idempotencyKey ?? null,
+          tags,
+          trigger: options.trigger ?? 'api',
+          correlationId: options.correlationId ?? null,
+          replayOf: null,
+          rootId: id,
+          replayFromStep: null,
+          ...(claim ? { claim } : {}),
+        }),
+      (inserted) => {
+        this.#internals.debug.hit('execution:after-insert', { executionId: inserted.id });
+        this.events.emit('execution:queued', { executionId: inserted.id, flow: name });
+      },
+    );
     return this.#handle(execution.id, name, created);
   }
 
@@ -374,45 +363,68 @@ export class Engine<F extends AnyFlow = AnyFlow> {
 
   /** Inserts a replay, pre-claimed when this worker has a free slot, and starts it. */
   async #startReplay(params: NewReplay, flow: AnyFlow): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    const reused: StepRecord[] = params.reusedSteps.map((r) => ({
+      position: r.position,
+      name: r.name,
+      status: 'reused',
+      attempts: 0,
+      outputJson: r.outputJson,
+      error: null,
+      repeatable: r.repeatable,
+      hasValidator: r.hasValidator,
+      startedAt: 0,
+      updatedAt: 0,
+      finishedAt: 0,
+      attemptStartedAt: null,
+      nextAttemptAt: null,
+      reusedFrom: r.reusedFrom,
+    }));
+    return this.#insertAndStart(
+      flow.name,
+      reused,
+      (claim) =>
+        this.#store.createReplay({ ...params, execution: { ...params.execution, ...(claim ? { claim } : {}) } }),
+      (inserted) =>
+        this.events.emit('execution:replayed', {
+          executionId: inserted.id,
+          flow: inserted.flow,
+          replayOf: params.execution.replayOf ?? '',
+          batchId: params.batchItem?.batchId ?? null,
+        }),
+    );
+  }
+
+  /**
+   * Inserts a new execution through `insert`, pre-claimed by this worker when it has a free slot
+   * (then it starts at once, with `steps` as its recorded steps), otherwise queued for any worker.
+   * The slot is reserved before the insert: concurrent calls must not all see one free slot.
+   * `announce` runs once a new execution is durable, before it starts.
+   */
+  async #insertAndStart(
+    flow: string,
+    steps: StepRecord[],
+    insert: (claim: NewExecution['claim']) => Promise<{ execution: ExecutionRecord; created: boolean }>,
+    announce: (execution: ExecutionRecord) => void,
+  ): Promise<{ execution: ExecutionRecord; created: boolean }> {
     const worker = this.#worker;
-    const releaseSlot = worker?.reserve(flow.name);
+    const releaseSlot = worker?.reserve(flow);
     const claim =
       worker && releaseSlot ? { workerId: worker.workerId as WorkerId, leaseToken: newLeaseToken() } : undefined;
     let result: { execution: ExecutionRecord; created: boolean };
     try {
-      result = await this.#store.createReplay({
-        ...params,
-        execution: { ...params.execution, ...(claim ? { claim } : {}) },
-      });
+      result = await insert(claim);
     } finally {
       releaseSlot?.();
     }
-    const { execution, created } = result;
-    if (created) {
-      this.events.emit('execution:replayed', {
-        executionId: execution.id,
-        flow: execution.flow,
-        replayOf: params.execution.replayOf ?? '',
-        batchId: params.batchItem?.batchId ?? null,
-      });
+    if (result.created) {
+      announce(result.execution);
       if (claim && worker) {
-        const steps: StepRecord[] = params.reusedSteps.map((r) => ({
-          position: r.position,
-          name: r.name,
-          status: 'reused',
-          attempts: 0,
-          outputJson: r.outputJson,
-          error: null,
-          repeatable: r.repeatable,
-          hasValidator: r.hasValidator,
-          startedAt: execution.startedAt,
-          updatedAt: execution.startedAt,
-          finishedAt: execution.startedAt,
-          attemptStartedAt: null,
-          nextAttemptAt: null,
-          reusedFrom: r.reusedFrom,
-        }));
-        worker.adopt({ execution, leaseToken: claim.leaseToken, steps, claimedAt: execution.startedAt });
+        worker.adopt({
+          execution: result.execution,
+          leaseToken: claim.leaseToken,
+          steps,
+          claimedAt: result.execution.startedAt,
+        });
       } else {
         worker?.wake();
       }

@@ -12,6 +12,7 @@
 import type { Clock } from './clock.js';
 import { RetraceError } from './errors.js';
 import type { EngineEventBus } from './events.js';
+import { IdleWait } from './idle-wait.js';
 import type { WorkerId } from './ids.js';
 import type { ReplayOptions, ReplayService } from './replay.js';
 import type { BatchItemRecord, BatchRecord, Store } from './store.js';
@@ -37,7 +38,7 @@ export class BatchRunner {
   readonly #stopping = new AbortController();
   readonly #driving = new Map<string, Promise<void>>();
   #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
+  readonly #idle: IdleWait;
 
   constructor(params: {
     store: Store;
@@ -53,6 +54,7 @@ export class BatchRunner {
     this.#clock = params.clock;
     this.#workerId = params.workerId;
     this.#pollIntervalMs = params.pollIntervalMs;
+    this.#idle = new IdleWait(params.clock);
   }
 
   start(): void {
@@ -60,12 +62,12 @@ export class BatchRunner {
   }
 
   wake(): void {
-    this.#wake?.();
+    this.#idle.wake();
   }
 
   async stop(): Promise<void> {
     this.#stopping.abort();
-    this.#wake?.();
+    this.#idle.wake();
     await this.#loop;
     await Promise.allSettled([...this.#driving.values()]);
   }
@@ -88,12 +90,7 @@ export class BatchRunner {
       } catch (error) {
         this.#events.emit('engine:error', { error: error as Error, context: 'claiming replay batches' });
       }
-      await new Promise<void>((resolve) => {
-        const signal = new AbortController();
-        this.#wake = () => signal.abort();
-        void this.#clock.sleep(interval, signal.signal).then(resolve);
-      });
-      this.#wake = undefined;
+      await this.#idle.sleep(interval);
     }
   }
 

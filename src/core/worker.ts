@@ -16,6 +16,7 @@ import type { Clock } from './clock.js';
 import type { EngineEventBus } from './events.js';
 import { ExecutionRun, type ExecutionRunDeps } from './execution-run.js';
 import type { AnyFlow } from './flow.js';
+import { IdleWait } from './idle-wait.js';
 import { newLeaseToken, type WorkerId } from './ids.js';
 import type { ProcessProbe } from './process-probe.js';
 import type { ClaimedExecution, Store } from './store.js';
@@ -43,7 +44,7 @@ export class Worker {
   readonly #activePerFlow = new Map<string, number>();
   readonly #reserved = { total: 0, perFlow: new Map<string, number>() };
   readonly workerId: WorkerId;
-  #wake: (() => void) | undefined;
+  readonly #idle: IdleWait;
   #loops: Promise<void>[] = [];
   #backlog = true;
   #running = false;
@@ -67,6 +68,7 @@ export class Worker {
     this.workerId = params.workerId;
     this.#stopping = new AbortController();
     this.#killed = new AbortController();
+    this.#idle = new IdleWait(params.clock);
     // Every in-flight step and in-memory retry wait listens on these two signals.
     setMaxListeners(0, this.#stopping.signal, this.#killed.signal);
     this.#runDeps = {
@@ -132,7 +134,7 @@ export class Worker {
   /** There may be queued work: claim soon rather than at the next poll. */
   wake(): void {
     this.#backlog = true;
-    this.#wake?.();
+    this.#idle.wake();
   }
 
   get activeCount(): number {
@@ -149,7 +151,7 @@ export class Worker {
     if (!this.#running) return;
     this.#running = false;
     this.#stopping.abort();
-    this.#wake?.();
+    this.#idle.wake();
     await Promise.allSettled(this.#loops);
     const drained = Promise.allSettled([...this.#active.values()].map((a) => a.done));
     const timer = this.#clock.sleep(this.#options.stopTimeoutMs, this.#killedOnDrain(drained));
@@ -175,7 +177,7 @@ export class Worker {
     const done = run.execute().finally(() => {
       this.#active.delete(id);
       this.#activePerFlow.set(flow.name, (this.#activePerFlow.get(flow.name) ?? 1) - 1);
-      if (this.#backlog) this.#wake?.();
+      if (this.#backlog) this.#idle.wake();
     });
     this.#active.set(id, { run, done });
   }
@@ -190,12 +192,7 @@ export class Worker {
       }
       if (!this.#running) break;
       if (claimedFull) continue;
-      await new Promise<void>((resolve) => {
-        const signal = new AbortController();
-        this.#wake = () => signal.abort();
-        void this.#clock.sleep(this.#options.pollIntervalMs, signal.signal).then(resolve);
-      });
-      this.#wake = undefined;
+      await this.#idle.sleep(this.#options.pollIntervalMs);
     }
   }
 

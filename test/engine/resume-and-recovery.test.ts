@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { newExecutionId, newLeaseToken, type WorkerId } from '../../src/core/ids.js';
 import { createEngine, defineFlow, ExecutionFailedError, RetryableError } from '../../src/index.js';
 import type { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import { OffsetClock } from '../../src/testing/index.js';
+import { newExecution, OffsetClock } from '../../src/testing/index.js';
 import { deferred, FAST, startEngine, storeUrl, tempDir, waitFor } from '../support/temp-engine.js';
 
 const dir = tempDir();
@@ -165,21 +165,16 @@ describe('resume, non-determinism and recovery', () => {
     await store.registerWorker({ workerId: ghost, host: hostname(), pid: Number(deadPid), leaseMs: 10 * 60_000 });
     const leaseToken = newLeaseToken();
     const id = newExecutionId();
-    await store.createExecution({
-      id,
-      flow: 'orphaned',
-      flowVersion: null,
-      instance: 'default',
-      inputJson: '{}',
-      idempotencyKey: null,
-      tags: [],
-      trigger: 'api',
-      correlationId: null,
-      replayOf: null,
-      rootId: id,
-      replayFromStep: null,
-      claim: { workerId: ghost, leaseToken },
-    });
+    await store.createExecution(
+      newExecution({
+        id,
+        rootId: id,
+        flow: 'orphaned',
+        flowVersion: null,
+        inputJson: '{}',
+        claim: { workerId: ghost, leaseToken },
+      }),
+    );
     await store.updateExecution({
       executionId: id,
       leaseToken,
