@@ -6,6 +6,7 @@
 import { Engine } from './core/engine.js';
 import type { AnyFlow } from './core/flow.js';
 import type { EngineOptions } from './core/options.js';
+import { SecretBox } from './core/secrets.js';
 import type { Store } from './core/store.js';
 import { crashPointsFromEnv } from './runtime/crash-points.js';
 import { nodeProcessProbe } from './runtime/node-process-probe.js';
@@ -20,10 +21,16 @@ export interface CreateEngineOptions<F extends AnyFlow> extends EngineOptions {
   store?: string | Store;
   /** SQLite durability: `full` fsyncs every commit; `normal` may lose the last commits on power loss. @default 'full' */
   durability?: 'full' | 'normal';
+  /**
+   * The key that encrypts instances' secret values: 32 bytes as base64 or hex.
+   * @default process.env.RETRACE_ENCRYPTION_KEY (without one, instances cannot hold secrets)
+   */
+  encryptionKey?: string;
 }
 
 export function createEngine<const F extends AnyFlow>(options: CreateEngineOptions<F>): Engine<F> {
-  const { flows, store, durability, ...engineOptions } = options;
+  const { flows, store, durability, encryptionKey, ...engineOptions } = options;
+  const key = encryptionKey ?? process.env.RETRACE_ENCRYPTION_KEY;
   if (!Array.isArray(flows)) throw new TypeError('createEngine needs { flows: [...] }');
   const ownsStore = typeof store !== 'object';
   const resolvedStore =
@@ -35,5 +42,6 @@ export function createEngine<const F extends AnyFlow>(options: CreateEngineOptio
     ownsStore,
     probe: nodeProcessProbe(),
     debug: crashPointsFromEnv(process.env),
+    secrets: key ? SecretBox.fromString(key) : undefined,
   });
 }

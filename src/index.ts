@@ -53,6 +53,8 @@ export type {
 } from './core/flow.js';
 // Defining flows
 export { defineFlow } from './core/flow.js';
+// Instances
+export type { CreateInstanceInput, InstanceContext, InstanceView, UpdateInstanceInput } from './core/instances.js';
 export type { EngineOptions } from './core/options.js';
 // Finding and replaying failures
 export type { ReplayOptions, ReplayPlanItem } from './core/replay.js';
@@ -68,6 +70,7 @@ export type {
 } from './core/replay-view.js';
 export type { RetryPolicy } from './core/retry-policy.js';
 export type { ExecutionStatus, StepStatus } from './core/states.js';
+
 // Stores
 export type { BatchCounts, BatchStatus, Store } from './core/store.js';
 export type { CreateEngineOptions } from './create-engine.js';

@@ -30,6 +30,7 @@ import {
 } from './execution-view.js';
 import type { AnyFlow, FlowInput, FlowOutput } from './flow.js';
 import { type ExecutionId, newExecutionId, newLeaseToken, newWorkerId, type WorkerId } from './ids.js';
+import { type CreateInstanceInput, InstanceService, type InstanceView, type UpdateInstanceInput } from './instances.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './options.js';
 import type { ProcessProbe } from './process-probe.js';
 import { type ReplayOptions, ReplayService } from './replay.js';
@@ -44,6 +45,7 @@ import {
   type ReplayPlan,
 } from './replay-view.js';
 import { validateInput } from './schema.js';
+import type { SecretBox } from './secrets.js';
 import { isTerminal } from './states.js';
 import type { ExecutionRecord, NewExecution, NewReplay, StepRecord, Store } from './store.js';
 
@@ -69,7 +71,7 @@ export interface RunOptions {
   correlationId?: string;
   /** What started it, for the record (`api`, `webhook`, `schedule`, `cli`, …). @default 'api' */
   trigger?: string;
-  /** @default 'default' */
+  /** The instance to run on (its config is `ctx.instance.config`). @default the flow's default instance */
   instance?: string;
 }
 
@@ -91,6 +93,8 @@ export interface EngineInternals {
   ownsStore: boolean;
   probe: ProcessProbe;
   debug: DebugPoints;
+  /** Encrypts instances' secret values; without it, instances cannot hold secrets. */
+  secrets: SecretBox | undefined;
 }
 
 type FlowByName<F extends AnyFlow, N> = Extract<F, { name: N }>;
@@ -105,6 +109,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
   #batchRunner: BatchRunner | undefined;
   readonly #replays: ReplayService;
   readonly #admin: ReplayAdmin;
+  readonly #instances: InstanceService;
   #state: 'new' | 'starting' | 'started' | 'stopping' | 'stopped' = 'new';
 
   /** Reading executions: the same data the CLI and the API show. */
@@ -149,6 +154,15 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     ): Promise<ExecutionList> => this.executions.list({ ...filter, errorFingerprint: fingerprint, status: 'failed' }),
   };
 
+  /** Instances: flows deployed with their own config (secrets encrypted), labels and enabled flag. */
+  readonly instances = {
+    create: (input: CreateInstanceInput): Promise<InstanceView> => this.#instances.create(input),
+    get: (id: string): Promise<InstanceView> => this.#instances.get(id),
+    list: (filter?: { flow?: string; limit?: number }): Promise<InstanceView[]> => this.#instances.list(filter),
+    update: (id: string, patch: UpdateInstanceInput): Promise<InstanceView> => this.#instances.update(id, patch),
+    delete: (id: string): Promise<void> => this.#instances.delete(id),
+  };
+
   /** The audit log of operator actions (replays, batches). */
   readonly audit = {
     list: async (filter: { executionId?: string; batchId?: string; limit?: number } = {}): Promise<AuditEntry[]> =>
@@ -187,6 +201,12 @@ export class Engine<F extends AnyFlow = AnyFlow> {
       maxPayloadBytes: this.options.maxPayloadBytes,
       start: (params, flow) => this.#startReplay(params, flow),
     });
+    this.#instances = new InstanceService({
+      store: internals.store,
+      flows: this.#flows,
+      secrets: internals.secrets,
+      now: () => this.options.clock.now(),
+    });
     this.#admin = new ReplayAdmin(internals.store, this.#replays, () => this.#batchRunner?.wake());
     const onFinish = ({ executionId }: { executionId: string }) => this.#notifyFinished(executionId);
     this.events.on('execution:succeeded', onFinish);
@@ -224,6 +244,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
       throw new EngineStateError('ENGINE_STOPPED', `Engine cannot start: it is ${this.#state}`);
     this.#state = 'starting';
     await this.#store.init();
+    await this.#store.ensureDefaultInstances({ flows: this.flowNames });
     if (this.options.worker) {
       const o = this.options;
       const flowConcurrency = new Map<string, number>();
@@ -247,6 +268,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
           stopTimeoutMs: o.stopTimeoutMs,
         },
         runDeps: {
+          instanceContext: (id) => this.#instances.contextFor(id),
           debug: this.#internals.debug,
           defaultRetry: o.retry,
           defaultErrorPolicy: o.defaultErrorPolicy,
@@ -308,6 +330,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string'))
       throw new RetraceError('INVALID_OPTION', 'tags must be an array of strings');
 
+    const instance = await this.#instances.forRun(name, options.instance);
     const id = newExecutionId();
     const { execution, created } = await this.#insertAndStart(
       name,
@@ -317,7 +340,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
           id,
           flow: name,
           flowVersion: definition.version,
-          instance: options.instance ?? 'default',
+          instance: instance.id,
           inputJson,
           idempotencyKey: options.idempotencyKey ?? null,
           tags,

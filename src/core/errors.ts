@@ -33,7 +33,11 @@ export type RetraceErrorCode =
   | 'REPLAY_NOT_ALLOWED'
   | 'UNKNOWN_STEP'
   | 'BATCH_NOT_FOUND'
-  | 'BATCH_STATE';
+  | 'BATCH_STATE'
+  | 'UNKNOWN_INSTANCE'
+  | 'INSTANCE_DISABLED'
+  | 'INSTANCE_INVALID'
+  | 'ENCRYPTION_KEY_MISSING';
 
 export class RetraceError extends Error {
   readonly code: RetraceErrorCode;

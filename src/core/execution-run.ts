@@ -48,6 +48,7 @@ import {
   type StepOptions,
 } from './flow.js';
 import type { LeaseToken, WorkerId } from './ids.js';
+import type { InstanceContext } from './instances.js';
 import { type ResolvedRetryPolicy, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
 import { validateInput } from './schema.js';
 import { assertTransition, type ExecutionStatus } from './states.js';
@@ -74,6 +75,8 @@ export interface ExecutionRunDeps {
   recoverDelayMs: number;
   /** Retry waits up to this long are spent in memory with the lease kept; longer ones release it. */
   inMemoryRetryMaxMs: number;
+  /** What the flow sees of the instance an execution runs on. */
+  instanceContext: (instanceId: string) => Promise<InstanceContext>;
   /** Aborted when the engine begins a graceful stop. */
   stopping: AbortSignal;
   /** Aborted when the stop timeout passes: in-flight step signals are aborted too. */
@@ -135,14 +138,17 @@ export class ExecutionRun {
     this.#deps.debug.hit('execution:after-claim', { executionId: execution.id });
     try {
       let input: unknown;
+      let instance: InstanceContext;
       try {
+        instance = await this.#deps.instanceContext(execution.instance);
         input = await validateInput(execution.flow, this.#flow.inputSchema, decodePayload(execution.inputJson));
       } catch (err) {
-        // The stored input no longer satisfies the flow's schema (the flow changed since).
+        // The stored input no longer satisfies the flow's schema (the flow changed since), or the
+        // instance's secrets cannot be read (no or wrong encryption key): fail, replayable later.
         await this.#fail(toErrorInfo(err));
         return;
       }
-      const output = await this.#flow.run(this.#context(), input as never);
+      const output = await this.#flow.run(this.#context(instance), input as never);
       if (this.#halt) throw this.#halt;
       await this.#succeed(output);
     } catch (err) {
@@ -162,12 +168,13 @@ export class ExecutionRun {
 
   // -- the context the flow sees --------------------------------------------------------------
 
-  #context(): FlowContext {
+  #context(instance: InstanceContext): FlowContext {
     const run = this;
     const { execution } = this.#claim;
     return {
       executionId: execution.id,
       flow: execution.flow,
+      instance,
       replayOf: execution.replayOf,
       log: this.#logger(null),
       step<T>(name: string, arg: StepFn<T> | StepOptions<T>): Promise<Awaited<T>> {

@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { type Duration, parseDuration } from './duration.js';
 import { DefinitionError } from './errors.js';
+import type { InstanceContext } from './instances.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, resolveRetryPolicy } from './retry-policy.js';
 import type { LogLevel } from './store.js';
 
@@ -77,6 +78,8 @@ export type StepOptions<T> = RepeatableStepOptions<T> | NonRepeatableStepOptions
 export interface FlowContext {
   readonly executionId: string;
   readonly flow: string;
+  /** The instance this execution runs on: its id, name, labels and config (secrets decrypted). */
+  readonly instance: InstanceContext;
   /** The execution this one replays, if it is a replay. */
   readonly replayOf: string | null;
   /**
@@ -102,6 +105,8 @@ export interface FlowOptions<Name extends string, S extends AnySchema | undefine
   errors?: ErrorDeclarations;
   /** At most this many executions of the flow run at once in one engine. */
   concurrency?: number;
+  /** A Standard Schema every instance's config (plain and secret values together) must satisfy. */
+  config?: AnySchema;
   run(ctx: FlowContext, input: OutputOfSchema<S>): Promise<O>;
 }
 
@@ -114,6 +119,7 @@ export interface Flow<Name extends string = string, In = unknown, Out = unknown>
   readonly retry: RetryPolicy | undefined;
   readonly errors: ErrorDeclarations;
   readonly concurrency: number | undefined;
+  readonly configSchema: AnySchema | undefined;
   readonly run: (ctx: FlowContext, input: never) => Promise<Out>;
   /**
    * Phantom carrying the input type `engine.run` accepts. A parameter position makes it
@@ -142,6 +148,9 @@ export function defineFlow<const Name extends string, S extends AnySchema | unde
   if (options.input !== undefined && !isStandardSchema(options.input)) {
     throw new DefinitionError(`Flow "${name}": input must be a Standard Schema (zod, valibot, arktype, ...)`);
   }
+  if (options.config !== undefined && !isStandardSchema(options.config)) {
+    throw new DefinitionError(`Flow "${name}": config must be a Standard Schema`);
+  }
   if (options.concurrency !== undefined && !(Number.isInteger(options.concurrency) && options.concurrency > 0)) {
     throw new DefinitionError(`Flow "${name}": concurrency must be a whole number > 0`);
   }
@@ -155,6 +164,7 @@ export function defineFlow<const Name extends string, S extends AnySchema | unde
     retry: options.retry,
     errors: { ...(options.errors ?? {}) },
     concurrency: options.concurrency,
+    configSchema: options.config,
     run: options.run as Flow<Name, InputOfSchema<S>, Awaited<O>>['run'],
   }) as Flow<Name, InputOfSchema<S>, Awaited<O>>;
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LeaseLostError } from '../core/errors.js';
 import { type ExecutionId, newExecutionId, newLeaseToken, type WorkerId } from '../core/ids.js';
-import type { NewExecution, Store } from '../core/store.js';
+import { defaultInstanceId, type NewExecution, type Store } from '../core/store.js';
 
 export interface ConformanceTarget {
   /** A fresh, empty, not yet initialised store. */
@@ -477,6 +477,42 @@ export function describeStoreConformance(name: string, target: ConformanceTarget
         [batch.id],
       );
       assert.equal(await store.getBatch('b-missing'), undefined);
+    });
+
+    it('keeps instances: one default per flow, create, update, delete, list', async () => {
+      await store.ensureDefaultInstances({ flows: ['flow-inst', 'flow-inst-2'] });
+      await store.ensureDefaultInstances({ flows: ['flow-inst'] }); // idempotent
+      const def = await store.getInstance(defaultInstanceId('flow-inst'));
+      assert.deepEqual([def?.flow, def?.name, def?.isDefault, def?.enabled], ['flow-inst', 'default', true, true]);
+      const inst = {
+        id: 'in-conformance-1',
+        flow: 'flow-inst',
+        name: 'Acme EU',
+        labels: { customer: 'acme' },
+        enabled: true,
+        configJson: '{"baseUrl":"https://x"}',
+        secretsJson: '{"apiKey":"v1:sealed"}',
+      };
+      assert.equal(await store.createInstance(inst), true);
+      assert.equal(await store.createInstance(inst), false, 'ids are unique');
+      const got = await store.getInstance(inst.id);
+      assert.deepEqual(
+        [got?.name, got?.labels, got?.configJson, got?.secretsJson, got?.isDefault],
+        ['Acme EU', { customer: 'acme' }, '{"baseUrl":"https://x"}', '{"apiKey":"v1:sealed"}', false],
+      );
+      assert.equal(await store.updateInstance({ ...inst, name: 'Acme Europe', enabled: false, labels: {} }), true);
+      const updated = await store.getInstance(inst.id);
+      assert.deepEqual([updated?.name, updated?.enabled, updated?.labels], ['Acme Europe', false, {}]);
+      assert.equal(updated?.createdAt, got?.createdAt);
+      assert.deepEqual(
+        (await store.listInstances({ flow: 'flow-inst' })).map((i) => i.id),
+        [defaultInstanceId('flow-inst'), inst.id],
+        'the default first',
+      );
+      assert.equal(await store.updateInstance({ ...inst, id: 'in-missing' }), false);
+      assert.equal(await store.deleteInstance(inst.id), true);
+      assert.equal(await store.getInstance(inst.id), undefined);
+      assert.equal(await store.deleteInstance(inst.id), false);
     });
 
     describe('listing', () => {

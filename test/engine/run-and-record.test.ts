@@ -40,7 +40,7 @@ describe('running a flow and recording it', () => {
     const e = await engine.executions.get(handle.id);
     assert.equal(e.status, 'succeeded');
     assert.equal(e.flowVersion, '3');
-    assert.equal(e.instance, 'default');
+    assert.equal(e.instance, 'sync-order.default', "the flow's default instance");
     assert.deepEqual(e.input, { orderId: 'A1', qty: 2 });
     assert.deepEqual(e.tags, ['eu']);
     assert.equal(e.correlationId, 'c-1');

@@ -38,13 +38,19 @@ describe('querying executions', () => {
   const engine = createEngine({ ...FAST, flows: [flowA, flowB], store: storeUrl(dir), clock });
   after(() => engine.stop());
   const ids: Record<string, string> = {};
+  const instanceIds: Record<string, string> = {};
   const T = (h: number) => Date.parse('2026-01-10T00:00:00Z') + h * 3_600_000;
 
   before(async () => {
     await engine.start();
+    const eu = await engine.instances.create({ flow: 'orders', name: 'Acme EU' });
+    const us = await engine.instances.create({ flow: 'orders', name: 'Acme US' });
+    instanceIds['acme-eu'] = eu.id;
+    instanceIds['acme-us'] = us.id;
     const make = async (key: string, hour: number, flow: 'orders' | 'invoices', input: object, opts: object = {}) => {
       clock.at = T(hour);
-      const h = await engine.run(flow as 'orders', input as never, opts);
+      const { instance, ...rest } = opts as { instance?: string };
+      const h = await engine.run(flow as 'orders', input as never, { ...rest, ...(instance ? { instance: instanceIds[instance] } : {}) });
       await h.result().catch(() => {});
       ids[key] = h.id;
     };
@@ -61,11 +67,11 @@ describe('querying executions', () => {
 
   it('filters by flow, instance, one or several statuses, and error presence', async () => {
     assert.deepEqual(await list({ flow: 'invoices' }), ['b1']);
-    assert.deepEqual(await list({ flow: 'orders', instance: 'acme-eu', order: 'asc' }), ['a1', 'a2', 'a4', 'a5']);
+    assert.deepEqual(await list({ flow: 'orders', instance: instanceIds['acme-eu'], order: 'asc' }), ['a1', 'a2', 'a4', 'a5']);
     assert.deepEqual(await list({ status: 'failed', order: 'asc' }), ['a2', 'a3', 'a4']);
     assert.deepEqual((await list({ status: ['failed', 'succeeded'] })).length, 6);
     assert.deepEqual(await list({ hasError: false, flow: 'orders', order: 'asc' }), ['a1', 'a5']);
-    assert.deepEqual(await list({ hasError: true, instance: 'acme-eu', order: 'asc' }), ['a2', 'a4']);
+    assert.deepEqual(await list({ hasError: true, instance: instanceIds['acme-eu'], order: 'asc' }), ['a2', 'a4']);
   });
 
   it('applies inclusive time bounds given as ISO-8601 with offsets', async () => {

@@ -8,6 +8,7 @@ import type {
   BatchRecord,
   BatchStatus,
   ExecutionRecord,
+  InstanceRecord,
   LogLevel,
   LogRecord,
   StepRecord,
@@ -140,5 +141,20 @@ export function toWorker(r: Record<string, unknown>): WorkerRecord {
     startedAt: Number(r.started_at),
     heartbeatAt: Number(r.heartbeat_at),
     expiresAt: Number(r.expires_at),
+  };
+}
+
+export function toInstance(r: Record<string, unknown>): InstanceRecord {
+  return {
+    id: r.id as string,
+    flow: r.flow as string,
+    name: r.name as string,
+    labels: JSON.parse(r.labels as string) as Record<string, string>,
+    enabled: Number(r.enabled) === 1,
+    configJson: r.config as string,
+    secretsJson: r.secrets as string,
+    isDefault: Number(r.is_default) === 1,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
   };
 }

@@ -20,15 +20,19 @@ import type {
   ExecutionPage,
   ExecutionRecord,
   ExecutionUpdate,
+  InstanceRecord,
   NewBatch,
   NewExecution,
+  NewInstance,
   NewReplay,
   RegisterWorkerParams,
   Store,
   WorkerRecord,
 } from '../../core/store.js';
+import { defaultInstanceId } from '../../core/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { GroupCommitter } from './group-commit.js';
+import * as iq from './instance-queries.js';
 import { migrate } from './migrate.js';
 import { networkFilesystemOf } from './network-filesystem.js';
 import * as q from './queries.js';
@@ -40,6 +44,7 @@ import {
   toBatch,
   toBatchItem,
   toExecution,
+  toInstance,
   toLog,
   toStep,
   toWorker,
@@ -582,6 +587,42 @@ export class SqliteStore implements Store {
     return Number(this.#stmt(rq.COUNT_ACTIVE_REPLAYS).pluck().get(batchId));
   }
 
+  // -- instances ------------------------------------------------------------------------------
+
+  ensureDefaultInstances(p: { flows: string[] }): Promise<void> {
+    return this.#write(() => {
+      const now = this.#clock.now();
+      for (const flow of p.flows)
+        this.#stmt(iq.INSERT_DEFAULT_INSTANCE).run({ id: defaultInstanceId(flow), flow, now });
+    });
+  }
+
+  createInstance(i: NewInstance): Promise<boolean> {
+    return this.#write(() => this.#stmt(iq.INSERT_INSTANCE).run(instanceParams(i, this.#clock.now())).changes === 1);
+  }
+
+  updateInstance(i: NewInstance): Promise<boolean> {
+    return this.#write(() => this.#stmt(iq.UPDATE_INSTANCE).run(instanceParams(i, this.#clock.now())).changes === 1);
+  }
+
+  deleteInstance(id: string): Promise<boolean> {
+    return this.#write(() => this.#stmt(iq.DELETE_INSTANCE).run(id).changes === 1);
+  }
+
+  async getInstance(id: string): Promise<InstanceRecord | undefined> {
+    const row = this.#stmt(iq.SELECT_INSTANCE).get(id) as Record<string, unknown> | undefined;
+    return row ? toInstance(row) : undefined;
+  }
+
+  async listInstances(f: { flow?: string; limit?: number }): Promise<InstanceRecord[]> {
+    return (
+      this.#stmt(iq.SELECT_INSTANCES).all({
+        flow: f.flow ?? null,
+        limit: Math.min(Math.max(1, f.limit ?? 100), 1000),
+      }) as Record<string, unknown>[]
+    ).map(toInstance);
+  }
+
   // -- internals ----------------------------------------------------------------------------
 
   #conn(): Database.Database {
@@ -665,4 +706,17 @@ function executionWhere(f: ExecutionFilter): { where: string[]; params: Record<s
     );
   }
   return { where, params };
+}
+
+function instanceParams(i: NewInstance, now: number): Record<string, unknown> {
+  return {
+    id: i.id,
+    flow: i.flow,
+    name: i.name,
+    labels: JSON.stringify(i.labels),
+    enabled: i.enabled ? 1 : 0,
+    config: i.configJson,
+    secrets: i.secretsJson,
+    now,
+  };
 }

@@ -1,0 +1,315 @@
+/**
+ * Instances: a flow deployed for one customer or purpose, with its own config, labels,
+ * enabled flag (and, later, triggers). Every flow has a default instance, so flows work
+ * without ever creating one. Secret config values are encrypted (AES-256-GCM, SecretBox)
+ * before they reach the store and are never returned by the API; flows see them, decrypted,
+ * in `ctx.instance.config`.
+ */
+import { randomUUID } from 'node:crypto';
+import { RetraceError } from './errors.js';
+import type { AnyFlow } from './flow.js';
+import { validateInput } from './schema.js';
+import type { SecretBox } from './secrets.js';
+import { defaultInstanceId, type InstanceRecord, type NewInstance, type Store } from './store.js';
+
+/** What a flow sees of the instance it runs on. */
+export interface InstanceContext {
+  readonly id: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Plain and (decrypted) secret values together. */
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
+/** An instance as the API returns it: secret values are named, never shown. */
+export interface InstanceView {
+  id: string;
+  flow: string;
+  name: string;
+  labels: Record<string, string>;
+  enabled: boolean;
+  isDefault: boolean;
+  config: Record<string, unknown>;
+  /** The names of the secret values that are set. */
+  secretKeys: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface CreateInstanceInput {
+  flow: string;
+  name: string;
+  labels?: Record<string, string>;
+  /** Plain values, readable through the API. */
+  config?: Record<string, unknown>;
+  /** Secret values, encrypted at rest, write-only through the API. */
+  secrets?: Record<string, string>;
+  /** @default true */
+  enabled?: boolean;
+}
+
+export interface UpdateInstanceInput {
+  name?: string;
+  labels?: Record<string, string>;
+  /** Merged into the current config; a null value removes the key. */
+  config?: Record<string, unknown>;
+  /** Merged into the current secrets; a null value removes the key. */
+  secrets?: Record<string, string | null>;
+  enabled?: boolean;
+}
+
+interface CacheEntry {
+  at: number;
+  record: InstanceRecord;
+  /** Built (secrets decrypted) on first use. */
+  context: InstanceContext | undefined;
+}
+
+/** How long a worker trusts its cached copy of an instance another process may have changed. */
+const CACHE_MS = 2000;
+
+export class InstanceService {
+  readonly #store: Store;
+  readonly #flows: Map<string, AnyFlow>;
+  readonly #secrets: SecretBox | undefined;
+  readonly #now: () => number;
+  readonly #cache = new Map<string, CacheEntry>();
+
+  constructor(params: {
+    store: Store;
+    flows: Map<string, AnyFlow>;
+    secrets: SecretBox | undefined;
+    now: () => number;
+  }) {
+    this.#store = params.store;
+    this.#flows = params.flows;
+    this.#secrets = params.secrets;
+    this.#now = params.now;
+  }
+
+  async create(input: CreateInstanceInput): Promise<InstanceView> {
+    const flow = this.#flow(input.flow);
+    checkName(input.name);
+    const labels = checkLabels(input.labels ?? {});
+    const config = checkObject(input.config ?? {}, 'config');
+    const secrets = checkSecrets(input.secrets ?? {});
+    await this.#validateConfig(flow, config, secrets);
+    const record: NewInstance = {
+      id: `in-${randomUUID()}`,
+      flow: flow.name,
+      name: input.name,
+      labels,
+      enabled: input.enabled ?? true,
+      configJson: JSON.stringify(config),
+      secretsJson: JSON.stringify(this.#seal(secrets)),
+    };
+    await this.#store.createInstance(record);
+    return this.get(record.id);
+  }
+
+  async update(id: string, patch: UpdateInstanceInput): Promise<InstanceView> {
+    const current = await this.#record(id);
+    const flow = this.#flow(current.flow);
+    if (patch.name !== undefined) checkName(patch.name);
+    const config = mergeNullable(
+      JSON.parse(current.configJson) as Record<string, unknown>,
+      checkObject(patch.config ?? {}, 'config'),
+    );
+    const sealed = JSON.parse(current.secretsJson) as Record<string, string>;
+    for (const [key, value] of Object.entries(patch.secrets ?? {})) {
+      if (value === null) delete sealed[key];
+      else sealed[key] = this.#seal(checkSecrets({ [key]: value }))[key]!;
+    }
+    await this.#validateConfig(flow, config, this.#open(sealed));
+    await this.#store.updateInstance({
+      id,
+      flow: current.flow,
+      name: patch.name ?? current.name,
+      labels: patch.labels !== undefined ? checkLabels(patch.labels) : current.labels,
+      enabled: patch.enabled ?? current.enabled,
+      configJson: JSON.stringify(config),
+      secretsJson: JSON.stringify(sealed),
+    });
+    this.#cache.delete(id);
+    return this.get(id);
+  }
+
+  async delete(id: string): Promise<void> {
+    const current = await this.#record(id);
+    if (current.isDefault)
+      throw new RetraceError(
+        'INSTANCE_INVALID',
+        `Instance ${id} is the default instance of flow "${current.flow}" and cannot be deleted`,
+      );
+    await this.#store.deleteInstance(id);
+    this.#cache.delete(id);
+  }
+
+  async get(id: string): Promise<InstanceView> {
+    return toView(await this.#record(id));
+  }
+
+  async list(filter: { flow?: string; limit?: number } = {}): Promise<InstanceView[]> {
+    return (await this.#store.listInstances(filter)).map(toView);
+  }
+
+  /**
+   * The instance an execution of `flow` runs on: the given one, or the flow's default. Refuses
+   * an unknown instance, one of another flow, and a disabled one.
+   */
+  async forRun(flow: string, id: string | undefined): Promise<InstanceRecord> {
+    const instanceId = id ?? defaultInstanceId(flow);
+    const record = (await this.#cached(instanceId))?.record;
+    if (!record) throw new RetraceError('UNKNOWN_INSTANCE', `No instance with id "${instanceId}"`);
+    if (record.flow !== flow) {
+      throw new RetraceError(
+        'UNKNOWN_INSTANCE',
+        `Instance ${instanceId} belongs to flow "${record.flow}", not "${flow}"`,
+      );
+    }
+    if (!record.enabled)
+      throw new RetraceError('INSTANCE_DISABLED', `Instance ${instanceId} (${record.name}) is disabled`);
+    return record;
+  }
+
+  /** What a running execution sees; a deleted instance leaves its executions with an empty config. */
+  async contextFor(id: string): Promise<InstanceContext> {
+    const cached = await this.#cached(id);
+    if (!cached) return { id, name: '(deleted)', labels: {}, config: {} };
+    // Secrets are opened here, when an execution needs them, not when one is accepted: a key
+    // problem fails the execution (replayable once fixed) instead of refusing its trigger.
+    cached.context ??= Object.freeze({
+      id: cached.record.id,
+      name: cached.record.name,
+      labels: Object.freeze({ ...cached.record.labels }),
+      config: Object.freeze({
+        ...(JSON.parse(cached.record.configJson) as Record<string, unknown>),
+        ...this.#open(JSON.parse(cached.record.secretsJson) as Record<string, string>),
+      }),
+    });
+    return cached.context;
+  }
+
+  async #cached(id: string): Promise<CacheEntry | undefined> {
+    const hit = this.#cache.get(id);
+    if (hit && this.#now() - hit.at < CACHE_MS) return hit;
+    const record = await this.#store.getInstance(id);
+    if (!record) {
+      this.#cache.delete(id);
+      return undefined;
+    }
+    const entry: CacheEntry = { at: this.#now(), record, context: undefined };
+    this.#cache.set(id, entry);
+    return entry;
+  }
+
+  async #record(id: string): Promise<InstanceRecord> {
+    const record = await this.#store.getInstance(id);
+    if (!record) throw new RetraceError('UNKNOWN_INSTANCE', `No instance with id "${id}"`);
+    return record;
+  }
+
+  #flow(name: string): AnyFlow {
+    const flow = this.#flows.get(name);
+    if (!flow)
+      throw new RetraceError(
+        'UNKNOWN_FLOW',
+        `Unknown flow "${name}". Known flows: ${[...this.#flows.keys()].join(', ') || '(none)'}`,
+      );
+    return flow;
+  }
+
+  async #validateConfig(
+    flow: AnyFlow,
+    config: Record<string, unknown>,
+    secrets: Record<string, string>,
+  ): Promise<void> {
+    if (!flow.configSchema) return;
+    try {
+      await validateInput(flow.name, flow.configSchema, { ...config, ...secrets });
+    } catch (err) {
+      throw new RetraceError(
+        'INSTANCE_INVALID',
+        (err as Error).message.replace(/^Invalid input/, 'Invalid instance config'),
+      );
+    }
+  }
+
+  #seal(secrets: Record<string, string>): Record<string, string> {
+    const entries = Object.entries(secrets);
+    if (entries.length === 0) return {};
+    if (!this.#secrets) {
+      throw new RetraceError(
+        'ENCRYPTION_KEY_MISSING',
+        'Secret instance values need an encryption key: set RETRACE_ENCRYPTION_KEY (32 bytes, base64) or the encryptionKey option',
+      );
+    }
+    const box = this.#secrets;
+    return Object.fromEntries(entries.map(([k, v]) => [k, box.encrypt(v)]));
+  }
+
+  #open(sealed: Record<string, string>): Record<string, string> {
+    const entries = Object.entries(sealed);
+    if (entries.length === 0) return {};
+    if (!this.#secrets)
+      throw new RetraceError(
+        'ENCRYPTION_KEY_MISSING',
+        'This instance has secret values: the encryption key is needed to read them',
+      );
+    const box = this.#secrets;
+    return Object.fromEntries(entries.map(([k, v]) => [k, box.decrypt(v)]));
+  }
+}
+
+function toView(r: InstanceRecord): InstanceView {
+  return {
+    id: r.id,
+    flow: r.flow,
+    name: r.name,
+    labels: r.labels,
+    enabled: r.enabled,
+    isDefault: r.isDefault,
+    config: JSON.parse(r.configJson) as Record<string, unknown>,
+    secretKeys: Object.keys(JSON.parse(r.secretsJson) as Record<string, string>).sort(),
+    createdAt: new Date(r.createdAt),
+    updatedAt: new Date(r.updatedAt),
+  };
+}
+
+function checkName(name: unknown): void {
+  if (typeof name !== 'string' || name.trim() === '' || name.length > 200) {
+    throw new RetraceError('INSTANCE_INVALID', 'An instance needs a name of 1-200 characters');
+  }
+}
+
+function checkObject(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RetraceError('INSTANCE_INVALID', `Instance ${what} must be an object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function checkLabels(labels: unknown): Record<string, string> {
+  const obj = checkObject(labels, 'labels');
+  for (const [k, v] of Object.entries(obj)) {
+    if (typeof v !== 'string') throw new RetraceError('INSTANCE_INVALID', `Label "${k}" must be a string`);
+  }
+  return obj as Record<string, string>;
+}
+
+function checkSecrets(secrets: unknown): Record<string, string> {
+  const obj = checkObject(secrets, 'secrets');
+  for (const [k, v] of Object.entries(obj)) {
+    if (typeof v !== 'string') throw new RetraceError('INSTANCE_INVALID', `Secret "${k}" must be a string`);
+  }
+  return obj as Record<string, string>;
+}
+
+function mergeNullable(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
