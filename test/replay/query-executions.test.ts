@@ -50,7 +50,10 @@ describe('querying executions', () => {
     const make = async (key: string, hour: number, flow: 'orders' | 'invoices', input: object, opts: object = {}) => {
       clock.at = T(hour);
       const { instance, ...rest } = opts as { instance?: string };
-      const h = await engine.run(flow as 'orders', input as never, { ...rest, ...(instance ? { instance: instanceIds[instance] } : {}) });
+      const h = await engine.run(flow as 'orders', input as never, {
+        ...rest,
+        ...(instance ? { instance: instanceIds[instance] } : {}),
+      });
       await h.result().catch(() => {});
       ids[key] = h.id;
     };
@@ -67,7 +70,12 @@ describe('querying executions', () => {
 
   it('filters by flow, instance, one or several statuses, and error presence', async () => {
     assert.deepEqual(await list({ flow: 'invoices' }), ['b1']);
-    assert.deepEqual(await list({ flow: 'orders', instance: instanceIds['acme-eu'], order: 'asc' }), ['a1', 'a2', 'a4', 'a5']);
+    assert.deepEqual(await list({ flow: 'orders', instance: instanceIds['acme-eu'], order: 'asc' }), [
+      'a1',
+      'a2',
+      'a4',
+      'a5',
+    ]);
     assert.deepEqual(await list({ status: 'failed', order: 'asc' }), ['a2', 'a3', 'a4']);
     assert.deepEqual((await list({ status: ['failed', 'succeeded'] })).length, 6);
     assert.deepEqual(await list({ hasError: false, flow: 'orders', order: 'asc' }), ['a1', 'a5']);
