@@ -44,6 +44,7 @@ export type {
   FlowContext,
   FlowInput,
   FlowOutput,
+  InstanceContext,
   Logger,
   NonRepeatableStepOptions,
   RepeatableStepOptions,
@@ -54,7 +55,7 @@ export type {
 // Defining flows
 export { defineFlow } from './core/flow.js';
 // Instances
-export type { CreateInstanceInput, InstanceContext, InstanceView, UpdateInstanceInput } from './core/instances.js';
+export type { CreateInstanceInput, InstanceView, UpdateInstanceInput } from './core/instances.js';
 export type { EngineOptions } from './core/options.js';
 // Finding and replaying failures
 export type { ReplayOptions, ReplayPlanItem } from './core/replay.js';
@@ -69,13 +70,16 @@ export type {
   StepDiff,
 } from './core/replay-view.js';
 export type { RetryPolicy } from './core/retry-policy.js';
+// Schedules
+export type { CreateScheduleInput, ScheduleView, UpdateScheduleInput } from './core/schedules.js';
 export type { ExecutionStatus, StepStatus } from './core/states.js';
-
 // Stores
-export type { BatchCounts, BatchStatus, Store } from './core/store.js';
+export type { BatchCounts, BatchStatus, MissedFirePolicy, Store } from './core/store.js';
 export type { CreateEngineOptions } from './create-engine.js';
 // Running them
 export { createEngine } from './create-engine.js';
 export { openStore } from './stores/open-store.js';
+export type { PostgresStoreOptions } from './stores/postgres/postgres-store.js';
+export { PostgresStore } from './stores/postgres/postgres-store.js';
 export type { SqliteStoreOptions } from './stores/sqlite/sqlite-store.js';
 export { SqliteStore } from './stores/sqlite/sqlite-store.js';

@@ -44,6 +44,13 @@ import {
   type ExecutionDiff,
   type ReplayPlan,
 } from './replay-view.js';
+import {
+  type CreateScheduleInput,
+  Scheduler,
+  ScheduleService,
+  type ScheduleView,
+  type UpdateScheduleInput,
+} from './schedules.js';
 import { validateInput } from './schema.js';
 import type { SecretBox } from './secrets.js';
 import { isTerminal } from './states.js';
@@ -110,6 +117,8 @@ export class Engine<F extends AnyFlow = AnyFlow> {
   readonly #replays: ReplayService;
   readonly #admin: ReplayAdmin;
   readonly #instances: InstanceService;
+  readonly #schedules: ScheduleService;
+  #scheduler: Scheduler | undefined;
   #state: 'new' | 'starting' | 'started' | 'stopping' | 'stopped' = 'new';
 
   /** Reading executions: the same data the CLI and the API show. */
@@ -163,6 +172,15 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     delete: (id: string): Promise<void> => this.#instances.delete(id),
   };
 
+  /** Cron triggers of instances, each firing once per due time across restarts and workers. */
+  readonly schedules = {
+    create: (input: CreateScheduleInput): Promise<ScheduleView> => this.#schedules.create(input),
+    get: (id: string): Promise<ScheduleView> => this.#schedules.get(id),
+    list: (filter?: { instance?: string }): Promise<ScheduleView[]> => this.#schedules.list(filter),
+    update: (id: string, patch: UpdateScheduleInput): Promise<ScheduleView> => this.#schedules.update(id, patch),
+    delete: (id: string): Promise<void> => this.#schedules.delete(id),
+  };
+
   /** The audit log of operator actions (replays, batches). */
   readonly audit = {
     list: async (filter: { executionId?: string; batchId?: string; limit?: number } = {}): Promise<AuditEntry[]> =>
@@ -206,6 +224,12 @@ export class Engine<F extends AnyFlow = AnyFlow> {
       flows: this.#flows,
       secrets: internals.secrets,
       now: () => this.options.clock.now(),
+    });
+    this.#schedules = new ScheduleService({
+      store: internals.store,
+      flows: this.#flows,
+      instances: this.#instances,
+      maxPayloadBytes: this.options.maxPayloadBytes,
     });
     this.#admin = new ReplayAdmin(internals.store, this.#replays, () => this.#batchRunner?.wake());
     const onFinish = ({ executionId }: { executionId: string }) => this.#notifyFinished(executionId);
@@ -287,6 +311,17 @@ export class Engine<F extends AnyFlow = AnyFlow> {
         pollIntervalMs: o.pollIntervalMs,
       });
       this.#batchRunner.start();
+      const worker = this.#worker;
+      this.#scheduler = new Scheduler({
+        store: this.#store,
+        flows: this.#flows,
+        events: this.events,
+        clock: o.clock,
+        pollIntervalMs: o.pollIntervalMs,
+        missedAfterMs: o.scheduleMissedAfterMs,
+        onFired: () => worker.wake(),
+      });
+      this.#scheduler.start();
     }
     this.#state = 'started';
   }
@@ -297,6 +332,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
       return;
     }
     this.#state = 'stopping';
+    await this.#scheduler?.stop();
     await this.#batchRunner?.stop();
     await this.#worker?.stop();
     if (this.#internals.ownsStore) await this.#store.close();

@@ -50,6 +50,8 @@ export interface EngineEvents {
   'execution:replayed': { executionId: string; flow: string; replayOf: string; batchId: string | null };
   'batch:progress': { batchId: string; counts: BatchCounts };
   'batch:completed': { batchId: string; counts: BatchCounts };
+  /** A schedule's due time was handled: an execution started, or (missed, policy skip) skipped. */
+  'schedule:fired': { scheduleId: string; dueAt: number; executionId: string | null; skipped: boolean };
   /** Something went wrong in the engine's own machinery (a store outage, a listener that threw). */
   'engine:error': { error: Error; context: string };
 }

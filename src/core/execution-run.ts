@@ -37,6 +37,7 @@ import {
 } from './errors.js';
 import type { EngineEventBus, EngineEvents } from './events.js';
 import { errorFingerprint } from './fingerprint.js';
+import type { InstanceContext } from './flow.js';
 import {
   type AnyFlow,
   type FlowContext,
@@ -48,7 +49,6 @@ import {
   type StepOptions,
 } from './flow.js';
 import type { LeaseToken, WorkerId } from './ids.js';
-import type { InstanceContext } from './instances.js';
 import { type ResolvedRetryPolicy, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
 import { validateInput } from './schema.js';
 import { assertTransition, type ExecutionStatus } from './states.js';

@@ -1,7 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { type Duration, parseDuration } from './duration.js';
 import { DefinitionError } from './errors.js';
-import type { InstanceContext } from './instances.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, resolveRetryPolicy } from './retry-policy.js';
 import type { LogLevel } from './store.js';
 
@@ -74,6 +73,15 @@ export interface NonRepeatableStepOptions<T> extends StepOptionsBase<T> {
 }
 
 export type StepOptions<T> = RepeatableStepOptions<T> | NonRepeatableStepOptions<T>;
+
+/** What a flow sees of the instance it runs on. */
+export interface InstanceContext {
+  readonly id: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Plain and (decrypted) secret values together. */
+  readonly config: Readonly<Record<string, unknown>>;
+}
 
 export interface FlowContext {
   readonly executionId: string;

@@ -7,19 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { RetraceError } from './errors.js';
-import type { AnyFlow } from './flow.js';
+import type { AnyFlow, InstanceContext } from './flow.js';
 import { validateInput } from './schema.js';
 import type { SecretBox } from './secrets.js';
 import { defaultInstanceId, type InstanceRecord, type NewInstance, type Store } from './store.js';
-
-/** What a flow sees of the instance it runs on. */
-export interface InstanceContext {
-  readonly id: string;
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  /** Plain and (decrypted) secret values together. */
-  readonly config: Readonly<Record<string, unknown>>;
-}
 
 /** An instance as the API returns it: secret values are named, never shown. */
 export interface InstanceView {

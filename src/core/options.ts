@@ -37,6 +37,8 @@ export interface EngineOptions {
   inMemoryRetryMax?: Duration;
   /** How long `stop()` lets running steps finish before aborting their signals. @default '30s' */
   stopTimeout?: Duration;
+  /** A schedule's due time found later than this (no worker was running) counts as missed and follows the schedule's policy. @default '1m' */
+  scheduleMissedAfter?: Duration;
   /** Run executions in this process. `false` makes an engine that only starts and reads executions. @default true */
   worker?: boolean;
   /** A stable worker id (for logs); a fresh one per start by default. */
@@ -56,6 +58,7 @@ export interface ResolvedEngineOptions {
   maxPayloadBytes: number;
   inMemoryRetryMaxMs: number;
   stopTimeoutMs: number;
+  scheduleMissedAfterMs: number;
   worker: boolean;
   workerId: string | undefined;
   clock: Clock;
@@ -96,6 +99,7 @@ export function resolveEngineOptions(o: EngineOptions): ResolvedEngineOptions {
     maxPayloadBytes: positiveInt(o.maxPayloadBytes, 'maxPayloadBytes', DEFAULT_MAX_PAYLOAD_BYTES),
     inMemoryRetryMaxMs: parseDuration(o.inMemoryRetryMax ?? '5s', 'engine option inMemoryRetryMax'),
     stopTimeoutMs: parseDuration(o.stopTimeout ?? '30s', 'engine option stopTimeout'),
+    scheduleMissedAfterMs: parseDuration(o.scheduleMissedAfter ?? '1m', 'engine option scheduleMissedAfter'),
     worker: o.worker ?? true,
     workerId: o.workerId,
     clock: o.clock ?? systemClock,

@@ -11,6 +11,8 @@ import type {
   InstanceRecord,
   LogLevel,
   LogRecord,
+  MissedFirePolicy,
+  ScheduleRecord,
   StepRecord,
   WorkerRecord,
 } from '../../core/store.js';
@@ -154,6 +156,24 @@ export function toInstance(r: Record<string, unknown>): InstanceRecord {
     configJson: r.config as string,
     secretsJson: r.secrets as string,
     isDefault: Number(r.is_default) === 1,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+export function toSchedule(r: Record<string, unknown>): ScheduleRecord {
+  return {
+    id: r.id as string,
+    instanceId: r.instance_id as string,
+    flow: r.flow as string,
+    cron: r.cron as string,
+    timezone: r.timezone as string,
+    inputJson: str(r.input),
+    missedPolicy: r.missed_policy as MissedFirePolicy,
+    enabled: Number(r.enabled) === 1,
+    nextFireAt: Number(r.next_fire_at),
+    lastFiredAt: num(r.last_fired_at),
+    lastExecutionId: str(r.last_execution_id) as ExecutionId | null,
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };

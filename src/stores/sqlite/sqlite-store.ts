@@ -20,12 +20,15 @@ import type {
   ExecutionPage,
   ExecutionRecord,
   ExecutionUpdate,
+  FireSchedule,
   InstanceRecord,
   NewBatch,
   NewExecution,
   NewInstance,
   NewReplay,
+  NewSchedule,
   RegisterWorkerParams,
+  ScheduleRecord,
   Store,
   WorkerRecord,
 } from '../../core/store.js';
@@ -46,9 +49,11 @@ import {
   toExecution,
   toInstance,
   toLog,
+  toSchedule,
   toStep,
   toWorker,
 } from './rows.js';
+import * as sq from './schedule-queries.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or `:memory:` (tests only: nothing survives). */
@@ -623,6 +628,58 @@ export class SqliteStore implements Store {
     ).map(toInstance);
   }
 
+  // -- schedules ------------------------------------------------------------------------------
+
+  createSchedule(sc: NewSchedule): Promise<void> {
+    return this.#write(() => {
+      this.#stmt(sq.INSERT_SCHEDULE).run(scheduleParams(sc, this.#clock.now()));
+    });
+  }
+
+  updateSchedule(sc: NewSchedule): Promise<boolean> {
+    return this.#write(() => this.#stmt(sq.UPDATE_SCHEDULE).run(scheduleParams(sc, this.#clock.now())).changes === 1);
+  }
+
+  deleteSchedule(id: string): Promise<boolean> {
+    return this.#write(() => this.#stmt(sq.DELETE_SCHEDULE).run(id).changes === 1);
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    const row = this.#stmt(sq.SELECT_SCHEDULE).get(id) as Record<string, unknown> | undefined;
+    return row ? toSchedule(row) : undefined;
+  }
+
+  async listSchedules(f: { instanceId?: string; limit?: number }): Promise<ScheduleRecord[]> {
+    const rows = this.#stmt(sq.SELECT_SCHEDULES).all({
+      instanceId: f.instanceId ?? null,
+      limit: Math.min(Math.max(1, f.limit ?? 100), 1000),
+    }) as Record<string, unknown>[];
+    return rows.map(toSchedule);
+  }
+
+  async dueSchedules(p: { limit: number }): Promise<ScheduleRecord[]> {
+    const rows = this.#stmt(sq.SELECT_DUE_SCHEDULES).all({ now: this.#clock.now(), limit: p.limit }) as Record<
+      string,
+      unknown
+    >[];
+    return rows.map(toSchedule);
+  }
+
+  fireSchedule(p: FireSchedule): Promise<{ fired: boolean; execution: ExecutionRecord | null }> {
+    return this.#write(() => {
+      const now = this.#clock.now();
+      const advanced = this.#stmt(sq.ADVANCE_SCHEDULE).run({
+        id: p.scheduleId,
+        dueAt: p.dueAt,
+        nextFireAt: p.nextFireAt,
+        executionId: p.execution?.id ?? null,
+        now,
+      });
+      if (advanced.changes !== 1) return { fired: false, execution: null };
+      return { fired: true, execution: p.execution ? this.#insertExecution(p.execution, now).execution : null };
+    });
+  }
+
   // -- internals ----------------------------------------------------------------------------
 
   #conn(): Database.Database {
@@ -717,6 +774,21 @@ function instanceParams(i: NewInstance, now: number): Record<string, unknown> {
     enabled: i.enabled ? 1 : 0,
     config: i.configJson,
     secrets: i.secretsJson,
+    now,
+  };
+}
+
+function scheduleParams(sc: NewSchedule, now: number): Record<string, unknown> {
+  return {
+    id: sc.id,
+    instanceId: sc.instanceId,
+    flow: sc.flow,
+    cron: sc.cron,
+    timezone: sc.timezone,
+    input: sc.inputJson,
+    missedPolicy: sc.missedPolicy,
+    enabled: sc.enabled ? 1 : 0,
+    nextFireAt: sc.nextFireAt,
     now,
   };
 }
