@@ -35,7 +35,7 @@ describe('docs/dependencies.md', () => {
       const names = lines.map((l) => l.name).sort();
       assert.deepEqual(names, Object.keys(pkg[field] ?? {}).sort(), `edit "## ${title}" in docs/dependencies.md`);
       assert.equal(new Set(names).size, names.length, 'a package is listed twice');
-      for (const line of lines) assert.ok(line.reason.length >= 20, `${line.name} needs a reason, not just a name`);
+      for (const line of lines) assert.ok(line.reason.length >= 10, `${line.name} needs a reason, not just a name`);
     });
   }
 });
