@@ -1,7 +1,8 @@
 /**
  * The library's composition root: picks the store (SQLite in `.retrace/` unless told
- * otherwise), the process probe and the crash points, and builds an engine from them. Only
- * here (and in the CLI and server roots) is the environment read.
+ * otherwise, PostgreSQL when DATABASE_URL names one), the process probe and the crash points,
+ * and builds an engine from them. Only here (and in the CLI and server roots) is the
+ * environment read.
  */
 import { Engine } from './core/engine.js';
 import type { AnyFlow } from './core/flow.js';
@@ -10,13 +11,14 @@ import { SecretBox } from './core/secrets.js';
 import type { Store } from './core/store.js';
 import { crashPointsFromEnv } from './runtime/crash-points.js';
 import { nodeProcessProbe } from './runtime/node-process-probe.js';
-import { openStore } from './stores/open-store.js';
+import { isPostgresUrl, openStore } from './stores/open-store.js';
 
 export interface CreateEngineOptions<F extends AnyFlow> extends EngineOptions {
   flows: readonly F[];
   /**
-   * A store URL (`sqlite:/path/file.db`) or a Store object. @default the embedded SQLite store
-   * in `.retrace/retrace.db` under the working directory
+   * A store URL (`sqlite:/path/file.db`, `postgres://host/db`) or a Store object. @default
+   * `process.env.DATABASE_URL` when it is a `postgres://` URL, else the embedded SQLite store in
+   * `.retrace/retrace.db` under the working directory
    */
   store?: string | Store;
   /** SQLite durability: `full` fsyncs every commit; `normal` may lose the last commits on power loss. @default 'full' */
@@ -36,7 +38,10 @@ export function createEngine<const F extends AnyFlow>(options: CreateEngineOptio
   const resolvedStore =
     typeof store === 'object'
       ? store
-      : openStore(store, { ...(durability ? { durability } : {}), ...(options.clock ? { clock: options.clock } : {}) });
+      : openStore(store ?? postgresUrlFromEnv(), {
+          ...(durability ? { durability } : {}),
+          ...(options.clock ? { clock: options.clock } : {}),
+        });
   return new Engine<F>(flows, engineOptions, {
     store: resolvedStore,
     ownsStore,
@@ -44,4 +49,10 @@ export function createEngine<const F extends AnyFlow>(options: CreateEngineOptio
     debug: crashPointsFromEnv(process.env),
     secrets: key ? SecretBox.fromString(key) : undefined,
   });
+}
+
+/** DATABASE_URL when it names a PostgreSQL server; any other value is someone else's business. */
+function postgresUrlFromEnv(): string | undefined {
+  const url = process.env.DATABASE_URL;
+  return isPostgresUrl(url) ? url : undefined;
 }

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { RetraceError } from '../core/errors.js';
 import type { Store } from '../core/store.js';
+import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 
 export interface OpenStoreOptions {
@@ -17,9 +18,39 @@ export function defaultStorePath(cwd: string): string {
   return join(cwd, '.retrace', 'retrace.db');
 }
 
+/** Whether a store URL names a PostgreSQL server (`postgres://` or `postgresql://`). */
+export function isPostgresUrl(url: string | undefined): url is string {
+  return url !== undefined && /^postgres(ql)?:\/\//.test(url);
+}
+
+/**
+ * A PostgreSQL store from its URL. A `schema` query parameter picks Retrace's schema (default
+ * `retrace`) and is taken out before the URL reaches the driver; the engine's clock is not
+ * passed on, since the database's clock decides due times and leases.
+ */
+function openPostgres(url: string): PostgresStore {
+  let connectionString = url;
+  let schema: string | undefined;
+  try {
+    const parsed = new URL(url);
+    schema = parsed.searchParams.get('schema') ?? undefined;
+    if (schema !== undefined) {
+      parsed.searchParams.delete('schema');
+      connectionString = parsed.toString();
+    }
+  } catch {
+    throw new RetraceError(
+      'STORE_URL_INVALID',
+      'Invalid PostgreSQL URL: use postgres://user:password@host:5432/database',
+    );
+  }
+  return new PostgresStore({ connectionString, ...(schema ? { schema } : {}) });
+}
+
 /**
  * Opens a store from a URL: `sqlite:/abs/path.db`, `sqlite:relative/path.db`, `sqlite::memory:`,
- * or a bare path ending in .db/.sqlite. Nothing given: the embedded default.
+ * a bare path ending in .db/.sqlite, or `postgres://user:password@host:5432/database[?schema=name]`.
+ * Nothing given: the embedded default.
  */
 export function openStore(url: string | undefined, options: OpenStoreOptions = {}): Store {
   const cwd = options.cwd ?? process.cwd();
@@ -34,15 +65,10 @@ export function openStore(url: string | undefined, options: OpenStoreOptions = {
       throw new RetraceError('STORE_URL_INVALID', `Store URL ${url} names no file: use sqlite:/path/to/file.db`);
     return new SqliteStore({ path: rest === ':memory:' ? ':memory:' : resolve(cwd, rest), ...common });
   }
-  if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new RetraceError(
-      'STORE_URL_INVALID',
-      'The PostgreSQL store is not available in this version yet; use sqlite:/path/file.db or the default',
-    );
-  }
+  if (isPostgresUrl(url)) return openPostgres(url);
   if (/\.(db|sqlite|sqlite3)$/.test(url)) return new SqliteStore({ path: resolve(cwd, url), ...common });
   throw new RetraceError(
     'STORE_URL_INVALID',
-    `Unrecognised store URL ${JSON.stringify(url)}: use sqlite:/path/to/file.db`,
+    `Unrecognised store URL ${JSON.stringify(url)}: use sqlite:/path/to/file.db or postgres://host/database`,
   );
 }

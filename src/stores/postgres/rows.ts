@@ -1,0 +1,185 @@
+import type { ErrorInfo } from '../../core/errors.js';
+import type { ExecutionId, WorkerId } from '../../core/ids.js';
+import type { ExecutionStatus, StepStatus } from '../../core/states.js';
+import type {
+  AttemptRecord,
+  AuditRecord,
+  BatchItemRecord,
+  BatchRecord,
+  BatchStatus,
+  ExecutionRecord,
+  InstanceRecord,
+  LogLevel,
+  LogRecord,
+  MissedFirePolicy,
+  ScheduleRecord,
+  StepRecord,
+  WorkerRecord,
+} from '../../core/store.js';
+
+/**
+ * Row → record mapping: snake_case columns stay inside the adapter. A row comes either from
+ * node-postgres (BIGINT as a string, BOOLEAN as a boolean, TEXT[] as an array) or from a
+ * `json_agg` of rows (BIGINT as a number): `Number()` and `bool()` accept both.
+ */
+
+export type ExecutionRow = Record<string, unknown>;
+
+const parseError = (v: unknown): ErrorInfo | null => (typeof v === 'string' ? (JSON.parse(v) as ErrorInfo) : null);
+const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const bool = (v: unknown): boolean => v === true || v === 1 || v === 't';
+
+export function toExecution(r: ExecutionRow): ExecutionRecord {
+  return {
+    id: r.id as ExecutionId,
+    flow: r.flow as string,
+    flowVersion: str(r.flow_version),
+    instance: r.instance as string,
+    status: r.status as ExecutionStatus,
+    inputJson: str(r.input),
+    outputJson: str(r.output),
+    error: parseError(r.error),
+    idempotencyKey: str(r.idempotency_key),
+    tags: Array.isArray(r.tags) ? (r.tags as string[]) : [],
+    trigger: r.trigger as string,
+    correlationId: str(r.correlation_id),
+    replayOf: str(r.replay_of) as ExecutionId | null,
+    rootId: r.root_id as ExecutionId,
+    replayFromStep: str(r.replay_from_step),
+    startedAt: Number(r.started_at),
+    updatedAt: Number(r.updated_at),
+    finishedAt: num(r.finished_at),
+    dueAt: num(r.due_at),
+    leaseOwner: str(r.lease_owner) as WorkerId | null,
+    claimCount: Number(r.claim_count),
+    errorFingerprint: str(r.error_fingerprint),
+    resolvedAt: num(r.resolved_at),
+    resolvedBy: str(r.resolved_by) as ExecutionId | null,
+  };
+}
+
+export function toBatch(r: Record<string, unknown>): BatchRecord {
+  return {
+    id: r.id as string,
+    status: r.status as BatchStatus,
+    filterJson: r.filter as string,
+    optionsJson: r.options as string,
+    actor: r.actor as string,
+    reason: str(r.reason),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    finishedAt: num(r.finished_at),
+    leaseOwner: str(r.lease_owner) as WorkerId | null,
+  };
+}
+
+export function toBatchItem(r: Record<string, unknown>): BatchItemRecord {
+  return {
+    position: Number(r.position),
+    executionId: r.execution_id as ExecutionId,
+    state: r.state as BatchItemRecord['state'],
+    replayId: str(r.replay_id) as ExecutionId | null,
+    note: str(r.note),
+    replayStatus: str(r.replay_status) as ExecutionStatus | null,
+  };
+}
+
+export function toAudit(r: Record<string, unknown>): AuditRecord {
+  return {
+    id: Number(r.id),
+    at: Number(r.at),
+    actor: r.actor as string,
+    action: r.action as string,
+    executionId: str(r.execution_id) as ExecutionId | null,
+    resultExecutionId: str(r.result_execution_id) as ExecutionId | null,
+    batchId: str(r.batch_id),
+    reason: str(r.reason),
+    detailsJson: str(r.details),
+  };
+}
+
+export function toStep(r: Record<string, unknown>): StepRecord {
+  return {
+    position: Number(r.position),
+    name: r.name as string,
+    status: r.status as StepStatus,
+    attempts: Number(r.attempts),
+    outputJson: str(r.output),
+    error: parseError(r.error),
+    repeatable: bool(r.repeatable),
+    hasValidator: bool(r.has_validator),
+    startedAt: Number(r.started_at),
+    updatedAt: Number(r.updated_at),
+    finishedAt: num(r.finished_at),
+    attemptStartedAt: num(r.attempt_started_at),
+    nextAttemptAt: num(r.next_attempt_at),
+    reusedFrom: str(r.reused_from) as ExecutionId | null,
+  };
+}
+
+export function toAttempt(r: Record<string, unknown>): AttemptRecord {
+  return {
+    position: Number(r.position),
+    attempt: Number(r.attempt),
+    status: r.status as AttemptRecord['status'],
+    startedAt: Number(r.started_at),
+    finishedAt: num(r.finished_at),
+    error: parseError(r.error),
+    workerId: str(r.worker_id) as WorkerId | null,
+  };
+}
+
+export function toLog(r: Record<string, unknown>): LogRecord {
+  return {
+    position: num(r.position),
+    at: Number(r.at),
+    level: r.level as LogLevel,
+    message: r.message as string,
+    dataJson: str(r.data),
+  };
+}
+
+export function toWorker(r: Record<string, unknown>): WorkerRecord {
+  return {
+    workerId: r.worker_id as WorkerId,
+    host: r.host as string,
+    pid: Number(r.pid),
+    startedAt: Number(r.started_at),
+    heartbeatAt: Number(r.heartbeat_at),
+    expiresAt: Number(r.expires_at),
+  };
+}
+
+export function toInstance(r: Record<string, unknown>): InstanceRecord {
+  return {
+    id: r.id as string,
+    flow: r.flow as string,
+    name: r.name as string,
+    labels: JSON.parse(r.labels as string) as Record<string, string>,
+    enabled: bool(r.enabled),
+    configJson: r.config as string,
+    secretsJson: r.secrets as string,
+    isDefault: bool(r.is_default),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+export function toSchedule(r: Record<string, unknown>): ScheduleRecord {
+  return {
+    id: r.id as string,
+    instanceId: r.instance_id as string,
+    flow: r.flow as string,
+    cron: r.cron as string,
+    timezone: r.timezone as string,
+    inputJson: str(r.input),
+    missedPolicy: r.missed_policy as MissedFirePolicy,
+    enabled: bool(r.enabled),
+    nextFireAt: Number(r.next_fire_at),
+    lastFiredAt: num(r.last_fired_at),
+    lastExecutionId: str(r.last_execution_id) as ExecutionId | null,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}

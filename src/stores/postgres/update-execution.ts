@@ -1,0 +1,215 @@
+import type { ExecutionUpdate, StepWrite } from '../../core/store.js';
+import { NOW_MS } from './migrate.js';
+
+/**
+ * `updateExecution`, the write made at every step, as ONE SQL statement: one round trip to the
+ * server and one implicit transaction (a single statement is atomic on its own), whatever the
+ * update carries.
+ *
+ * Why data-modifying CTEs rather than a PL/pgSQL function taking the update as JSON: both cost
+ * one round trip, but the CTE keeps all the logic here, in the adapter, versioned with the code
+ * that calls it: no server-side function to install, migrate in step and keep compatible with
+ * older workers during a rolling upgrade, and no `search_path` pinned on a function. Each
+ * shape of update (which fields and which lists it carries) is its own prepared statement, so
+ * the server parses and plans it once per connection; there are a few dozen shapes at most.
+ *
+ * How the fencing works in one statement: `upd` updates the execution only while its lease
+ * token matches and RETURNs it; every other write joins `upd`, so when the token does not match
+ * `upd` is empty and nothing else is written either. The statement returns how many rows `upd`
+ * changed; 0 means LeaseLostError. Under READ COMMITTED a concurrent claim that changed the
+ * token first makes the row fail the re-check after the row lock, so it is still 0.
+ *
+ * Steps, attempts and logs travel as one JSON parameter each (`json_to_recordset`): their
+ * payloads are JSON strings inside it, which come back out as the exact text given.
+ */
+export interface BuiltStatement {
+  /** Identifies the shape: the same key always has the same text. */
+  key: string;
+  text: string;
+  values: unknown[];
+}
+
+export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
+  const values: unknown[] = [u.executionId, u.leaseToken];
+  const param = (value: unknown, cast: string): string => {
+    values.push(value);
+    return `$${values.length}::${cast}`;
+  };
+  const e = u.execution ?? {};
+  const key: string[] = [];
+  const sets = ['updated_at = now.ms'];
+  if (e.status !== undefined) {
+    sets.push(`status = ${param(e.status, 'text')}`);
+    key.push('s');
+  }
+  if (e.outputJson !== undefined) {
+    sets.push(`output = ${param(e.outputJson, 'text')}`);
+    key.push('o');
+  }
+  if (e.error !== undefined) {
+    sets.push(`error = ${param(e.error === null ? null : JSON.stringify(e.error), 'text')}`);
+    sets.push(`has_error = ${e.error === null ? 'FALSE' : 'TRUE'}`);
+    key.push(e.error === null ? 'e0' : 'e1');
+  }
+  if (e.errorFingerprint !== undefined) {
+    sets.push(`error_fingerprint = ${param(e.errorFingerprint, 'text')}`);
+    key.push('f');
+  }
+  if (e.finished) {
+    // Finishing clears the due time; a due time given with it would be moot.
+    sets.push('finished_at = now.ms', 'due_at = NULL');
+    key.push('F');
+  } else if (e.dueInMs !== undefined) {
+    sets.push(`due_at = now.ms + ${param(Math.round(e.dueInMs), 'bigint')}`);
+    key.push('d');
+  }
+  if (e.release || e.finished) {
+    sets.push('lease_owner = NULL', 'lease_token = NULL');
+    key.push('r');
+  }
+
+  const ctes = [
+    `now AS (SELECT ${NOW_MS} AS ms)`,
+    `upd AS (
+  UPDATE {schema}.executions e SET ${sets.join(', ')}
+  FROM now WHERE e.id = $1::text AND e.lease_token = $2::text
+  RETURNING e.id, e.flow, now.ms)`,
+  ];
+
+  const steps = mergeSteps(u.steps ?? []);
+  if (steps.length) {
+    key.push('S');
+    const json = param(
+      JSON.stringify(
+        steps.map((s) => ({
+          position: s.position,
+          name: s.name,
+          status: s.status,
+          attempts: s.attempts,
+          output: s.outputJson ?? null,
+          error: s.error ? JSON.stringify(s.error) : null,
+          repeatable: s.repeatable,
+          has_validator: s.hasValidator === true,
+          finished: s.finished === true,
+          attempt_started: s.attemptStarted === true,
+          next_in: s.nextAttemptInMs === undefined ? null : Math.round(s.nextAttemptInMs),
+          reused_from: s.reusedFrom ?? null,
+        })),
+      ),
+      'json',
+    );
+    ctes.push(`w_steps AS (
+  INSERT INTO {schema}.steps AS t (execution_id, position, name, status, attempts, output, error, repeatable, has_validator,
+    started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from)
+  SELECT upd.id, s.position, s.name, s.status, s.attempts, s.output, s.error, s.repeatable, s.has_validator,
+    upd.ms, upd.ms, CASE WHEN s.finished THEN upd.ms END, CASE WHEN s.attempt_started THEN upd.ms END,
+    upd.ms + s.next_in, s.reused_from
+  FROM upd, json_to_recordset(${json}) AS s(position int, name text, status text, attempts int, output text, error text,
+    repeatable boolean, has_validator boolean, finished boolean, attempt_started boolean, next_in bigint, reused_from text)
+  ON CONFLICT (execution_id, position) DO UPDATE SET
+    name = excluded.name, status = excluded.status, attempts = excluded.attempts, output = excluded.output,
+    error = excluded.error, repeatable = excluded.repeatable, has_validator = excluded.has_validator,
+    updated_at = excluded.updated_at, finished_at = excluded.finished_at,
+    attempt_started_at = coalesce(excluded.attempt_started_at, t.attempt_started_at),
+    next_attempt_at = excluded.next_attempt_at,
+    reused_from = coalesce(excluded.reused_from, t.reused_from))`);
+  }
+
+  const attempts = mergeAttempts(u.attempts ?? []);
+  if (attempts.length) {
+    key.push('A');
+    const json = param(
+      JSON.stringify(
+        attempts.map((a) => ({
+          position: a.position,
+          attempt: a.attempt,
+          status: a.status,
+          error: a.error ? JSON.stringify(a.error) : null,
+        })),
+      ),
+      'json',
+    );
+    const worker = param(u.workerId, 'text');
+    ctes.push(`w_attempts AS (
+  INSERT INTO {schema}.step_attempts AS t (execution_id, position, attempt, status, started_at, finished_at, error, worker_id)
+  SELECT upd.id, a.position, a.attempt, a.status, upd.ms, CASE WHEN a.status <> 'running' THEN upd.ms END, a.error, ${worker}
+  FROM upd, json_to_recordset(${json}) AS a(position int, attempt int, status text, error text)
+  ON CONFLICT (execution_id, position, attempt) DO UPDATE SET
+    status = excluded.status, finished_at = excluded.finished_at, error = excluded.error)`);
+  }
+
+  const logs = u.logs ?? [];
+  if (logs.length) {
+    key.push('L');
+    const json = param(
+      JSON.stringify(
+        logs.map((l, i) => ({
+          i,
+          position: l.position,
+          at: l.at,
+          level: l.level,
+          message: l.message,
+          data: l.dataJson,
+        })),
+      ),
+      'json',
+    );
+    // ORDER BY: ids are drawn in the order rows reach the insert, so logs keep the order given.
+    ctes.push(`w_logs AS (
+  INSERT INTO {schema}.logs (execution_id, position, at, level, message, data)
+  SELECT upd.id, l.position, l.at, l.level, l.message, l.data
+  FROM upd, json_to_recordset(${json}) AS l(i int, position int, at bigint, level text, message text, data text)
+  ORDER BY l.i)`);
+  }
+
+  if (e.resolveAncestors) {
+    key.push('R');
+    // The replay chain is walked in the database, so it costs nothing extra however deep it goes.
+    ctes.push(
+      `chain(id) AS (
+  SELECT x.replay_of FROM {schema}.executions x WHERE x.id = $1::text AND x.replay_of IS NOT NULL
+  UNION
+  SELECT x.replay_of FROM {schema}.executions x JOIN chain c ON x.id = c.id WHERE x.replay_of IS NOT NULL)`,
+      `w_resolved AS (
+  UPDATE {schema}.executions x SET resolved_at = upd.ms, resolved_by = upd.id FROM upd
+  WHERE x.id IN (SELECT id FROM chain) AND x.status = 'failed' AND x.resolved_at IS NULL)`,
+    );
+  }
+
+  const select = 'SELECT (SELECT count(*) FROM upd) AS applied';
+  const recursive = e.resolveAncestors ? 'RECURSIVE ' : '';
+  return { key: key.join(''), text: `WITH ${recursive}${ctes.join(',\n')}\n${select}`, values };
+}
+
+/** Whether the update hands the execution back claimable at once (released and due now). */
+export function makesClaimableNow(u: ExecutionUpdate): boolean {
+  const e = u.execution;
+  return e?.release === true && !e.finished && (e.dueInMs === undefined || e.dueInMs <= 0);
+}
+
+/**
+ * Two writes of one step position in a single update become one, with the effect they would
+ * have had one after the other: one statement cannot upsert the same row twice.
+ */
+function mergeSteps(steps: StepWrite[]): StepWrite[] {
+  const byPosition = new Map<number, StepWrite>();
+  for (const s of steps) {
+    const prev = byPosition.get(s.position);
+    if (!prev) {
+      byPosition.set(s.position, s);
+      continue;
+    }
+    byPosition.set(s.position, {
+      ...s,
+      attemptStarted: s.attemptStarted === true || prev.attemptStarted === true,
+      reusedFrom: s.reusedFrom ?? prev.reusedFrom ?? null,
+    });
+  }
+  return [...byPosition.values()];
+}
+
+function mergeAttempts<T extends { position: number; attempt: number }>(attempts: T[]): T[] {
+  const byKey = new Map<string, T>();
+  for (const a of attempts) byKey.set(`${a.position}:${a.attempt}`, a);
+  return [...byKey.values()];
+}
