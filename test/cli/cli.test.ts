@@ -758,7 +758,7 @@ describe('retrace CLI', { timeout: 180_000 }, () => {
       cli([...list, '--no-color'], { env: { FORCE_COLOR: '1' } }),
     ]);
     assert.match(forced.stdout, ANSI);
-    assert.match(forced.stdout, /\u001b\[31mfailed/, 'failed in red');
+    assert.ok(forced.stdout.includes('\u001b[31mfailed'), 'failed in red');
     assert.equal(noColor.code, 0, noColor.stderr);
     assert.doesNotMatch(noColor.stdout, ANSI);
     assert.equal(flag.code, 0, flag.stderr);
