@@ -65,7 +65,12 @@ describe('postgres store: concurrency', () => {
     await a.registerWorker({ workerId: workers[0]!, host: 'h', pid: 1, leaseMs: 60_000 });
     await b.registerWorker({ workerId: workers[1]!, host: 'h', pid: 2, leaseMs: 60_000 });
     const ids = new Set<string>();
-    for (let i = 0; i < 200; i++) ids.add((await a.createExecution(newExecution({ flow: 'race' }))).execution.id);
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let i = 0; i < 50; i++) ids.add((await a.createExecution(newExecution({ flow: 'race' }))).execution.id);
+      }),
+    );
+    assert.equal(ids.size, 200);
 
     // Four claim loops per store, in parallel: up to eight claims in flight at once.
     const claimLoop = async (store: PostgresStore, workerId: WorkerId): Promise<ClaimedExecution[]> => {
