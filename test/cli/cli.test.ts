@@ -130,7 +130,7 @@ function startCli(
     cwd: options.cwd ?? dir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 30_000,
+    timeout: 90_000,
   });
   const done = new Promise<Run>((resolve, reject) => {
     let stdout = '';
@@ -198,7 +198,7 @@ async function totalExecutions(): Promise<number> {
   return (await reader.executions.list({ limit: 1, includeTotal: true })).totalCount!;
 }
 
-describe('retrace CLI', { timeout: 180_000 }, () => {
+describe('retrace CLI', { timeout: 600_000 }, () => {
   before(async () => {
     // Made here, not with tempDir(): that registers its cleanup on the hook, which would remove it at once.
     dir = mkdtempSync(join(tmpdir(), 'retrace-cli-'));
