@@ -119,6 +119,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
   readonly #instances: InstanceService;
   readonly #schedules: ScheduleService;
   #scheduler: Scheduler | undefined;
+  #unsubscribeWork: (() => void) | undefined;
   #state: 'new' | 'starting' | 'started' | 'stopping' | 'stopped' = 'new';
 
   /** Reading executions: the same data the CLI and the API show. */
@@ -322,6 +323,10 @@ export class Engine<F extends AnyFlow = AnyFlow> {
         onFired: () => worker.wake(),
       });
       this.#scheduler.start();
+      this.#unsubscribeWork = this.#store.onWork?.(() => {
+        worker.wake();
+        this.#batchRunner?.wake();
+      });
     }
     this.#state = 'started';
   }
@@ -332,6 +337,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
       return;
     }
     this.#state = 'stopping';
+    this.#unsubscribeWork?.();
     await this.#scheduler?.stop();
     await this.#batchRunner?.stop();
     await this.#worker?.stop();

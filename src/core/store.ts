@@ -24,6 +24,12 @@ export interface Store {
   close(): Promise<void>;
   /** The store's clock, in epoch ms. */
   now(): Promise<number>;
+  /**
+   * Optional capability: calls `listener` when another process may have made work due (e.g.
+   * PostgreSQL LISTEN/NOTIFY), so idle workers need not wait for their next poll. Only ever a
+   * latency hint: notifications can be lost, and polling stays what guarantees progress.
+   */
+  onWork?(listener: () => void): () => void;
 
   // -- workers and leases ---------------------------------------------------------------
   registerWorker(params: RegisterWorkerParams): Promise<void>;
