@@ -8,6 +8,7 @@
  * Crash points are armed only through this process's environment (RETRACE_CRASH_*), read by
  * createEngine for the engine's own points and by `crashPointsFromEnv` for the flows' points.
  */
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createEngine, ExecutionFailedError } from '../../src/index.js';
 import { crashPointsFromEnv } from '../../src/runtime/crash-points.js';
@@ -19,7 +20,13 @@ const bootAt = Date.now();
 const say = (line: ChildLine) => process.stdout.write(`${JSON.stringify(line)}\n`);
 say({ t: 'boot', at: bootAt });
 
-const config = JSON.parse(process.argv[2] ?? '') as ChildConfig;
+// Should the test process die (a runner timeout, Ctrl-C), its children must not live on.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) process.exit(1);
+}, 500).unref();
+
+const config = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as ChildConfig;
 if (config.gated) {
   // Started ahead of time to hide its start-up cost: it touches no file until the parent says
   // `go`, which it does only once the previous child is dead.

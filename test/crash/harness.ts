@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -134,6 +134,8 @@ export interface ChildRun {
  * time and waits, having opened no file, until `go()`: the engine's restart after a kill still
  * happens strictly after the kill.
  */
+let childCount = 0;
+
 export function startChild(config: ChildConfig, arm: CrashArm | undefined): ChildRun {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith('RETRACE_CRASH_')) delete env[name];
@@ -144,9 +146,12 @@ export function startChild(config: ChildConfig, arm: CrashArm | undefined): Chil
     env.RETRACE_CRASH_HIT = String(arm.hit);
     if (arm.step) env.RETRACE_CRASH_STEP = arm.step;
   }
+  // In a file, not in argv: the long soak's list of executions exceeds one argument's limit.
+  const configPath = join(dirname(config.storePath), `child-${++childCount}.json`);
+  writeFileSync(configPath, JSON.stringify(config));
   const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(
     process.execPath,
-    ['--import', 'tsx', CHILD_PATH, JSON.stringify(config)],
+    ['--import', 'tsx', CHILD_PATH, configPath],
     { env, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   // A child killed while we write to it must not fail the test with EPIPE.
@@ -521,8 +526,12 @@ export class CrashInvariants {
       const k = `${s.execution_id}#${s.name}`;
       const rows = byStep.get(k) ?? [];
       const ok = rows.filter((r) => r.outcome === 'ok');
-      // Every run of a step's code follows the record of its attempt.
+      // Every run of a step's code follows the record of its own attempt: never two runs
+      // under one attempt number, never a run under a number the store does not have.
       assert.ok(rows.length <= s.attempts, `${k}: ${rows.length} effects but ${s.attempts} attempts recorded`);
+      const numbers = rows.map((r) => r.attempt);
+      assert.equal(new Set(numbers).size, numbers.length, `${k}: two runs under one attempt (${numbers})`);
+      for (const n of numbers) assert.ok(n >= 1 && n <= s.attempts, `${k}: a run as attempt ${n} of ${s.attempts}`);
       if (!s.repeatable) {
         assert.ok(ok.length <= 1, `${k}: non-repeatable step applied its effect ${ok.length} times`);
       } else {
