@@ -24,6 +24,12 @@ export interface CreateEngineOptions<F extends AnyFlow> extends EngineOptions {
   /** SQLite durability: `full` fsyncs every commit; `normal` may lose the last commits on power loss. @default 'full' */
   durability?: 'full' | 'normal';
   /**
+   * Apply the store's pending migrations on start. `false` (when `retrace migrate` is run at
+   * deploy time instead) makes start fail unless the store is already up to date. Ignored for a
+   * Store object, which is configured where it is made. @default true
+   */
+  migrate?: boolean;
+  /**
    * The key that encrypts instances' secret values: 32 bytes as base64 or hex.
    * @default process.env.RETRACE_ENCRYPTION_KEY (without one, instances cannot hold secrets)
    */
@@ -31,7 +37,7 @@ export interface CreateEngineOptions<F extends AnyFlow> extends EngineOptions {
 }
 
 export function createEngine<const F extends AnyFlow>(options: CreateEngineOptions<F>): Engine<F> {
-  const { flows, store, durability, encryptionKey, ...engineOptions } = options;
+  const { flows, store, durability, encryptionKey, migrate, ...engineOptions } = options;
   const key = encryptionKey ?? process.env.RETRACE_ENCRYPTION_KEY;
   if (!Array.isArray(flows)) throw new TypeError('createEngine needs { flows: [...] }');
   const ownsStore = typeof store !== 'object';
@@ -41,6 +47,7 @@ export function createEngine<const F extends AnyFlow>(options: CreateEngineOptio
       : openStore(store ?? postgresUrlFromEnv(), {
           ...(durability ? { durability } : {}),
           ...(options.clock ? { clock: options.clock } : {}),
+          ...(migrate !== undefined ? { migrate } : {}),
         });
   return new Engine<F>(flows, engineOptions, {
     store: resolvedStore,

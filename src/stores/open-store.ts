@@ -11,6 +11,8 @@ export interface OpenStoreOptions {
   clock?: Clock;
   /** Base directory for the default store. @default process.cwd() */
   cwd?: string;
+  /** Apply pending migrations when the store is opened; when false, opening fails unless it is up to date. @default true */
+  migrate?: boolean;
 }
 
 /** Where the embedded store lives when nothing is configured: `.retrace/retrace.db` under the working directory. */
@@ -28,7 +30,7 @@ export function isPostgresUrl(url: string | undefined): url is string {
  * `retrace`) and is taken out before the URL reaches the driver; the engine's clock is not
  * passed on, since the database's clock decides due times and leases.
  */
-function openPostgres(url: string): PostgresStore {
+function openPostgres(url: string, migrate: boolean | undefined): PostgresStore {
   let connectionString = url;
   let schema: string | undefined;
   try {
@@ -44,7 +46,11 @@ function openPostgres(url: string): PostgresStore {
       'Invalid PostgreSQL URL: use postgres://user:password@host:5432/database',
     );
   }
-  return new PostgresStore({ connectionString, ...(schema ? { schema } : {}) });
+  return new PostgresStore({
+    connectionString,
+    ...(schema ? { schema } : {}),
+    ...(migrate !== undefined ? { migrate } : {}),
+  });
 }
 
 /**
@@ -57,6 +63,7 @@ export function openStore(url: string | undefined, options: OpenStoreOptions = {
   const common = {
     ...(options.durability ? { durability: options.durability } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.migrate !== undefined ? { migrate: options.migrate } : {}),
   };
   if (url === undefined || url === '') return new SqliteStore({ path: defaultStorePath(cwd), ...common });
   if (url.startsWith('sqlite:')) {
@@ -65,7 +72,7 @@ export function openStore(url: string | undefined, options: OpenStoreOptions = {
       throw new RetraceError('STORE_URL_INVALID', `Store URL ${url} names no file: use sqlite:/path/to/file.db`);
     return new SqliteStore({ path: rest === ':memory:' ? ':memory:' : resolve(cwd, rest), ...common });
   }
-  if (isPostgresUrl(url)) return openPostgres(url);
+  if (isPostgresUrl(url)) return openPostgres(url, options.migrate);
   if (/\.(db|sqlite|sqlite3)$/.test(url)) return new SqliteStore({ path: resolve(cwd, url), ...common });
   throw new RetraceError(
     'STORE_URL_INVALID',

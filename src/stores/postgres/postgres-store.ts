@@ -33,6 +33,7 @@ import type {
 } from '../../core/store.js';
 import { defaultInstanceId } from '../../core/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
+import { type MigrationReport, migrationReport } from '../migration-report.js';
 import * as iq from './instance-queries.js';
 import { listMigrations, migrate, quoteIdent } from './migrate.js';
 import * as q from './queries.js';
@@ -107,6 +108,7 @@ export class PostgresStore implements Store {
   /** A NOTIFY is on its way; `#wakePending`: another is wanted once it is done. */
   #waking: Promise<void> | undefined;
   #wakePending = false;
+  #migrations: MigrationReport | undefined;
 
   constructor(options: PostgresStoreOptions) {
     const schema = options.schema ?? 'retrace';
@@ -129,6 +131,11 @@ export class PostgresStore implements Store {
       applicationName: options.applicationName ?? 'retrace',
       connectionTimeoutMs: options.connectionTimeoutMs ?? 10_000,
     };
+  }
+
+  /** What `init()` did to the schema (undefined before it ran): for `retrace migrate` and logs. */
+  get migrations(): MigrationReport | undefined {
+    return this.#migrations;
   }
 
   /** Statements sent since opening (each is one round trip), for measurements. */
@@ -158,9 +165,10 @@ export class PostgresStore implements Store {
     }
     try {
       if (this.#options.migrate) {
-        await migrate(client, this.schema);
+        this.#migrations = migrationReport(listMigrations(), await migrate(client, this.schema));
       } else {
         await this.#checkMigrated(client);
+        this.#migrations = migrationReport(listMigrations(), []);
       }
     } catch (err) {
       client.release(true);
@@ -187,7 +195,7 @@ export class PostgresStore implements Store {
       throw new RetraceError(
         'STORE_ERROR',
         `PostgreSQL schema "${this.schema}" at ${this.target} is at migration ${applied}, this Retrace needs ${latest}: ` +
-          'open it once with migrations enabled (PostgresStore option migrate, true by default)',
+          'run `retrace migrate`, or open it once with migrations enabled (option migrate, true by default)',
       );
     }
   }

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
+import { RetraceError } from '../../core/errors.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -42,4 +43,23 @@ export function migrate(db: Database.Database, now: number): number[] {
     if (tx.immediate()) applied.push(m.version);
   }
   return applied;
+}
+
+/**
+ * For a store opened with migrate: false: refuses one whose schema is behind this Retrace's
+ * migrations (or missing), with what to do, instead of failing later on a missing table.
+ */
+export function assertMigrated(db: Database.Database, path: string): void {
+  const latest = listMigrations().at(-1)?.version ?? 0;
+  const ledger = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retrace_migrations'").get();
+  const row = ledger
+    ? (db.prepare('SELECT max(version) AS v FROM retrace_migrations').get() as { v: number | null })
+    : undefined;
+  const applied = Number(row?.v ?? 0);
+  if (applied < latest) {
+    throw new RetraceError(
+      'STORE_ERROR',
+      `SQLite store ${path} is at migration ${applied}, this Retrace needs ${latest}: run \`retrace migrate\`, or open it with migrations enabled (option migrate, true by default)`,
+    );
+  }
 }

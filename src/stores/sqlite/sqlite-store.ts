@@ -34,9 +34,10 @@ import type {
 } from '../../core/store.js';
 import { defaultInstanceId } from '../../core/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
+import { type MigrationReport, migrationReport } from '../migration-report.js';
 import { GroupCommitter } from './group-commit.js';
 import * as iq from './instance-queries.js';
-import { migrate } from './migrate.js';
+import { assertMigrated, listMigrations, migrate } from './migrate.js';
 import { networkFilesystemOf } from './network-filesystem.js';
 import * as q from './queries.js';
 import * as rq from './replay-queries.js';
@@ -71,6 +72,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** Opening a store on a network filesystem is refused unless this is set. @default false */
   allowNetworkFilesystem?: boolean;
+  /** Apply pending migrations on `init()`; when false, `init()` fails unless the store is up to date. @default true */
+  migrate?: boolean;
   clock?: Clock;
 }
 
@@ -88,6 +91,7 @@ export class SqliteStore implements Store {
   #writer: GroupCommitter | undefined;
   #checkpointTimer: NodeJS.Timeout | undefined;
   #statements = new Map<string, Database.Statement>();
+  #migrations: MigrationReport | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path === ':memory:' ? ':memory:' : resolve(options.path);
@@ -97,8 +101,14 @@ export class SqliteStore implements Store {
       checkpointIntervalMs: options.checkpointIntervalMs ?? 5000,
       busyTimeoutMs: options.busyTimeoutMs ?? 5000,
       allowNetworkFilesystem: options.allowNetworkFilesystem ?? false,
+      migrate: options.migrate ?? true,
     };
     this.#clock = options.clock ?? systemClock;
+  }
+
+  /** What `init()` did to the schema (undefined before it ran): for `retrace migrate` and logs. */
+  get migrations(): MigrationReport | undefined {
+    return this.#migrations;
   }
 
   /** Commits made and writes they carried since opening. */
@@ -120,7 +130,17 @@ export class SqliteStore implements Store {
     // Checkpoints run on our timer, off the commit path; the automatic one stays as a backstop
     // so the WAL cannot grow without bound if the timer is starved.
     db.pragma('wal_autocheckpoint = 10000');
-    migrate(db, this.#clock.now());
+    try {
+      if (this.#options.migrate) {
+        this.#migrations = migrationReport(listMigrations(), migrate(db, this.#clock.now()));
+      } else {
+        assertMigrated(db, this.path);
+        this.#migrations = migrationReport(listMigrations(), []);
+      }
+    } catch (err) {
+      db.close();
+      throw err;
+    }
     this.#db = db;
     this.#writer = new GroupCommitter(db);
     this.#checkpointTimer = setInterval(() => this.#checkpoint('PASSIVE'), this.#options.checkpointIntervalMs);
