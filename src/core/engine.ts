@@ -458,6 +458,32 @@ export class Engine<F extends AnyFlow = AnyFlow> {
         }),
     );
   }
+  /**
+   * Cancels an unfinished execution: it is recorded `cancelled` (with an audit entry) in one
+   * write, and whichever worker is running it stops: here at once (the running step's `signal`
+   * is aborted), elsewhere at its next write, which the revoked lease refuses. Nothing the
+   * execution did after the cancellation is recorded. A finished execution cannot be cancelled.
+   */
+  async cancel(id: string, options: { actor?: string; reason?: string } = {}): Promise<Execution> {
+    this.#assertStarted();
+    const actor = options.actor ?? 'library';
+    const result = await this.#store.cancelExecution({
+      id: id as ExecutionId,
+      audit: { actor, action: 'cancel', batchId: null, reason: options.reason ?? null, detailsJson: null },
+    });
+    if (!result) throw new ExecutionNotFoundError(id);
+    if (!result.cancelled) {
+      throw new RetraceError(
+        'EXECUTION_FINISHED',
+        `Execution ${id} has already ${result.execution.status === 'cancelled' ? 'been cancelled' : result.execution.status}; only an unfinished execution can be cancelled`,
+      );
+    }
+    this.#worker?.cancelLocal(id);
+    this.events.emit('execution:cancelled', { executionId: id, flow: result.execution.flow, actor });
+    this.#notifyFinished(id);
+    return this.executions.get(id);
+  }
+
 
   /**
    * Inserts a new execution through `insert`, pre-claimed by this worker when it has a free slot

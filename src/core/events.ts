@@ -12,7 +12,8 @@ export interface EngineEvents {
   'execution:started': { executionId: string; flow: string; claimCount: number };
   'execution:suspended': { executionId: string; flow: string; dueInMs: number | null };
   'execution:succeeded': { executionId: string; flow: string; durationMs: number };
-  'execution:failed': { executionId: string; flow: string; error: ErrorInfo };
+  'execution:failed': { executionId: string; flow: string; error: ErrorInfo; durationMs: number };
+  'execution:cancelled': { executionId: string; flow: string; actor: string };
   'step:started': { executionId: string; flow: string; step: string; position: number; attempt: number };
   'step:succeeded': {
     executionId: string;

@@ -102,6 +102,14 @@ export class ExecutionRun {
   /** Set once the run must end (suspended, lease lost, or a non-determinism found). */
   #halt: Error | undefined;
   #pending: { steps: StepWrite[]; attempts: AttemptWrite[]; logs: LogWrite[]; events: (() => void)[] } = {
+/** Ends a run whose execution was cancelled: the store already recorded it, nothing more is written. */
+class Cancelled extends Error {
+  constructor() {
+    super('Execution cancelled');
+    this.name = 'RetraceCancelled';
+  }
+}
+
     steps: [],
     attempts: [],
     logs: [],
@@ -112,6 +120,8 @@ export class ExecutionRun {
   constructor(deps: ExecutionRunDeps, flow: AnyFlow, claim: ClaimedExecution) {
     this.#deps = deps;
     this.#flow = flow;
+  /** Aborted by cancel(): the running step's signal and an in-memory retry wait listen to it. */
+  readonly #cancelled = new AbortController();
     this.#claim = claim;
     this.#leaseToken = claim.leaseToken;
     this.#status = claim.execution.status;
@@ -138,6 +148,16 @@ export class ExecutionRun {
     this.#deps.debug.hit('execution:after-claim', { executionId: execution.id });
     try {
       let input: unknown;
+  /**
+   * The execution was cancelled in the store (which revoked its lease): stop at once. The
+   * running step's signal is aborted; whatever it returns is not recorded, and no further step
+   * starts. Writes in flight fail their lease check, so nothing lands after the cancellation.
+   */
+  cancel(): void {
+    this.#halt = new Cancelled();
+    this.#cancelled.abort(this.#halt);
+  }
+
       let instance: InstanceContext;
       try {
         instance = await this.#deps.instanceContext(execution.instance);
@@ -153,7 +173,7 @@ export class ExecutionRun {
       await this.#succeed(output);
     } catch (err) {
       const halt = this.#halt ?? err;
-      if (halt instanceof Suspended) return;
+      if (halt instanceof Suspended || halt instanceof Cancelled) return;
       if (halt instanceof LeaseLostError || (halt as RetraceError)?.code === 'LEASE_LOST') {
         this.#emit('lease:lost', { executionId: execution.id, flow: execution.flow });
         return;
@@ -356,7 +376,8 @@ export class ExecutionRun {
     }
     this.#deps.debug.hit('step:after-retry-scheduled', { executionId, step: s.name });
     if (release) return this.#suspend(delayMs);
-    await this.#deps.clock.sleep(delayMs, this.#deps.stopping);
+    await this.#deps.clock.sleep(delayMs, AbortSignal.any([this.#deps.stopping, this.#cancelled.signal]));
+    if (this.#halt) throw this.#halt;
     if (this.#deps.stopping.aborted) {
       // Stopping: give the execution back; its retry is still due at the recorded time.
       await this.#write({ execution: { release: true } });
@@ -457,7 +478,9 @@ export class ExecutionRun {
       return await Promise.race([work, timeout]);
     } finally {
       clearTimeout(timer);
+    const onCancel = () => controller.abort(this.#cancelled.signal.reason);
       this.#deps.killed.removeEventListener('abort', onKill);
+    this.#cancelled.signal.addEventListener('abort', onCancel, { once: true });
     }
   }
 
@@ -481,6 +504,7 @@ export class ExecutionRun {
       },
     });
     this.#deps.debug.hit('execution:after-complete', { executionId: this.executionId });
+      this.#cancelled.signal.removeEventListener('abort', onCancel);
     this.#emit('execution:succeeded', {
       executionId: this.executionId,
       flow: this.flowName,

@@ -55,6 +55,16 @@ export interface Store {
   /** One fenced, atomic write of an execution's progress. */
   updateExecution(update: ExecutionUpdate): Promise<void>;
 
+  /**
+   * Cancels an unfinished execution in one write: status `cancelled`, finished now, lease and
+   * due time cleared (a worker still running it fails its next fenced write with LeaseLostError
+   * and stops), and the audit entry. `cancelled: false` when it had already finished (nothing
+   * written); undefined when there is no such execution.
+   */
+  cancelExecution(params: {
+    id: ExecutionId;
+    audit: Omit<AuditWrite, 'executionId' | 'resultExecutionId'>;
+  }): Promise<{ execution: ExecutionRecord; cancelled: boolean } | undefined>;
   getExecution(id: ExecutionId): Promise<ExecutionRecord | undefined>;
   getExecutionDetail(id: ExecutionId): Promise<ExecutionDetailRecord | undefined>;
   listExecutions(filter: ExecutionFilter): Promise<ExecutionPage>;

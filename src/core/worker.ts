@@ -150,6 +150,11 @@ export class Worker {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
+  /** Stops this worker's run of an execution the store has just marked cancelled, if it has one. */
+  cancelLocal(executionId: string): void {
+    this.#active.get(executionId)?.run.cancel();
+  }
+
     this.#stopping.abort();
     this.#idle.wake();
     await Promise.allSettled(this.#loops);

@@ -277,6 +277,39 @@ export function describeStoreConformance(name: string, target: ConformanceTarget
       assert.equal(taken?.execution.status, 'running');
     });
 
+    it('cancels an unfinished execution with its audit entry, revoking the lease; refuses a finished one', async () => {
+      const { execution } = await store.createExecution(newExecution({ flow: 'flow-cancel' }));
+      const [claim] = await claimAll(W1, 'flow-cancel');
+      assert.ok(claim);
+      const audit = { actor: 'ops', action: 'cancel', batchId: null, reason: 'stuck', detailsJson: null };
+      const result = await store.cancelExecution({ id: execution.id, audit });
+      assert.equal(result?.cancelled, true);
+      assert.equal(result?.execution.status, 'cancelled');
+      assert.equal(result?.execution.leaseOwner, null);
+      assert.ok(result?.execution.finishedAt);
+      // The worker that held it loses its next write, and nobody can claim it again.
+      await assert.rejects(
+        store.updateExecution({
+          executionId: execution.id,
+          leaseToken: claim.leaseToken,
+          workerId: W1,
+          execution: { status: 'succeeded', outputJson: 'null', error: null, finished: true },
+        }),
+        (err: unknown) => err instanceof LeaseLostError,
+      );
+      assert.equal((await claimAll(W2, 'flow-cancel')).length, 0);
+      const entries = await store.listAudit({ executionId: execution.id });
+      assert.deepEqual(
+        entries.map((e) => [e.actor, e.action, e.reason]),
+        [['ops', 'cancel', 'stuck']],
+      );
+      const again = await store.cancelExecution({ id: execution.id, audit });
+      assert.equal(again?.cancelled, false);
+      assert.equal(again?.execution.status, 'cancelled');
+      assert.equal((await store.listAudit({ executionId: execution.id })).length, 1, 'a refused cancel writes nothing');
+      assert.equal(await store.cancelExecution({ id: newExecutionId(), audit }), undefined);
+    });
+
     it('never claims finished executions and clears their lease', async () => {
       const { execution } = await store.createExecution(newExecution({ flow: 'flow-done' }));
       const [claim] = await claimAll(W1, 'flow-done');

@@ -308,6 +308,17 @@ export class PostgresStore implements Store {
     if (makesClaimableNow(u)) this.#wake();
   }
 
+  async cancelExecution(p: {
+    id: ExecutionId;
+    audit: Omit<AuditWrite, 'executionId' | 'resultExecutionId'>;
+  }): Promise<{ execution: ExecutionRecord; cancelled: boolean } | undefined> {
+    const { actor, action, batchId, reason, detailsJson } = p.audit;
+    const row = (await this.#query(q.CANCEL_EXECUTION, [p.id, actor, action, batchId, reason, detailsJson])).rows[0];
+    if (row) return { execution: toExecution(row), cancelled: true };
+    const current = await this.getExecution(p.id);
+    return current ? { execution: current, cancelled: false } : undefined;
+  }
+
   async getExecution(id: ExecutionId): Promise<ExecutionRecord | undefined> {
     const row = (await this.#query(q.SELECT_EXECUTION, [id])).rows[0];
     return row ? toExecution(row) : undefined;

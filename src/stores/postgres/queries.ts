@@ -147,3 +147,21 @@ export const LOCK_EXECUTION = 'SELECT 1 FROM {schema}.executions WHERE id = $1 F
  * NOTIFY holds a database-wide lock until its commit is done, so the shorter the better.
  */
 export const NOTIFY_WORK = "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1::text, $2::text)";
+
+/**
+ * Cancels an unfinished execution and writes its audit entry, in one statement; its lease is
+ * revoked so the worker running it loses its next fenced write. No row: finished or unknown.
+ */
+export const CANCEL_EXECUTION = `
+WITH ${NOW},
+cancelled AS (
+  UPDATE {schema}.executions e SET status = 'cancelled', finished_at = now.ms, updated_at = now.ms, due_at = NULL,
+    lease_owner = NULL, lease_token = NULL
+  FROM now WHERE e.id = $1 AND e.status IN ${ACTIVE}
+  RETURNING e.*
+),
+audit AS (
+  INSERT INTO {schema}.audit_log (at, actor, action, execution_id, result_execution_id, batch_id, reason, details)
+  SELECT now.ms, $2, $3, c.id, NULL, $4, $5, $6 FROM cancelled c, now
+)
+SELECT * FROM cancelled`;

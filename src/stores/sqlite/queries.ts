@@ -91,3 +91,9 @@ ON CONFLICT (execution_id, position, attempt) DO UPDATE SET
 export const INSERT_LOG = `
 INSERT INTO logs (execution_id, position, at, level, message, data)
 VALUES (@executionId, @position, @at, @level, @message, @data)`;
+
+/** Cancels an unfinished execution; its lease is revoked so the worker running it loses its next fenced write. */
+export const CANCEL_EXECUTION = `
+UPDATE executions SET status = 'cancelled', finished_at = @now, updated_at = @now, due_at = NULL,
+  lease_owner = NULL, lease_token = NULL
+WHERE id = @id AND status IN ('queued', 'running', 'retrying', 'waiting')`;

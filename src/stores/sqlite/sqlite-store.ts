@@ -351,6 +351,19 @@ export class SqliteStore implements Store {
     });
   }
 
+  cancelExecution(p: {
+    id: ExecutionId;
+    audit: Omit<AuditWrite, 'executionId' | 'resultExecutionId'>;
+  }): Promise<{ execution: ExecutionRecord; cancelled: boolean } | undefined> {
+    return this.#write(() => {
+      const now = this.#clock.now();
+      const cancelled = this.#stmt(q.CANCEL_EXECUTION).run({ id: p.id, now }).changes === 1;
+      if (cancelled) this.#insertAudit({ ...p.audit, executionId: p.id, resultExecutionId: null }, now);
+      const row = this.#stmt(q.SELECT_EXECUTION).get(p.id) as ExecutionRow | undefined;
+      return row ? { execution: toExecution(row), cancelled } : undefined;
+    });
+  }
+
   async getExecution(id: ExecutionId): Promise<ExecutionRecord | undefined> {
     const row = this.#stmt(q.SELECT_EXECUTION).get(id) as ExecutionRow | undefined;
     return row ? toExecution(row) : undefined;
