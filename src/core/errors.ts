@@ -164,6 +164,22 @@ export class LeaseLostError extends RetraceError {
   }
 }
 
+/**
+ * The store cannot be reached right now (connection refused or dropped, server restarting).
+ * Its code is STORE_ERROR like any store failure; the class marks it as passing: the engine
+ * waits and tries the same write again instead of failing the execution. Matched by name.
+ */
+export class StoreUnavailableError extends RetraceError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORE_ERROR', message, options);
+  }
+}
+
+/** Whether `err` says the store is unreachable for now (see StoreUnavailableError). */
+export function isStoreUnavailable(err: unknown): boolean {
+  return err instanceof Error && err.name === 'StoreUnavailableError';
+}
+
 /** What `ctx.step` throws when a step has failed for good (fatal error or attempts exhausted). */
 export class StepFailedError extends RetraceError {
   readonly step: string;

@@ -28,6 +28,7 @@ import {
   AttemptInterruptedError,
   DefinitionError,
   type ErrorInfo,
+  isStoreUnavailable,
   LeaseLostError,
   NonDeterminismError,
   type RetraceError,
@@ -81,13 +82,31 @@ export interface ExecutionRunDeps {
   stopping: AbortSignal;
   /** Aborted when the stop timeout passes: in-flight step signals are aborted too. */
   killed: AbortSignal;
+  /** Told when a write found the store unreachable (the worker reports an outage once). */
+  onStoreUnavailable?: (error: Error) => void;
 }
+
+/**
+ * While the store is unreachable, a write is tried again after these delays (doubling). The
+ * run waits meanwhile: nothing after an uncommitted write may happen, so the flow goes no
+ * further than what the store has recorded.
+ */
+const STORE_RETRY_MIN_MS = 50;
+const STORE_RETRY_MAX_MS = 2_000;
 
 /** Thrown through the user's `run` to unwind it when the execution is parked (retry later, stop). */
 class Suspended extends Error {
   constructor() {
     super('Execution suspended; it will resume from the store');
     this.name = 'RetraceSuspended';
+  }
+}
+
+/** Ends a run whose execution was cancelled: the store already recorded it, nothing more is written. */
+class Cancelled extends Error {
+  constructor() {
+    super('Execution cancelled');
+    this.name = 'RetraceCancelled';
   }
 }
 
@@ -101,15 +120,9 @@ export class ExecutionRun {
   #position = 0;
   /** Set once the run must end (suspended, lease lost, or a non-determinism found). */
   #halt: Error | undefined;
+  /** Aborted by cancel(): the running step's signal and an in-memory retry wait listen to it. */
+  readonly #cancelled = new AbortController();
   #pending: { steps: StepWrite[]; attempts: AttemptWrite[]; logs: LogWrite[]; events: (() => void)[] } = {
-/** Ends a run whose execution was cancelled: the store already recorded it, nothing more is written. */
-class Cancelled extends Error {
-  constructor() {
-    super('Execution cancelled');
-    this.name = 'RetraceCancelled';
-  }
-}
-
     steps: [],
     attempts: [],
     logs: [],
@@ -120,8 +133,6 @@ class Cancelled extends Error {
   constructor(deps: ExecutionRunDeps, flow: AnyFlow, claim: ClaimedExecution) {
     this.#deps = deps;
     this.#flow = flow;
-  /** Aborted by cancel(): the running step's signal and an in-memory retry wait listen to it. */
-  readonly #cancelled = new AbortController();
     this.#claim = claim;
     this.#leaseToken = claim.leaseToken;
     this.#status = claim.execution.status;
@@ -137,6 +148,16 @@ class Cancelled extends Error {
     return this.#flow.name;
   }
 
+  /**
+   * The execution was cancelled in the store (which revoked its lease): stop at once. The
+   * running step's signal is aborted; whatever it returns is not recorded, and no further step
+   * starts. Writes in flight fail their lease check, so nothing lands after the cancellation.
+   */
+  cancel(): void {
+    this.#halt = new Cancelled();
+    this.#cancelled.abort(this.#halt);
+  }
+
   /** Runs the flow until it finishes, is parked, or loses its lease. Never rejects. */
   async execute(): Promise<void> {
     const { execution } = this.#claim;
@@ -148,21 +169,12 @@ class Cancelled extends Error {
     this.#deps.debug.hit('execution:after-claim', { executionId: execution.id });
     try {
       let input: unknown;
-  /**
-   * The execution was cancelled in the store (which revoked its lease): stop at once. The
-   * running step's signal is aborted; whatever it returns is not recorded, and no further step
-   * starts. Writes in flight fail their lease check, so nothing lands after the cancellation.
-   */
-  cancel(): void {
-    this.#halt = new Cancelled();
-    this.#cancelled.abort(this.#halt);
-  }
-
       let instance: InstanceContext;
       try {
         instance = await this.#deps.instanceContext(execution.instance);
         input = await validateInput(execution.flow, this.#flow.inputSchema, decodePayload(execution.inputJson));
       } catch (err) {
+        if (isStoreUnavailable(err)) throw err;
         // The stored input no longer satisfies the flow's schema (the flow changed since), or the
         // instance's secrets cannot be read (no or wrong encryption key): fail, replayable later.
         await this.#fail(toErrorInfo(err));
@@ -176,6 +188,17 @@ class Cancelled extends Error {
       if (halt instanceof Suspended || halt instanceof Cancelled) return;
       if (halt instanceof LeaseLostError || (halt as RetraceError)?.code === 'LEASE_LOST') {
         this.#emit('lease:lost', { executionId: execution.id, flow: execution.flow });
+        return;
+      }
+      if (isStoreUnavailable(halt)) {
+        // Not the execution's fault: give it back as it is recorded (once the store answers),
+        // and whoever claims it next applies the recovery rules to a step left running.
+        try {
+          await this.#write({ execution: { release: true } });
+          this.#emit('execution:suspended', { executionId: execution.id, flow: execution.flow, dueInMs: null });
+        } catch (writeErr) {
+          this.#reportWriteFailure(writeErr);
+        }
         return;
       }
       try {
@@ -455,7 +478,9 @@ class Cancelled extends Error {
   async #invoke<T>(s: StepState, fn: (ctx: StepContext) => T | Promise<T>): Promise<T> {
     const controller = new AbortController();
     const onKill = () => controller.abort(new Error('engine stopped'));
+    const onCancel = () => controller.abort(this.#cancelled.signal.reason);
     this.#deps.killed.addEventListener('abort', onKill, { once: true });
+    this.#cancelled.signal.addEventListener('abort', onCancel, { once: true });
     let timer: NodeJS.Timeout | undefined;
     const ctx: StepContext = {
       executionId: this.executionId,
@@ -478,9 +503,8 @@ class Cancelled extends Error {
       return await Promise.race([work, timeout]);
     } finally {
       clearTimeout(timer);
-    const onCancel = () => controller.abort(this.#cancelled.signal.reason);
       this.#deps.killed.removeEventListener('abort', onKill);
-    this.#cancelled.signal.addEventListener('abort', onCancel, { once: true });
+      this.#cancelled.signal.removeEventListener('abort', onCancel);
     }
   }
 
@@ -504,7 +528,6 @@ class Cancelled extends Error {
       },
     });
     this.#deps.debug.hit('execution:after-complete', { executionId: this.executionId });
-      this.#cancelled.signal.removeEventListener('abort', onCancel);
     this.#emit('execution:succeeded', {
       executionId: this.executionId,
       flow: this.flowName,
@@ -523,7 +546,12 @@ class Cancelled extends Error {
       },
     });
     this.#deps.debug.hit('execution:after-complete', { executionId: this.executionId });
-    this.#emit('execution:failed', { executionId: this.executionId, flow: this.flowName, error });
+    this.#emit('execution:failed', {
+      executionId: this.executionId,
+      flow: this.flowName,
+      error,
+      durationMs: this.#deps.clock.now() - this.#startedAt,
+    });
   }
 
   /** Gives the execution back to the store (stopping) and unwinds the flow. */
@@ -544,22 +572,54 @@ class Cancelled extends Error {
   async #write(extra: Pick<ExecutionUpdate, 'steps' | 'attempts' | 'execution'>): Promise<void> {
     const pending = this.#pending;
     this.#pending = { steps: [], attempts: [], logs: [], events: [] };
-    const update: ExecutionUpdate = {
+    await this.#commit(
+      this.#update({
+        steps: [...pending.steps, ...(extra.steps ?? [])],
+        attempts: [...pending.attempts, ...(extra.attempts ?? [])],
+        logs: pending.logs,
+        ...(extra.execution ? { execution: extra.execution } : {}),
+      }),
+    );
+    for (const fire of pending.events) fire();
+  }
+
+  #update(body: Pick<ExecutionUpdate, 'steps' | 'attempts' | 'logs' | 'execution'>): ExecutionUpdate {
+    return {
       executionId: this.#claim.execution.id,
       leaseToken: this.#leaseToken,
       workerId: this.#deps.workerId,
-      steps: [...pending.steps, ...(extra.steps ?? [])],
-      attempts: [...pending.attempts, ...(extra.attempts ?? [])],
-      logs: pending.logs,
-      ...(extra.execution ? { execution: extra.execution } : {}),
+      ...body,
     };
-    try {
-      await this.#deps.store.updateExecution(update);
-    } catch (err) {
-      if (err instanceof LeaseLostError) this.#halt = err;
-      throw err;
+  }
+
+  /**
+   * Commits one update. While the store is unreachable the same update is sent again, with
+   * backoff, until it lands or fencing refuses it: a reply lost with the connection leaves its
+   * outcome unknown, and the update is safe to repeat (its rows are upserts under the same lease
+   * token; if it had finished or released the execution, the token is gone and the repeat is
+   * refused as a lost lease). If another worker took the execution over meanwhile (this
+   * worker's lease expired during the outage), the token no longer matches and nothing is
+   * written: the new owner applies the recovery rules. Only the stop timeout ends the waiting.
+   */
+  async #commit(update: ExecutionUpdate): Promise<void> {
+    let delayMs = STORE_RETRY_MIN_MS;
+    for (;;) {
+      try {
+        await this.#deps.store.updateExecution(update);
+        return;
+      } catch (err) {
+        if (err instanceof LeaseLostError) this.#halt ??= err;
+        if (!isStoreUnavailable(err)) throw err;
+        this.#deps.onStoreUnavailable?.(err as Error);
+        if (this.#deps.killed.aborted) {
+          // Even if the flow catches this, the run must not go on past an uncommitted write.
+          this.#halt ??= err as Error;
+          throw err;
+        }
+      }
+      await this.#deps.clock.sleep(delayMs, this.#deps.killed);
+      delayMs = Math.min(delayMs * 2, STORE_RETRY_MAX_MS);
     }
-    for (const fire of pending.events) fire();
   }
 
   #to(next: ExecutionStatus): ExecutionStatus {

@@ -10,9 +10,17 @@
  *   declares dead any worker on this machine whose process is gone, so its executions are
  *   claimed within one poll instead of after its lease runs out. Recovery is a periodic sweep,
  *   not a one-off at start-up, because workers die while others keep running.
+ *
+ * When the store cannot be reached (StoreUnavailableError), the worker reports the outage once
+ * (`engine:error`, context `store unavailable`), stops claiming and tries again with backoff up
+ * to `sweepIntervalMs`; in-flight runs wait at their next write (see ExecutionRun#commit). The
+ * first thing it does when the store answers again is a sweep: a heartbeat that finds its lease
+ * expired during the outage re-registers the worker (its claims would find nothing otherwise),
+ * and only then does it claim again.
  */
 import { setMaxListeners } from 'node:events';
 import type { Clock } from './clock.js';
+import { isStoreUnavailable } from './errors.js';
 import type { EngineEventBus } from './events.js';
 import { ExecutionRun, type ExecutionRunDeps } from './execution-run.js';
 import type { AnyFlow } from './flow.js';
@@ -48,6 +56,10 @@ export class Worker {
   #loops: Promise<void>[] = [];
   #backlog = true;
   #running = false;
+  /** The store was found unreachable and has not answered since (one report per outage). */
+  #outage = false;
+  /** Outages seen since start, for tests and diagnostics. */
+  outages = 0;
 
   constructor(params: {
     store: Store;
@@ -79,6 +91,7 @@ export class Worker {
       events: params.events,
       stopping: this.#stopping.signal,
       killed: this.#killed.signal,
+      onStoreUnavailable: (error) => this.#noteOutage(error),
     };
   }
 
@@ -137,6 +150,11 @@ export class Worker {
     this.#idle.wake();
   }
 
+  /** Stops this worker's run of an execution the store has just marked cancelled, if it has one. */
+  cancelLocal(executionId: string): void {
+    this.#active.get(executionId)?.run.cancel();
+  }
+
   get activeCount(): number {
     return this.#active.size;
   }
@@ -150,11 +168,6 @@ export class Worker {
   async stop(): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
-  /** Stops this worker's run of an execution the store has just marked cancelled, if it has one. */
-  cancelLocal(executionId: string): void {
-    this.#active.get(executionId)?.run.cancel();
-  }
-
     this.#stopping.abort();
     this.#idle.wake();
     await Promise.allSettled(this.#loops);
@@ -188,17 +201,37 @@ export class Worker {
   }
 
   async #claimLoop(): Promise<void> {
+    let backoffMs = this.#options.pollIntervalMs;
     while (this.#running) {
       let claimedFull = false;
       try {
+        // Back from an outage: renew (or re-register) the worker's lease before claiming.
+        if (this.#outage) await this.#sweep();
         claimedFull = await this.#claimOnce();
+        backoffMs = this.#options.pollIntervalMs;
       } catch (error) {
+        if (isStoreUnavailable(error)) {
+          this.#noteOutage(error as Error);
+          // No tight error loop: wait longer each time, up to a sweep interval; a wake()
+          // (local work) still cuts the wait short, and finds out soonest whether it is back.
+          await this.#idle.sleep(backoffMs);
+          backoffMs = Math.min(backoffMs * 2, Math.max(this.#options.sweepIntervalMs, this.#options.pollIntervalMs));
+          continue;
+        }
         this.#events.emit('engine:error', { error: error as Error, context: 'claiming executions' });
       }
       if (!this.#running) break;
       if (claimedFull) continue;
       await this.#idle.sleep(this.#options.pollIntervalMs);
     }
+  }
+
+  /** The store is unreachable: say so once per outage (the claim loop's next success ends it). */
+  #noteOutage(error: Error): void {
+    if (this.#outage) return;
+    this.#outage = true;
+    this.outages++;
+    this.#events.emit('engine:error', { error, context: 'store unavailable: claiming paused until it answers' });
   }
 
   /** Claims once; true when it filled all the capacity it asked for (there may be more). */
@@ -227,13 +260,16 @@ export class Worker {
       try {
         await this.#sweep();
       } catch (error) {
-        this.#events.emit('engine:error', { error: error as Error, context: 'recovery sweep' });
+        if (isStoreUnavailable(error)) this.#noteOutage(error as Error);
+        else this.#events.emit('engine:error', { error: error as Error, context: 'recovery sweep' });
       }
     }
   }
 
   async #sweep(): Promise<void> {
     const alive = await this.#store.heartbeatWorker({ workerId: this.workerId, leaseMs: this.#options.leaseMs });
+    // The store answered: an outage (if any) is over.
+    this.#outage = false;
     if (!alive) {
       // Declared dead (a long pause?): our leases may have been taken; fencing refuses our
       // stale writes. Come back as a live worker for what we still hold legitimately.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Clock } from '../../core/clock.js';
-import { LeaseLostError, RetraceError } from '../../core/errors.js';
+import { LeaseLostError, RetraceError, StoreUnavailableError } from '../../core/errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
 import type {
   AuditRecord,
@@ -786,9 +786,10 @@ export class PostgresStore implements Store {
     return isConnectionError(err) ? this.#storeError(err, 'connection failed') : err;
   }
 
+  /** A connection failure: StoreUnavailableError (code STORE_ERROR), which the engine waits out instead of failing work. */
   #storeError(err: unknown, what: string): RetraceError {
     const cause = err instanceof Error ? err.message || (err as { code?: string }).code || err.name : String(err);
-    return new RetraceError('STORE_ERROR', `PostgreSQL store at ${this.target}: ${what}: ${cause}`, { cause: err });
+    return new StoreUnavailableError(`PostgreSQL store at ${this.target}: ${what}: ${cause}`, { cause: err });
   }
 }
 
