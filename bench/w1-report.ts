@@ -267,16 +267,16 @@ export function renderReport(settings: BenchSettings, machine: Machine, results:
   return lines.join('\n');
 }
 
-function fmt(n: number, digits: number): string {
+export function fmt(n: number, digits: number): string {
   return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-function fmtSpread(s: Spread, digits: number): string {
+export function fmtSpread(s: Spread, digits: number): string {
   return `${fmt(s.median, digits)} [${fmt(s.min, digits)}–${fmt(s.max, digits)}]`;
 }
 
 /** Left-aligned text columns, right-aligned numeric ones. */
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^[\d,.[\]– -]+$/.test(r[i] ?? '')));
   const line = (cells: string[]) =>
