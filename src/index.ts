@@ -2,6 +2,9 @@
  * Retrace: a durable integration engine. The public surface, grouped; everything else is internal.
  */
 
+// API keys (for the server)
+export type { ApiKeyScope, ApiKeyView, CreateApiKeyInput } from './core/api-keys.js';
+export { API_KEY_SCOPES } from './core/api-keys.js';
 export type { Clock } from './core/clock.js';
 export type { Duration } from './core/duration.js';
 export type { AuditEntry, ExecutionHandle, RunOptions } from './core/engine.js';
@@ -24,6 +27,7 @@ export {
   StepTimeoutError,
   UnknownFlowError,
   UnsafeFilesystemError,
+  WebhookRejectedError,
 } from './core/errors.js';
 export type { EngineEventName, EngineEvents } from './core/events.js';
 // Reading executions
@@ -74,7 +78,18 @@ export type { RetryPolicy } from './core/retry-policy.js';
 export type { CreateScheduleInput, ScheduleView, UpdateScheduleInput } from './core/schedules.js';
 export type { ExecutionStatus, StepStatus } from './core/states.js';
 // Stores
-export type { BatchCounts, BatchStatus, MissedFirePolicy, Store } from './core/store.js';
+export type { BatchCounts, BatchStatus, MissedFirePolicy, Store, WebhookOutcome } from './core/store.js';
+// Webhooks: deliveries recorded whole, then run; Standard Webhooks signatures
+export { DEFAULT_SIGNATURE_TOLERANCE_MS, signatureHeaders } from './core/webhook-signature.js';
+export type {
+  ReceiveWebhookInput,
+  RedeliverOptions,
+  RefuseWebhookInput,
+  WebhookAccepted,
+  WebhookDeliveryList,
+  WebhookDeliveryView,
+} from './core/webhooks.js';
+export { WEBHOOK_SECRET_NAME } from './core/webhooks.js';
 export type { CreateEngineOptions } from './create-engine.js';
 // Running them
 export { createEngine } from './create-engine.js';

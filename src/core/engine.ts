@@ -8,6 +8,7 @@
  * opened it). `run` before `start` is refused: an execution must never be acknowledged by an
  * engine that cannot yet make it durable.
  */
+import { ApiKeyService, type ApiKeyView, type CreateApiKeyInput } from './api-keys.js';
 import { encodePayload } from './codec.js';
 import type { DebugPoints } from './debug-points.js';
 import {
@@ -53,8 +54,17 @@ import {
 } from './schedules.js';
 import { validateInput } from './schema.js';
 import type { SecretBox } from './secrets.js';
-import { isTerminal } from './states.js';
+import { type ExecutionStatus, isTerminal } from './states.js';
 import type { ExecutionRecord, NewExecution, NewReplay, StepRecord, Store } from './store.js';
+import {
+  type ReceiveWebhookInput,
+  type RedeliverOptions,
+  type RefuseWebhookInput,
+  type WebhookAccepted,
+  type WebhookDeliveryList,
+  type WebhookDeliveryView,
+  WebhookService,
+} from './webhooks.js';
 
 /** One entry of the audit log. */
 export interface AuditEntry {
@@ -118,6 +128,8 @@ export class Engine<F extends AnyFlow = AnyFlow> {
   readonly #admin: ReplayAdmin;
   readonly #instances: InstanceService;
   readonly #schedules: ScheduleService;
+  readonly #apiKeys: ApiKeyService;
+  readonly #webhooks: WebhookService;
   #scheduler: Scheduler | undefined;
   #unsubscribeWork: (() => void) | undefined;
   #state: 'new' | 'starting' | 'started' | 'stopping' | 'stopped' = 'new';
@@ -141,6 +153,9 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     /** Compares two executions (typically an original and its replay) step by step. */
     diff: async (a: string, b: string): Promise<ExecutionDiff> =>
       diffExecutions(await this.executions.get(a), await this.executions.get(b)),
+    /** Unfinished executions by flow and status (queue depth): one cheap grouped count. */
+    counts: (): Promise<{ flow: string; status: ExecutionStatus; count: number }[]> =>
+      this.#store.countUnfinishedExecutions(),
   };
 
   /** Replay batches made by `replayMany`. */
@@ -180,6 +195,34 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     list: (filter?: { instance?: string }): Promise<ScheduleView[]> => this.#schedules.list(filter),
     update: (id: string, patch: UpdateScheduleInput): Promise<ScheduleView> => this.#schedules.update(id, patch),
     delete: (id: string): Promise<void> => this.#schedules.delete(id),
+  };
+
+  /** API keys for the server: only a hash of each secret is stored; the secret is shown once. */
+  readonly apiKeys = {
+    create: (input: CreateApiKeyInput): Promise<{ key: ApiKeyView; secret: string }> => this.#apiKeys.create(input),
+    list: (): Promise<ApiKeyView[]> => this.#apiKeys.list(),
+    revoke: (idOrName: string): Promise<ApiKeyView> => this.#apiKeys.revoke(idOrName),
+    /** The key a secret belongs to; undefined for an unknown or revoked one. */
+    verify: (secret: string): Promise<ApiKeyView | undefined> => this.#apiKeys.verify(secret),
+  };
+
+  /** Webhook deliveries: recorded whole before parsing, then run (see webhooks.ts). */
+  readonly webhooks = {
+    receive: (input: ReceiveWebhookInput): Promise<WebhookAccepted> => {
+      this.#assertStarted();
+      return this.#webhooks.receive(input);
+    },
+    /** Records a delivery refused before its body was read (over the size limit), without its body. */
+    refuse: (input: RefuseWebhookInput): Promise<string | null> => this.#webhooks.refuse(input),
+    redeliver: (deliveryId: string, options?: RedeliverOptions): Promise<WebhookAccepted> => {
+      this.#assertStarted();
+      return this.#webhooks.redeliver(deliveryId, options);
+    },
+    deliveries: {
+      get: (id: string): Promise<WebhookDeliveryView> => this.#webhooks.get(id),
+      list: (filter?: Parameters<WebhookService['list']>[0]): Promise<WebhookDeliveryList> =>
+        this.#webhooks.list(filter),
+    },
   };
 
   /** The audit log of operator actions (replays, batches). */
@@ -232,6 +275,15 @@ export class Engine<F extends AnyFlow = AnyFlow> {
       instances: this.#instances,
       maxPayloadBytes: this.options.maxPayloadBytes,
     });
+    this.#apiKeys = new ApiKeyService(internals.store);
+    this.#webhooks = new WebhookService({
+      store: internals.store,
+      flows: this.#flows,
+      instances: this.#instances,
+      events: this.events,
+      now: () => this.options.clock.now(),
+      run: (flow, input, options) => this.run(flow as F['name'], input as never, options),
+    });
     this.#admin = new ReplayAdmin(internals.store, this.#replays, () => this.#batchRunner?.wake());
     const onFinish = ({ executionId }: { executionId: string }) => this.#notifyFinished(executionId);
     this.events.on('execution:succeeded', onFinish);
@@ -254,6 +306,11 @@ export class Engine<F extends AnyFlow = AnyFlow> {
   /** Executions this engine holds in memory right now (running, or waiting briefly for a retry). */
   get activeExecutions(): number {
     return this.#worker?.activeCount ?? 0;
+  }
+
+  /** Where the engine is in its lifecycle (`started` once it accepts runs). */
+  get state(): 'new' | 'starting' | 'started' | 'stopping' | 'stopped' {
+    return this.#state;
   }
 
   get workerId(): string | undefined {

@@ -38,7 +38,14 @@ export type RetraceErrorCode =
   | 'UNKNOWN_INSTANCE'
   | 'INSTANCE_DISABLED'
   | 'INSTANCE_INVALID'
-  | 'ENCRYPTION_KEY_MISSING';
+  | 'ENCRYPTION_KEY_MISSING'
+  | 'API_KEY_INVALID'
+  | 'API_KEY_EXISTS'
+  | 'API_KEY_NOT_FOUND'
+  | 'WEBHOOK_SIGNATURE_INVALID'
+  | 'WEBHOOK_BODY_INVALID'
+  | 'WEBHOOK_DELIVERY_NOT_FOUND'
+  | 'WEBHOOK_REDELIVERY_NOT_ALLOWED';
 
 export class RetraceError extends Error {
   readonly code: RetraceErrorCode;
@@ -215,6 +222,22 @@ export class UnsafeFilesystemError extends RetraceError {
       `Refusing to open the SQLite store at ${path}: it is on a "${fsType}" network filesystem, where SQLite's WAL ` +
         'mode cannot guarantee durability or locking. Put the store on a local disk, or use PostgreSQL.',
     );
+  }
+}
+
+/**
+ * A webhook delivery was refused (bad signature, malformed body, invalid input, disabled
+ * instance…). `code` is the underlying reason's code; `deliveryId` names the recorded delivery
+ * (null when nothing could be recorded), so it can be found and re-delivered.
+ */
+export class WebhookRejectedError extends RetraceError {
+  readonly deliveryId: string | null;
+  /** Field-level problems when the input did not match the flow's schema. */
+  readonly issues: InputIssue[] | undefined;
+  constructor(deliveryId: string | null, reason: RetraceError) {
+    super(reason.code, reason.message, { cause: reason });
+    this.deliveryId = deliveryId;
+    this.issues = reason instanceof InputValidationError ? reason.issues : undefined;
   }
 }
 

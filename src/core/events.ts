@@ -53,6 +53,15 @@ export interface EngineEvents {
   'batch:completed': { batchId: string; counts: BatchCounts };
   /** A schedule's due time was handled: an execution started, or (missed, policy skip) skipped. */
   'schedule:fired': { scheduleId: string; dueAt: number; executionId: string | null; skipped: boolean };
+  /** A webhook delivery was settled: accepted (an execution holds it) or rejected (with the reason's code). */
+  'webhook:received': {
+    deliveryId: string | null;
+    instance: string;
+    flow: string;
+    outcome: 'accepted' | 'rejected';
+    executionId: string | null;
+    code: string | null;
+  };
   /** Something went wrong in the engine's own machinery (a store outage, a listener that threw). */
   'engine:error': { error: Error; context: string };
 }

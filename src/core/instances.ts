@@ -181,6 +181,15 @@ export class InstanceService {
     return cached.context;
   }
 
+  /**
+   * One secret value of an instance, decrypted (e.g. `webhookSecret`, which makes its webhook
+   * deliveries require a signature); undefined when the instance has no such secret.
+   */
+  async secret(id: string, name: string): Promise<string | undefined> {
+    const sealed = (JSON.parse((await this.#record(id)).secretsJson) as Record<string, string>)[name];
+    return sealed === undefined ? undefined : this.#open({ [name]: sealed })[name];
+  }
+
   async #cached(id: string): Promise<CacheEntry | undefined> {
     const hit = this.#cache.get(id);
     if (hit && this.#now() - hit.at < CACHE_MS) return hit;

@@ -126,6 +126,35 @@ export interface Store {
    * due time), so a schedule fires once per due time however many workers look at it.
    */
   fireSchedule(params: FireSchedule): Promise<{ fired: boolean; execution: ExecutionRecord | null }>;
+
+  // -- API keys (records in api-key records below; only a hash of each secret is stored) ------
+  /** Inserts a key; false when its name is taken (names are unique). */
+  createApiKey(key: NewApiKey): Promise<boolean>;
+  /** A key by id or, failing that, by name. */
+  getApiKey(idOrName: string): Promise<ApiKeyRecord | undefined>;
+  /** The key whose secret hashes to `secretHash`, revoked or not. */
+  getApiKeyByHash(secretHash: string): Promise<ApiKeyRecord | undefined>;
+  /** All keys, oldest first. */
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Marks a key revoked now (store clock); false when it was already revoked or does not exist. */
+  revokeApiKey(params: { id: string }): Promise<boolean>;
+  /** Sets a key's last use to now (store clock). */
+  touchApiKey(params: { id: string }): Promise<void>;
+
+  // -- webhook deliveries ----------------------------------------------------------------
+  /** Records a delivery as received, before its body is parsed (or already settled, e.g. rejected). */
+  recordWebhookDelivery(delivery: NewWebhookDelivery): Promise<void>;
+  /** Settles a `received` delivery; false when it was not `received` (already settled, or unknown). */
+  settleWebhookDelivery(params: WebhookSettlement): Promise<boolean>;
+  getWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | undefined>;
+  /** Deliveries newest first (by receive time, then id), keyset-paged. */
+  listWebhookDeliveries(
+    filter: WebhookDeliveryFilter,
+  ): Promise<{ items: WebhookDeliveryRecord[]; nextCursor: string | null }>;
+
+  // -- counts --------------------------------------------------------------------------------
+  /** How many unfinished executions there are, by flow and status (queue depth, for metrics). */
+  countUnfinishedExecutions(): Promise<{ flow: string; status: ExecutionStatus; count: number }[]>;
 }
 
 export type MissedFirePolicy = 'skip' | 'run-once';
@@ -500,4 +529,65 @@ export interface ExecutionPage {
   /** Pass back as `cursor` for the next page; null when this page is the last. */
   nextCursor: string | null;
   totalCount?: number;
+}
+
+// -- API keys and webhook deliveries ------------------------------------------------------------
+
+export interface NewApiKey {
+  id: string;
+  name: string;
+  /** Shown in listings to tell keys apart; not secret. */
+  prefix: string;
+  /** SHA-256 of the whole secret, hex. The secret itself is never stored. */
+  secretHash: string;
+  scopes: string[];
+}
+
+export interface ApiKeyRecord extends NewApiKey {
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export type WebhookOutcome = 'received' | 'accepted' | 'rejected';
+
+export interface NewWebhookDelivery {
+  id: string;
+  instanceId: string;
+  flow: string;
+  /** Request headers as received, minus credentials (Authorization, Cookie, API keys). */
+  headers: Record<string, string>;
+  /** The raw body, stored whole; null when it was not kept (over the size limit, bad signature). */
+  body: Uint8Array | null;
+  /** The body's size in bytes, when known (also when the body itself was not kept). */
+  bodyBytes: number | null;
+  idempotencyKey: string | null;
+  outcome: WebhookOutcome;
+  executionId: string | null;
+  /** Why it was rejected: `{ code, message, issues? }` as JSON. */
+  errorJson: string | null;
+  /** The delivery this one re-delivers, and who asked. */
+  redeliveryOf: string | null;
+  actor: string | null;
+}
+
+export interface WebhookDeliveryRecord extends NewWebhookDelivery {
+  receivedAt: number;
+  settledAt: number | null;
+}
+
+export interface WebhookSettlement {
+  id: string;
+  outcome: 'accepted' | 'rejected';
+  executionId: string | null;
+  errorJson: string | null;
+}
+
+export interface WebhookDeliveryFilter {
+  instanceId?: string;
+  outcome?: WebhookOutcome;
+  /** Deliveries received at or after this time (epoch ms). */
+  receivedAfter?: number;
+  limit?: number;
+  cursor?: string;
 }

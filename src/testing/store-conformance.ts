@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { LeaseLostError } from '../core/errors.js';
 import { type ExecutionId, newExecutionId, newLeaseToken, type WorkerId } from '../core/ids.js';
 import { defaultInstanceId, type NewExecution, type Store } from '../core/store.js';
+import { describeApiKeyAndWebhookConformance } from './api-key-webhook-conformance.js';
 
 export interface ConformanceTarget {
   /** A fresh, empty, not yet initialised store. */
@@ -592,6 +593,8 @@ export function describeStoreConformance(name: string, target: ConformanceTarget
       assert.equal(await store.deleteSchedule(schedule.id), true);
       assert.equal(await store.getSchedule(schedule.id), undefined);
     });
+
+    describeApiKeyAndWebhookConformance(() => store, newExecution);
 
     describe('listing', () => {
       const ids: string[] = [];

@@ -3,7 +3,9 @@ import pg from 'pg';
 import type { Clock } from '../../core/clock.js';
 import { LeaseLostError, RetraceError, StoreUnavailableError } from '../../core/errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
+import type { ExecutionStatus } from '../../core/states.js';
 import type {
+  ApiKeyRecord,
   AuditRecord,
   AuditWrite,
   BatchCounts,
@@ -21,19 +23,25 @@ import type {
   ExecutionUpdate,
   FireSchedule,
   InstanceRecord,
+  NewApiKey,
   NewBatch,
   NewExecution,
   NewInstance,
   NewReplay,
   NewSchedule,
+  NewWebhookDelivery,
   RegisterWorkerParams,
   ScheduleRecord,
   Store,
+  WebhookDeliveryFilter,
+  WebhookDeliveryRecord,
+  WebhookSettlement,
   WorkerRecord,
 } from '../../core/store.js';
 import { defaultInstanceId } from '../../core/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { type MigrationReport, migrationReport } from '../migration-report.js';
+import * as akq from './api-key-queries.js';
 import * as iq from './instance-queries.js';
 import { listMigrations, migrate, quoteIdent } from './migrate.js';
 import * as q from './queries.js';
@@ -53,6 +61,7 @@ import {
 } from './rows.js';
 import * as sq from './schedule-queries.js';
 import { buildUpdateExecution, makesClaimableNow } from './update-execution.js';
+import * as wq from './webhook-queries.js';
 import { WorkListener } from './work-listener.js';
 
 export interface PostgresStoreOptions {
@@ -662,6 +671,69 @@ export class PostgresStore implements Store {
     const result = await this.#insertedOrExisting(execution, row?.id ? [row] : []);
     if (result.created && !execution.claim) this.#wake();
     return { fired: true, execution: result.execution };
+  }
+
+  // -- API keys and webhook deliveries (api-key-queries.ts, webhook-queries.ts) ---------------
+
+  async createApiKey(k: NewApiKey): Promise<boolean> {
+    return (await this.#query(akq.INSERT_API_KEY, akq.apiKeyValues(k))).rowCount === 1;
+  }
+
+  async getApiKey(idOrName: string): Promise<ApiKeyRecord | undefined> {
+    const row = (await this.#query(akq.SELECT_API_KEY, [idOrName])).rows[0];
+    return row ? akq.toApiKey(row) : undefined;
+  }
+
+  async getApiKeyByHash(secretHash: string): Promise<ApiKeyRecord | undefined> {
+    const row = (await this.#query(akq.SELECT_API_KEY_BY_HASH, [secretHash])).rows[0];
+    return row ? akq.toApiKey(row) : undefined;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return (await this.#query(akq.SELECT_API_KEYS, [])).rows.map(akq.toApiKey);
+  }
+
+  async revokeApiKey(p: { id: string }): Promise<boolean> {
+    return (await this.#query(akq.REVOKE_API_KEY, [p.id])).rowCount === 1;
+  }
+
+  async touchApiKey(p: { id: string }): Promise<void> {
+    await this.#query(akq.TOUCH_API_KEY, [p.id]);
+  }
+
+  async recordWebhookDelivery(d: NewWebhookDelivery): Promise<void> {
+    await this.#query(wq.INSERT_DELIVERY, wq.deliveryValues(d));
+  }
+
+  async settleWebhookDelivery(p: WebhookSettlement): Promise<boolean> {
+    const r = await this.#query(wq.SETTLE_DELIVERY, [p.id, p.outcome, p.executionId, p.errorJson]);
+    return r.rowCount === 1;
+  }
+
+  async getWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | undefined> {
+    const row = (await this.#query(wq.SELECT_DELIVERY, [id])).rows[0];
+    return row ? wq.toDelivery(row) : undefined;
+  }
+
+  async listWebhookDeliveries(
+    f: WebhookDeliveryFilter,
+  ): Promise<{ items: WebhookDeliveryRecord[]; nextCursor: string | null }> {
+    const { sql, values, limit } = wq.listDeliveriesSql(f);
+    const rows = (await this.#query(sql, values, false)).rows.map(wq.toDelivery);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? encodeCursor({ at: last.receivedAt, id: last.id }) : null,
+    };
+  }
+
+  async countUnfinishedExecutions(): Promise<{ flow: string; status: ExecutionStatus; count: number }[]> {
+    return (await this.#query(wq.COUNT_UNFINISHED, [])).rows.map((r) => ({
+      flow: r.flow as string,
+      status: r.status as ExecutionStatus,
+      count: Number(r.n),
+    }));
   }
 
   // -- internals ----------------------------------------------------------------------------

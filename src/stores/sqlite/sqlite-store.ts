@@ -4,7 +4,9 @@ import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../../core/clock.js';
 import { LeaseLostError, type RetraceError, UnsafeFilesystemError } from '../../core/errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
+import type { ExecutionStatus } from '../../core/states.js';
 import type {
+  ApiKeyRecord,
   AuditRecord,
   AuditWrite,
   BatchCounts,
@@ -22,19 +24,25 @@ import type {
   ExecutionUpdate,
   FireSchedule,
   InstanceRecord,
+  NewApiKey,
   NewBatch,
   NewExecution,
   NewInstance,
   NewReplay,
   NewSchedule,
+  NewWebhookDelivery,
   RegisterWorkerParams,
   ScheduleRecord,
   Store,
+  WebhookDeliveryFilter,
+  WebhookDeliveryRecord,
+  WebhookSettlement,
   WorkerRecord,
 } from '../../core/store.js';
 import { defaultInstanceId } from '../../core/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { type MigrationReport, migrationReport } from '../migration-report.js';
+import * as akq from './api-key-queries.js';
 import { GroupCommitter } from './group-commit.js';
 import * as iq from './instance-queries.js';
 import { assertMigrated, listMigrations, migrate } from './migrate.js';
@@ -55,6 +63,7 @@ import {
   toWorker,
 } from './rows.js';
 import * as sq from './schedule-queries.js';
+import * as wq from './webhook-queries.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or `:memory:` (tests only: nothing survives). */
@@ -711,6 +720,79 @@ export class SqliteStore implements Store {
       if (advanced.changes !== 1) return { fired: false, execution: null };
       return { fired: true, execution: p.execution ? this.#insertExecution(p.execution, now).execution : null };
     });
+  }
+
+  // -- API keys and webhook deliveries (api-key-queries.ts, webhook-queries.ts) ---------------
+
+  createApiKey(k: NewApiKey): Promise<boolean> {
+    return this.#write(() => this.#stmt(akq.INSERT_API_KEY).run(akq.apiKeyParams(k, this.#clock.now())).changes === 1);
+  }
+
+  async getApiKey(idOrName: string): Promise<ApiKeyRecord | undefined> {
+    const row = this.#stmt(akq.SELECT_API_KEY).get({ key: idOrName }) as Record<string, unknown> | undefined;
+    return row ? akq.toApiKey(row) : undefined;
+  }
+
+  async getApiKeyByHash(secretHash: string): Promise<ApiKeyRecord | undefined> {
+    const row = this.#stmt(akq.SELECT_API_KEY_BY_HASH).get(secretHash) as Record<string, unknown> | undefined;
+    return row ? akq.toApiKey(row) : undefined;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return (this.#stmt(akq.SELECT_API_KEYS).all() as Record<string, unknown>[]).map(akq.toApiKey);
+  }
+
+  revokeApiKey(p: { id: string }): Promise<boolean> {
+    return this.#write(() => this.#stmt(akq.REVOKE_API_KEY).run({ id: p.id, now: this.#clock.now() }).changes === 1);
+  }
+
+  touchApiKey(p: { id: string }): Promise<void> {
+    return this.#write(() => {
+      this.#stmt(akq.TOUCH_API_KEY).run({ id: p.id, now: this.#clock.now() });
+    });
+  }
+
+  recordWebhookDelivery(d: NewWebhookDelivery): Promise<void> {
+    return this.#write(() => {
+      this.#stmt(wq.INSERT_DELIVERY).run(wq.deliveryParams(d, this.#clock.now()));
+    });
+  }
+
+  settleWebhookDelivery(p: WebhookSettlement): Promise<boolean> {
+    return this.#write(
+      () =>
+        this.#stmt(wq.SETTLE_DELIVERY).run({
+          id: p.id,
+          outcome: p.outcome,
+          executionId: p.executionId,
+          error: p.errorJson,
+          now: this.#clock.now(),
+        }).changes === 1,
+    );
+  }
+
+  async getWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | undefined> {
+    const row = this.#stmt(wq.SELECT_DELIVERY).get(id) as Record<string, unknown> | undefined;
+    return row ? wq.toDelivery(row) : undefined;
+  }
+
+  async listWebhookDeliveries(
+    f: WebhookDeliveryFilter,
+  ): Promise<{ items: WebhookDeliveryRecord[]; nextCursor: string | null }> {
+    const { sql, params, limit } = wq.listDeliveriesSql(f);
+    const rows = (this.#conn().prepare(sql).all(params) as Record<string, unknown>[]).map(wq.toDelivery);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? encodeCursor({ at: last.receivedAt, id: last.id }) : null,
+    };
+  }
+
+  async countUnfinishedExecutions(): Promise<{ flow: string; status: ExecutionStatus; count: number }[]> {
+    return (this.#stmt(wq.COUNT_UNFINISHED).all() as { flow: string; status: ExecutionStatus; n: number }[]).map(
+      (r) => ({ flow: r.flow, status: r.status, count: Number(r.n) }),
+    );
   }
 
   // -- internals ----------------------------------------------------------------------------

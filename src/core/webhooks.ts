@@ -1,0 +1,450 @@
+/**
+ * Webhooks: deliveries from other systems that start executions of an instance's flow.
+ *
+ * Every delivery is recorded before its body is parsed: headers (credentials removed), the raw
+ * body bytes whole, the receive time, the instance and flow. Only then is the body parsed as
+ * JSON, validated as the flow's input and run (trigger `webhook`); the delivery is settled
+ * `accepted` with its execution id or `rejected` with the reason's code and message. A
+ * delivery that failed to parse or validate therefore stays on record and can be re-delivered
+ * once the cause is fixed (a new flow version, a corrected schema).
+ *
+ * Signatures: an instance with a secret value named `webhookSecret` (`whsec_<base64>`) accepts
+ * only deliveries signed the Standard Webhooks way (webhook-signature.ts); a delivery that fails
+ * the check is recorded as rejected without its body (unauthenticated bytes are not kept), so
+ * it cannot be re-delivered. Without the secret, the instance's endpoint is open.
+ *
+ * Idempotency: each delivery runs with an idempotency key, `webhook:<instance>:<key>` from the
+ * caller's key when given, otherwise `webhook:<delivery id>` (of the first delivery, for a
+ * re-delivery). So the same caller key gives the same execution, and a delivery whose
+ * settlement was lost to a crash (left `received`) can be re-delivered without running twice.
+ *
+ * The core knows no HTTP: headers come as a plain record and the body as bytes.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import { InputValidationError, RetraceError, WebhookRejectedError } from './errors.js';
+import type { EngineEventBus } from './events.js';
+import type { AnyFlow } from './flow.js';
+import type { InstanceService } from './instances.js';
+import {
+  type AuditWrite,
+  defaultInstanceId,
+  type Store,
+  type WebhookDeliveryRecord,
+  type WebhookOutcome,
+} from './store.js';
+import { verifyWebhookSignature } from './webhook-signature.js';
+
+/** The instance secret that turns signature checks on. */
+export const WEBHOOK_SECRET_NAME = 'webhookSecret';
+
+/** Headers that carry credentials: never stored with a delivery. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key']);
+
+export interface ReceiveWebhookInput {
+  /** The instance to run; or `flow` for the flow's default instance. */
+  instance?: string;
+  flow?: string;
+  /** As received; names are matched case-insensitively. */
+  headers: Record<string, string | string[] | undefined>;
+  /** The raw body, exactly as received (signatures are computed on these bytes). */
+  body: Uint8Array;
+  /** The caller's idempotency key: the same key (per instance) gives the same execution. */
+  idempotencyKey?: string;
+}
+
+export interface RefuseWebhookInput {
+  instance?: string;
+  flow?: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body's size when known; the body itself is not kept. */
+  bodyBytes: number | null;
+  reason: RetraceError;
+}
+
+export interface WebhookAccepted {
+  deliveryId: string;
+  executionId: string;
+  /** false when an idempotency key matched an existing execution. */
+  created: boolean;
+}
+
+export interface WebhookDeliveryView {
+  id: string;
+  instance: string;
+  flow: string;
+  receivedAt: Date;
+  settledAt: Date | null;
+  outcome: WebhookOutcome;
+  executionId: string | null;
+  error: { code: string; message: string; issues?: { path: (string | number)[]; message: string }[] } | null;
+  headers: Record<string, string>;
+  /** The raw body; null when it was not kept (over the size limit, or the signature failed). */
+  body: Buffer | null;
+  bodyBytes: number | null;
+  idempotencyKey: string | null;
+  redeliveryOf: string | null;
+  actor: string | null;
+}
+
+export interface WebhookDeliveryList {
+  items: WebhookDeliveryView[];
+  nextCursor: string | null;
+}
+
+export interface RedeliverOptions {
+  /** Who asked, for the audit log. @default 'api' */
+  actor?: string;
+  /** Re-deliver even a delivery that was accepted (runs the flow again). @default false */
+  force?: boolean;
+}
+
+type RunWebhook = (
+  flow: string,
+  input: unknown,
+  options: { instance: string; idempotencyKey: string; trigger: 'webhook'; correlationId?: string },
+) => Promise<{ id: string; created: boolean }>;
+
+export class WebhookService {
+  readonly #store: Store;
+  readonly #flows: Map<string, AnyFlow>;
+  readonly #instances: InstanceService;
+  readonly #events: EngineEventBus;
+  readonly #now: () => number;
+  readonly #run: RunWebhook;
+  readonly #toleranceMs: number | undefined;
+
+  constructor(params: {
+    store: Store;
+    flows: Map<string, AnyFlow>;
+    instances: InstanceService;
+    events: EngineEventBus;
+    now: () => number;
+    run: RunWebhook;
+    signatureToleranceMs?: number;
+  }) {
+    this.#store = params.store;
+    this.#flows = params.flows;
+    this.#instances = params.instances;
+    this.#events = params.events;
+    this.#now = params.now;
+    this.#run = params.run;
+    this.#toleranceMs = params.signatureToleranceMs;
+  }
+
+  /**
+   * Records a delivery, then parses, validates and runs it. Resolves once the execution is
+   * durable. Throws WebhookRejectedError (with the recorded delivery's id) for a bad signature,
+   * a malformed body or invalid input; UNKNOWN_INSTANCE / UNKNOWN_FLOW (nothing recorded) when
+   * there is nothing to deliver to.
+   */
+  async receive(input: ReceiveWebhookInput): Promise<WebhookAccepted> {
+    const target = await this.#target(input);
+    const headers = cleanHeaders(input.headers);
+    const body = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength);
+    const key = input.idempotencyKey?.trim() ? input.idempotencyKey.trim() : null;
+    const secret = await this.#instances.secret(target.instance, WEBHOOK_SECRET_NAME);
+    if (secret !== undefined) {
+      try {
+        verifyWebhookSignature({
+          secret,
+          headers,
+          body,
+          nowMs: this.#now(),
+          ...(this.#toleranceMs !== undefined ? { toleranceMs: this.#toleranceMs } : {}),
+        });
+      } catch (err) {
+        if (!(err instanceof RetraceError)) throw err;
+        throw await this.#recordRejected(target, headers, null, body.byteLength, key, err);
+      }
+    }
+    const id = newDeliveryId();
+    await this.#store.recordWebhookDelivery({
+      id,
+      instanceId: target.instance,
+      flow: target.flow,
+      headers,
+      body,
+      bodyBytes: body.byteLength,
+      idempotencyKey: key,
+      outcome: 'received',
+      executionId: null,
+      errorJson: null,
+      redeliveryOf: null,
+      actor: null,
+    });
+    const runKey = key ? `webhook:${target.instance}:${key}` : `webhook:${id}`;
+    return this.#process(id, target, body, runKey, headers['webhook-id']);
+  }
+
+  /**
+   * Records a delivery refused before its body could be read whole (over the size limit): as
+   * rejected, without its body. Returns its id; UNKNOWN_INSTANCE / UNKNOWN_FLOW give null
+   * (nothing recorded).
+   */
+  async refuse(input: RefuseWebhookInput): Promise<string | null> {
+    let target: { instance: string; flow: string };
+    try {
+      target = await this.#target(input);
+    } catch {
+      return null;
+    }
+    const err = await this.#recordRejected(
+      target,
+      cleanHeaders(input.headers),
+      null,
+      input.bodyBytes,
+      null,
+      input.reason,
+    );
+    return err.deliveryId;
+  }
+
+  async get(id: string): Promise<WebhookDeliveryView> {
+    const record = await this.#store.getWebhookDelivery(id);
+    if (!record) throw new RetraceError('WEBHOOK_DELIVERY_NOT_FOUND', `No webhook delivery with id "${id}"`);
+    return toView(record);
+  }
+
+  async list(
+    filter: { instance?: string; outcome?: WebhookOutcome; limit?: number; cursor?: string } = {},
+  ): Promise<WebhookDeliveryList> {
+    if (filter.outcome !== undefined && !['received', 'accepted', 'rejected'].includes(filter.outcome)) {
+      throw new RetraceError(
+        'INVALID_OPTION',
+        `outcome must be received, accepted or rejected (got ${filter.outcome})`,
+      );
+    }
+    const page = await this.#store.listWebhookDeliveries({
+      ...(filter.instance !== undefined ? { instanceId: filter.instance } : {}),
+      ...(filter.outcome !== undefined ? { outcome: filter.outcome } : {}),
+      ...(filter.limit !== undefined ? { limit: filter.limit } : {}),
+      ...(filter.cursor !== undefined ? { cursor: filter.cursor } : {}),
+    });
+    return { items: page.items.map(toView), nextCursor: page.nextCursor };
+  }
+
+  /**
+   * Delivers a recorded delivery's body again, as a new delivery (`redeliveryOf` the first one),
+   * and audits it. Its idempotency key is the first delivery's, so a delivery that did start an
+   * execution is not run twice unless `force`. Refused when the body was not kept.
+   */
+  async redeliver(deliveryId: string, options: RedeliverOptions = {}): Promise<WebhookAccepted> {
+    const original = await this.#store.getWebhookDelivery(deliveryId);
+    if (!original) throw new RetraceError('WEBHOOK_DELIVERY_NOT_FOUND', `No webhook delivery with id "${deliveryId}"`);
+    if (original.body === null) {
+      throw new RetraceError(
+        'WEBHOOK_REDELIVERY_NOT_ALLOWED',
+        `Webhook delivery ${deliveryId} cannot be re-delivered: its body was not kept (${reasonOf(original)})`,
+      );
+    }
+    if (original.outcome === 'accepted' && !options.force) {
+      throw new RetraceError(
+        'WEBHOOK_REDELIVERY_NOT_ALLOWED',
+        `Webhook delivery ${deliveryId} was accepted as execution ${original.executionId}: replay that execution, or re-deliver with force`,
+      );
+    }
+    const root = original.redeliveryOf ?? original.id;
+    const actor = options.actor ?? 'api';
+    const id = newDeliveryId();
+    await this.#store.recordWebhookDelivery({
+      ...original,
+      id,
+      outcome: 'received',
+      executionId: null,
+      errorJson: null,
+      redeliveryOf: root,
+      actor,
+    });
+    const runKey = options.force
+      ? `webhook:${id}`
+      : original.idempotencyKey
+        ? `webhook:${original.instanceId}:${original.idempotencyKey}`
+        : `webhook:${root}`;
+    const target = { instance: original.instanceId, flow: original.flow };
+    const audit = (executionId: string | null, reason: string | null): AuditWrite => ({
+      actor,
+      action: 'webhook.redeliver',
+      executionId: null,
+      resultExecutionId: executionId as AuditWrite['resultExecutionId'],
+      batchId: null,
+      reason,
+      detailsJson: JSON.stringify({ deliveryId: id, redeliveryOf: deliveryId, force: options.force ?? false }),
+    });
+    try {
+      const accepted = await this.#process(
+        id,
+        target,
+        Buffer.from(original.body),
+        runKey,
+        original.headers['webhook-id'],
+      );
+      await this.#store.appendAudit(audit(accepted.executionId, null));
+      return accepted;
+    } catch (err) {
+      if (err instanceof WebhookRejectedError) await this.#store.appendAudit(audit(null, err.message));
+      throw err;
+    }
+  }
+
+  /** Parses, runs and settles a recorded delivery. */
+  async #process(
+    id: string,
+    target: { instance: string; flow: string },
+    body: Buffer,
+    idempotencyKey: string,
+    correlationId: string | undefined,
+  ): Promise<WebhookAccepted> {
+    let input: unknown;
+    try {
+      input = parseBody(body);
+      const handle = await this.#run(target.flow, input, {
+        instance: target.instance,
+        idempotencyKey,
+        trigger: 'webhook',
+        ...(correlationId ? { correlationId } : {}),
+      });
+      await this.#store.settleWebhookDelivery({ id, outcome: 'accepted', executionId: handle.id, errorJson: null });
+      this.#events.emit('webhook:received', {
+        deliveryId: id,
+        ...target,
+        outcome: 'accepted',
+        executionId: handle.id,
+        code: null,
+      });
+      return { deliveryId: id, executionId: handle.id, created: handle.created };
+    } catch (err) {
+      // Refusals of this delivery (its body, its input, its instance) settle it as rejected;
+      // anything else (the store or the engine unavailable) leaves it `received`, to re-deliver.
+      if (!(err instanceof RetraceError) || !REJECTIONS.has(err.code)) throw err;
+      await this.#store.settleWebhookDelivery({
+        id,
+        outcome: 'rejected',
+        executionId: null,
+        errorJson: errorJson(err),
+      });
+      this.#events.emit('webhook:received', {
+        deliveryId: id,
+        ...target,
+        outcome: 'rejected',
+        executionId: null,
+        code: err.code,
+      });
+      throw new WebhookRejectedError(id, err);
+    }
+  }
+
+  async #recordRejected(
+    target: { instance: string; flow: string },
+    headers: Record<string, string>,
+    body: Buffer | null,
+    bodyBytes: number | null,
+    key: string | null,
+    reason: RetraceError,
+  ): Promise<WebhookRejectedError> {
+    const id = newDeliveryId();
+    await this.#store.recordWebhookDelivery({
+      id,
+      instanceId: target.instance,
+      flow: target.flow,
+      headers,
+      body,
+      bodyBytes,
+      idempotencyKey: key,
+      outcome: 'rejected',
+      executionId: null,
+      errorJson: errorJson(reason),
+      redeliveryOf: null,
+      actor: null,
+    });
+    this.#events.emit('webhook:received', {
+      deliveryId: id,
+      ...target,
+      outcome: 'rejected',
+      executionId: null,
+      code: reason.code,
+    });
+    return new WebhookRejectedError(id, reason);
+  }
+
+  /** The instance and flow a delivery is for; unknown ones are refused before anything is recorded. */
+  async #target(input: { instance?: string; flow?: string }): Promise<{ instance: string; flow: string }> {
+    if (input.instance === undefined) {
+      if (input.flow === undefined || !this.#flows.has(input.flow)) {
+        throw new RetraceError(
+          'UNKNOWN_FLOW',
+          `Unknown flow "${input.flow ?? ''}". Known flows: ${[...this.#flows.keys()].join(', ') || '(none)'}`,
+        );
+      }
+      return { instance: defaultInstanceId(input.flow), flow: input.flow };
+    }
+    const instance = await this.#instances.get(input.instance);
+    return { instance: instance.id, flow: instance.flow };
+  }
+}
+
+/** Reasons that are this delivery's fault (or its instance's state): it is settled as rejected. */
+const REJECTIONS = new Set<string>([
+  'WEBHOOK_BODY_INVALID',
+  'INPUT_INVALID',
+  'PAYLOAD_TOO_LARGE',
+  'PAYLOAD_NOT_SERIALIZABLE',
+  'INSTANCE_DISABLED',
+  'UNKNOWN_INSTANCE',
+  'UNKNOWN_FLOW',
+]);
+
+function newDeliveryId(): string {
+  return `wd-${uuidv7()}`;
+}
+
+function parseBody(body: Buffer): unknown {
+  if (body.byteLength === 0) throw new RetraceError('WEBHOOK_BODY_INVALID', 'The webhook body is empty: expected JSON');
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch (err) {
+    throw new RetraceError('WEBHOOK_BODY_INVALID', `The webhook body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Lower-cased names, arrays joined, credentials dropped. */
+function cleanHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (value === undefined || CREDENTIAL_HEADERS.has(lower)) continue;
+    out[lower] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return out;
+}
+
+function errorJson(err: RetraceError): string {
+  return JSON.stringify({
+    code: err.code,
+    message: err.message,
+    ...(err instanceof InputValidationError ? { issues: err.issues } : {}),
+  });
+}
+
+function reasonOf(r: WebhookDeliveryRecord): string {
+  const error = r.errorJson ? (JSON.parse(r.errorJson) as { code: string }) : null;
+  return error ? `rejected with ${error.code}` : 'not recorded';
+}
+
+function toView(r: WebhookDeliveryRecord): WebhookDeliveryView {
+  return {
+    id: r.id,
+    instance: r.instanceId,
+    flow: r.flow,
+    receivedAt: new Date(r.receivedAt),
+    settledAt: r.settledAt === null ? null : new Date(r.settledAt),
+    outcome: r.outcome,
+    executionId: r.executionId,
+    error: r.errorJson ? (JSON.parse(r.errorJson) as WebhookDeliveryView['error']) : null,
+    headers: r.headers,
+    body: r.body === null ? null : Buffer.from(r.body),
+    bodyBytes: r.bodyBytes,
+    idempotencyKey: r.idempotencyKey,
+    redeliveryOf: r.redeliveryOf,
+    actor: r.actor,
+  };
+}
