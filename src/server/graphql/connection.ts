@@ -1,0 +1,95 @@
+/**
+ * Relay-style connections over engine.executions.list, which pages with an opaque keyset
+ * cursor that points after the last item of a page. Every edge needs a cursor of its own, so a
+ * GraphQL cursor is (engine cursor, offset): "skip `offset` items after the engine cursor".
+ * The last edge of a page that has more after it gets the engine's own next cursor with offset
+ * 0, so paging through with pageInfo.endCursor costs one engine call per page; resuming from a
+ * cursor in the middle of a page costs one more (to skip to the offset).
+ */
+import type { Engine, ExecutionListFilter, ExecutionSummary } from '../../index.js';
+import { badInput } from './execution-filter.js';
+
+/** Prismatic's page size when `first` is not given. */
+export const DEFAULT_PAGE_SIZE = 100;
+/** The engine's largest page. */
+export const MAX_PAGE_SIZE = 1000;
+
+interface CursorParts {
+  /** The engine cursor, or null for the start of the list. */
+  c: string | null;
+  o: number;
+}
+
+function encode(parts: CursorParts): string {
+  return Buffer.from(JSON.stringify([parts.c, parts.o])).toString('base64url');
+}
+
+function decode(cursor: string): CursorParts {
+  try {
+    const [c, o] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if ((c === null || typeof c === 'string') && Number.isInteger(o) && (o as number) >= 0) {
+      return { c, o: o as number };
+    }
+  } catch {
+    // reported below
+  }
+  throw badInput(
+    `Invalid cursor ${JSON.stringify(cursor)}: pass back an edge's cursor or pageInfo.endCursor unchanged`,
+  );
+}
+
+export interface ExecutionConnection {
+  nodes: ExecutionSummary[];
+  edges: { node: ExecutionSummary; cursor: string }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  /** Counted only when asked for: it is a second query. */
+  totalCount: () => Promise<number>;
+}
+
+export async function executionConnection(
+  engine: Engine,
+  filter: ExecutionListFilter,
+  page: { first?: number | null; after?: string | null },
+): Promise<ExecutionConnection> {
+  const first = page.first ?? DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
+    throw badInput(`first must be a whole number from 0 to ${MAX_PAGE_SIZE}, got ${first}`);
+  }
+  const start = page.after != null ? decode(page.after) : { c: null, o: 0 };
+  const totalCount = async () =>
+    (await engine.executions.list({ ...filter, limit: 1, includeTotal: true })).totalCount ?? 0;
+  const empty = (hasNextPage: boolean): ExecutionConnection => ({
+    nodes: [],
+    edges: [],
+    pageInfo: { hasNextPage, hasPreviousPage: page.after != null, startCursor: null, endCursor: null },
+    totalCount,
+  });
+
+  let cursor = start.c;
+  if (start.o > 0) {
+    const skipped = await engine.executions.list({ ...filter, limit: start.o, ...(cursor ? { cursor } : {}) });
+    if (skipped.nextCursor === null) return empty(false);
+    cursor = skipped.nextCursor;
+  }
+  if (first === 0) {
+    const probe = await engine.executions.list({ ...filter, limit: 1, ...(cursor ? { cursor } : {}) });
+    return empty(probe.items.length > 0);
+  }
+  const result = await engine.executions.list({ ...filter, limit: first, ...(cursor ? { cursor } : {}) });
+  const last = result.items.length - 1;
+  const edges = result.items.map((node, i) => ({
+    node,
+    cursor: i === last && result.nextCursor ? encode({ c: result.nextCursor, o: 0 }) : encode({ c: cursor, o: i + 1 }),
+  }));
+  return {
+    nodes: result.items,
+    edges,
+    pageInfo: {
+      hasNextPage: result.nextCursor !== null,
+      hasPreviousPage: page.after != null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[last]?.cursor ?? null,
+    },
+    totalCount,
+  };
+}

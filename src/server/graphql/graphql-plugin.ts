@@ -1,0 +1,78 @@
+/**
+ * GraphQL at /graphql (POST, and GET for queries): mercurius serving the checked-in SDL with
+ * the resolvers of ./resolvers. The plugin is registered by the server after its auth hook, so
+ * `request.principal` is set (anonymous with every scope when the server runs without keys).
+ *
+ * It is deliberately not wrapped in fastify-plugin: mercurius installs an error handler, and
+ * keeping it encapsulated here leaves the rest of the server's (webhooks, health) untouched.
+ *
+ * Errors: a missing scope is HTTP 403 with extensions.code FORBIDDEN; an error Retrace raised
+ * for a query carries its stable code in extensions.code; mutations report refusals in their
+ * payload's `errors` instead (user-errors.ts).
+ */
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { ExecutionResult, GraphQLError } from 'graphql';
+import mercurius from 'mercurius';
+import { type Engine, RetraceError } from '../../index.js';
+import { type GraphQLContext, RequestMemo } from './context.js';
+import { mutationResolvers } from './resolvers/mutations.js';
+import { queryResolvers } from './resolvers/query.js';
+import { typeResolvers } from './resolvers/types.js';
+import { dateTimeScalar, jsonScalar } from './scalars.js';
+import { readSchemaSdl } from './schema-sdl.js';
+import { assertScopes } from './scopes.js';
+
+export interface GraphqlPluginOptions {
+  engine: Engine;
+}
+
+/** Puts Retrace's error code in extensions.code, so scripts match on it rather than on messages. */
+function withRetraceCode(error: GraphQLError): GraphQLError {
+  const original = error.originalError;
+  if (original instanceof RetraceError && error.extensions.code === undefined) {
+    (error.extensions as Record<string, unknown>).code = original.code;
+  }
+  return error;
+}
+
+function isForbidden(error: GraphQLError): boolean {
+  const original = error.originalError as { extensions?: { code?: unknown } } | undefined;
+  return error.extensions?.code === 'FORBIDDEN' || original?.extensions?.code === 'FORBIDDEN';
+}
+
+function errorFormatter(execution: ExecutionResult & { statusCode?: number }, context: unknown) {
+  const errors = (execution.errors ?? []).map(withRetraceCode);
+  const formatted = mercurius.defaultErrorFormatter({ ...execution, errors }, context as never);
+  return errors.some(isForbidden) ? { ...formatted, statusCode: 403 } : formatted;
+}
+
+export const graphqlPlugin: FastifyPluginAsync<GraphqlPluginOptions> = async (app, { engine }) => {
+  await app.register(mercurius, {
+    schema: readSchemaSdl(),
+    resolvers: {
+      DateTime: dateTimeScalar,
+      JSON: jsonScalar,
+      Query: queryResolvers,
+      Mutation: mutationResolvers,
+      ...typeResolvers,
+    } as never,
+    path: '/graphql',
+    graphiql: false,
+    context: (request): Omit<GraphQLContext, 'app' | 'reply'> => ({
+      engine,
+      principal: request.principal,
+      actor: request.principal?.name ?? 'anonymous',
+      memo: new RequestMemo(engine),
+    }),
+    errorFormatter: errorFormatter as never,
+  });
+
+  app.graphql.addHook('preExecution', async (_schema, document, context) => {
+    const reply = (context as { reply?: FastifyReply }).reply;
+    const source = (reply?.request.method === 'GET' ? reply.request.query : reply?.request.body) as
+      | { operationName?: unknown }
+      | undefined;
+    const operationName = typeof source?.operationName === 'string' ? source.operationName : undefined;
+    assertScopes((context as unknown as GraphQLContext).principal, document, operationName);
+  });
+};

@@ -1,0 +1,310 @@
+/**
+ * The Mutation root. Every mutation answers `{ …, errors { field messages code } }`: refusals a
+ * caller can fix are user errors in the payload, never thrown (see user-errors.ts). Scopes are
+ * checked before execution (scopes.ts); the audit actor of replays, batches and cancels is the
+ * API key's name.
+ */
+import type { CreateScheduleInput, ExecutionListFilter, ReplayOptions, UpdateScheduleInput } from '../../../index.js';
+import type { GraphQLContext } from '../context.js';
+import { type ExecutionFilterArgs, toListFilter } from '../execution-filter.js';
+import { toRetraceId } from '../ids.js';
+import { type UserError, withUserErrors } from '../user-errors.js';
+
+type Json = unknown;
+
+function userError(field: string, message: string, code = 'INVALID_OPTION'): { errors: UserError[] } {
+  return { errors: [{ field, messages: [message], code }] };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The engine's INVALID_OPTION messages start with the option they are about (`concurrency must
+ * be …`, `No schedule with id …`); `rules` maps such a start to the input field to report.
+ */
+const fieldByMessage =
+  (rules: [start: string, field: string][], fallback: string) =>
+  (err: Error): string =>
+    rules.find(([start]) => err.message.startsWith(start))?.[1] ?? fallback;
+
+export const mutationResolvers = {
+  replayExecution: async (
+    _: unknown,
+    {
+      input,
+    }: {
+      input: {
+        id: string;
+        fromStep?: string | null;
+        input?: Json;
+        stepOutputs?: Json;
+        force?: boolean | null;
+        reason?: string | null;
+      };
+    },
+    ctx: GraphQLContext,
+  ) => {
+    if (input.stepOutputs != null && !isObject(input.stepOutputs)) {
+      return userError('stepOutputs', 'stepOutputs must be an object of step name to output');
+    }
+    const options: ReplayOptions = { actor: ctx.actor, force: input.force === true };
+    if (input.fromStep != null) options.fromStep = input.fromStep;
+    // null and absent both mean "the original's input": replaying with null by accident is worse than refusing null.
+    if (input.input != null) options.input = input.input;
+    if (input.stepOutputs != null) options.stepOutputs = input.stepOutputs as Record<string, unknown>;
+    if (input.reason != null) options.reason = input.reason;
+    return withUserErrors(
+      async () => {
+        const handle = await ctx.engine.replay(toRetraceId(input.id), options);
+        return { instanceExecutionResult: await ctx.memo.execution(handle.id), created: handle.created };
+      },
+      {
+        UNKNOWN_FLOW: 'id',
+        INVALID_OPTION: 'stepOutputs',
+        UNKNOWN_STEP: (err) => (err.message.startsWith('stepOutputs') ? 'stepOutputs' : 'fromStep'),
+        PAYLOAD_TOO_LARGE: (err) => (err.message.includes('Output override') ? 'stepOutputs' : 'input'),
+      },
+    );
+  },
+
+  replayExecutions: async (
+    _: unknown,
+    {
+      input,
+    }: {
+      input: {
+        filter: ExecutionFilterArgs & { status?: string[] | null };
+        fromStep?: string | null;
+        force?: boolean | null;
+        reason?: string | null;
+        includeResolved?: boolean | null;
+        concurrency?: number | null;
+        ratePerSecond?: number | null;
+        dryRun?: boolean | null;
+      };
+    },
+    ctx: GraphQLContext,
+  ) => {
+    const filter: ExecutionListFilter = toListFilter(input.filter);
+    const options = {
+      actor: ctx.actor,
+      force: input.force === true,
+      includeResolved: input.includeResolved === true,
+      ...(input.fromStep != null ? { fromStep: input.fromStep } : {}),
+      ...(input.reason != null ? { reason: input.reason } : {}),
+      ...(input.concurrency != null ? { concurrency: input.concurrency } : {}),
+      ...(input.ratePerSecond != null ? { ratePerSecond: input.ratePerSecond } : {}),
+    };
+    const fields = {
+      INVALID_OPTION: fieldByMessage(
+        [
+          ['concurrency', 'concurrency'],
+          ['ratePerSecond', 'ratePerSecond'],
+        ],
+        'filter',
+      ),
+    };
+    if (input.dryRun) {
+      return withUserErrors(
+        async () => ({
+          plan: await ctx.engine.replayMany(filter, { ...options, dryRun: true }),
+          replayBatch: null,
+        }),
+        fields,
+      );
+    }
+    return withUserErrors(
+      async () => ({ replayBatch: await ctx.engine.replayMany(filter, options), plan: null }),
+      fields,
+    );
+  },
+
+  pauseReplayBatch: (_: unknown, { input }: { input: { id: string } }, ctx: GraphQLContext) =>
+    withUserErrors(async () => ({ replayBatch: await ctx.engine.batches.pause(toRetraceId(input.id)) })),
+
+  resumeReplayBatch: (_: unknown, { input }: { input: { id: string } }, ctx: GraphQLContext) =>
+    withUserErrors(async () => ({ replayBatch: await ctx.engine.batches.resume(toRetraceId(input.id)) })),
+
+  cancelReplayBatch: (_: unknown, { input }: { input: { id: string } }, ctx: GraphQLContext) =>
+    withUserErrors(async () => ({ replayBatch: await ctx.engine.batches.cancel(toRetraceId(input.id)) })),
+
+  cancelExecution: (_: unknown, { input }: { input: { id: string; reason?: string | null } }, ctx: GraphQLContext) =>
+    withUserErrors(async () => ({
+      instanceExecutionResult: await ctx.engine.cancel(toRetraceId(input.id), {
+        actor: ctx.actor,
+        ...(input.reason != null ? { reason: input.reason } : {}),
+      }),
+    })),
+
+  runFlow: async (
+    _: unknown,
+    {
+      input,
+    }: {
+      input: {
+        instance?: string | null;
+        flow?: string | null;
+        input?: Json;
+        idempotencyKey?: string | null;
+        correlationId?: string | null;
+        tags?: string[] | null;
+      };
+    },
+    ctx: GraphQLContext,
+  ) => {
+    if (input.instance == null && input.flow == null) {
+      return userError('instance', 'Give the instance to run on, or a flow to run on its default instance');
+    }
+    return withUserErrors(
+      async () => {
+        let flow = input.flow ?? undefined;
+        const instanceId = input.instance != null ? toRetraceId(input.instance) : undefined;
+        if (instanceId !== undefined) {
+          const instance = await ctx.engine.instances.get(instanceId);
+          flow ??= instance.flow;
+        }
+        const handle = await ctx.engine.run(flow as string, (input.input ?? undefined) as never, {
+          trigger: 'manual',
+          ...(instanceId !== undefined ? { instance: instanceId } : {}),
+          ...(input.idempotencyKey != null ? { idempotencyKey: input.idempotencyKey } : {}),
+          ...(input.correlationId != null ? { correlationId: input.correlationId } : {}),
+          ...(input.tags != null ? { tags: input.tags } : {}),
+        });
+        return { instanceExecutionResult: await ctx.memo.execution(handle.id), created: handle.created };
+      },
+      { INVALID_OPTION: 'tags' },
+    );
+  },
+
+  createInstance: (
+    _: unknown,
+    {
+      input,
+    }: {
+      input: { flow: string; name: string; labels?: Json; config?: Json; secrets?: Json; enabled?: boolean | null };
+    },
+    ctx: GraphQLContext,
+  ) =>
+    withUserErrors(async () => ({
+      instance: await ctx.engine.instances.create({
+        flow: input.flow,
+        name: input.name,
+        ...(input.labels != null ? { labels: input.labels as Record<string, string> } : {}),
+        ...(input.config != null ? { config: input.config as Record<string, unknown> } : {}),
+        ...(input.secrets != null ? { secrets: input.secrets as Record<string, string> } : {}),
+        enabled: input.enabled !== false,
+      }),
+    })),
+
+  updateInstance: (
+    _: unknown,
+    {
+      input,
+    }: {
+      input: {
+        id: string;
+        name?: string | null;
+        labels?: Json;
+        config?: Json;
+        secrets?: Json;
+        enabled?: boolean | null;
+      };
+    },
+    ctx: GraphQLContext,
+  ) =>
+    withUserErrors(
+      async () => ({
+        instance: await ctx.engine.instances.update(toRetraceId(input.id), {
+          ...(input.name != null ? { name: input.name } : {}),
+          ...(input.labels != null ? { labels: input.labels as Record<string, string> } : {}),
+          ...(input.config != null ? { config: input.config as Record<string, unknown> } : {}),
+          ...(input.secrets != null ? { secrets: input.secrets as Record<string, string | null> } : {}),
+          ...(input.enabled != null ? { enabled: input.enabled } : {}),
+        }),
+      }),
+      { UNKNOWN_INSTANCE: 'id' },
+    ),
+
+  deleteInstance: (_: unknown, { input }: { input: { id: string } }, ctx: GraphQLContext) =>
+    withUserErrors(
+      async () => {
+        const id = toRetraceId(input.id);
+        await ctx.engine.instances.delete(id);
+        return { deletedId: id };
+      },
+      { UNKNOWN_INSTANCE: 'id', INSTANCE_INVALID: 'id' },
+    ),
+
+  createSchedule: (
+    _: unknown,
+    {
+      input,
+    }: {
+      input: {
+        instance: string;
+        cron: string;
+        timezone?: string | null;
+        input?: Json;
+        missed?: 'SKIP' | 'RUN_ONCE' | null;
+        enabled?: boolean | null;
+      };
+    },
+    ctx: GraphQLContext,
+  ) => {
+    const create: CreateScheduleInput = {
+      instance: toRetraceId(input.instance),
+      cron: input.cron,
+      enabled: input.enabled !== false,
+      ...(input.timezone != null ? { timezone: input.timezone } : {}),
+      ...(input.input != null ? { input: input.input } : {}),
+      ...(input.missed != null ? { missed: input.missed === 'SKIP' ? 'skip' : 'run-once' } : {}),
+    };
+    return withUserErrors(async () => ({ schedule: await ctx.engine.schedules.create(create) }), {
+      INVALID_OPTION: fieldByMessage([['missed', 'missed']], 'cron'),
+    });
+  },
+
+  updateSchedule: (
+    _: unknown,
+    {
+      input,
+    }: {
+      input: {
+        id: string;
+        cron?: string | null;
+        timezone?: string | null;
+        input?: Json;
+        missed?: 'SKIP' | 'RUN_ONCE' | null;
+        enabled?: boolean | null;
+      };
+    },
+    ctx: GraphQLContext,
+  ) => {
+    const patch: UpdateScheduleInput = {
+      ...(input.cron != null ? { cron: input.cron } : {}),
+      ...(input.timezone != null ? { timezone: input.timezone } : {}),
+      ...(input.input != null ? { input: input.input } : {}),
+      ...(input.missed != null ? { missed: input.missed === 'SKIP' ? 'skip' : 'run-once' } : {}),
+      ...(input.enabled != null ? { enabled: input.enabled } : {}),
+    };
+    return withUserErrors(async () => ({ schedule: await ctx.engine.schedules.update(toRetraceId(input.id), patch) }), {
+      INVALID_OPTION: fieldByMessage(
+        [
+          ['missed', 'missed'],
+          ['No schedule', 'id'],
+        ],
+        'cron',
+      ),
+    });
+  },
+
+  deleteSchedule: (_: unknown, { input }: { input: { id: string } }, ctx: GraphQLContext) =>
+    withUserErrors(
+      async () => {
+        const id = toRetraceId(input.id);
+        await ctx.engine.schedules.delete(id);
+        return { deletedId: id };
+      },
+      { INVALID_OPTION: 'id' },
+    ),
+};
