@@ -57,6 +57,11 @@ export interface PgCeilingSample {
   commits: number;
   wallMs: number;
   commitsPerSec: number;
+  /** CPU ms per commit of the server backends that did the inserts, and of this process (the client). */
+  backendCpuMsPerCommit: number;
+  clientCpuMsPerCommit: number;
+  /** The whole machine's busy cores during the measurement (null off Linux). */
+  machineBusyCores: number | null;
 }
 
 /**
@@ -90,6 +95,10 @@ export async function measurePgCeiling(o: {
       }),
     );
     let commits = 0;
+    const backendPids = clients.map((c) => (c as unknown as { processID: number }).processID);
+    const backend0 = cpuOfPids(backendPids);
+    const client0 = process.cpuUsage();
+    const machine0 = machineCpuMs();
     const t0 = performance.now();
     const deadline = t0 + o.minMs;
     await Promise.all(
@@ -101,11 +110,23 @@ export async function measurePgCeiling(o: {
       }),
     );
     const wallMs = performance.now() - t0;
+    const client1 = process.cpuUsage(client0);
+    const backendMs = cpuBetween(backend0, cpuOfPids(backendPids));
+    const machine1 = machineCpuMs();
     const stored = Number((await clients[0]!.query(`SELECT count(*) AS n FROM ${schema}.rows`)).rows[0].n);
     if (stored !== commits + 20 * o.connections) {
       throw new Error(`ceiling: expected ${commits + 20 * o.connections} rows, found ${stored}`);
     }
-    return { connections: o.connections, at: o.at, commits, wallMs, commitsPerSec: (commits * 1000) / wallMs };
+    return {
+      connections: o.connections,
+      at: o.at,
+      commits,
+      wallMs,
+      commitsPerSec: (commits * 1000) / wallMs,
+      backendCpuMsPerCommit: backendMs / commits,
+      clientCpuMsPerCommit: (client1.user + client1.system) / 1000 / commits,
+      machineBusyCores: machine0 && machine1 ? (machine1.busyMs - machine0.busyMs) / wallMs : null,
+    };
   } finally {
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
     await admin(o.url, [`DROP SCHEMA ${schema} CASCADE`]);

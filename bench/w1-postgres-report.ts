@@ -52,16 +52,28 @@ export interface PgW1Summary {
   seqStatementsPerExecution: Spread;
   /** Cores used during the throughput window (CPU ms ÷ wall ms), medians. */
   cores: { workers: number; backends: number; parent: number; postgresOther: number; machine: number | null };
+  /**
+   * CPU ms per execution in the throughput window (medians): what an execution costs whatever
+   * else the machine is doing, and so the rate the machine's cores could carry at best:
+   * cores × 1000 ÷ (workers + backends + enqueuer).
+   */
+  cpuMsPerExecution: { workers: number; backends: number; parent: number; cpuBoundExecPerSec: number };
   serverRowsPerExecution: PgW1Sample['serverRowsPerExecution'];
   load1: Spread;
 }
 
 export interface PgSummary {
-  ceiling: { connections: number; commitsPerSec: Spread }[];
+  ceiling: {
+    connections: number;
+    commitsPerSec: Spread;
+    backendCpuMsPerCommit: number;
+    clientCpuMsPerCommit: number;
+    machineBusyCores: number | null;
+  }[];
   w1: PgW1Summary[];
 }
 
-export function summarisePg(runs: PgRunSamples[]): PgSummary {
+export function summarisePg(runs: PgRunSamples[], cpus: number): PgSummary {
   const connections = [...new Set(runs.flatMap((r) => r.ceiling.map((c) => c.connections)))];
   const runCeiling = (run: PgRunSamples, n: number) => {
     const samples = run.ceiling.filter((c) => c.connections === n);
@@ -116,19 +128,34 @@ export function summarisePg(runs: PgRunSamples[]): PgSummary {
         postgresOther: cores((w) => w.cpu.postgresOtherMs / w.wallMs)!,
         machine: cores((w) => (w.cpu.machineBusyMs === null ? null : w.cpu.machineBusyMs / w.wallMs)),
       },
+      cpuMsPerExecution: cpuPerExecution(samples, cpus),
       serverRowsPerExecution: samples[0]!.serverRowsPerExecution,
       load1: spread(samples.map((s) => s.throughput.load1)),
     };
   });
   return {
-    ceiling: connections.map((n) => ({
-      connections: n,
-      commitsPerSec: spread(
-        runs.flatMap((r) => r.ceiling.filter((c) => c.connections === n).map((c) => c.commitsPerSec)),
-      ),
-    })),
+    ceiling: connections.map((n) => {
+      const samples = runs.flatMap((r) => r.ceiling.filter((c) => c.connections === n));
+      const busy = samples.map((c) => c.machineBusyCores);
+      return {
+        connections: n,
+        commitsPerSec: spread(samples.map((c) => c.commitsPerSec)),
+        backendCpuMsPerCommit: spread(samples.map((c) => c.backendCpuMsPerCommit)).median,
+        clientCpuMsPerCommit: spread(samples.map((c) => c.clientCpuMsPerCommit)).median,
+        machineBusyCores: busy.every((b) => b !== null) ? spread(busy as number[]).median : null,
+      };
+    }),
     w1,
   };
+}
+
+function cpuPerExecution(samples: PgW1Sample[], cpus: number): PgW1Summary['cpuMsPerExecution'] {
+  const per = (pick: (t: PgW1Sample['throughput']) => number) =>
+    spread(samples.map((s) => pick(s.throughput) / s.throughput.executions)).median;
+  const workers = per((t) => t.cpu.workersMs);
+  const backends = per((t) => t.cpu.backendsMs);
+  const parent = per((t) => t.cpu.parentMs);
+  return { workers, backends, parent, cpuBoundExecPerSec: (cpus * 1000) / (workers + backends + parent) };
 }
 
 export function renderPgReport(
@@ -159,8 +186,14 @@ export function renderPgReport(
     '',
     `Server ceiling: single-row INSERT commits/s (autocommit, ~200 B row, plain pg), at the start and end of every run`,
     table(
-      ['connections', 'commits/s'],
-      s.ceiling.map((c) => [String(c.connections), fmtSpread(c.commitsPerSec, 0)]),
+      ['connections', 'commits/s', 'backend CPU ms/commit', 'client CPU ms/commit', 'machine busy cores'],
+      s.ceiling.map((c) => [
+        String(c.connections),
+        fmtSpread(c.commitsPerSec, 0),
+        fmt(c.backendCpuMsPerCommit, 3),
+        fmt(c.clientCpuMsPerCommit, 3),
+        c.machineBusyCores === null ? '-' : fmt(c.machineBusyCores, 2),
+      ]),
     ),
     '',
     'Throughput (burst) and latency',
@@ -224,6 +257,33 @@ export function renderPgReport(
         w.cores.machine === null ? '-' : fmt(w.cores.machine, 2),
         fmt(w.load1.median, 2),
       ]),
+    ),
+    '',
+    "CPU ms per execution (throughput window, medians) and the rate the machine's cores could carry at that cost",
+    table(
+      [
+        'P',
+        'C',
+        'variant',
+        'workers',
+        'their backends',
+        'enqueuer',
+        'total',
+        `CPU-bound exec/s (${machine.cpus} cores)`,
+      ],
+      s.w1.map((w) => {
+        const c = w.cpuMsPerExecution;
+        return [
+          String(w.workers),
+          String(w.concurrency),
+          w.variant,
+          fmt(c.workers, 3),
+          fmt(c.backends, 3),
+          fmt(c.parent, 3),
+          fmt(c.workers + c.backends + c.parent, 3),
+          fmt(c.cpuBoundExecPerSec, 0),
+        ];
+      }),
     ),
     '',
     'Statements per execution by kind (throughput window, medians)',

@@ -218,7 +218,7 @@ async function main(): Promise<void> {
     runs.push({ load1AtStart, ceiling, w1 });
   }
 
-  const summary = summarisePg(runs);
+  const summary = summarisePg(runs, machine.cpus);
   const json = JSON.stringify({ settings, machine, summary, runs }, null, 2);
   if (cli.jsonOut) writeFileSync(cli.jsonOut, `${json}\n`);
   if (cli.json) console.log(json);
