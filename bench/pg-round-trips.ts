@@ -66,6 +66,19 @@ export function addRoundTrips(a: RoundTripSnapshot, b: RoundTripSnapshot): Round
 
 /** A short name for a statement of the PostgreSQL store (src/stores/postgres/*queries.ts, update-execution.ts). */
 export function kindOf(text: string): string {
+  let kind = kinds.get(text);
+  if (kind === undefined) {
+    kind = classify(text);
+    // The store's statements are a few dozen texts; ad-hoc ones (listing filters) would grow the cache, so cap it.
+    if (kinds.size < 1000) kinds.set(text, kind);
+  }
+  return kind;
+}
+
+/** Statement text → kind, so counting costs a map lookup rather than a dozen regular expressions per statement. */
+const kinds = new Map<string, string>();
+
+function classify(text: string): string {
   const sql = text.replace(/\s+/g, ' ').trim();
   const word = /^(BEGIN|COMMIT|ROLLBACK|LISTEN|UNLISTEN)\b/i.exec(sql)?.[1];
   if (word) return word.toUpperCase();

@@ -200,7 +200,18 @@ export interface PgW1Sample {
   throughput: PgThroughput;
   latency: PgLatency;
   /** Rows written in the schema's tables per execution, from pg_stat_user_tables (the server's own count). */
-  serverRowsPerExecution: { inserted: number; updated: number; deleted: number; executions: number } | null;
+  serverRowsPerExecution: ServerRows | null;
+}
+
+/** Per execution, over the whole measurement (warm-up, burst and sequential executions). */
+export interface ServerRows {
+  executions: number;
+  inserted: number;
+  updated: number;
+  /** Updates that touched no index (heap-only tuples). */
+  hotUpdated: number;
+  deleted: number;
+  byTable: { table: string; indexes: number; inserted: number; updated: number; hotUpdated: number }[];
 }
 
 export async function measurePgW1(o: PgW1Options): Promise<PgW1Sample> {
@@ -305,7 +316,8 @@ class WorkerPool {
     delete env.NODE_TEST_CONTEXT;
     const proc = fork(WORKER_PATH, [JSON.stringify(config)], {
       cwd: REPO_ROOT,
-      execArgv: ['--import', 'tsx'],
+      // e.g. RETRACE_BENCH_WORKER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the workers.
+      execArgv: ['--import', 'tsx', ...(process.env.RETRACE_BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean)],
       env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -476,15 +488,12 @@ async function verifySchema(
 }
 
 /**
- * Rows inserted, updated and deleted in the schema's tables per execution, as the server
- * counted them (pg_stat_user_tables). Read after every connection to the schema closed: a
- * backend flushes its counts when it exits, so the figures settle; read until two agree.
+ * Rows inserted and updated in the schema's tables per execution, as the server counted them
+ * (pg_stat_user_tables), with the share of updates that were HOT (no index touched) and each
+ * table's index count. Read after every connection to the schema closed: a backend flushes its
+ * counts when it exits, so the figures settle; read until two agree.
  */
-async function serverRows(
-  url: string,
-  schema: string,
-  executions: number,
-): Promise<PgW1Sample['serverRowsPerExecution']> {
+async function serverRows(url: string, schema: string, executions: number): Promise<ServerRows | null> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -493,15 +502,32 @@ async function serverRows(
       await new Promise((r) => setTimeout(r, 300));
       await client.query('SELECT pg_stat_clear_snapshot()');
       const { rows } = await client.query(
-        `SELECT coalesce(sum(n_tup_ins), 0)::float8 AS ins, coalesce(sum(n_tup_upd), 0)::float8 AS upd,
-           coalesce(sum(n_tup_del), 0)::float8 AS del
-         FROM pg_stat_user_tables WHERE schemaname = $1`,
+        `SELECT t.relname AS "table", t.n_tup_ins::float8 AS ins, t.n_tup_upd::float8 AS upd,
+           t.n_tup_hot_upd::float8 AS hot, t.n_tup_del::float8 AS del,
+           (SELECT count(*)::int FROM pg_index i WHERE i.indrelid = t.relid) AS indexes
+         FROM pg_stat_user_tables t WHERE t.schemaname = $1 AND (t.n_tup_ins > 0 OR t.n_tup_upd > 0)
+         ORDER BY t.relname`,
         [schema],
       );
-      const r = rows[0] as { ins: number; upd: number; del: number };
-      const key = JSON.stringify(r);
+      const key = JSON.stringify(rows);
       if (key === last) {
-        return { inserted: r.ins / executions, updated: r.upd / executions, deleted: r.del / executions, executions };
+        const table = rows as { table: string; ins: number; upd: number; hot: number; del: number; indexes: number }[];
+        const sum = (pick: (r: (typeof table)[number]) => number) =>
+          table.reduce((a, r) => a + pick(r), 0) / executions;
+        return {
+          executions,
+          inserted: sum((r) => r.ins),
+          updated: sum((r) => r.upd),
+          hotUpdated: sum((r) => r.hot),
+          deleted: sum((r) => r.del),
+          byTable: table.map((r) => ({
+            table: r.table,
+            indexes: r.indexes,
+            inserted: r.ins / executions,
+            updated: r.upd / executions,
+            hotUpdated: r.hot / executions,
+          })),
+        };
       }
       last = key;
     }

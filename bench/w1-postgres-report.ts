@@ -248,7 +248,7 @@ export function renderPgReport(
         fmtSpread(w.statementsPerExecution, 2),
         fmt(w.seqStatementsPerExecution.median, 2),
         w.serverRowsPerExecution
-          ? `${fmt(w.serverRowsPerExecution.inserted, 2)} / ${fmt(w.serverRowsPerExecution.updated, 2)}`
+          ? `${fmt(w.serverRowsPerExecution.inserted, 2)} / ${fmt(w.serverRowsPerExecution.updated, 2)} (${fmt(w.serverRowsPerExecution.hotUpdated, 2)} HOT)`
           : '-',
         fmt(w.cores.workers, 2),
         fmt(w.cores.backends, 2),
@@ -294,6 +294,17 @@ export function renderPgReport(
       .sort((a, b) => b[1] - a[1])
       .map(([kind, n]) => `${kind} ${fmt(n, 3)}`);
     lines.push(`  P=${w.workers} C=${w.concurrency} ${w.variant}: ${kinds.join(', ')}`);
+  }
+  lines.push(
+    '',
+    'Rows written per execution by table (server counts, first run; HOT = heap-only update, no index touched)',
+  );
+  for (const w of s.w1) {
+    const tables = (w.serverRowsPerExecution?.byTable ?? []).map(
+      (t) =>
+        `${t.table} (${t.indexes} indexes) ins ${fmt(t.inserted, 2)} upd ${fmt(t.updated, 2)} HOT ${fmt(t.hotUpdated, 2)}`,
+    );
+    lines.push(`  P=${w.workers} C=${w.concurrency} ${w.variant}: ${tables.join('; ') || '-'}`);
   }
   return lines.join('\n');
 }

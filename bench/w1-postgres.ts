@@ -42,7 +42,10 @@ ceiling (single-row INSERT commits/s with plain pg on 1 and on 8 connections) in
   --quick              300 executions, 50 sequential, 1 run, 1000 ms ceilings
   --json               print settings, machine, summary and every raw sample as JSON
   --json-out FILE      also write that JSON to FILE (the tables are still printed)
-  -h, --help`;
+  -h, --help
+
+Environment: RETRACE_BENCH_WORKER_NODE_ARGS adds node options to the worker processes, e.g.
+'--cpu-prof --cpu-prof-dir=/tmp/prof' to profile them.`;
 
 function parseCli() {
   const { values } = parseArgs({
