@@ -11,6 +11,10 @@ export const EXIT = {
   usage: 2,
   /** Replays ran, and at least one of them failed. */
   replayFailed: 3,
+  /** `run --wait`: the execution ran and failed (or was cancelled). The same status as a failed replay. */
+  executionFailed: 3,
+  /** `run --wait`: the wait ended before the execution did (it is durable; a worker finishes it). */
+  stillRunning: 4,
   /** Stopped by Ctrl-C. */
   interrupted: 130,
 } as const;

@@ -1,8 +1,10 @@
 /**
  * Where the CLI finds the user's flows and store: `--flows`/`--store` flags, then
- * `retrace.config.{ts,mts,cts,js,mjs,cjs}` in the working directory, then `RETRACE_STORE`, then the
- * engine's default store. Flows modules are plain modules: every exported flow (or array of
- * flows) is collected, so the module the application already has works as is.
+ * `retrace.config.{ts,mts,cts,js,mjs,cjs}` in the working directory, then `RETRACE_STORE`, then
+ * `DATABASE_URL` when it is a postgres:// URL (as createEngine does), then the engine's default
+ * store. Flows modules are plain modules: every exported flow (or array of flows) is collected,
+ * so the module the application already has works as is. The server processes (`serve`, `dev`,
+ * `worker`) also read `port`, `host`, `encryptionKey` and `migrate` from the config file.
  */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -27,6 +29,14 @@ export interface LoadedConfig {
   store: string | undefined;
   /** Flows given in the config: flows, or module paths (resolved against the config's folder). */
   flows: (AnyFlow | string)[];
+  /** The HTTP port of `serve` and `dev`. */
+  port?: number;
+  /** The address `serve` and `dev` bind. */
+  host?: string;
+  /** The key of instances' secret values (32 bytes, base64 or hex); RETRACE_ENCRYPTION_KEY otherwise. */
+  encryptionKey?: string;
+  /** false: the engine does not migrate the store on start (run `retrace migrate` at deploy time). */
+  migrate?: boolean;
 }
 
 /** Finds and imports the config file (`explicit` from `--config`, else the first of CONFIG_FILES in cwd). */
@@ -46,7 +56,33 @@ export async function loadConfig(cwd: string, explicit: string | undefined): Pro
     if (isFlow(entry)) return entry;
     throw new CliError(`${path}: flows[${i}] is neither a flow made with defineFlow() nor a module path`);
   });
-  return { path, store, flows };
+  return { path, store, flows, ...serverSettings(path, source) };
+}
+
+/** The optional server settings of a config file, each checked for its type. */
+function serverSettings(
+  path: string,
+  source: Record<string, unknown>,
+): Pick<LoadedConfig, 'port' | 'host' | 'encryptionKey' | 'migrate'> {
+  const { port, host, encryptionKey, migrate } = source;
+  if (port !== undefined && !(Number.isInteger(port) && (port as number) >= 0 && (port as number) <= 65_535)) {
+    throw new CliError(`${path}: port must be a whole number from 0 to 65535`);
+  }
+  if (host !== undefined && (typeof host !== 'string' || host === '')) {
+    throw new CliError(`${path}: host must be an address string such as "0.0.0.0"`);
+  }
+  if (encryptionKey !== undefined && (typeof encryptionKey !== 'string' || encryptionKey === '')) {
+    throw new CliError(`${path}: encryptionKey must be a string (32 bytes as base64 or hex)`);
+  }
+  if (migrate !== undefined && typeof migrate !== 'boolean') {
+    throw new CliError(`${path}: migrate must be true or false`);
+  }
+  return {
+    ...(port !== undefined ? { port: port as number } : {}),
+    ...(host !== undefined ? { host: host as string } : {}),
+    ...(encryptionKey !== undefined ? { encryptionKey: encryptionKey as string } : {}),
+    ...(migrate !== undefined ? { migrate: migrate as boolean } : {}),
+  };
 }
 
 /** Imports each module path and collects its flows; flows given directly are kept as they are. */

@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { createEngine, type Engine } from '../index.js';
-import { defaultStorePath } from '../stores/open-store.js';
-import { CliError } from './cli-error.js';
+import { defaultStorePath, isPostgresUrl } from '../stores/open-store.js';
+import { CliError, UsageError } from './cli-error.js';
 import { type AnyFlow, type LoadedConfig, loadConfig, resolveFlows } from './config.js';
 import type { Output } from './output.js';
 
@@ -26,6 +26,17 @@ export interface OpenEngineOptions {
   worker: boolean;
   /** The worker's concurrency. */
   concurrency?: number;
+  /**
+   * Make the store if there is none yet. Only commands that set a store up do (migrate, keys
+   * create, serve, dev, worker); the others refuse, so a typo in the folder shows.
+   */
+  create?: boolean;
+  /** A server or worker process: the engine's own poll interval and a longer stop (in-flight steps finish). */
+  longRunning?: boolean;
+  /** Migrate the store on start (overrides the config file and RETRACE_MIGRATE). */
+  migrate?: boolean;
+  /** How long stopping lets running steps finish before they are aborted and their executions released. */
+  stopTimeoutMs?: number;
 }
 
 export class CliContext {
@@ -52,12 +63,58 @@ export class CliContext {
     return this.#config;
   }
 
-  /** `--store`, then the config's store, then RETRACE_STORE, then the engine's default. */
+  /**
+   * `--store`, then the config's store, then RETRACE_STORE, then DATABASE_URL when it names a
+   * PostgreSQL server (what createEngine does with it), then the engine's default.
+   */
   async storeUrl(): Promise<string | undefined> {
     if (this.global.store) return this.global.store;
     const fromConfig = (await this.config()).store;
     if (fromConfig) return fromConfig;
-    return this.env.RETRACE_STORE || undefined;
+    if (this.env.RETRACE_STORE) return this.env.RETRACE_STORE;
+    return isPostgresUrl(this.env.DATABASE_URL) ? this.env.DATABASE_URL : undefined;
+  }
+
+  /** The store for people and logs: the SQLite file, or the PostgreSQL URL without its password. */
+  async storeLabel(): Promise<string> {
+    const url = await this.storeUrl();
+    const file = sqlitePath(url, this.cwd);
+    if (file) return `sqlite:${file}`;
+    if (isPostgresUrl(url)) {
+      try {
+        const parsed = new URL(url);
+        if (parsed.password) parsed.password = '***';
+        return parsed.toString();
+      } catch {
+        return 'postgres://(unparsable URL)';
+      }
+    }
+    return url ?? '';
+  }
+
+  /** Whether the engine migrates the store on start: the flag, then the config's `migrate`, then RETRACE_MIGRATE. */
+  async migrateOnStart(flag: boolean | undefined): Promise<boolean> {
+    if (flag !== undefined) return flag;
+    const fromConfig = (await this.config()).migrate;
+    if (fromConfig !== undefined) return fromConfig;
+    const env = this.env.RETRACE_MIGRATE?.trim().toLowerCase();
+    if (env === undefined || env === '') return true;
+    if (['0', 'false', 'no', 'off'].includes(env)) return false;
+    if (['1', 'true', 'yes', 'on'].includes(env)) return true;
+    throw new CliError(`RETRACE_MIGRATE must be true or false, got ${JSON.stringify(this.env.RETRACE_MIGRATE)}`);
+  }
+
+  /** The key for instances' secret values: the config's `encryptionKey`, then RETRACE_ENCRYPTION_KEY. */
+  async encryptionKey(): Promise<string | undefined> {
+    return (await this.config()).encryptionKey ?? (this.env.RETRACE_ENCRYPTION_KEY || undefined);
+  }
+
+  /** A flows module given as a command's argument (`retrace worker ./flows.ts`), in place of --flows. */
+  useFlowsModule(path: string | undefined): void {
+    if (path === undefined) return;
+    if (this.global.flows?.length)
+      throw new UsageError('Give the flows module as an argument or with --flows, not both');
+    this.global.flows = [path];
   }
 
   async flows(): Promise<AnyFlow[]> {
@@ -86,16 +143,21 @@ export class CliContext {
 
   async openEngine(options: OpenEngineOptions): Promise<Engine> {
     const url = await this.storeUrl();
-    this.#assertStoreExists(url);
+    if (!options.create) this.#assertStoreExists(url);
     const flows = options.flows ? await this.flows() : [];
+    const encryptionKey = await this.encryptionKey();
+    const migrate = await this.migrateOnStart(options.migrate);
     const engine = createEngine({
       flows,
-      ...(url ? { store: url } : {}),
+      // Always explicit, so the CLI decides from its own environment (DATABASE_URL included).
+      store: url ?? defaultStorePath(this.cwd),
       worker: options.worker,
       // A CLI run is short: find work and notice finishes quickly, and do not hold a stop long.
-      pollInterval: '100ms',
-      stopTimeout: '10s',
+      ...(options.longRunning ? {} : { pollInterval: '100ms', stopTimeout: '10s' }),
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+      ...(options.stopTimeoutMs !== undefined ? { stopTimeout: options.stopTimeoutMs } : {}),
+      ...(encryptionKey ? { encryptionKey } : {}),
+      migrate,
     });
     engine.on('engine:error', ({ error, context }) => this.out.warn(`${context}: ${error.message}`));
     await engine.start();
@@ -126,6 +188,9 @@ export class CliContext {
     this.#interrupted = true;
     this.#resolveInterrupt();
   }
+
+  /** What main() prints on the first Ctrl-C or SIGTERM; long-running commands say what stopping means for them. */
+  stopNotice = 'Stopping (in-flight steps get up to 10s to finish; Ctrl-C again to quit at once)…';
 
   /**
    * The CLI looks at an existing store; it never creates one. Without this, a command run in the

@@ -14,7 +14,12 @@ import { registerErrors } from './commands/errors.js';
 import { registerExecutionsDiff } from './commands/executions-diff.js';
 import { registerExecutionsList } from './commands/executions-list.js';
 import { registerExecutionsShow } from './commands/executions-show.js';
+import { instanceConfigArgv, registerInstances } from './commands/instances.js';
+import { registerKeys } from './commands/keys.js';
+import { registerMigrate } from './commands/migrate.js';
 import { registerReplay } from './commands/replay.js';
+import { registerRun } from './commands/run.js';
+import { registerWorker } from './commands/worker.js';
 import { CliContext } from './context.js';
 import { colorEnabled, Output, type OutputStreams, oneLine } from './output.js';
 import { collect } from './parse.js';
@@ -51,7 +56,9 @@ export async function runCli(io: CliIo, hooks: CliHooks = {}): Promise<number> {
     async (...params: unknown[]) => {
       const command = params[params.length - 1] as Command;
       const args = params.slice(0, -2) as (string | undefined)[];
-      const g = command.optsWithGlobals<{ store?: string; flows?: string[]; config?: string; actor?: string }>();
+      // The program's own options, not optsWithGlobals(): `instances create --config` is the
+      // instance's config, which must not be taken for the config file.
+      const g = program.opts<{ store?: string; flows?: string[]; config?: string; actor?: string }>();
       const ctx = new CliContext({
         out,
         cwd: io.cwd,
@@ -114,9 +121,14 @@ Commands that only read need no flows; replay needs them, since it runs their co
   registerReplay(program, wrap);
   registerErrors(program, wrap);
   registerBatches(program, wrap);
+  registerRun(program, wrap);
+  registerInstances(program, wrap);
+  registerMigrate(program, wrap);
+  registerWorker(program, wrap);
+  registerKeys(program, wrap);
 
   try {
-    await program.parseAsync([...io.argv], { from: 'user' });
+    await program.parseAsync(instanceConfigArgv(io.argv), { from: 'user' });
     return exitCode;
   } catch (error) {
     return report(out, io.env, error);
@@ -147,12 +159,16 @@ function report(out: Output, env: NodeJS.ProcessEnv, error: unknown): number {
 export async function main(): Promise<void> {
   let ctx: CliContext | undefined;
   let interrupts = 0;
-  process.on('SIGINT', () => {
+  // SIGTERM (process managers, containers) stops as gracefully as Ctrl-C: servers stop accepting
+  // and finish their requests, workers finish or release their executions.
+  const onSignal = () => {
     interrupts++;
     if (interrupts > 1 || !ctx) process.exit(EXIT.interrupted);
-    process.stderr.write('\nStopping (in-flight steps get up to 10s to finish; Ctrl-C again to quit at once)…\n');
+    process.stderr.write(`\n${ctx.stopNotice}\n`);
     ctx.interrupt();
-  });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const code = await runCli(
     {
       argv: process.argv.slice(2),

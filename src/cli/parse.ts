@@ -104,3 +104,66 @@ export function readStepOutputs(pairs: readonly string[], cwd: string): Record<s
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
+
+/**
+ * A JSON value given inline or as a file: `--input '{"a":1}'` or `--input order.json`. A value
+ * that starts like JSON (`{`, `[`, `"`) is parsed as JSON, anything else is a file path.
+ */
+export function readJsonArg(value: string, flag: string, cwd: string): unknown {
+  const v = value.trim();
+  if (!/^[[{"]/.test(v)) return readJsonFile(value, flag, cwd);
+  try {
+    return JSON.parse(v) as unknown;
+  } catch (error) {
+    throw new UsageError(`${flag}: not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** `--label k=v` pairs into a record (`k=` is an empty value); a key given twice is a mistake. */
+export function parsePairs(pairs: readonly string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const key = eq > 0 ? pair.slice(0, eq).trim() : '';
+    if (!key) throw new UsageError(`${flag} takes KEY=VALUE, got ${JSON.stringify(pair)}`);
+    if (Object.hasOwn(out, key)) throw new UsageError(`${flag} sets "${key}" twice`);
+    out[key] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+/**
+ * `--secret NAME=VALUE` or `--secret NAME=@file` (the file's content, less one trailing newline,
+ * so `echo token > file` works). A file keeps the value out of shell history and `ps`.
+ */
+export function readSecrets(pairs: readonly string[], cwd: string): Record<string, string> {
+  const raw = parsePairs(pairs, '--secret');
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (!value.startsWith('@')) {
+      out[name] = value;
+      continue;
+    }
+    const file = value.slice(1);
+    try {
+      out[name] = readFileSync(resolve(cwd, file), 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why =
+        code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+      throw new UsageError(`--secret ${name}: cannot read ${file}: ${why}`);
+    }
+  }
+  return out;
+}
+
+/** `30s`, `5m`, `1h`, `500ms`, or a number of seconds: a wait's length in milliseconds. */
+export function parseWait(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const ms = m ? Number(m[1]) * unit[m[2] ?? 's']! : Number.NaN;
+  if (!(ms > 0) || !Number.isFinite(ms)) {
+    throw new UsageError(`${flag} takes a duration such as 30s, 5m or 1h, got ${JSON.stringify(value)}`);
+  }
+  return ms;
+}

@@ -1,0 +1,46 @@
+/**
+ * `retrace worker [flows module]`: the engine alone (no HTTP), running the flows' executions
+ * until SIGTERM or Ctrl-C; then it stops claiming, lets running steps finish (up to
+ * --stop-timeout) and releases what did not, so another worker takes it over. Run as many as
+ * the store allows: several per machine on SQLite, any number on PostgreSQL.
+ */
+import type { Command } from 'commander';
+import { EXIT } from '../cli-error.js';
+import type { Wrap } from '../command.js';
+import {
+  addProcessOptions,
+  describeProcess,
+  logLine,
+  openProcessEngine,
+  type ProcessFlags,
+  seconds,
+} from '../long-running.js';
+
+export function registerWorker(program: Command, wrap: Wrap): void {
+  const cmd = program
+    .command('worker')
+    .argument('[flows]', 'module exporting your flows (default: --flows, or the flows in retrace.config.ts)')
+    .description('Run executions (the engine without the HTTP server) until SIGTERM or Ctrl-C');
+  addProcessOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+Examples:
+  retrace worker ./src/flows.ts
+  DATABASE_URL=postgres://retrace@db/app retrace worker ./src/flows.ts --concurrency 20`,
+  );
+  cmd.action(
+    wrap<ProcessFlags>(async (ctx, flags, [flowsModule]) => {
+      ctx.useFlowsModule(flowsModule);
+      const engine = await openProcessEngine(ctx, flags);
+      const stopMs = engine.options.stopTimeoutMs;
+      ctx.stopNotice = `Stopping: running steps get up to ${seconds(stopMs)} to finish, the rest is released (signal again to quit at once)…`;
+      logLine(ctx, `retrace worker ${engine.workerId} started: ${await describeProcess(ctx, engine)}`);
+      await ctx.whenInterrupted;
+      logLine(ctx, `retrace worker ${engine.workerId} stopping`);
+      await engine.stop();
+      logLine(ctx, `retrace worker ${engine.workerId} stopped`);
+      return EXIT.ok;
+    }),
+  );
+}
