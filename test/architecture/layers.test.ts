@@ -217,6 +217,26 @@ describe('architecture: layers', () => {
   });
 });
 
+describe('architecture: the server layer', () => {
+  const serverFiles = files.filter((f) => f.path.startsWith('src/server/'));
+  /** What the server may use besides its own files and the public API. */
+  const SERVER_PACKAGES = ['fastify', 'fastify-plugin', 'mercurius', 'prom-client', 'graphql'];
+
+  it('is scanned (so the rule below cannot pass on an empty layer)', () => {
+    assert.ok(serverFiles.some((f) => f.path === 'src/server/server.ts'));
+  });
+
+  it('src/server imports only the public API (src/index.ts), its own files, its HTTP packages and node: built-ins', () => {
+    assert.deepEqual(
+      violations(serverFiles, (t, imp) => {
+        if (imp.specifier.startsWith('.')) return !(t === 'src/index.ts' || t.startsWith('src/server/'));
+        return !(SERVER_PACKAGES.includes(packageName(t)) || t.startsWith('node:'));
+      }),
+      [],
+    );
+  });
+});
+
 describe('architecture: no circular imports in src/', () => {
   it('has no import cycle among modules at run time', () => {
     const runtime = new Map(

@@ -1,0 +1,66 @@
+/**
+ * Authentication: every request gets `request.principal` before its route runs.
+ *
+ * - `auth: 'api-keys'`: `Authorization: Bearer rt_…` is checked with `engine.apiKeys.verify`
+ *   (one indexed lookup of the secret's hash). Missing or unknown/revoked → 401. A route that
+ *   declares `config.scope` answers 403 when the key lacks it; GraphQL checks scopes per field.
+ * - `auth: 'none'`: everyone is `anonymous` with every scope (local development only).
+ *
+ * Routes with `config.scope: 'public'` skip all of this: health checks, and webhooks, which are
+ * authenticated by their instance's signature secret instead (webhook-routes.ts).
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import { API_KEY_SCOPES, type ApiKeyScope, type Engine } from '../index.js';
+import { errorBody } from './http-errors.js';
+import { expandScopes, hasScope, type Principal } from './principal.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope a REST route needs, or `public` for no authentication. Unset: any valid key. */
+    scope?: ApiKeyScope | 'public';
+  }
+}
+
+export interface AuthPluginOptions {
+  engine: Engine;
+  auth: 'api-keys' | 'none';
+}
+
+const ANONYMOUS: Principal = { name: 'anonymous', scopes: expandScopes(API_KEY_SCOPES) };
+
+const authPluginImpl: FastifyPluginAsync<AuthPluginOptions> = async (app, options) => {
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', async (request, reply) => {
+    const scope = request.routeOptions.config?.scope;
+    if (scope === 'public') return;
+    if (options.auth === 'none') {
+      request.principal = ANONYMOUS;
+    } else {
+      const header = request.headers.authorization;
+      const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+      if (!match) {
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer realm="retrace"')
+          .send(errorBody('UNAUTHENTICATED', 'An API key is required: send Authorization: Bearer <key>'));
+      }
+      const key = await options.engine.apiKeys.verify(match[1]!);
+      if (!key) {
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer realm="retrace", error="invalid_token"')
+          .send(errorBody('UNAUTHENTICATED', 'The API key is unknown or has been revoked'));
+      }
+      request.principal = { name: key.name, scopes: expandScopes(key.scopes), keyId: key.id };
+    }
+    if (scope !== undefined && !hasScope(request.principal, scope)) {
+      return reply
+        .code(403)
+        .send(errorBody('FORBIDDEN', `This needs the ${scope} scope; the key "${request.principal?.name}" lacks it`));
+    }
+  });
+};
+
+/** Wrapped with fastify-plugin so the hook applies to every route of the server, GraphQL included. */
+export const authPlugin = fp(authPluginImpl, { name: 'retrace-auth', fastify: '5.x' });

@@ -1,0 +1,64 @@
+/**
+ * The one map from Retrace's error codes to HTTP statuses, and the REST error body
+ * `{ error: { code, message } }` (plus `issues` for invalid input). Routes throw; the server's
+ * error handler and the webhook routes answer through here.
+ */
+import type { FastifyError, FastifyReply } from 'fastify';
+import { RetraceError, WebhookRejectedError } from '../index.js';
+
+const STATUS: Partial<Record<string, number>> = {
+  INPUT_INVALID: 422,
+  INVALID_OPTION: 400,
+  WEBHOOK_BODY_INVALID: 400,
+  WEBHOOK_SIGNATURE_INVALID: 401,
+  PAYLOAD_TOO_LARGE: 413,
+  PAYLOAD_NOT_SERIALIZABLE: 400,
+  UNKNOWN_FLOW: 404,
+  UNKNOWN_INSTANCE: 404,
+  EXECUTION_NOT_FOUND: 404,
+  WEBHOOK_DELIVERY_NOT_FOUND: 404,
+  API_KEY_NOT_FOUND: 404,
+  BATCH_NOT_FOUND: 404,
+  API_KEY_INVALID: 400,
+  API_KEY_EXISTS: 409,
+  INSTANCE_DISABLED: 409,
+  INSTANCE_INVALID: 400,
+  REPLAY_NOT_ALLOWED: 409,
+  WEBHOOK_REDELIVERY_NOT_ALLOWED: 409,
+  EXECUTION_FINISHED: 409,
+  EXECUTION_CANCELLED: 409,
+  EXECUTION_FAILED: 500,
+  ENGINE_NOT_STARTED: 503,
+  ENGINE_STOPPED: 503,
+  STORE_ERROR: 503,
+  STORE_UNAVAILABLE: 503,
+};
+
+export function statusOf(code: string): number {
+  return STATUS[code] ?? 400;
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; issues?: { path: (string | number)[]; message: string }[] };
+}
+
+export function errorBody(code: string, message: string, issues?: ErrorBody['error']['issues']): ErrorBody {
+  return { error: { code, message, ...(issues ? { issues } : {}) } };
+}
+
+/** Sends any error as the REST error body with its status; unexpected errors become 500 without details. */
+export function sendError(reply: FastifyReply, err: unknown, extra: Record<string, unknown> = {}): FastifyReply {
+  if (err instanceof RetraceError) {
+    const issues =
+      err instanceof WebhookRejectedError ? err.issues : (err as { issues?: ErrorBody['error']['issues'] }).issues;
+    return reply.code(statusOf(err.code)).send({ ...errorBody(err.code, err.message, issues), ...extra });
+  }
+  const fastifyError = err as Partial<FastifyError>;
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
+    return reply
+      .code(fastifyError.statusCode)
+      .send({ ...errorBody(fastifyError.code ?? 'BAD_REQUEST', fastifyError.message ?? 'Bad request'), ...extra });
+  }
+  reply.log.error({ err }, 'request failed');
+  return reply.code(500).send({ ...errorBody('INTERNAL', 'Internal server error'), ...extra });
+}
