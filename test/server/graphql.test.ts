@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { gql } from 'graphql-request';
+import { ClientError, gql } from 'graphql-request';
+import { MAX_QUERY_DEPTH } from '../../src/server/graphql/graphql-plugin.js';
 import { runOrder, startGraphql } from './graphql-support.js';
 import { GET_FAILED_EXECUTIONS, SEED_QUERY_VARIABLES } from './prismatic-seed-documents.js';
 
@@ -352,6 +353,31 @@ describe('graphql: what an execution exposes', () => {
     assert.equal(answer.errorGroups[0]!.count, 4);
     assert.equal(answer.errorGroups[0]!.step, 'push');
     assert.equal(answer.errorGroups[0]!.errorName, 'FatalError');
+  });
+
+  it("puts Retrace's error code in extensions.code when a query is refused", async () => {
+    const engineCursorThatIsNot = Buffer.from(JSON.stringify(['garbage', 0])).toString('base64url');
+    const error = await h
+      .client(['read'])
+      .request(gql`query ($after: String) { executionResults(after: $after) { nodes { id } } }`, {
+        after: engineCursorThatIsNot,
+      })
+      .then(
+        () => undefined,
+        (err: unknown) => err as ClientError,
+      );
+    assert.ok(error instanceof ClientError);
+    assert.equal(error.response.errors?.[0]?.extensions?.code, 'INVALID_OPTION');
+    assert.match(error.response.errors![0]!.message, /Invalid cursor/);
+  });
+
+  it(`refuses documents nested deeper than ${MAX_QUERY_DEPTH}`, async () => {
+    let selection = 'id';
+    for (let i = 0; i < MAX_QUERY_DEPTH / 2; i++) selection = `lineage { root { ${selection} } }`;
+    await assert.rejects(
+      h.client(['read']).request(`query Deep { executionResult(id: "${failedOnAcme[0]}") { ${selection} } }`),
+      /exceeds the query depth limit/,
+    );
   });
 
   it('serves queries over GET too', async () => {

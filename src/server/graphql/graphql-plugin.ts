@@ -22,6 +22,9 @@ import { dateTimeScalar, jsonScalar } from './scalars.js';
 import { readSchemaSdl } from './schema-sdl.js';
 import { assertScopes } from './scopes.js';
 
+/** The deepest document accepted (the seed's query is 4 deep; introspection is 13). */
+export const MAX_QUERY_DEPTH = 16;
+
 export interface GraphqlPluginOptions {
   engine: Engine;
 }
@@ -58,6 +61,9 @@ export const graphqlPlugin: FastifyPluginAsync<GraphqlPluginOptions> = async (ap
     } as never,
     path: '/graphql',
     graphiql: false,
+    // Lineage nests (replays of replays …) and every level reads executions: bound the depth.
+    // Generous enough for graphql's own introspection query and any document in docs/graphql.md.
+    queryDepth: MAX_QUERY_DEPTH,
     context: (request): Omit<GraphQLContext, 'app' | 'reply'> => ({
       engine,
       principal: request.principal,
