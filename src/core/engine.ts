@@ -16,6 +16,7 @@ import {
   ExecutionCancelledError,
   ExecutionFailedError,
   ExecutionNotFoundError,
+  isStoreUnavailable,
   RetraceError,
   UnknownFlowError,
 } from './errors.js';
@@ -459,6 +460,32 @@ export class Engine<F extends AnyFlow = AnyFlow> {
   }
 
   /**
+   * Cancels an unfinished execution: it is recorded `cancelled` (with an audit entry) in one
+   * write, and whichever worker is running it stops: here at once (the running step's `signal`
+   * is aborted), elsewhere at its next write, which the revoked lease refuses. Nothing the
+   * execution did after the cancellation is recorded. A finished execution cannot be cancelled.
+   */
+  async cancel(id: string, options: { actor?: string; reason?: string } = {}): Promise<Execution> {
+    this.#assertStarted();
+    const actor = options.actor ?? 'library';
+    const result = await this.#store.cancelExecution({
+      id: id as ExecutionId,
+      audit: { actor, action: 'cancel', batchId: null, reason: options.reason ?? null, detailsJson: null },
+    });
+    if (!result) throw new ExecutionNotFoundError(id);
+    if (!result.cancelled) {
+      throw new RetraceError(
+        'EXECUTION_FINISHED',
+        `Execution ${id} has already ${result.execution.status === 'cancelled' ? 'been cancelled' : result.execution.status}; only an unfinished execution can be cancelled`,
+      );
+    }
+    this.#worker?.cancelLocal(id);
+    this.events.emit('execution:cancelled', { executionId: id, flow: result.execution.flow, actor });
+    this.#notifyFinished(id);
+    return this.executions.get(id);
+  }
+
+  /**
    * Replays an execution as a new one (the original is never modified): whole, with corrected
    * `input`, or `fromStep` with earlier steps reused (and `stepOutputs` overriding some).
    * A failed execution replays as is; any other needs `force`. While another replay of it is in
@@ -515,32 +542,6 @@ export class Engine<F extends AnyFlow = AnyFlow> {
         }),
     );
   }
-  /**
-   * Cancels an unfinished execution: it is recorded `cancelled` (with an audit entry) in one
-   * write, and whichever worker is running it stops: here at once (the running step's `signal`
-   * is aborted), elsewhere at its next write, which the revoked lease refuses. Nothing the
-   * execution did after the cancellation is recorded. A finished execution cannot be cancelled.
-   */
-  async cancel(id: string, options: { actor?: string; reason?: string } = {}): Promise<Execution> {
-    this.#assertStarted();
-    const actor = options.actor ?? 'library';
-    const result = await this.#store.cancelExecution({
-      id: id as ExecutionId,
-      audit: { actor, action: 'cancel', batchId: null, reason: options.reason ?? null, detailsJson: null },
-    });
-    if (!result) throw new ExecutionNotFoundError(id);
-    if (!result.cancelled) {
-      throw new RetraceError(
-        'EXECUTION_FINISHED',
-        `Execution ${id} has already ${result.execution.status === 'cancelled' ? 'been cancelled' : result.execution.status}; only an unfinished execution can be cancelled`,
-      );
-    }
-    this.#worker?.cancelLocal(id);
-    this.events.emit('execution:cancelled', { executionId: id, flow: result.execution.flow, actor });
-    this.#notifyFinished(id);
-    return this.executions.get(id);
-  }
-
 
   /**
    * Inserts a new execution through `insert`, pre-claimed by this worker when it has a free slot
@@ -609,7 +610,18 @@ export class Engine<F extends AnyFlow = AnyFlow> {
         id,
         Math.min(this.options.pollIntervalMs * 2, Math.max(0, deadline - Date.now())),
       );
-      const execution = await this.#store.getExecution(id as ExecutionId);
+      let execution: ExecutionRecord | undefined;
+      try {
+        execution = await this.#store.getExecution(id as ExecutionId);
+      } catch (error) {
+        // An unreachable store is passing: keep waiting (until the deadline) rather than fail the caller.
+        if (!isStoreUnavailable(error) || Date.now() >= deadline || this.#state === 'stopped') {
+          finished.cancel();
+          throw error;
+        }
+        await finished.promise;
+        continue;
+      }
       if (!execution) {
         finished.cancel();
         throw new ExecutionNotFoundError(id);

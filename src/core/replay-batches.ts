@@ -9,11 +9,13 @@
  *   batch status: running → paused → running,  running|paused → cancelled,  running → completed
  *   (completed: every item was started or skipped, and every replay it started has finished)
  */
+
 import type { Clock } from './clock.js';
 import { RetraceError } from './errors.js';
 import type { EngineEventBus } from './events.js';
 import { IdleWait } from './idle-wait.js';
 import type { WorkerId } from './ids.js';
+import { LoopErrors } from './loop-errors.js';
 import type { ReplayOptions, ReplayService } from './replay.js';
 import type { BatchItemRecord, BatchRecord, Store } from './store.js';
 
@@ -75,7 +77,14 @@ export class BatchRunner {
   async #claimLoop(): Promise<void> {
     // Batches are looked for less often than executions: starting one a moment later costs little.
     const interval = Math.max(this.#pollIntervalMs, 200);
+    const errors = new LoopErrors({
+      events: this.#events,
+      context: 'claiming replay batches',
+      baseMs: interval,
+      maxMs: Math.max(interval, 10_000),
+    });
     while (!this.#stopping.signal.aborted) {
+      let waitMs: number;
       try {
         const claimed = await this.#store.claimBatches({ workerId: this.#workerId, limit: 4 });
         for (const batch of claimed) {
@@ -87,10 +96,11 @@ export class BatchRunner {
             .finally(() => this.#driving.delete(batch.id));
           this.#driving.set(batch.id, run);
         }
+        waitMs = errors.succeeded();
       } catch (error) {
-        this.#events.emit('engine:error', { error: error as Error, context: 'claiming replay batches' });
+        waitMs = errors.failed(error);
       }
-      await this.#idle.sleep(interval);
+      await this.#idle.sleep(waitMs);
     }
   }
 

@@ -8,6 +8,7 @@
  * (the process was down) follows the schedule's policy: `skip` advances past every missed time
  * without running; `run-once` runs one execution for the missed period, then carries on.
  */
+
 import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
 import type { Clock } from './clock.js';
@@ -18,6 +19,7 @@ import type { AnyFlow } from './flow.js';
 import { IdleWait } from './idle-wait.js';
 import { newExecutionId } from './ids.js';
 import type { InstanceService } from './instances.js';
+import { LoopErrors } from './loop-errors.js';
 import { validateInput } from './schema.js';
 import type { MissedFirePolicy, ScheduleRecord, Store } from './store.js';
 
@@ -180,13 +182,21 @@ export class Scheduler {
   }
 
   async #run(): Promise<void> {
+    const errors = new LoopErrors({
+      events: this.#events,
+      context: 'firing schedules',
+      baseMs: this.#pollIntervalMs,
+      maxMs: Math.max(this.#pollIntervalMs, 10_000),
+    });
     while (this.#running) {
+      let waitMs: number;
       try {
         await this.fireDue();
+        waitMs = errors.succeeded();
       } catch (error) {
-        this.#events.emit('engine:error', { error: error as Error, context: 'firing schedules' });
+        waitMs = errors.failed(error);
       }
-      await this.#idle.sleep(this.#pollIntervalMs);
+      await this.#idle.sleep(waitMs);
     }
   }
 

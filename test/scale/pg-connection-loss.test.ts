@@ -170,6 +170,12 @@ describe('a PostgreSQL server restarted in the middle of a load', () => {
       assert.ok(outageReports >= 1, 'no worker reported the outage');
       assert.ok(outageReports <= workers.length * 3, `the outage was reported ${outageReports} times: ${report}`);
       assert.equal(errors.get('claiming executions') ?? 0, 0, `claim errors reported one by one: ${report}`);
+      // The schedule and replay-batch loops report an outage once per outage too.
+      for (const loop of ['firing schedules', 'claiming replay batches']) {
+        assert.equal(errors.get(loop) ?? 0, 0, `${loop}: errors reported one by one: ${report}`);
+        const reports = errors.get(`store unavailable: ${loop} paused until it answers`) ?? 0;
+        assert.ok(reports <= workers.length * 3, `${loop}: the outage was reported ${reports} times: ${report}`);
+      }
     } finally {
       for (const w of workers) await w.stop().catch(() => undefined);
       await producer.stop().catch(() => undefined);
