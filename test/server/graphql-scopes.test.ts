@@ -125,6 +125,31 @@ describe('graphql: scopes', () => {
     assert.equal(anonymous.body.errors?.[0]?.extensions?.code, 'FORBIDDEN');
   });
 
+  it('a cross-site "simple" POST (form or text/plain body) is not executed, even for a caller with every scope', async () => {
+    // Without keys (`dev` on localhost) every caller is admin; a web page could still make the
+    // browser send a form or text/plain POST to the server without a preflight. None may run.
+    const before = (await h.engine.executions.list({ flow: 'slow' })).items.length;
+    const body = JSON.stringify({
+      query: 'mutation { runFlow(input: { flow: "slow", input: { key: "csrf" } }) { errors { field } } }',
+    });
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const response = await fetch(h.url, {
+        method: 'POST',
+        headers: { 'content-type': contentType, 'x-test-scopes': 'admin' },
+        body,
+      });
+      assert.ok(response.status === 400 || response.status === 415, `${contentType}: ${response.status}`);
+    }
+    const viaGet = await fetch(
+      `${h.url}?query=${encodeURIComponent('mutation { runFlow(input: { flow: "slow", input: { key: "csrf" } }) { errors { field } } }')}`,
+      {
+        headers: { 'x-test-scopes': 'admin' },
+      },
+    );
+    assert.equal(viaGet.status, 405, 'mutations are refused over GET');
+    assert.equal((await h.engine.executions.list({ flow: 'slow' })).items.length, before);
+  });
+
   it('every mutation of the schema has its scope decided', () => {
     const schema = buildSchema(readFileSync(SCHEMA_SDL_PATH, 'utf8'));
     const mutations = Object.keys(schema.getMutationType()?.getFields() ?? {}).sort();
