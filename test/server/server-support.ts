@@ -50,8 +50,10 @@ export const sleepFlow = defineFlow({
   },
 });
 
+export type ServerFlows = typeof syncOrder | typeof flakyFlow | typeof sleepFlow;
+
 export interface Harness {
-  engine: Engine;
+  engine: Engine<ServerFlows>;
   server: RetraceServer;
   url: string;
 }
