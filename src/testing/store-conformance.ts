@@ -216,6 +216,32 @@ export function describeStoreConformance(name: string, target: ConformanceTarget
       assert.equal((await claimAll(W1, 'flow-steps')).length, 0);
     });
 
+    it('stamps every time with the store clock, never the caller’s', async () => {
+      // Adapters under test may run on a clock far from Date.now() (see sqlite-conformance):
+      // each time must sit within the store's own now() taken around the write.
+      const near = (actual: number | null | undefined, expected: number, what: string) =>
+        assert.ok(
+          actual != null && Math.abs(actual - expected) < 5_000,
+          `${what}: ${actual} is not the store's time ${expected}`,
+        );
+      const before = await store.now();
+      const { execution } = await store.createExecution(newExecution({ flow: 'flow-clock' }));
+      near(execution.startedAt, before, 'startedAt');
+      const [claim] = await claimAll(W1, 'flow-clock');
+      await store.updateExecution({
+        executionId: execution.id,
+        leaseToken: claim!.leaseToken,
+        workerId: W1,
+        execution: { status: 'retrying', dueInMs: 60_000, release: true },
+      });
+      near((await store.getExecution(execution.id))?.dueAt, (await store.now()) + 60_000, 'dueAt');
+      const W3 = 'w-conformance-clock' as WorkerId;
+      await store.registerWorker({ workerId: W3, host: 'h', pid: 3, leaseMs: 30_000 });
+      const worker = (await store.listWorkers()).find((w) => w.workerId === W3);
+      near(worker?.expiresAt, (await store.now()) + 30_000, 'a worker lease');
+      await store.removeWorker({ workerId: W3 });
+    });
+
     it('makes a retry claimable when its due time comes, by the store clock', async () => {
       const { execution } = await store.createExecution(newExecution({ flow: 'flow-due' }));
       const [claim] = await claimAll(W1, 'flow-due');
