@@ -124,6 +124,43 @@ describe('graphql: top-level executionResults with flow / integration / instance
     assert.deepEqual(answer.executionResults.nodes[0]!.flow, { name: 'sync-order' });
   });
 
+  it('sorts by ENDED_AT and DESC, reads through flow(name) and integration(id), and refuses two sort keys', async () => {
+    type Ids = { nodes: { id: string }[] };
+    const answer = await h
+      .client(['read'])
+      .request<{ integration: { name: string; executionResults: Ids }; flow: { executionResults: Ids } }>(
+        gql`
+      query ($instance: ID) {
+        integration(id: "sync-order") {
+          name
+          executionResults(instance: $instance, sortBy: [{ field: ENDED_AT, direction: DESC }]) { nodes { id } }
+        }
+        flow(name: "sync-order") {
+          executionResults(instance: $instance, sortBy: { field: STARTED_AT }) { nodes { id } }
+        }
+      }
+    `,
+        { instance: acme.id },
+      );
+    assert.equal(answer.integration.name, 'sync-order');
+    const ascending = [...failedOnAcme, succeededOnAcme];
+    assert.deepEqual(
+      answer.flow.executionResults.nodes.map((n) => n.id),
+      ascending,
+      'direction defaults to ASC',
+    );
+    assert.deepEqual(
+      answer.integration.executionResults.nodes.map((n) => n.id),
+      [...ascending].reverse(),
+    );
+    await assert.rejects(
+      h
+        .client(['read'])
+        .request(gql`{ executionResults(sortBy: [{ field: STARTED_AT }, { field: ENDED_AT }]) { nodes { id } } }`),
+      /sortBy takes one key/,
+    );
+  });
+
   it('refuses flow and integration that disagree', async () => {
     await assert.rejects(
       h.client(['read']).request(query, { flow: 'sync-order', integration: 'slow' }),
@@ -328,6 +365,16 @@ describe('graphql: what an execution exposes', () => {
     assert.equal(succeeded.status, 'SUCCEEDED');
     assert.deepEqual(succeeded.output, { erpId: 'erp-good-1' });
     assert.equal(succeeded.error, null);
+  });
+
+  it("accepts an execution id in Prismatic's global-id form", async () => {
+    const globalId = Buffer.from(`InstanceExecutionResult:${failedOnAcme[1]}`).toString('base64');
+    const answer = await h
+      .client(['read'])
+      .request<{ executionResult: { id: string } }>(gql`query ($id: ID!) { executionResult(id: $id) { id } }`, {
+        id: globalId,
+      });
+    assert.equal(answer.executionResult.id, failedOnAcme[1]);
   });
 
   it('an unknown execution id answers null', async () => {
