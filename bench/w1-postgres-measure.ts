@@ -144,7 +144,16 @@ export interface PgW1Options {
   executions: number;
   sequential: number;
   warmup: number;
+  /**
+   * Who calls `run()`: `parent` (this process, an engine with `worker: false`: every execution
+   * is inserted queued, then claimed by a worker after a NOTIFY) or `worker` (the first worker
+   * process: an execution it has a free slot for is inserted already claimed by it and starts
+   * at once, the rest are queued for any worker).
+   */
+  enqueuer: Enqueuer;
 }
+
+export type Enqueuer = 'parent' | 'worker';
 
 /** CPU used during a window, in ms of CPU time (divide by wallMs for cores). */
 export interface CpuUse {
@@ -194,6 +203,7 @@ export interface LatencyFigures {
 }
 
 export interface PgW1Sample {
+  enqueuer: Enqueuer;
   workers: number;
   concurrency: number;
   variant: W1Variant;
@@ -224,14 +234,19 @@ export async function measurePgW1(o: PgW1Options): Promise<PgW1Sample> {
   try {
     await enqueuer.start(); // migrates the fresh schema before any worker opens it
     await pool.start(o.workers, { store, concurrency: o.concurrency });
-    const enqueue = async (n: number) => {
-      totalExecutions++;
-      return (await enqueuer.run(flowOf(o.variant), w1InputFor(n))).id;
+    // Starts executions from..from+count−1 of the variant; their ids in order.
+    const enqueueMany = async (from: number, count: number): Promise<string[]> => {
+      totalExecutions += count;
+      if (o.enqueuer === 'worker') return pool.enqueueInFirst(o.variant, from, count);
+      return Promise.all(
+        Array.from({ length: count }, async (_, i) => (await enqueuer.run(flowOf(o.variant), w1InputFor(from + i))).id),
+      );
     };
+    const enqueue = async (n: number) => (await enqueueMany(n, 1))[0]!;
 
     // Untimed: JIT, prepared statements on every pooled connection, the tables' first pages.
     const warm = pool.untilSucceeded(o.warmup * 5);
-    await Promise.all(Array.from({ length: o.warmup * 5 }, (_, i) => enqueue(i)));
+    await enqueueMany(0, o.warmup * 5);
     await warm;
     for (let i = 0; i < o.warmup; i++) {
       const done = pool.untilSucceeded(1);
@@ -243,7 +258,7 @@ export async function measurePgW1(o: PgW1Options): Promise<PgW1Sample> {
     let window = await openWindow(pool);
     const allDone = pool.untilSucceeded(o.executions);
     const tEnqueue = performance.now();
-    const burstIds = await Promise.all(Array.from({ length: o.executions }, (_, i) => enqueue(2_000_000 + i)));
+    const burstIds = await enqueueMany(2_000_000, o.executions);
     const enqueueMs = performance.now() - tEnqueue;
     await withTimeout(allDone, 'the burst');
     const burstWindow = await window.close();
@@ -265,6 +280,7 @@ export async function measurePgW1(o: PgW1Options): Promise<PgW1Sample> {
     await enqueuer.stop();
     const check = await verifySchema(o.url, schema, o.variant, totalExecutions, [burstIds, seqIds]);
     return {
+      enqueuer: o.enqueuer,
       workers: o.workers,
       concurrency: o.concurrency,
       variant: o.variant,
@@ -297,6 +313,7 @@ interface Child {
   ready: Promise<void>;
   stopped: Promise<WorkerSnapshot>;
   snapshotWaiters: ((s: WorkerSnapshot) => void)[];
+  enqueueWaiters: ((ids: string[]) => void)[];
 }
 
 /** The worker processes, their success counts, and the first failure any of them reports. */
@@ -332,6 +349,7 @@ class WorkerPool {
         onStopped = r;
       }),
       snapshotWaiters: [],
+      enqueueWaiters: [],
     };
     proc.on('message', (m: FromWorker) => {
       if (m.type === 'ready') onReady();
@@ -339,6 +357,7 @@ class WorkerPool {
       else if (m.type === 'failed' || m.type === 'error') this.#fail(new Error(m.message));
       else if (m.type === 'snapshot') child.snapshotWaiters.shift()?.(m.snapshot);
       else if (m.type === 'stopped') onStopped(m.snapshot);
+      else if (m.type === 'enqueued') child.enqueueWaiters.shift()?.(m.ids);
     });
     proc.on('exit', (code, signal) => {
       if (code !== 0 && code !== null) this.#fail(new Error(`a worker process exited with ${code ?? signal}`));
@@ -365,6 +384,15 @@ class WorkerPool {
     if (this.#failure) return Promise.reject(this.#failure);
     const target = this.#succeeded + more;
     return new Promise((resolve, reject) => this.#waiters.push({ target, resolve, reject }));
+  }
+
+  /** Asks the first worker process to start executions from..from+count−1 itself; their ids. */
+  enqueueInFirst(variant: W1Variant, from: number, count: number): Promise<string[]> {
+    const first = this.#children[0]!;
+    return new Promise((resolve) => {
+      first.enqueueWaiters.push(resolve);
+      first.process.send({ type: 'enqueue', variant, from, count } satisfies ToWorker);
+    });
   }
 
   async snapshots(): Promise<WorkerSnapshot[]> {

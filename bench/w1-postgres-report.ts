@@ -1,7 +1,7 @@
 /** Summaries of the PostgreSQL W1 samples over the runs, and the tables printed for people. */
 import type { Machine } from './machine.js';
 import { type Spread, spread } from './stats.js';
-import type { PgCeilingSample, PgW1Sample, PgWindow } from './w1-postgres-measure.js';
+import type { Enqueuer, PgCeilingSample, PgW1Sample, PgWindow } from './w1-postgres-measure.js';
 import { fmt, fmtSpread, table } from './w1-report.js';
 import type { W1Variant } from './w1-workload.js';
 
@@ -15,6 +15,7 @@ export interface PgBenchSettings {
   workers: number[];
   concurrencies: number[];
   variants: W1Variant[];
+  enqueuers: Enqueuer[];
   executions: number;
   sequential: number;
   warmup: number;
@@ -32,6 +33,7 @@ export interface PgRunSamples {
 }
 
 export interface PgW1Summary {
+  enqueuer: Enqueuer;
   workers: number;
   concurrency: number;
   variant: W1Variant;
@@ -79,9 +81,10 @@ export function summarisePg(runs: PgRunSamples[], cpus: number): PgSummary {
     const samples = run.ceiling.filter((c) => c.connections === n);
     return samples.reduce((s, c) => s + c.commitsPerSec, 0) / samples.length;
   };
-  const keys = new Map<string, Pick<PgW1Sample, 'workers' | 'concurrency' | 'variant'>>();
+  const keys = new Map<string, Pick<PgW1Sample, 'enqueuer' | 'workers' | 'concurrency' | 'variant'>>();
   for (const s of runs.flatMap((r) => r.w1))
-    keys.set(`${s.workers}/${s.concurrency}/${s.variant}`, {
+    keys.set(`${s.enqueuer}/${s.workers}/${s.concurrency}/${s.variant}`, {
+      enqueuer: s.enqueuer,
       workers: s.workers,
       concurrency: s.concurrency,
       variant: s.variant,
@@ -89,7 +92,11 @@ export function summarisePg(runs: PgRunSamples[], cpus: number): PgSummary {
   const w1 = [...keys.values()].map((k): PgW1Summary => {
     const perRun = runs.map((run) => {
       const found = run.w1.find(
-        (s) => s.workers === k.workers && s.concurrency === k.concurrency && s.variant === k.variant,
+        (s) =>
+          s.enqueuer === k.enqueuer &&
+          s.workers === k.workers &&
+          s.concurrency === k.concurrency &&
+          s.variant === k.variant,
       );
       if (!found) throw new Error(`no sample for ${JSON.stringify(k)} in a run`);
       return { run, s: found };
@@ -199,6 +206,7 @@ export function renderPgReport(
     'Throughput (burst) and latency',
     table(
       [
+        'enqueuer',
         'P',
         'C',
         'variant',
@@ -211,6 +219,7 @@ export function renderPgReport(
         'seq p50/p99 (store)',
       ],
       s.w1.map((w) => [
+        w.enqueuer,
         String(w.workers),
         String(w.concurrency),
         w.variant,
@@ -228,6 +237,7 @@ export function renderPgReport(
       `${machine.cpus})`,
     table(
       [
+        'enqueuer',
         'P',
         'C',
         'variant',
@@ -236,12 +246,13 @@ export function renderPgReport(
         'rows ins/upd/ex (server)',
         'workers',
         'their backends',
-        'enqueuer',
+        'parent process',
         'other postgres',
         'machine busy',
         'load1',
       ],
       s.w1.map((w) => [
+        w.enqueuer,
         String(w.workers),
         String(w.concurrency),
         w.variant,
@@ -262,18 +273,20 @@ export function renderPgReport(
     "CPU ms per execution (throughput window, medians) and the rate the machine's cores could carry at that cost",
     table(
       [
+        'enqueuer',
         'P',
         'C',
         'variant',
         'workers',
         'their backends',
-        'enqueuer',
+        'parent process',
         'total',
         `CPU-bound exec/s (${machine.cpus} cores)`,
       ],
       s.w1.map((w) => {
         const c = w.cpuMsPerExecution;
         return [
+          w.enqueuer,
           String(w.workers),
           String(w.concurrency),
           w.variant,
@@ -293,7 +306,7 @@ export function renderPgReport(
       .filter(([, n]) => n > 0)
       .sort((a, b) => b[1] - a[1])
       .map(([kind, n]) => `${kind} ${fmt(n, 3)}`);
-    lines.push(`  P=${w.workers} C=${w.concurrency} ${w.variant}: ${kinds.join(', ')}`);
+    lines.push(`  ${w.enqueuer} P=${w.workers} C=${w.concurrency} ${w.variant}: ${kinds.join(', ')}`);
   }
   lines.push(
     '',
@@ -304,7 +317,7 @@ export function renderPgReport(
       (t) =>
         `${t.table} (${t.indexes} indexes) ins ${fmt(t.inserted, 2)} upd ${fmt(t.updated, 2)} HOT ${fmt(t.hotUpdated, 2)}`,
     );
-    lines.push(`  P=${w.workers} C=${w.concurrency} ${w.variant}: ${tables.join('; ') || '-'}`);
+    lines.push(`  ${w.enqueuer} P=${w.workers} C=${w.concurrency} ${w.variant}: ${tables.join('; ') || '-'}`);
   }
   return lines.join('\n');
 }

@@ -1,7 +1,9 @@
 /**
  * One worker process of the PostgreSQL W1 benchmark (started by w1-postgres-measure.ts with an
  * IPC channel; not meant to be run by hand). It runs an engine with `worker: true` on the
- * store URL it is given and only claims and runs W1 executions; the parent enqueues them.
+ * store URL it is given and claims and runs W1 executions; the parent enqueues them, or asks
+ * the first worker to (`enqueue`: then `run()` on this worker engine, as a deployment whose
+ * workers start executions themselves would).
  *
  * Messages to the parent: `ready` once started; `succeeded` with how many finished since the
  * last message (coalesced per event-loop turn, so no delay is added); `failed` / `error`, which
@@ -11,7 +13,7 @@
  */
 import { createEngine } from '../src/index.js';
 import { countRoundTrips, roundTripSnapshot } from './pg-round-trips.js';
-import { W1_FLOWS } from './w1-workload.js';
+import { flowOf, W1_FLOWS, type W1Variant, w1InputFor } from './w1-workload.js';
 
 export interface WorkerConfig {
   /** Store URL, with `?schema=`. */
@@ -19,7 +21,11 @@ export interface WorkerConfig {
   concurrency: number;
 }
 
-export type ToWorker = { type: 'snapshot' } | { type: 'stop' };
+export type ToWorker =
+  | { type: 'snapshot' }
+  | { type: 'stop' }
+  /** Start executions from..from+count−1 on this engine (pre-claimed while it has free slots). */
+  | { type: 'enqueue'; variant: W1Variant; from: number; count: number };
 
 export type FromWorker =
   | { type: 'ready'; pid: number }
@@ -27,6 +33,7 @@ export type FromWorker =
   | { type: 'failed'; message: string }
   | { type: 'error'; message: string }
   | { type: 'snapshot'; snapshot: WorkerSnapshot }
+  | { type: 'enqueued'; ids: string[] }
   | { type: 'stopped'; snapshot: WorkerSnapshot };
 
 export interface WorkerSnapshot {
@@ -82,6 +89,13 @@ async function main(): Promise<void> {
   process.on('message', (message: ToWorker) => {
     if (message.type === 'snapshot') send({ type: 'snapshot', snapshot: snapshot() });
     else if (message.type === 'stop') void stop();
+    else if (message.type === 'enqueue') {
+      const { variant, from, count } = message;
+      Promise.all(Array.from({ length: count }, (_, i) => engine.run(flowOf(variant), w1InputFor(from + i)))).then(
+        (handles) => send({ type: 'enqueued', ids: handles.map((h) => h.id) }),
+        (err: unknown) => send({ type: 'error', message: `enqueueing: ${(err as Error).message}` }),
+      );
+    }
   });
   // The parent died or closed the channel: stop rather than linger.
   process.on('disconnect', () => {

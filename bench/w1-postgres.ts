@@ -17,7 +17,13 @@ import { loadavg, tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { describeMachine } from './machine.js';
-import { measurePgCeiling, measurePgW1, type PgCeilingSample, type PgW1Sample } from './w1-postgres-measure.js';
+import {
+  type Enqueuer,
+  measurePgCeiling,
+  measurePgW1,
+  type PgCeilingSample,
+  type PgW1Sample,
+} from './w1-postgres-measure.js';
 import { type PgBenchSettings, type PgRunSamples, renderPgReport, summarisePg } from './w1-postgres-report.js';
 import { sampleStepOutputBytes, type W1Variant } from './w1-workload.js';
 
@@ -34,6 +40,9 @@ ceiling (single-row INSERT commits/s with plain pg on 1 and on 8 connections) in
   --workers LIST       worker process counts (default 1,2)
   --concurrency LIST   engine concurrency of each worker process (default 32)
   --variants LIST      plain,retry (default plain)
+  --enqueuer LIST      parent,worker (default parent): who calls run(). parent = this process
+                       (engine worker:false; every execution is queued, then claimed after a NOTIFY);
+                       worker = the first worker process (pre-claimed while it has free slots)
   --executions N       executions in the throughput burst (default 2000)
   --sequential N       sequential executions for latency (default 200)
   --warmup N           untimed sequential executions (and 5×N in a burst) before measuring (default 20)
@@ -55,6 +64,7 @@ function parseCli() {
       workers: { type: 'string' },
       concurrency: { type: 'string' },
       variants: { type: 'string' },
+      enqueuer: { type: 'string' },
       executions: { type: 'string' },
       sequential: { type: 'string' },
       warmup: { type: 'string' },
@@ -73,6 +83,8 @@ function parseCli() {
   const quick = values.quick ?? false;
   const variants = list(values.variants, 'plain') as W1Variant[];
   for (const v of variants) if (v !== 'plain' && v !== 'retry') usage(`unknown variant ${v}`);
+  const enqueuers = list(values.enqueuer, 'parent') as Enqueuer[];
+  for (const e of enqueuers) if (e !== 'parent' && e !== 'worker') usage(`unknown enqueuer ${e}`);
   const url = values.url ?? process.env.DATABASE_URL ?? DEFAULT_URL;
   if (!/^postgres(ql)?:\/\//.test(url)) usage(`--url must be a postgres:// URL, got ${url}`);
   return {
@@ -81,6 +93,7 @@ function parseCli() {
     workers: list(values.workers, '1,2').map((w) => positive(w, 1, '--workers')),
     concurrencies: list(values.concurrency, '32').map((c) => positive(c, 1, '--concurrency')),
     variants,
+    enqueuers,
     executions: positive(values.executions, quick ? 300 : 2000, '--executions'),
     sequential: positive(values.sequential, quick ? 50 : 200, '--sequential'),
     warmup: positive(values.warmup, 20, '--warmup'),
@@ -164,6 +177,7 @@ async function main(): Promise<void> {
     workers: cli.workers,
     concurrencies: cli.concurrencies,
     variants: cli.variants,
+    enqueuers: cli.enqueuers,
     executions: cli.executions,
     sequential: cli.sequential,
     warmup: cli.warmup,
@@ -190,30 +204,33 @@ async function main(): Promise<void> {
       }
     };
     await measureCeilings('start');
-    for (const variant of cli.variants) {
-      for (const workers of cli.workers) {
-        for (const concurrency of cli.concurrencies) {
-          const s = await measurePgW1({
-            url: cli.url,
-            workers,
-            concurrency,
-            variant,
-            executions: cli.executions,
-            sequential: cli.sequential,
-            warmup: cli.warmup,
-          });
-          w1.push(s);
-          const t = s.throughput;
-          const c = t.cpu;
-          progress(
-            `${tag} P=${workers} C=${concurrency} ${variant}: ${t.execPerSec.toFixed(0)} exec/s ` +
-              `(enqueue ${t.enqueueMs.toFixed(0)} ms of ${t.wallMs.toFixed(0)}), burst store p50/p99 ` +
-              `${t.storeLatency.p50Ms}/${t.storeLatency.p99Ms} ms, ${(t.statements.total / t.executions).toFixed(2)} statements/ex; ` +
-              `seq p50 ${s.latency.observed.p50Ms.toFixed(2)} ms p99 ${s.latency.observed.p99Ms.toFixed(2)} ms ` +
-              `(store ${s.latency.store.p50Ms}/${s.latency.store.p99Ms}); cores: workers ${(c.workersMs / t.wallMs).toFixed(2)}, ` +
-              `backends ${(c.backendsMs / t.wallMs).toFixed(2)}, enqueuer ${(c.parentMs / t.wallMs).toFixed(2)}, ` +
-              `other pg ${(c.postgresOtherMs / t.wallMs).toFixed(2)}, machine ${c.machineBusyMs === null ? '-' : (c.machineBusyMs / t.wallMs).toFixed(2)}; load ${t.load1}`,
-          );
+    for (const enqueuer of cli.enqueuers) {
+      for (const variant of cli.variants) {
+        for (const workers of cli.workers) {
+          for (const concurrency of cli.concurrencies) {
+            const s = await measurePgW1({
+              url: cli.url,
+              workers,
+              concurrency,
+              variant,
+              executions: cli.executions,
+              sequential: cli.sequential,
+              warmup: cli.warmup,
+              enqueuer,
+            });
+            w1.push(s);
+            const t = s.throughput;
+            const c = t.cpu;
+            progress(
+              `${tag} enqueuer ${enqueuer} P=${workers} C=${concurrency} ${variant}: ${t.execPerSec.toFixed(0)} exec/s ` +
+                `(enqueue ${t.enqueueMs.toFixed(0)} ms of ${t.wallMs.toFixed(0)}), burst store p50/p99 ` +
+                `${t.storeLatency.p50Ms}/${t.storeLatency.p99Ms} ms, ${(t.statements.total / t.executions).toFixed(2)} statements/ex; ` +
+                `seq p50 ${s.latency.observed.p50Ms.toFixed(2)} ms p99 ${s.latency.observed.p99Ms.toFixed(2)} ms ` +
+                `(store ${s.latency.store.p50Ms}/${s.latency.store.p99Ms}); cores: workers ${(c.workersMs / t.wallMs).toFixed(2)}, ` +
+                `backends ${(c.backendsMs / t.wallMs).toFixed(2)}, enqueuer ${(c.parentMs / t.wallMs).toFixed(2)}, ` +
+                `other pg ${(c.postgresOtherMs / t.wallMs).toFixed(2)}, machine ${c.machineBusyMs === null ? '-' : (c.machineBusyMs / t.wallMs).toFixed(2)}; load ${t.load1}`,
+            );
+          }
         }
       }
     }
