@@ -185,6 +185,14 @@ describe('graphql: replayExecutions (bulk) and replayBatch', () => {
     assert.equal(bad.replayExecutions.errors[0]!.field, 'concurrency');
     assert.equal(bad.replayExecutions.errors[0]!.code, 'INVALID_OPTION');
 
+    const contradictory = await operator.request<Answer>(mutation, {
+      input: { filter: { flow: 'sync-order', integration: 'slow' } },
+    });
+    assert.deepEqual(
+      contradictory.replayExecutions.errors.map((e) => [e.field, e.code]),
+      [['filter', 'INVALID_OPTION']],
+    );
+
     const missing = await h.client(['read']).request(gql`{ replayBatch(id: "b-nope") { id } }`);
     assert.deepEqual(missing, { replayBatch: null });
   });

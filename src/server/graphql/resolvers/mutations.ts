@@ -85,7 +85,13 @@ export const mutationResolvers = {
     },
     ctx: GraphQLContext,
   ) => {
-    const filter: ExecutionListFilter = toListFilter(input.filter);
+    let filter: ExecutionListFilter;
+    try {
+      filter = toListFilter(input.filter);
+    } catch (err) {
+      // A contradictory filter (flow and integration disagree) is the caller's to fix: a user error here.
+      return userError('filter', (err as Error).message);
+    }
     const options = {
       actor: ctx.actor,
       force: input.force === true,
