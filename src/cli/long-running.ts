@@ -34,6 +34,7 @@ export async function openProcessEngine(ctx: CliContext, flags: ProcessFlags): P
   const concurrency =
     flags.concurrency !== undefined ? parsePositiveInt(flags.concurrency, '--concurrency', 10_000) : undefined;
   const stopTimeoutMs = parseWait(flags.stopTimeout ?? '30s', '--stop-timeout');
+  ctx.stopNotice = `Stopping: running steps get up to ${seconds(stopTimeoutMs)} to finish, the rest is released (signal again to quit at once)…`;
   return ctx.openEngine({
     flows: true,
     worker: true,

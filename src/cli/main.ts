@@ -1,5 +1,6 @@
 /**
- * `retrace`: find and replay failed executions from the command line. A composition root like
+ * `retrace`: run Retrace (dev, serve, worker), administer it (keys, instances, migrate), start
+ * flows, and find and replay failed executions from the command line. A composition root like
  * create-engine.ts: it reads the environment, the config file and the flags, and drives the
  * engine only through its public API. Tables for people, `--json` for scripts; errors are one
  * line on stderr with a non-zero exit status (see EXIT in cli-error.ts).
@@ -19,6 +20,7 @@ import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
+import { registerServe } from './commands/serve.js';
 import { registerWorker } from './commands/worker.js';
 import { CliContext } from './context.js';
 import { colorEnabled, Output, type OutputStreams, oneLine } from './output.js';
@@ -75,11 +77,11 @@ export async function runCli(io: CliIo, hooks: CliHooks = {}): Promise<number> {
     };
 
   const program = new Command('retrace')
-    .description('Find, inspect and replay executions of Retrace flows')
+    .description('Run Retrace flows as a server or worker; find, inspect and replay their executions')
     .version(packageVersion(), '-V, --version')
     .option(
       '--store <url>',
-      'store URL, e.g. sqlite:./data/retrace.db (default: config, RETRACE_STORE, .retrace/retrace.db)',
+      'store URL, e.g. sqlite:./data/retrace.db or postgres://… (default: config, RETRACE_STORE, DATABASE_URL, .retrace/retrace.db)',
     )
     .option(
       '--flows <module>',
@@ -100,7 +102,14 @@ export async function runCli(io: CliIo, hooks: CliHooks = {}): Promise<number> {
     .addHelpText(
       'after',
       `
-Start here:
+Run it:
+  retrace dev ./src/flows.ts                       engine + HTTP API on 127.0.0.1:4000, no keys
+  retrace keys create ops --scope admin            an API key (serve needs one)
+  retrace serve ./src/flows.ts                     engine + HTTP API for production
+  retrace worker ./src/flows.ts                    the engine alone
+  retrace run <flow> --input '{…}' --wait          start a flow by hand
+
+Find and fix failures:
   retrace errors --unresolved                      what is failing, grouped by cause
   retrace executions list --status failed --since 24h
   retrace executions show <id>                     steps, attempts, errors, logs
@@ -110,8 +119,9 @@ Start here:
 Config (retrace.config.ts in the working folder, all optional):
   export const flows = './src/flows.ts';           // or an array of flows
   export const store = 'sqlite:./data/retrace.db';
+  export const port = 4000;                         // also host, encryptionKey, migrate
 
-Commands that only read need no flows; replay needs them, since it runs their code.`,
+Commands that only read need no flows; run, replay, instance changes and the servers need them.`,
     );
 
   const executions = program.command('executions').alias('ex').description('List, show and compare executions');
@@ -126,6 +136,7 @@ Commands that only read need no flows; replay needs them, since it runs their co
   registerMigrate(program, wrap);
   registerWorker(program, wrap);
   registerKeys(program, wrap);
+  registerServe(program, wrap);
 
   try {
     await program.parseAsync(instanceConfigArgv(io.argv), { from: 'user' });

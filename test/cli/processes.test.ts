@@ -37,16 +37,23 @@ function slowStarts(): number {
   }
 }
 
-/** A worker-less engine on the test store, to read what the processes did. */
-let reader: Engine | undefined;
-async function execution(id: string): Promise<Execution> {
+/** Worker-less engines on the test stores, to read what the processes did. */
+const readers = new Map<string, Promise<Engine>>();
+function readerOn(file: string): Promise<Engine> {
+  let reader = readers.get(file);
   if (!reader) {
-    reader = createEngine({ flows: [], store: `sqlite:${storeFile}`, worker: false });
-    await reader.start();
+    const engine = createEngine({ flows: [], store: `sqlite:${file}`, worker: false });
+    reader = engine.start().then(() => engine);
+    readers.set(file, reader);
   }
-  return reader.executions.get(id);
+  return reader;
 }
-after(() => reader?.stop());
+after(async () => {
+  for (const r of readers.values()) await (await r).stop();
+});
+async function execution(id: string): Promise<Execution> {
+  return (await readerOn(storeFile)).executions.get(id);
+}
 
 async function enqueueSlow(ms: number): Promise<string> {
   writeFileSync(join(dir, 'slowMs'), String(ms));
@@ -102,5 +109,122 @@ describe('retrace worker', () => {
     const behind = await cli(['worker', flows, '--no-migrate'], dir, { ...env, RETRACE_STORE: `sqlite:${fresh}` });
     assert.equal(behind.code, 1);
     assert.match(behind.stderr, /is at migration 0, this Retrace needs \d+: run `retrace migrate`/);
+  });
+});
+
+/** One HTTP request to a started server. */
+async function http(
+  url: string,
+  init: { method?: string; body?: unknown; key?: string } = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+    headers: {
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(init.key ? { authorization: `Bearer ${init.key}` } : {}),
+    },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+const LISTENING = /listening on (http:\/\/\S+) \(([^)]+)\)\n/;
+
+describe('retrace serve', () => {
+  const serveStore = join(dir, 'serve.db');
+  const serveEnv = { RETRACE_STORE: `sqlite:${serveStore}` };
+
+  test('refuses to start without an API key in the store, and says how to make one', async () => {
+    const refused = new CliProcess(['serve', flows, '--port', '0'], dir, { ...env, ...serveEnv });
+    children.push(refused);
+    const exit = await refused.exited;
+    assert.equal(exit.code, 1, refused.stderr);
+    assert.equal(refused.stdout, '');
+    assert.match(
+      refused.stderr,
+      /^error: No API key in the store \(sqlite:.*serve\.db\): retrace serve needs an API key\. Create one with `retrace keys create <name> --scope admin`, or pass --insecure/,
+    );
+  });
+
+  test('with a key: prints the URL, answers /healthz, checks keys, and on SIGTERM finishes an in-flight webhook request and execution, exit 0', async () => {
+    const key = await cli(['keys', 'create', 'ops', '--scope', 'admin'], dir, serveEnv);
+    assert.equal(key.code, 0, key.stderr);
+    const secret = key.stdout.trim();
+    const server = start(['serve', flows, '--port', '0', '--host', '127.0.0.1'], serveEnv);
+    const [, url, auth] = await server.waitFor(LISTENING);
+    assert.match(url!, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(auth, 'API keys required');
+    assert.match(server.stdout, /retrace serve worker \S+ started: store sqlite:\S+serve\.db, flows greet, slow/);
+
+    assert.deepEqual(await http(`${url}/healthz`), { status: 200, body: { status: 'ok' } });
+    assert.equal((await http(`${url}/api/keys`)).status, 401);
+    assert.equal((await http(`${url}/api/keys`, { key: 'rt_wrong_key' })).status, 401);
+    assert.equal((await http(`${url}/api/keys`, { key: secret })).status, 200);
+    const queued = await http(`${url}/webhooks/flow/greet?wait=30s`, { body: { name: 'Ada' } });
+    assert.equal(queued.status, 200, JSON.stringify(queued.body));
+    assert.deepEqual((queued.body as { output: unknown }).output, {
+      text: 'Hello, Ada',
+      instance: 'default',
+      tokenLength: 0,
+    });
+
+    // A webhook that waits for a slow execution is in flight when SIGTERM comes.
+    writeFileSync(join(dir, 'slowMs'), '1500');
+    const before = slowStarts();
+    const inFlight = http(`${url}/webhooks/flow/slow?wait=60s`, { body: {} });
+    await waitFor(() => slowStarts() > before, 30_000);
+    server.child.kill('SIGTERM');
+    const answered = await inFlight;
+    assert.equal(answered.status, 200, JSON.stringify(answered.body));
+    assert.equal(answered.body.status, 'succeeded');
+    assert.deepEqual(await server.exited, { code: 0, signal: null }, server.stderr);
+    assert.match(
+      server.stdout,
+      /serve stopping: closing the HTTP server\n.*serve stopping: stopping the engine\n.*retrace serve stopped\n$/,
+    );
+    const e = await (await readerOn(serveStore)).executions.get(answered.body.executionId as string);
+    assert.equal(e.status, 'succeeded');
+    // Stopped means stopped: nothing answers on the port any more.
+    await assert.rejects(fetch(`${url}/healthz`));
+  });
+
+  test('--insecure starts without keys', async () => {
+    const bare = join(dir, 'bare.db');
+    const server = start(['serve', flows, '--port', '0', '--host', '127.0.0.1', '--insecure'], {
+      RETRACE_STORE: `sqlite:${bare}`,
+    });
+    const [, url, auth] = await server.waitFor(LISTENING);
+    assert.equal(auth, 'no API keys: this machine only');
+    assert.equal((await http(`${url}/api/keys`)).status, 200);
+    server.child.kill('SIGTERM');
+    assert.equal((await server.exited).code, 0, server.stderr);
+  });
+});
+
+describe('retrace dev', () => {
+  test('on 127.0.0.1 by default, without keys; a webhook runs; SIGTERM exits 0', async () => {
+    const devStore = join(dir, 'dev.db');
+    const server = start(['dev', flows, '--port', '0'], { RETRACE_STORE: `sqlite:${devStore}` });
+    const [, url, auth] = await server.waitFor(LISTENING);
+    assert.match(url!, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(auth, 'no API keys: this machine only');
+    assert.match(server.stdout, /Webhooks {2}http:\/\/127\.0\.0\.1:\d+\/webhooks\/flow\/<flow> {2}\(greet, slow\)/);
+    assert.equal((await http(`${url}/healthz`)).status, 200);
+    assert.equal((await http(`${url}/api/keys`)).status, 200);
+    const accepted = await http(`${url}/webhooks/flow/greet`, { body: { name: 'Dev' } });
+    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+    const id = accepted.body.executionId as string;
+    await waitFor(async () => (await (await readerOn(devStore)).executions.get(id)).status === 'succeeded', 30_000);
+    server.child.kill('SIGTERM');
+    assert.deepEqual(await server.exited, { code: 0, signal: null }, server.stderr);
+  });
+
+  test('on a non-loopback address it needs a key like serve', async () => {
+    const refused = start(['dev', flows, '--port', '0', '--host', '0.0.0.0'], {
+      RETRACE_STORE: `sqlite:${join(dir, 'dev-open.db')}`,
+    });
+    assert.equal((await refused.exited).code, 1, refused.stderr);
+    assert.match(refused.stderr, /retrace dev on 0\.0\.0\.0 \(not this machine only\) needs an API key/);
   });
 });

@@ -7,14 +7,7 @@
 import type { Command } from 'commander';
 import { EXIT } from '../cli-error.js';
 import type { Wrap } from '../command.js';
-import {
-  addProcessOptions,
-  describeProcess,
-  logLine,
-  openProcessEngine,
-  type ProcessFlags,
-  seconds,
-} from '../long-running.js';
+import { addProcessOptions, describeProcess, logLine, openProcessEngine, type ProcessFlags } from '../long-running.js';
 
 export function registerWorker(program: Command, wrap: Wrap): void {
   const cmd = program
@@ -33,8 +26,6 @@ Examples:
     wrap<ProcessFlags>(async (ctx, flags, [flowsModule]) => {
       ctx.useFlowsModule(flowsModule);
       const engine = await openProcessEngine(ctx, flags);
-      const stopMs = engine.options.stopTimeoutMs;
-      ctx.stopNotice = `Stopping: running steps get up to ${seconds(stopMs)} to finish, the rest is released (signal again to quit at once)…`;
       logLine(ctx, `retrace worker ${engine.workerId} started: ${await describeProcess(ctx, engine)}`);
       await ctx.whenInterrupted;
       logLine(ctx, `retrace worker ${engine.workerId} stopping`);

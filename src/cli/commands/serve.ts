@@ -1,0 +1,189 @@
+/**
+ * `retrace serve` and `retrace dev`: the engine and the HTTP server (webhooks, GraphQL, health,
+ * metrics) in one process. `serve` is for production: it refuses to start without an API key
+ * in the store (or an explicit --insecure). `dev` is for a laptop: it binds 127.0.0.1 and needs
+ * no keys there; bound to any other address it asks for keys like `serve`.
+ *
+ * On SIGTERM or Ctrl-C: the server stops accepting and finishes its in-flight requests, then
+ * the engine lets running steps finish (up to --stop-timeout) and releases the rest; exit 0.
+ */
+import type { Command } from 'commander';
+import type { Engine } from '../../index.js';
+import { createServer, type RetraceServer } from '../../server/server.js';
+import { CliError, EXIT } from '../cli-error.js';
+import type { Wrap } from '../command.js';
+import type { CliContext } from '../context.js';
+import {
+  addProcessOptions,
+  describeProcess,
+  logLine,
+  openProcessEngine,
+  type ProcessFlags,
+  seconds,
+} from '../long-running.js';
+import { parsePositiveInt } from '../parse.js';
+
+interface ServeFlags extends ProcessFlags {
+  port?: string;
+  host?: string;
+  insecure?: boolean;
+  maxBody?: string;
+  logRequests?: boolean;
+}
+
+type Mode = 'serve' | 'dev';
+
+const DEFAULT_PORT = 4000;
+/** serve: every interface (production, containers; keys are required). dev: this machine only. */
+const DEFAULT_HOST: Record<Mode, string> = { serve: '0.0.0.0', dev: '127.0.0.1' };
+
+export function registerServe(program: Command, wrap: Wrap): void {
+  for (const mode of ['serve', 'dev'] as const) {
+    const cmd = program
+      .command(mode)
+      .argument('[flows]', 'module exporting your flows (default: --flows, or the flows in retrace.config.ts)')
+      .description(
+        mode === 'serve'
+          ? 'Run the engine and the HTTP API (webhooks, GraphQL, metrics) for production; needs an API key'
+          : 'Run the engine and the HTTP API on this machine for development, without API keys',
+      )
+      .option(
+        '--port <port>',
+        `port to listen on, 0 for any free one (default: config, RETRACE_PORT, PORT, ${DEFAULT_PORT})`,
+      )
+      .option('--host <address>', `address to bind (default: config, RETRACE_HOST, ${DEFAULT_HOST[mode]})`)
+      .option(
+        '--insecure',
+        mode === 'serve'
+          ? 'start without API keys: anyone who reaches the port may read and run everything'
+          : 'on a non-loopback --host, start without API keys anyway',
+      )
+      .option('--max-body <bytes>', 'largest webhook body accepted, in bytes (default 1 MiB)')
+      .option('--log-requests', 'log every HTTP request (JSON lines on stdout)');
+    addProcessOptions(cmd);
+    cmd.addHelpText(
+      'after',
+      mode === 'serve'
+        ? `
+Examples:
+  retrace keys create ops --scope admin          # once: serve needs a key
+  retrace serve ./src/flows.ts --port 8080
+  DATABASE_URL=postgres://retrace@db/app RETRACE_ENCRYPTION_KEY=… retrace serve ./src/flows.ts
+
+Config (retrace.config.ts): port, host, store, encryptionKey, migrate; the environment:
+RETRACE_PORT/PORT, RETRACE_HOST, RETRACE_STORE/DATABASE_URL, RETRACE_ENCRYPTION_KEY, RETRACE_MIGRATE.`
+        : `
+Examples:
+  retrace dev ./src/flows.ts                     # http://127.0.0.1:4000, SQLite in .retrace/
+  curl -X POST localhost:4000/webhooks/flow/<flow> -H 'content-type: application/json' -d '{…}'`,
+    );
+    cmd.action(wrap<ServeFlags>((ctx, flags, [flowsModule]) => serve(ctx, mode, flags, flowsModule)));
+  }
+}
+
+async function serve(ctx: CliContext, mode: Mode, flags: ServeFlags, flowsModule: string | undefined): Promise<number> {
+  ctx.useFlowsModule(flowsModule);
+  // Every flag and setting is checked before anything is opened: a bad one starts nothing.
+  const config = await ctx.config();
+  const port = parsePort(flags.port, config.port, ctx.env);
+  const host = flags.host ?? config.host ?? (ctx.env.RETRACE_HOST || DEFAULT_HOST[mode]);
+  const maxBodyBytes = flags.maxBody !== undefined ? parsePositiveInt(flags.maxBody, '--max-body') : undefined;
+  const local = isLoopback(host);
+  const auth = flags.insecure || (mode === 'dev' && local) ? 'none' : 'api-keys';
+
+  if (auth === 'api-keys') await assertHasKey(ctx, mode, host, flags);
+  const engine = await openProcessEngine(ctx, flags);
+  let server: RetraceServer | undefined;
+  let url: string;
+  try {
+    server = await createServer({
+      engine,
+      host,
+      port,
+      auth,
+      ...(maxBodyBytes ? { maxBodyBytes } : {}),
+      logger: flags.logRequests === true,
+    });
+    ({ url } = await server.listen());
+  } catch (error) {
+    await server?.close().catch(() => undefined);
+    await engine.stop();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE')
+      throw new CliError(`Port ${port} on ${host} is in use: pass --port (0 for any free port)`);
+    if (code === 'EADDRNOTAVAIL') throw new CliError(`Cannot bind ${host}: no such address on this machine (--host)`);
+    throw error;
+  }
+
+  const stopMs = engine.options.stopTimeoutMs;
+  ctx.stopNotice = `Stopping: no new requests; in-flight requests finish, then running steps get up to ${seconds(stopMs)} (signal again to quit at once)…`;
+  logLine(ctx, `retrace ${mode} worker ${engine.workerId} started: ${await describeProcess(ctx, engine)}`);
+  logLine(ctx, `retrace ${mode} listening on ${url} (${authText(auth, local)})`);
+  if (auth === 'none' && !local) ctx.out.warn(`No API keys and ${host} is reachable from other machines (--insecure)`);
+  if (mode === 'dev') {
+    ctx.out.line(`  GraphQL   ${url}/graphql`);
+    ctx.out.line(`  Webhooks  ${url}/webhooks/flow/<flow>  (${engine.flowNames.join(', ')})`);
+  }
+
+  await ctx.whenInterrupted;
+  await shutdown(ctx, mode, server, engine);
+  return EXIT.ok;
+}
+
+/** Server first (stop accepting, finish requests, which may be waiting on executions), then the engine. */
+async function shutdown(ctx: CliContext, mode: Mode, server: RetraceServer, engine: Engine): Promise<void> {
+  logLine(ctx, `retrace ${mode} stopping: closing the HTTP server`);
+  try {
+    await server.close();
+  } finally {
+    logLine(ctx, `retrace ${mode} stopping: stopping the engine`);
+    await engine.stop();
+  }
+  logLine(ctx, `retrace ${mode} stopped`);
+}
+
+/** `serve` (and `dev` off localhost) refuses to open an API nobody is meant to reach without a key. */
+async function assertHasKey(ctx: CliContext, mode: Mode, host: string, flags: ServeFlags): Promise<void> {
+  const keys = await ctx.withEngine(
+    { flows: false, worker: false, create: true, ...(flags.migrate === false ? { migrate: false } : {}) },
+    (engine) => engine.apiKeys.list(),
+  );
+  if (keys.some((k) => k.revokedAt === null)) return;
+  const why =
+    mode === 'serve'
+      ? 'retrace serve needs an API key'
+      : `retrace dev on ${host} (not this machine only) needs an API key`;
+  throw new CliError(
+    `No API key in the store (${await ctx.storeLabel()}): ${why}. Create one with \`retrace keys create <name> --scope admin\`, or pass --insecure to run without keys`,
+  );
+}
+
+function authText(auth: 'api-keys' | 'none', local: boolean): string {
+  if (auth === 'api-keys') return 'API keys required';
+  return local ? 'no API keys: this machine only' : 'no API keys';
+}
+
+function parsePort(flag: string | undefined, fromConfig: number | undefined, env: NodeJS.ProcessEnv): number {
+  if (flag !== undefined) return portNumber(flag, '--port');
+  if (fromConfig !== undefined) return fromConfig;
+  if (env.RETRACE_PORT) return portNumber(env.RETRACE_PORT, 'RETRACE_PORT');
+  if (env.PORT) return portNumber(env.PORT, 'PORT');
+  return DEFAULT_PORT;
+}
+
+function portNumber(value: string, what: string): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) {
+    throw new CliError(`${what} must be a port number from 0 to 65535, got ${JSON.stringify(value)}`, EXIT.usage);
+  }
+  return n;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+export function isLoopback(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
