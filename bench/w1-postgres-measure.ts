@@ -30,6 +30,7 @@ import {
   roundTripSnapshot,
 } from './pg-round-trips.js';
 import { cpuBetween, cpuOfPids, machineCpuMs, postgresPids } from './proc-cpu.js';
+import { startMany } from './start-many.js';
 import { percentile } from './stats.js';
 import type { FromWorker, ToWorker, WorkerConfig, WorkerSnapshot } from './w1-postgres-worker.js';
 import {
@@ -151,6 +152,12 @@ export interface PgW1Options {
    * at once, the rest are queued for any worker).
    */
   enqueuer: Enqueuer;
+  /**
+   * At most this many run() calls in flight while enqueueing the burst. Not all 2,000 at once:
+   * run() calls wait for one of the store's 10 pooled connections, and a wait longer than the
+   * store's connectionTimeoutMs (10 s) fails with STORE_ERROR, which a loaded machine reaches.
+   */
+  enqueueConcurrency: number;
 }
 
 export type Enqueuer = 'parent' | 'worker';
@@ -237,9 +244,11 @@ export async function measurePgW1(o: PgW1Options): Promise<PgW1Sample> {
     // Starts executions from..from+count−1 of the variant; their ids in order.
     const enqueueMany = async (from: number, count: number): Promise<string[]> => {
       totalExecutions += count;
-      if (o.enqueuer === 'worker') return pool.enqueueInFirst(o.variant, from, count);
-      return Promise.all(
-        Array.from({ length: count }, async (_, i) => (await enqueuer.run(flowOf(o.variant), w1InputFor(from + i))).id),
+      if (o.enqueuer === 'worker') return pool.enqueueInFirst(o.variant, from, count, o.enqueueConcurrency);
+      return startMany(
+        count,
+        o.enqueueConcurrency,
+        async (i) => (await enqueuer.run(flowOf(o.variant), w1InputFor(from + i))).id,
       );
     };
     const enqueue = async (n: number) => (await enqueueMany(n, 1))[0]!;
@@ -257,6 +266,8 @@ export async function measurePgW1(o: PgW1Options): Promise<PgW1Sample> {
     // Throughput: a burst of N enqueued at once.
     let window = await openWindow(pool);
     const allDone = pool.untilSucceeded(o.executions);
+    // Awaited after the enqueueing; this only keeps a failure meanwhile from counting as unhandled.
+    allDone.catch(() => {});
     const tEnqueue = performance.now();
     const burstIds = await enqueueMany(2_000_000, o.executions);
     const enqueueMs = performance.now() - tEnqueue;
@@ -322,6 +333,7 @@ class WorkerPool {
   #succeeded = 0;
   #waiters: { target: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   #failure: Error | undefined;
+  #enqueueRejects: ((e: Error) => void)[] = [];
 
   async start(count: number, config: WorkerConfig): Promise<void> {
     for (let i = 0; i < count; i++) this.#children.push(this.#spawn(config));
@@ -357,7 +369,10 @@ class WorkerPool {
       else if (m.type === 'failed' || m.type === 'error') this.#fail(new Error(m.message));
       else if (m.type === 'snapshot') child.snapshotWaiters.shift()?.(m.snapshot);
       else if (m.type === 'stopped') onStopped(m.snapshot);
-      else if (m.type === 'enqueued') child.enqueueWaiters.shift()?.(m.ids);
+      else if (m.type === 'enqueued') {
+        this.#enqueueRejects.shift();
+        child.enqueueWaiters.shift()?.(m.ids);
+      }
     });
     proc.on('exit', (code, signal) => {
       if (code !== 0 && code !== null) this.#fail(new Error(`a worker process exited with ${code ?? signal}`));
@@ -377,6 +392,7 @@ class WorkerPool {
   #fail(error: Error): void {
     this.#failure ??= error;
     for (const w of this.#waiters.splice(0)) w.reject(error);
+    for (const reject of this.#enqueueRejects.splice(0)) reject(error);
   }
 
   /** Resolves once `more` executions beyond those counted so far have succeeded. */
@@ -387,11 +403,13 @@ class WorkerPool {
   }
 
   /** Asks the first worker process to start executions from..from+count−1 itself; their ids. */
-  enqueueInFirst(variant: W1Variant, from: number, count: number): Promise<string[]> {
+  enqueueInFirst(variant: W1Variant, from: number, count: number, concurrency: number): Promise<string[]> {
+    if (this.#failure) return Promise.reject(this.#failure);
     const first = this.#children[0]!;
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       first.enqueueWaiters.push(resolve);
-      first.process.send({ type: 'enqueue', variant, from, count } satisfies ToWorker);
+      this.#enqueueRejects.push(reject);
+      first.process.send({ type: 'enqueue', variant, from, count, concurrency } satisfies ToWorker);
     });
   }
 

@@ -16,6 +16,7 @@ export interface PgBenchSettings {
   concurrencies: number[];
   variants: W1Variant[];
   enqueuers: Enqueuer[];
+  enqueueConcurrency: number;
   executions: number;
   sequential: number;
   warmup: number;
@@ -46,6 +47,12 @@ export interface PgW1Summary {
   seqObservedP99Ms: Spread;
   seqStoreP50Ms: Spread;
   seqStoreP99Ms: Spread;
+  /**
+   * Per run: the sequential window's committing writes per execution (insert + updates) × the
+   * time of one commit on one connection at that run's ceiling: the latency if only those
+   * commits took time (claims and the NOTIFY come on top in the parent-enqueuer mode).
+   */
+  seqCommitFloorMs: Spread;
   /** Statements (round trips) per execution, all processes, in the throughput window. */
   statementsPerExecution: Spread;
   /** The same by kind (medians over the runs). */
@@ -125,6 +132,13 @@ export function summarisePg(runs: PgRunSamples[], cpus: number): PgSummary {
       seqObservedP99Ms: spread(samples.map((s) => s.latency.observed.p99Ms)),
       seqStoreP50Ms: spread(samples.map((s) => s.latency.store.p50Ms)),
       seqStoreP99Ms: spread(samples.map((s) => s.latency.store.p99Ms)),
+      seqCommitFloorMs: spread(
+        perRun.map(({ run, s }) => {
+          const by = s.latency.statements.byKind;
+          const writes = ((by['insert execution'] ?? 0) + (by['update execution'] ?? 0)) / s.latency.executions;
+          return (writes * 1000) / runCeiling(run, 1);
+        }),
+      ),
       statementsPerExecution: spread(samples.map((s) => s.throughput.statements.total / s.throughput.executions)),
       statementsByKind,
       seqStatementsPerExecution: spread(samples.map((s) => s.latency.statements.total / s.latency.executions)),
@@ -183,10 +197,14 @@ export function renderPgReport(
         .join(', '),
     `engine: ${machine.engine ? `commit ${machine.engine.commit}${machine.engine.srcDirty ? ' with uncommitted changes in src/' : ''}` : 'unknown'}`,
     `W1: 3 steps, each output ${settings.stepOutputBytes} B of JSON. Each measurement: a fresh schema; P worker processes`,
-    '  (engine worker:true, concurrency C each); this process enqueues only (engine worker:false). Throughput: a burst of',
-    `  ${settings.executions} run() calls at once into idle, warm workers, timed first enqueue → last success reported by a worker.`,
-    `  Latency: ${settings.sequential} sequential executions, run() → the worker's success report ("observed"), and`,
-    '  finished_at − started_at in the store ("store", the database clock in whole ms).',
+    '  (engine worker:true, concurrency C each). Enqueuer "parent": this process calls run() on an engine with',
+    '  worker:false (each execution inserted queued, claimed by a worker after a NOTIFY); "worker": the first worker',
+    '  process calls run() itself (inserted already claimed while it has a free slot, else queued for any worker).',
+    `  Throughput: a burst of ${settings.executions} run() calls (${settings.enqueueConcurrency} in flight) into idle, warm workers, timed first enqueue → last`,
+    '  success reported by a worker. Latency: sequential executions, run() → the worker\'s success report ("observed",',
+    `  ${settings.sequential} of them), and finished_at − started_at in the store ("store", database clock, whole ms).`,
+    "  Seq commit floor: committing writes per execution (insert + updates) × one commit's time on 1 connection at",
+    "  that run's ceiling: what the latency would be if only those commits took time.",
     `Statements: every node-postgres query() call in the workers and this process (one call = one round trip), counted by`,
     '  wrapping pg.Client.prototype.query in bench code; server rows from pg_stat_user_tables of the schema.',
     `Figures: median [min–max] over ${settings.runs} runs. The machine is shared: judge differences against the spread.`,
@@ -217,6 +235,7 @@ export function renderPgReport(
         'seq p50 observed',
         'seq p99 observed',
         'seq p50/p99 (store)',
+        'seq commit floor',
       ],
       s.w1.map((w) => [
         w.enqueuer,
@@ -230,6 +249,7 @@ export function renderPgReport(
         fmtSpread(w.seqObservedP50Ms, 2),
         fmtSpread(w.seqObservedP99Ms, 2),
         `${fmt(w.seqStoreP50Ms.median, 0)} / ${fmt(w.seqStoreP99Ms.median, 0)}`,
+        fmtSpread(w.seqCommitFloorMs, 2),
       ]),
     ),
     '',

@@ -13,6 +13,7 @@
  */
 import { createEngine } from '../src/index.js';
 import { countRoundTrips, roundTripSnapshot } from './pg-round-trips.js';
+import { startMany } from './start-many.js';
 import { flowOf, W1_FLOWS, type W1Variant, w1InputFor } from './w1-workload.js';
 
 export interface WorkerConfig {
@@ -25,7 +26,7 @@ export type ToWorker =
   | { type: 'snapshot' }
   | { type: 'stop' }
   /** Start executions from..from+count−1 on this engine (pre-claimed while it has free slots). */
-  | { type: 'enqueue'; variant: W1Variant; from: number; count: number };
+  | { type: 'enqueue'; variant: W1Variant; from: number; count: number; concurrency: number };
 
 export type FromWorker =
   | { type: 'ready'; pid: number }
@@ -44,7 +45,8 @@ export interface WorkerSnapshot {
 }
 
 function send(message: FromWorker): void {
-  process.send?.(message);
+  // After the parent went away there is no one to tell (and send would throw).
+  if (process.connected) process.send?.(message);
 }
 
 function snapshot(): WorkerSnapshot {
@@ -90,8 +92,8 @@ async function main(): Promise<void> {
     if (message.type === 'snapshot') send({ type: 'snapshot', snapshot: snapshot() });
     else if (message.type === 'stop') void stop();
     else if (message.type === 'enqueue') {
-      const { variant, from, count } = message;
-      Promise.all(Array.from({ length: count }, (_, i) => engine.run(flowOf(variant), w1InputFor(from + i)))).then(
+      const { variant, from, count, concurrency } = message;
+      startMany(count, concurrency, (i) => engine.run(flowOf(variant), w1InputFor(from + i))).then(
         (handles) => send({ type: 'enqueued', ids: handles.map((h) => h.id) }),
         (err: unknown) => send({ type: 'error', message: `enqueueing: ${(err as Error).message}` }),
       );

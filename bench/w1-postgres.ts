@@ -44,6 +44,8 @@ ceiling (single-row INSERT commits/s with plain pg on 1 and on 8 connections) in
                        (engine worker:false; every execution is queued, then claimed after a NOTIFY);
                        worker = the first worker process (pre-claimed while it has free slots)
   --executions N       executions in the throughput burst (default 2000)
+  --enqueue-concurrency N  run() calls in flight while enqueueing the burst (default 64; all at once
+                       would queue for the store's 10 pooled connections and time out at 10 s when loaded)
   --sequential N       sequential executions for latency (default 200)
   --warmup N           untimed sequential executions (and 5×N in a burst) before measuring (default 20)
   --ceiling LIST       connection counts for the server ceiling (default 1,8)
@@ -65,6 +67,7 @@ function parseCli() {
       concurrency: { type: 'string' },
       variants: { type: 'string' },
       enqueuer: { type: 'string' },
+      'enqueue-concurrency': { type: 'string' },
       executions: { type: 'string' },
       sequential: { type: 'string' },
       warmup: { type: 'string' },
@@ -94,6 +97,7 @@ function parseCli() {
     concurrencies: list(values.concurrency, '32').map((c) => positive(c, 1, '--concurrency')),
     variants,
     enqueuers,
+    enqueueConcurrency: positive(values['enqueue-concurrency'], 64, '--enqueue-concurrency'),
     executions: positive(values.executions, quick ? 300 : 2000, '--executions'),
     sequential: positive(values.sequential, quick ? 50 : 200, '--sequential'),
     warmup: positive(values.warmup, 20, '--warmup'),
@@ -178,6 +182,7 @@ async function main(): Promise<void> {
     concurrencies: cli.concurrencies,
     variants: cli.variants,
     enqueuers: cli.enqueuers,
+    enqueueConcurrency: cli.enqueueConcurrency,
     executions: cli.executions,
     sequential: cli.sequential,
     warmup: cli.warmup,
@@ -217,6 +222,7 @@ async function main(): Promise<void> {
               sequential: cli.sequential,
               warmup: cli.warmup,
               enqueuer,
+              enqueueConcurrency: cli.enqueueConcurrency,
             });
             w1.push(s);
             const t = s.throughput;
