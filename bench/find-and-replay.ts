@@ -2,7 +2,7 @@
  * Find-and-replay benchmark (issue 3): how fast the operator's questions are answered on a
  * large store, and how fast a bulk replay gets going.
  *
- *   npx tsx bench/find-and-replay.ts [--executions 1000000] [--queries 200] [--replays 10000] [--json]
+ *   npx tsx bench/find-and-replay.ts [--executions 1000000] [--queries 200] [--replays 10000] [--runs 3] [--json]
  *
  * 1. Seeds N executions (5% failed, spread over 30 days, 20 instances, 3 steps each with ~200-byte
  *    outputs) straight into a migrated store file. Seeding writes rows with SQL in big
@@ -12,27 +12,56 @@
  * 3. Times the error-group listing (every failed execution grouped by fingerprint).
  * 4. Bulk-replays `--replays` failed executions with no rate limit and measures replays started
  *    per second (from the replayMany call to the last item marked started).
+ * Steps 2–4 are repeated `--runs` times on the one seeded store (each run replays a different,
+ * older-to-newer slice of failures); medians and min–max over the runs are reported.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
 import { errorFingerprint } from '../src/core/fingerprint.js';
 import { createEngine, defineFlow } from '../src/index.js';
 import { SqliteStore } from '../src/stores/sqlite/sqlite-store.js';
 import { describeMachine } from './machine.js';
-import { percentile } from './stats.js';
+import { percentile, spread } from './stats.js';
 
-const args = process.argv.slice(2);
-const flag = (name: string, dflt: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
-};
-const N = flag('executions', 1_000_000);
-const QUERIES = flag('queries', 200);
-const REPLAYS = flag('replays', 10_000);
-const asJson = args.includes('--json');
+const HELP = `Usage: npx tsx bench/find-and-replay.ts [options]
+  --executions N   executions to seed (default 1000000)
+  --queries N      seed-query samples per run (default 200)
+  --replays N      failures bulk-replayed per run (default 10000)
+  --runs N         measurement runs on the seeded store (default 3)
+  --json           print the settings, the summary and every run as JSON
+  -h, --help`;
+const { values: opts } = parseArgs({
+  options: {
+    executions: { type: 'string', default: '1000000' },
+    queries: { type: 'string', default: '200' },
+    replays: { type: 'string', default: '10000' },
+    runs: { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+if (opts.help) {
+  process.stdout.write(`${HELP}\n`);
+  process.exit(0);
+}
+function positive(name: string, raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    process.stderr.write(`--${name} must be a positive integer, got "${raw}"\n`);
+    process.exit(2);
+  }
+  return n;
+}
+const N = positive('executions', opts.executions);
+const QUERIES = positive('queries', opts.queries);
+const REPLAYS = positive('replays', opts.replays);
+const RUNS = positive('runs', opts.runs);
+const asJson = opts.json;
 const log = (s: string) => {
   if (!asJson) process.stdout.write(`${s}\n`);
 };
@@ -52,6 +81,18 @@ const ERRORS = [
   { step: 'map', name: 'BadOrder', message: (n: number) => `Order ${n} has no lines` },
   { step: 'fetch', name: 'Error', message: () => 'socket hang up' },
 ];
+
+interface RunResult {
+  query: { p50: number; p99: number; avgRows: number };
+  groups: { p50: number; max: number; groups: number };
+  replay: {
+    matched: number;
+    requested: number;
+    batchCreatedMs: number;
+    allStartedMs: number;
+    startedPerSecond: number;
+  };
+}
 
 function seed(path: string): { seconds: number; failed: number } {
   const t0 = performance.now();
@@ -144,74 +185,99 @@ async function main(): Promise<void> {
     const engine = createEngine({ flows, store: `sqlite:${path}`, concurrency: 32 });
     await engine.start();
 
-    // The seed's query: failed, one instance, a one-day range, oldest first, first 50.
-    const latencies: number[] = [];
-    let rows = 0;
-    for (let q = 0; q < QUERIES; q++) {
-      const instance = INSTANCES[q % INSTANCES.length]!;
-      const dayStart = START + (q % 30) * DAY;
-      const t = performance.now();
-      const page = await engine.executions.list({
-        instance,
-        hasError: true,
-        startedAfter: new Date(dayStart),
-        startedBefore: new Date(dayStart + DAY - 1),
-        order: 'asc',
-        limit: 50,
-      });
-      latencies.push(performance.now() - t);
-      rows += page.items.length;
-    }
-    const query = { p50: percentile(latencies, 50), p99: percentile(latencies, 99), avgRows: rows / QUERIES };
-    log(
-      `Query (failed, 1 instance, 1 day, oldest first, 50): p50 ${query.p50.toFixed(2)} ms, p99 ${query.p99.toFixed(2)} ms, ${query.avgRows.toFixed(1)} rows avg`,
-    );
+    const runs: RunResult[] = [];
+    for (let run = 1; run <= RUNS; run++) {
+      log(`Run ${run}/${RUNS}`);
+      // The seed's query: failed, one instance, a one-day range, oldest first, first 50.
+      const latencies: number[] = [];
+      let rows = 0;
+      for (let q = 0; q < QUERIES; q++) {
+        const instance = INSTANCES[q % INSTANCES.length]!;
+        const dayStart = START + ((q + run * 7) % 30) * DAY;
+        const t = performance.now();
+        const page = await engine.executions.list({
+          instance,
+          hasError: true,
+          startedAfter: new Date(dayStart),
+          startedBefore: new Date(dayStart + DAY - 1),
+          order: 'asc',
+          limit: 50,
+        });
+        latencies.push(performance.now() - t);
+        rows += page.items.length;
+      }
+      const query = { p50: percentile(latencies, 50), p99: percentile(latencies, 99), avgRows: rows / QUERIES };
+      log(
+        `Query (failed, 1 instance, 1 day, oldest first, 50): p50 ${query.p50.toFixed(2)} ms, p99 ${query.p99.toFixed(2)} ms, ${query.avgRows.toFixed(1)} rows avg`,
+      );
 
-    const groupTimes: number[] = [];
-    let groupCount = 0;
-    for (let i = 0; i < 7; i++) {
-      const t = performance.now();
-      groupCount = (await engine.errors.groups({ limit: 100 })).length;
-      groupTimes.push(performance.now() - t);
-    }
-    const groups = { p50: percentile(groupTimes, 50), max: Math.max(...groupTimes), groups: groupCount };
-    log(
-      `Error groups over ${seeded.failed.toLocaleString()} failures: p50 ${groups.p50.toFixed(1)} ms (max ${groups.max.toFixed(1)}), ${groupCount} groups`,
-    );
+      const groupTimes: number[] = [];
+      let groupCount = 0;
+      for (let i = 0; i < 7; i++) {
+        const t = performance.now();
+        groupCount = (await engine.errors.groups({ limit: 100 })).length;
+        groupTimes.push(performance.now() - t);
+      }
+      const groups = { p50: percentile(groupTimes, 50), max: Math.max(...groupTimes), groups: groupCount };
+      log(
+        `Error groups over ${seeded.failed.toLocaleString()} failures: p50 ${groups.p50.toFixed(1)} ms (max ${groups.max.toFixed(1)}), ${groupCount} groups`,
+      );
 
-    // Bulk replay of REPLAYS failures: the oldest ones, selected by a time range.
-    const oldestFailures = await engine.executions.list({ status: 'failed', order: 'asc', limit: 1 });
-    const from = oldestFailures.items[0]!.startedAt.getTime();
-    const to = from + Math.ceil((REPLAYS / seeded.failed) * 30 * DAY);
-    const plan = await engine.replayMany(
-      { status: 'failed', startedAfter: from, startedBefore: to },
-      { dryRun: true, detailLimit: 1 },
-    );
-    const take = Math.min(plan.matched, REPLAYS);
-    const t0 = performance.now();
-    const batch = await engine.replayMany(
-      { status: 'failed', startedAfter: from, startedBefore: to },
-      { reason: 'bench' },
-    );
-    const createdMs = performance.now() - t0;
-    for (;;) {
-      const b = await engine.batches.get(batch.id);
-      if (b.counts.pending === 0) break;
-      await new Promise((r) => setTimeout(r, 20));
+      // Bulk replay of REPLAYS failures: the oldest ones, selected by a time range.
+      // Each run takes the next slice of failures in time (earlier runs' replays resolved theirs).
+      const from = START + (run - 1) * Math.ceil((REPLAYS / seeded.failed) * 30 * DAY);
+      const to = from + Math.ceil((REPLAYS / seeded.failed) * 30 * DAY) - 1;
+      const plan = await engine.replayMany(
+        { status: 'failed', startedAfter: from, startedBefore: to },
+        { dryRun: true, detailLimit: 1 },
+      );
+      const take = Math.min(plan.matched, REPLAYS);
+      const t0 = performance.now();
+      const batch = await engine.replayMany(
+        { status: 'failed', startedAfter: from, startedBefore: to },
+        { reason: 'bench' },
+      );
+      const createdMs = performance.now() - t0;
+      for (;;) {
+        const b = await engine.batches.get(batch.id);
+        if (b.counts.pending === 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const startedMs = performance.now() - t0;
+      const replay = {
+        matched: batch.counts.matched,
+        requested: take,
+        batchCreatedMs: createdMs,
+        allStartedMs: startedMs,
+        startedPerSecond: (batch.counts.matched / startedMs) * 1000,
+      };
+      log(
+        `Bulk replay of ${replay.matched.toLocaleString()} failures: batch created in ${createdMs.toFixed(0)} ms, all started after ${startedMs.toFixed(0)} ms → ${replay.startedPerSecond.toFixed(0)} replays/s started`,
+      );
+      runs.push({ query, groups, replay });
     }
-    const startedMs = performance.now() - t0;
-    const replay = {
-      matched: batch.counts.matched,
-      requested: take,
-      batchCreatedMs: createdMs,
-      allStartedMs: startedMs,
-      startedPerSecond: (batch.counts.matched / startedMs) * 1000,
+    const summary = {
+      queryP50Ms: spread(runs.map((r) => r.query.p50)),
+      queryP99Ms: spread(runs.map((r) => r.query.p99)),
+      errorGroupsP50Ms: spread(runs.map((r) => r.groups.p50)),
+      replaysStartedPerSecond: spread(runs.map((r) => r.replay.startedPerSecond)),
     };
-    log(
-      `Bulk replay of ${replay.matched.toLocaleString()} failures: batch created in ${createdMs.toFixed(0)} ms, all started after ${startedMs.toFixed(0)} ms → ${replay.startedPerSecond.toFixed(0)} replays/s started`,
-    );
+    const fmt = (x: { median: number; min: number; max: number }, d: number) =>
+      `${x.median.toFixed(d)} (${x.min.toFixed(d)}–${x.max.toFixed(d)})`;
+    log(`Summary over ${RUNS} runs, median (min–max):`);
+    log(`  seed query p50 ${fmt(summary.queryP50Ms, 2)} ms, p99 ${fmt(summary.queryP99Ms, 2)} ms`);
+    log(`  error groups p50 ${fmt(summary.errorGroupsP50Ms, 1)} ms`);
+    log(`  bulk replay ${fmt(summary.replaysStartedPerSecond, 0)} replays/s started`);
     await engine.stop();
-    const result = { executions: N, seeded, query, groups, replay, machine: describeMachine(dir) };
+    const result = {
+      executions: N,
+      queries: QUERIES,
+      replays: REPLAYS,
+      seeded,
+      summary,
+      runs,
+      machine: describeMachine(dir),
+    };
     if (asJson) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
