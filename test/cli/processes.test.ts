@@ -5,10 +5,11 @@
  * (after it), never lost.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createEngine, type Engine, type Execution } from '../../src/index.js';
+import { assertReachable, DATABASE_URL, dropSchemas, randomSchema } from '../store/postgres-support.js';
 import { tempDir, waitFor } from '../support/temp-engine.js';
 import { CliProcess, cli, ENCRYPTION_KEY, writeFlows } from './cli-support.js';
 
@@ -17,8 +18,10 @@ const flows = writeFlows(dir);
 const storeFile = join(dir, 'retrace.db');
 const env = { RETRACE_STORE: `sqlite:${storeFile}`, RETRACE_ENCRYPTION_KEY: ENCRYPTION_KEY };
 const children: CliProcess[] = [];
-after(() => {
+const schemas: string[] = [];
+after(async () => {
   for (const c of children) c.kill();
+  await dropSchemas(schemas);
 });
 
 function start(args: string[], extra: Record<string, string> = {}): CliProcess {
@@ -226,5 +229,53 @@ describe('retrace dev', () => {
     });
     assert.equal((await refused.exited).code, 1, refused.stderr);
     assert.match(refused.stderr, /retrace dev on 0\.0\.0\.0 \(not this machine only\) needs an API key/);
+  });
+});
+
+describe('settings from retrace.config.ts and DATABASE_URL', () => {
+  test('serve takes port, host, store and flows from the config file', async () => {
+    const project = join(dir, 'configured');
+    mkdirSync(project, { recursive: true });
+    writeFileSync(
+      join(project, 'retrace.config.ts'),
+      `export const flows = ${JSON.stringify(flows)};\nexport const store = 'sqlite:./configured.db';\nexport const port = 0;\nexport const host = '127.0.0.1';\n`,
+    );
+    const server = new CliProcess(['serve', '--insecure'], project, {});
+    children.push(server);
+    const [, url] = await server.waitFor(LISTENING);
+    assert.match(url!, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(server.stdout, /store sqlite:\S+configured\.db, flows greet, slow/);
+    server.child.kill('SIGTERM');
+    assert.equal((await server.exited).code, 0, server.stderr);
+
+    writeFileSync(join(project, 'retrace.config.ts'), `export const port = 'eighty';\n`);
+    const bad = await cli(['serve', flows, '--insecure'], project, {});
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^error: \S+retrace\.config\.ts: port must be a whole number from 0 to 65535\n$/);
+    const badEnv = await cli(['serve', flows, '--insecure'], dir, { ...env, PORT: 'x' });
+    assert.equal(badEnv.code, 2);
+    assert.match(badEnv.stderr, /^error: PORT must be a port number from 0 to 65535, got "x"\n$/);
+  });
+
+  test('a worker on PostgreSQL found through DATABASE_URL runs what `retrace run` queued there', async () => {
+    await assertReachable();
+    const schema = randomSchema();
+    schemas.push(schema);
+    const url = new URL(DATABASE_URL);
+    url.searchParams.set('schema', schema);
+    const pg = { DATABASE_URL: url.toString() };
+    const queued = await cli(['run', 'greet', '--input', '{"name":"Pat"}', '--flows', flows, '--json'], dir, pg);
+    const { id } = JSON.parse(queued.stdout) as { id: string };
+    // Not start(): its RETRACE_STORE would rightly win over DATABASE_URL.
+    const worker = new CliProcess(['worker', flows], dir, pg);
+    children.push(worker);
+    const started = await worker.waitFor(/started: store (\S+),/);
+    assert.match(started[1]!, new RegExp(`^postgres://.*schema=${schema}$`));
+    await waitFor(async () => {
+      const shown = await cli(['executions', 'show', id, '--json'], dir, pg);
+      return shown.code === 0 && (JSON.parse(shown.stdout) as Execution).status === 'succeeded';
+    }, 60_000);
+    worker.child.kill('SIGTERM');
+    assert.deepEqual(await worker.exited, { code: 0, signal: null }, worker.stderr);
   });
 });
