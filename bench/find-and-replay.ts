@@ -34,17 +34,25 @@ const HELP = `Usage: npx tsx bench/find-and-replay.ts [options]
   --runs N         measurement runs on the seeded store (default 3)
   --json           print the settings, the summary and every run as JSON
   -h, --help`;
-const { values: opts } = parseArgs({
-  options: {
-    executions: { type: 'string', default: '1000000' },
-    queries: { type: 'string', default: '200' },
-    replays: { type: 'string', default: '10000' },
-    runs: { type: 'string', default: '3' },
-    json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-  strict: true,
-});
+function parseFlags() {
+  try {
+    return parseArgs({
+      options: {
+        executions: { type: 'string', default: '1000000' },
+        queries: { type: 'string', default: '200' },
+        replays: { type: 'string', default: '10000' },
+        runs: { type: 'string', default: '3' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${HELP}\n`);
+    process.exit(2);
+  }
+}
+const opts = parseFlags();
 if (opts.help) {
   process.stdout.write(`${HELP}\n`);
   process.exit(0);
