@@ -39,6 +39,9 @@ describe('API keys over HTTP', async () => {
     assert.equal(unknown.status, 401);
     assert.match((unknown.json.error as { message: string }).message, /unknown or has been revoked/);
     assert.equal((await get(`${url}/graphql?query={__typename}`)).status, 401, 'GraphQL needs a key too');
+    const graphql = await post(`${url}/graphql`, JSON.stringify({ query: '{ __typename }' }), bearer(reader.secret));
+    assert.equal(graphql.status, 200, 'the GraphQL plugin is registered behind the auth hook');
+    assert.deepEqual(graphql.json.data, { __typename: 'Query' });
   });
 
   it('answers 403 for a missing scope and lets a higher scope through (admin ⊃ operate ⊃ read)', async () => {
