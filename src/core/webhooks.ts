@@ -278,6 +278,15 @@ export class WebhookService {
         runKey,
         original.headers['webhook-id'],
       );
+      // A delivery left `received` (its settlement lost to a crash) is settled now as well.
+      if (original.outcome === 'received') {
+        await this.#store.settleWebhookDelivery({
+          id: original.id,
+          outcome: 'accepted',
+          executionId: accepted.executionId,
+          errorJson: null,
+        });
+      }
       await this.#store.appendAudit(audit(accepted.executionId, null));
       return accepted;
     } catch (err) {

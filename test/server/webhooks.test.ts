@@ -177,6 +177,43 @@ describe('webhooks over HTTP', async () => {
     );
   });
 
+  it('re-delivers a delivery left received by a crash without running it twice, and settles it', async () => {
+    // The crash window: the delivery was recorded and its execution inserted, but the
+    // settlement never written (the process died in between).
+    const body = Buffer.from(JSON.stringify({ orderId: 'C-1' }));
+    const id = 'wd-crashed-1';
+    await engine.store.recordWebhookDelivery({
+      id,
+      instanceId: 'sync-order.default',
+      flow: 'sync-order',
+      headers: { 'content-type': 'application/json' },
+      body,
+      bodyBytes: body.byteLength,
+      idempotencyKey: null,
+      outcome: 'received',
+      executionId: null,
+      errorJson: null,
+      redeliveryOf: null,
+      actor: null,
+    });
+    const ran = await engine.run(
+      'sync-order',
+      { orderId: 'C-1' },
+      { idempotencyKey: `webhook:${id}`, trigger: 'webhook' },
+    );
+    const pending = await engine.webhooks.deliveries.list({ outcome: 'received' });
+    assert.deepEqual(
+      pending.items.map((d) => d.id),
+      [id],
+    );
+    const again = await engine.webhooks.redeliver(id, { actor: 'ops' });
+    assert.equal(again.executionId, ran.id, 'the same execution, found by the delivery’s idempotency key');
+    assert.equal(again.created, false);
+    const settled = await engine.webhooks.deliveries.get(id);
+    assert.equal(settled.outcome, 'accepted');
+    assert.equal(settled.executionId, ran.id);
+  });
+
   it('with ?wait answers 200 with the output, 500 with the failure, or 202 while still running', async () => {
     const ok = await post(`${url}/webhooks/flow/sync-order?wait=30s`, JSON.stringify({ orderId: 'W-1' }));
     assert.equal(ok.status, 200);
