@@ -6,7 +6,9 @@
  * is a separate process so that the worker count is the only thing that changes between the
  * 1- and 2-worker figures, and because that is how a deployment looks (an API process
  * starting executions, workers running them). It costs the 2-core machine some CPU, which is
- * measured and reported ("enqueuer").
+ * measured and reported ("parent process"). `--enqueuer worker` is the other deployment shape:
+ * the first worker process calls run() itself, so an execution it has a free slot for is
+ * inserted already claimed (no claim, no NOTIFY) and starts at once.
  *
  * Runs are interleaved (run 1 of everything, then run 2, …) and the server's ceiling is
  * measured at the start and the end of every run, so the engine is compared with the server
