@@ -65,6 +65,9 @@ export class InstanceService {
   readonly #secrets: SecretBox | undefined;
   readonly #now: () => number;
   readonly #cache = new Map<string, CacheEntry>();
+  readonly #loading = new Map<string, Promise<CacheEntry | undefined>>();
+  /** Counts instance changes, so a read that raced one is not cached. */
+  #changes = 0;
 
   constructor(params: {
     store: Store;
@@ -121,7 +124,7 @@ export class InstanceService {
       configJson: JSON.stringify(config),
       secretsJson: JSON.stringify(sealed),
     });
-    this.#cache.delete(id);
+    this.#forget(id);
     return this.get(id);
   }
 
@@ -133,7 +136,7 @@ export class InstanceService {
         `Instance ${id} is the default instance of flow "${current.flow}" and cannot be deleted`,
       );
     await this.#store.deleteInstance(id);
-    this.#cache.delete(id);
+    this.#forget(id);
   }
 
   async get(id: string): Promise<InstanceView> {
@@ -190,17 +193,44 @@ export class InstanceService {
     return sealed === undefined ? undefined : this.#open({ [name]: sealed })[name];
   }
 
+  /**
+   * The instance from a short-lived cache. Concurrent misses share one store read: when the
+   * entry expires under a burst of runs, every run would otherwise send its own lookup (measured
+   * on PostgreSQL: one extra statement per execution for a whole burst).
+   */
   async #cached(id: string): Promise<CacheEntry | undefined> {
     const hit = this.#cache.get(id);
     if (hit && this.#now() - hit.at < CACHE_MS) return hit;
+    const inFlight = this.#loading.get(id);
+    if (inFlight) return inFlight;
+    const load = this.#load(id);
+    this.#loading.set(id, load);
+    try {
+      return await load;
+    } finally {
+      if (this.#loading.get(id) === load) this.#loading.delete(id);
+    }
+  }
+
+  async #load(id: string): Promise<CacheEntry | undefined> {
+    const changes = this.#changes;
     const record = await this.#store.getInstance(id);
+    // An update or delete while this read was in flight wins: do not cache what it replaced.
+    const current = this.#changes === changes;
     if (!record) {
-      this.#cache.delete(id);
+      if (current) this.#cache.delete(id);
       return undefined;
     }
     const entry: CacheEntry = { at: this.#now(), record, context: undefined };
-    this.#cache.set(id, entry);
+    if (current) this.#cache.set(id, entry);
     return entry;
+  }
+
+  /** Drops an instance from the cache, and any read of it in flight, after it changed. */
+  #forget(id: string): void {
+    this.#changes++;
+    this.#cache.delete(id);
+    this.#loading.delete(id);
   }
 
   async #record(id: string): Promise<InstanceRecord> {
