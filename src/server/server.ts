@@ -3,6 +3,11 @@
  * on top of an engine's public API. It owns no process concerns: the CLI reads configuration,
  * starts the engine, calls `listen()`, and on SIGTERM calls `close()` and then `engine.stop()`.
  *
+ * Shutdown is bounded: `close()` answers pending `?wait` webhooks 202 at once, waits for the
+ * other in-flight requests up to a deadline, then cuts the connections still open (a client
+ * trickling its body, a slow GraphQL query), so the CLI always gets to `engine.stop()` before
+ * an orchestrator's kill.
+ *
  * Order matters: the auth hook is registered first so that `request.principal` is set before
  * any route (GraphQL included) runs.
  */
@@ -16,6 +21,7 @@ import { errorBody, sendError } from './http-errors.js';
 import { keyRoutes } from './key-routes.js';
 import { RetraceMetrics } from './metrics.js';
 import { metricsRoutes } from './metrics-routes.js';
+import { MAX_WAIT_MS } from './wait-param.js';
 import { webhookRoutes } from './webhook-routes.js';
 
 export interface ServerOptions {
@@ -26,6 +32,11 @@ export interface ServerOptions {
   port?: number;
   /** `api-keys`: every route but webhooks and health needs `Authorization: Bearer <key>`; `none`: local development only. */
   auth: 'api-keys' | 'none';
+  /**
+   * With `auth: 'none'`, accept requests whatever their Host header. Off, only localhost,
+   * 127.x.x.x and [::1] are answered (DNS rebinding). For an explicit `--insecure` bind. @default false
+   */
+  allowAnyHost?: boolean;
   /** Largest webhook body accepted, in bytes; larger ones get 413 and start nothing. @default 1 MiB */
   maxBodyBytes?: number;
   /** Fastify's request log (pino, JSON lines on stdout). @default false */
@@ -36,11 +47,23 @@ export interface RetraceServer {
   readonly app: FastifyInstance;
   /** Starts listening; resolves with the base URL (`http://127.0.0.1:4000`). */
   listen(): Promise<{ url: string }>;
-  /** Stops accepting connections and waits for in-flight requests; the engine keeps running. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections, answers pending `?wait` webhooks 202 (still running), waits for
+   * the other in-flight requests up to `timeoutMs` and then closes every connection left. The
+   * engine keeps running. Calling it again returns the same promise.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** How long `close()` waits for in-flight requests before cutting their connections. */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+/**
+ * Longest a client may take to send a whole request (headers and body): above the longest
+ * `?wait` so nothing legitimate is cut, but a client trickling its body cannot hold a socket
+ * forever (Fastify's default is no limit). Answering may take longer (`?wait` counts there).
+ */
+export const REQUEST_TIMEOUT_MS = MAX_WAIT_MS + 10_000;
 
 export async function createServer(options: ServerOptions): Promise<RetraceServer> {
   const { engine } = options;
@@ -48,7 +71,14 @@ export async function createServer(options: ServerOptions): Promise<RetraceServe
     throw new TypeError(`auth must be 'api-keys' or 'none' (got ${JSON.stringify(options.auth)})`);
   }
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const app = Fastify({ logger: options.logger ?? false, return503OnClosing: true });
+  const app = Fastify({
+    logger: options.logger ?? false,
+    return503OnClosing: true,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+  });
+  // Aborted when close() begins: webhook routes stop waiting on executions and answer 202.
+  const closing = new AbortController();
+  let closed: Promise<void> | undefined;
   const metrics = new RetraceMetrics(engine);
 
   app.setErrorHandler((error, _request, reply) => sendError(reply, error));
@@ -56,10 +86,15 @@ export async function createServer(options: ServerOptions): Promise<RetraceServe
     reply.code(404).send(errorBody('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`)),
   );
 
-  await app.register(authPlugin, { engine, auth: options.auth });
+  // Once closing, every answer ends its connection: an idle keep-alive socket would otherwise
+  // hold close() until the deadline.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing.signal.aborted) reply.header('connection', 'close');
+  });
+  await app.register(authPlugin, { engine, auth: options.auth, allowAnyHost: options.allowAnyHost === true });
   await app.register(healthRoutes, { engine });
   await app.register(metricsRoutes, { metrics });
-  await app.register(webhookRoutes, { engine, maxBodyBytes });
+  await app.register(webhookRoutes, { engine, maxBodyBytes, closing: closing.signal });
   await app.register(deliveryRoutes, { engine });
   await app.register(keyRoutes, { engine });
   await app.register(graphqlPlugin, { engine });
@@ -71,8 +106,27 @@ export async function createServer(options: ServerOptions): Promise<RetraceServe
       const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 4000 });
       return { url: address };
     },
-    async close() {
-      await app.close();
+    close(closeOptions = {}) {
+      closed ??= closeWithin(app, closing, closeOptions.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
+      return closed;
     },
   };
+}
+
+async function closeWithin(app: FastifyInstance, closing: AbortController, timeoutMs: number): Promise<void> {
+  closing.abort();
+  const done = app.close();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'deadline'>((resolve) => {
+    timer = setTimeout(() => resolve('deadline'), timeoutMs);
+  });
+  try {
+    if ((await Promise.race([done, deadline])) === 'deadline') {
+      app.log.warn({ timeoutMs }, 'requests still in flight at the close deadline: closing their connections');
+      app.server.closeAllConnections();
+      await done;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
 }

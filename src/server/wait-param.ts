@@ -19,3 +19,33 @@ export function parseWait(value: unknown): number | undefined {
     throw new RetraceError('INVALID_OPTION', `wait may be at most ${MAX_WAIT_MS / 1000}s (got ${value})`);
   return ms;
 }
+
+/** What `unlessClosing` gives when the server began closing before the promise settled. */
+export const CLOSING: unique symbol = Symbol('closing');
+
+/**
+ * The promise's outcome, or `CLOSING` as soon as `closing` aborts: a `?wait` must not hold a
+ * shutdown for up to MAX_WAIT_MS. The abandoned wait ends by itself (its timeout, or the engine
+ * stopping); its outcome is dropped.
+ */
+export function unlessClosing<T>(promise: Promise<T>, closing: AbortSignal | undefined): Promise<T | typeof CLOSING> {
+  if (!closing) return promise;
+  return new Promise((resolve, reject) => {
+    const onClose = () => {
+      promise.catch(() => undefined);
+      resolve(CLOSING);
+    };
+    if (closing.aborted) return onClose();
+    closing.addEventListener('abort', onClose, { once: true });
+    promise.then(
+      (value) => {
+        closing.removeEventListener('abort', onClose);
+        resolve(value);
+      },
+      (err: unknown) => {
+        closing.removeEventListener('abort', onClose);
+        reject(err);
+      },
+    );
+  });
+}

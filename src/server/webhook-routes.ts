@@ -11,6 +11,7 @@
  *   202 { executionId, deliveryId, created }        accepted (200 when an Idempotency-Key
  *                                                    matched an earlier execution)
  *   ?wait=30s: 200 { status: 'succeeded', output }  / 500 EXECUTION_FAILED / 202 still running
+ *              (202 at once when the server begins closing: a wait never holds a shutdown)
  *   400 malformed JSON, 422 invalid input (issues), 401 bad signature, 409 disabled instance,
  *   404 unknown instance or flow (nothing recorded), 413 body over maxBodyBytes: the delivery
  *   is recorded as rejected without its body (it was not read whole) and nothing starts.
@@ -18,16 +19,21 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { type Engine, ExecutionCancelledError, ExecutionFailedError, RetraceError } from '../index.js';
 import { errorBody, sendError } from './http-errors.js';
-import { parseWait } from './wait-param.js';
+import { CLOSING, parseWait, unlessClosing } from './wait-param.js';
 
 export interface WebhookRoutesOptions {
   engine: Engine;
   maxBodyBytes: number;
+  /** Aborted when the server begins closing: pending `?wait`s answer 202 (still running) at once. */
+  closing?: AbortSignal;
 }
 
 type Target = { instance: string } | { flow: string };
 
-export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (app, { engine, maxBodyBytes }) => {
+export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (
+  app,
+  { engine, maxBodyBytes, closing },
+) => {
   // This plugin is encapsulated: these parsers and this error handler apply to webhooks only.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_request, body, done) =>
@@ -79,7 +85,8 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (ap
     const ids = { executionId: accepted.executionId, deliveryId: accepted.deliveryId, created: accepted.created };
     if (waitMs === undefined) return reply.code(accepted.created ? 202 : 200).send(ids);
     try {
-      const output = await engine.handle(accepted.executionId).result({ timeoutMs: waitMs });
+      const output = await unlessClosing(engine.handle(accepted.executionId).result({ timeoutMs: waitMs }), closing);
+      if (output === CLOSING) return reply.code(202).send({ ...ids, status: 'running' });
       return reply.code(200).send({ ...ids, status: 'succeeded', output: output ?? null });
     } catch (err) {
       if (err instanceof ExecutionFailedError) {

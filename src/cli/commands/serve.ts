@@ -4,8 +4,12 @@
  * in the store (or an explicit --insecure). `dev` is for a laptop: it binds 127.0.0.1 and needs
  * no keys there; bound to any other address it asks for keys like `serve`.
  *
- * On SIGTERM or Ctrl-C: the server stops accepting and finishes its in-flight requests, then
- * the engine lets running steps finish (up to --stop-timeout) and releases the rest; exit 0.
+ * On SIGTERM or Ctrl-C: the server stops accepting and gives in-flight requests up to
+ * --stop-timeout (a `?wait` webhook answers 202 at once), then the engine lets running steps
+ * finish (up to --stop-timeout again) and releases the rest; exit 0.
+ *
+ * Without API keys (`dev` on loopback, or --insecure on loopback) the server answers only
+ * requests whose Host is localhost/127.x/[::1], so a web page cannot reach it by DNS rebinding.
  */
 import type { Command } from 'commander';
 import type { Engine } from '../../index.js';
@@ -101,6 +105,8 @@ async function serve(ctx: CliContext, mode: Mode, flags: ServeFlags, flowsModule
       host,
       port,
       auth,
+      // An explicit --insecure off loopback already accepts anyone who reaches the port.
+      allowAnyHost: auth === 'none' && !local,
       ...(maxBodyBytes ? { maxBodyBytes } : {}),
       logger: flags.logRequests === true,
     });
@@ -116,7 +122,7 @@ async function serve(ctx: CliContext, mode: Mode, flags: ServeFlags, flowsModule
   }
 
   const stopMs = engine.options.stopTimeoutMs;
-  ctx.stopNotice = `Stopping: no new requests; in-flight requests finish, then running steps get up to ${seconds(stopMs)} (signal again to quit at once)…`;
+  ctx.stopNotice = `Stopping: no new requests; in-flight requests get up to ${seconds(stopMs)}, then running steps get up to ${seconds(stopMs)} (signal again to quit at once)…`;
   logLine(ctx, `retrace ${mode} worker ${engine.workerId} started: ${await describeProcess(ctx, engine)}`);
   logLine(ctx, `retrace ${mode} listening on ${url} (${authText(auth, local)})`);
   if (auth === 'none' && !local) ctx.out.warn(`No API keys and ${host} is reachable from other machines (--insecure)`);
@@ -126,15 +132,25 @@ async function serve(ctx: CliContext, mode: Mode, flags: ServeFlags, flowsModule
   }
 
   await ctx.whenInterrupted;
-  await shutdown(ctx, mode, server, engine);
+  await shutdown(ctx, mode, server, engine, stopMs);
   return EXIT.ok;
 }
 
-/** Server first (stop accepting, finish requests, which may be waiting on executions), then the engine. */
-async function shutdown(ctx: CliContext, mode: Mode, server: RetraceServer, engine: Engine): Promise<void> {
+/**
+ * Server first (stop accepting; `?wait`s answer 202; other requests get up to the stop deadline,
+ * then their connections are cut), then the engine: both bounded, so the engine always gets to
+ * stop before an orchestrator's kill.
+ */
+async function shutdown(
+  ctx: CliContext,
+  mode: Mode,
+  server: RetraceServer,
+  engine: Engine,
+  stopMs: number,
+): Promise<void> {
   logLine(ctx, `retrace ${mode} stopping: closing the HTTP server`);
   try {
-    await server.close();
+    await server.close({ timeoutMs: stopMs });
   } finally {
     logLine(ctx, `retrace ${mode} stopping: stopping the engine`);
     await engine.stop();
