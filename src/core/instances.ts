@@ -11,6 +11,7 @@ import type { AnyFlow, InstanceContext } from './flow.js';
 import { validateInput } from './schema.js';
 import type { SecretBox } from './secrets.js';
 import { defaultInstanceId, type InstanceRecord, type NewInstance, type Store } from './store.js';
+import { WEBHOOK_SECRET_NAME, webhookSecretProblem } from './webhook-signature.js';
 
 /** An instance as the API returns it: secret values are named, never shown. */
 export interface InstanceView {
@@ -190,7 +191,21 @@ export class InstanceService {
    */
   async secret(id: string, name: string): Promise<string | undefined> {
     const sealed = (JSON.parse((await this.#record(id)).secretsJson) as Record<string, string>)[name];
-    return sealed === undefined ? undefined : this.#open({ [name]: sealed })[name];
+    if (sealed === undefined) return undefined;
+    try {
+      return this.#open({ [name]: sealed })[name];
+    } catch (err) {
+      // A missing or wrong key is the server's problem, not the caller's: one code for both, so
+      // callers can answer "unavailable, try again" and keep what they were given.
+      if (err instanceof RetraceError && err.code !== 'ENCRYPTION_KEY_MISSING') {
+        throw new RetraceError(
+          'ENCRYPTION_KEY_MISSING',
+          `The secret "${name}" of instance ${id} cannot be read: ${err.message}`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
   }
 
   /**
@@ -331,6 +346,9 @@ function checkSecrets(secrets: unknown): Record<string, string> {
   const obj = checkObject(secrets, 'secrets');
   for (const [k, v] of Object.entries(obj)) {
     if (typeof v !== 'string') throw new RetraceError('INSTANCE_INVALID', `Secret "${k}" must be a string`);
+    // A webhook secret that decodes to (almost) nothing would let anybody sign deliveries.
+    const problem = k === WEBHOOK_SECRET_NAME ? webhookSecretProblem(v) : null;
+    if (problem) throw new RetraceError('INSTANCE_INVALID', `Secret "${k}" cannot be used: ${problem}`);
   }
   return obj as Record<string, string>;
 }

@@ -7,9 +7,49 @@
  * The check runs on the raw bytes as received (never on re-serialised JSON), compares in
  * constant time, and refuses timestamps outside a window so a captured request cannot be
  * replayed later. Several signatures are accepted so a sender can rotate its secret.
+ *
+ * The key must be real: `Buffer.from(x, 'base64')` silently drops characters that are not
+ * base64, so `whsec_`, '' or '!!!!' would decode to an empty key, and an HMAC under an empty
+ * key is one anybody can compute. Secrets are therefore decoded strictly: instances refuse a
+ * `webhookSecret` under MIN_WEBHOOK_SECRET_BYTES, and verification refuses (fails closed) a key
+ * under MIN_VERIFY_KEY_BYTES (a secret stored before that check existed).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { RetraceError } from './errors.js';
+
+/** The instance secret that turns signature checks on. */
+export const WEBHOOK_SECRET_NAME = 'webhookSecret';
+
+/** The shortest secret an instance accepts (Standard Webhooks secrets are 24-64 bytes). */
+export const MIN_WEBHOOK_SECRET_BYTES = 24;
+
+/** The shortest key a signature is ever checked with: anything shorter is refused outright. */
+const MIN_VERIFY_KEY_BYTES = 16;
+
+/** Canonical base64 (padded); nothing dropped silently. */
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * The HMAC key of a `whsec_<base64>` (or bare base64) secret, decoded strictly; null when the
+ * text is not base64 at all.
+ */
+export function webhookSecretKey(secret: string): Buffer | null {
+  const text = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
+  if (!STRICT_BASE64.test(text)) return null;
+  return Buffer.from(text, 'base64');
+}
+
+/** Why a `webhookSecret` value cannot be used, or null when it can (for instance create/update). */
+export function webhookSecretProblem(secret: string): string | null {
+  const key = webhookSecretKey(secret);
+  if (key === null) {
+    return 'it must be base64 (optionally prefixed whsec_), e.g. whsec_$(openssl rand -base64 32)';
+  }
+  if (key.length < MIN_WEBHOOK_SECRET_BYTES) {
+    return `it decodes to ${key.length} bytes; at least ${MIN_WEBHOOK_SECRET_BYTES} are needed (e.g. whsec_$(openssl rand -base64 32))`;
+  }
+  return null;
+}
 
 /** How far a signature's timestamp may be from now, either way. */
 export const DEFAULT_SIGNATURE_TOLERANCE_MS = 5 * 60_000;
@@ -24,8 +64,15 @@ export interface SignatureCheck {
   toleranceMs?: number;
 }
 
-/** Throws WEBHOOK_SIGNATURE_INVALID with what is wrong; returns when a signature matches. */
-export function verifyWebhookSignature(check: SignatureCheck): void {
+/**
+ * The checks that need no key: the three headers are there and the timestamp is Unix seconds
+ * within the window of `nowMs`. Throws WEBHOOK_SIGNATURE_INVALID; returns the headers.
+ */
+export function checkSignatureHeaders(check: Omit<SignatureCheck, 'secret' | 'body'>): {
+  id: string;
+  timestamp: string;
+  signatures: string;
+} {
   const id = check.headers['webhook-id'];
   const timestamp = check.headers['webhook-timestamp'];
   const signatures = check.headers['webhook-signature'];
@@ -41,7 +88,20 @@ export function verifyWebhookSignature(check: SignatureCheck): void {
   if (skewMs > tolerance) {
     throw invalid(`webhook-timestamp is ${Math.round(skewMs / 1000)} s away from now (allowed: ${tolerance / 1000} s)`);
   }
-  const expected = sign(check.secret, id, timestamp, check.body);
+  return { id, timestamp, signatures };
+}
+
+/** Throws WEBHOOK_SIGNATURE_INVALID with what is wrong; returns when a signature matches. */
+export function verifyWebhookSignature(check: SignatureCheck): void {
+  const { id, timestamp, signatures } = checkSignatureHeaders(check);
+  const key = webhookSecretKey(check.secret);
+  if (key === null || key.length < MIN_VERIFY_KEY_BYTES) {
+    // Fail closed: a short or garbled key would accept signatures anybody can make.
+    throw invalid(
+      `the instance's ${WEBHOOK_SECRET_NAME} is not a usable key (${key === null ? 'not base64' : `${key.length} bytes`}); set a new one`,
+    );
+  }
+  const expected = hmac(key, id, timestamp, check.body);
   for (const entry of signatures.split(' ')) {
     const [version, value] = entry.split(',', 2);
     if (version !== 'v1' || !value) continue;
@@ -53,7 +113,13 @@ export function verifyWebhookSignature(check: SignatureCheck): void {
 
 /** The HMAC a sender computes; exported for tests, benchmarks and docs. */
 export function sign(secret: string, id: string, timestamp: string, body: Uint8Array): Buffer {
-  const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+  const key = webhookSecretKey(secret);
+  if (key === null)
+    throw new RetraceError('INVALID_OPTION', 'A webhook secret must be base64 (optionally whsec_-prefixed)');
+  return hmac(key, id, timestamp, body);
+}
+
+function hmac(key: Buffer, id: string, timestamp: string, body: Uint8Array): Buffer {
   return createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest();
 }
 

@@ -11,11 +11,18 @@
  * Signatures: an instance with a secret value named `webhookSecret` (`whsec_<base64>`) accepts
  * only deliveries signed the Standard Webhooks way (webhook-signature.ts); a delivery that fails
  * the check is recorded as rejected without its body (unauthenticated bytes are not kept), so
- * it cannot be re-delivered. Without the secret, the instance's endpoint is open.
+ * it cannot be re-delivered. Without the secret, the instance's endpoint is open. When the
+ * secret cannot be read (encryption key missing or wrong: the server's fault, not the
+ * sender's), a delivery whose signature headers and timestamp are fine is kept whole, rejected
+ * as ENCRYPTION_KEY_MISSING; re-delivering it checks its signature then, against the time it
+ * was received, so no unauthenticated body ever runs.
  *
- * Idempotency: each delivery runs with an idempotency key, `webhook:<instance>:<key>` from the
- * caller's key when given, otherwise `webhook:<delivery id>` (of the first delivery, for a
- * re-delivery). So the same caller key gives the same execution, and a delivery whose
+ * Idempotency: each delivery runs with an idempotency key `webhook:<instance>:<key>`. On a
+ * signed instance the key is `id:<webhook-id>`: that header is covered by the signature, so a
+ * captured request replayed within the window, or the sender's own retry, finds the same
+ * execution (an Idempotency-Key header is not signed and is ignored there). Unsigned, the key is
+ * the Idempotency-Key header, else `id:<webhook-id>`, else none and the run key is
+ * `webhook:<delivery id>` (of the first delivery, for a re-delivery). So a delivery whose
  * settlement was lost to a crash (left `received`) can be re-delivered without running twice.
  *
  * The core knows no HTTP: headers come as a plain record and the body as bytes.
@@ -32,13 +39,19 @@ import {
   type WebhookDeliveryRecord,
   type WebhookOutcome,
 } from './store.js';
-import { verifyWebhookSignature } from './webhook-signature.js';
+import { checkSignatureHeaders, verifyWebhookSignature, WEBHOOK_SECRET_NAME } from './webhook-signature.js';
 
-/** The instance secret that turns signature checks on. */
-export const WEBHOOK_SECRET_NAME = 'webhookSecret';
+export { WEBHOOK_SECRET_NAME };
 
-/** Headers that carry credentials: never stored with a delivery. */
-const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'x-api-key']);
+/**
+ * Header names that may carry credentials (X-Gitlab-Token, X-Auth-Token, Cookie, X-Api-Key,
+ * Authorization, X-Hub-Secret…): stored as REDACTED, since deliveries are readable with a
+ * `read` key. A name-based net, wide on purpose: a lost header value costs less than a leaked one.
+ */
+const CREDENTIAL_HEADER = /token|secret|passw|api[-_]?key|auth|session|cookie/i;
+/** The signature headers: not secrets (the HMAC proves the body, it does not unlock anything). */
+const SIGNATURE_HEADERS = new Set(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
+const REDACTED = '[redacted]';
 
 export interface ReceiveWebhookInput {
   /** The instance to run; or `flow` for the flow's default instance. */
@@ -141,22 +154,35 @@ export class WebhookService {
     const target = await this.#target(input);
     const headers = cleanHeaders(input.headers);
     const body = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength);
-    const key = input.idempotencyKey?.trim() ? input.idempotencyKey.trim() : null;
-    const secret = await this.#instances.secret(target.instance, WEBHOOK_SECRET_NAME);
+    const callerKey = input.idempotencyKey?.trim() ? input.idempotencyKey.trim() : null;
+    const webhookId = headers['webhook-id']?.trim() ? `id:${headers['webhook-id'].trim()}` : null;
+    const tolerance = this.#toleranceMs !== undefined ? { toleranceMs: this.#toleranceMs } : {};
+    const nowMs = this.#now();
+    let secret: string | undefined;
+    try {
+      secret = await this.#instances.secret(target.instance, WEBHOOK_SECRET_NAME);
+    } catch (err) {
+      if (!(err instanceof RetraceError) || err.code !== 'ENCRYPTION_KEY_MISSING') throw err;
+      // The signature cannot be checked now. Check what needs no key, then keep the delivery
+      // whole so it can be re-delivered (and its signature checked) once the key is back.
+      try {
+        checkSignatureHeaders({ headers, nowMs, ...tolerance });
+      } catch (headerErr) {
+        if (!(headerErr instanceof RetraceError)) throw headerErr;
+        throw await this.#recordRejected(target, headers, null, body.byteLength, null, headerErr);
+      }
+      throw await this.#recordRejected(target, headers, body, body.byteLength, webhookId, err);
+    }
     if (secret !== undefined) {
       try {
-        verifyWebhookSignature({
-          secret,
-          headers,
-          body,
-          nowMs: this.#now(),
-          ...(this.#toleranceMs !== undefined ? { toleranceMs: this.#toleranceMs } : {}),
-        });
+        verifyWebhookSignature({ secret, headers, body, nowMs, ...tolerance });
       } catch (err) {
         if (!(err instanceof RetraceError)) throw err;
-        throw await this.#recordRejected(target, headers, null, body.byteLength, key, err);
+        throw await this.#recordRejected(target, headers, null, body.byteLength, null, err);
       }
     }
+    // Signed: only the signed webhook-id may name the execution. Unsigned: the caller decides.
+    const key = secret !== undefined ? webhookId : (callerKey ?? webhookId);
     const id = newDeliveryId();
     await this.#store.recordWebhookDelivery({
       id,
@@ -245,6 +271,7 @@ export class WebhookService {
     }
     const root = original.redeliveryOf ?? original.id;
     const actor = options.actor ?? 'api';
+    await this.#verifyKept(original, root, actor, deliveryId);
     const id = newDeliveryId();
     await this.#store.recordWebhookDelivery({
       ...original,
@@ -292,6 +319,38 @@ export class WebhookService {
     } catch (err) {
       if (err instanceof WebhookRejectedError) await this.#store.appendAudit(audit(null, err.message));
       throw err;
+    }
+  }
+
+  /**
+   * A delivery kept while its instance's secret could not be read was never authenticated:
+   * its signature is checked now, against the time it was received, before it can run.
+   */
+  async #verifyKept(original: WebhookDeliveryRecord, root: string, actor: string, deliveryId: string): Promise<void> {
+    const first = root === original.id ? original : await this.#store.getWebhookDelivery(root);
+    if (!first || codeOf(first) !== 'ENCRYPTION_KEY_MISSING') return;
+    const secret = await this.#instances.secret(original.instanceId, WEBHOOK_SECRET_NAME);
+    if (secret === undefined) return; // the instance is open now: it accepts unsigned deliveries
+    try {
+      verifyWebhookSignature({
+        secret,
+        headers: first.headers,
+        body: first.body ?? new Uint8Array(),
+        nowMs: first.receivedAt,
+        ...(this.#toleranceMs !== undefined ? { toleranceMs: this.#toleranceMs } : {}),
+      });
+    } catch (err) {
+      if (!(err instanceof RetraceError)) throw err;
+      await this.#store.appendAudit({
+        actor,
+        action: 'webhook.redeliver',
+        executionId: null,
+        resultExecutionId: null,
+        batchId: null,
+        reason: err.message,
+        detailsJson: JSON.stringify({ deliveryId: null, redeliveryOf: deliveryId, force: false }),
+      });
+      throw new WebhookRejectedError(null, err);
     }
   }
 
@@ -415,13 +474,14 @@ function parseBody(body: Buffer): unknown {
   }
 }
 
-/** Lower-cased names, arrays joined, credentials dropped. */
+/** Lower-cased names, arrays joined, credentials redacted (the name is kept: it says what was sent). */
 function cleanHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
-    if (value === undefined || CREDENTIAL_HEADERS.has(lower)) continue;
-    out[lower] = Array.isArray(value) ? value.join(', ') : String(value);
+    if (value === undefined) continue;
+    const secret = CREDENTIAL_HEADER.test(lower) && !SIGNATURE_HEADERS.has(lower);
+    out[lower] = secret ? REDACTED : Array.isArray(value) ? value.join(', ') : String(value);
   }
   return out;
 }
@@ -434,9 +494,13 @@ function errorJson(err: RetraceError): string {
   });
 }
 
+function codeOf(r: WebhookDeliveryRecord): string | null {
+  return r.errorJson ? (JSON.parse(r.errorJson) as { code: string }).code : null;
+}
+
 function reasonOf(r: WebhookDeliveryRecord): string {
-  const error = r.errorJson ? (JSON.parse(r.errorJson) as { code: string }) : null;
-  return error ? `rejected with ${error.code}` : 'not recorded';
+  const code = codeOf(r);
+  return code ? `rejected with ${code}` : 'not recorded';
 }
 
 function toView(r: WebhookDeliveryRecord): WebhookDeliveryView {

@@ -28,6 +28,8 @@ const STATUS: Partial<Record<string, number>> = {
   EXECUTION_FINISHED: 409,
   EXECUTION_CANCELLED: 409,
   EXECUTION_FAILED: 500,
+  // The server cannot read instance secrets (key unset or wrong): its fault, retry later.
+  ENCRYPTION_KEY_MISSING: 503,
   ENGINE_NOT_STARTED: 503,
   ENGINE_STOPPED: 503,
   STORE_ERROR: 503,

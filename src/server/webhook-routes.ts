@@ -8,13 +8,17 @@
  * Prismatic. The body is taken as raw bytes whatever its content type (signatures are over
  * the bytes) and handed to `engine.webhooks.receive`, which records the delivery before
  * parsing it. Answers:
- *   202 { executionId, deliveryId, created }        accepted (200 when an Idempotency-Key
- *                                                    matched an earlier execution)
- *   ?wait=30s: 200 { status: 'succeeded', output }  / 500 EXECUTION_FAILED / 202 still running
+ *   202 { executionId, deliveryId, created }        accepted (200 when the idempotency key,
+ *                                                    the signed webhook-id first, matched an
+ *                                                    earlier execution)
+ *   ?wait=30s: 200 { status: 'succeeded', output }  / 200 { status: 'failed' | 'cancelled',
+ *              error } (the delivery was accepted and is durable: a 5xx would make the sender
+ *              retry what needs no retry) / 202 still running
  *              (202 at once when the server begins closing: a wait never holds a shutdown)
  *   400 malformed JSON, 422 invalid input (issues), 401 bad signature, 409 disabled instance,
  *   404 unknown instance or flow (nothing recorded), 413 body over maxBodyBytes: the delivery
- *   is recorded as rejected without its body (it was not read whole) and nothing starts.
+ *   is recorded as rejected without its body (it was not read whole) and nothing starts;
+ *   503 ENCRYPTION_KEY_MISSING when the instance's secret cannot be read (kept, re-deliverable).
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { type Engine, ExecutionCancelledError, ExecutionFailedError, RetraceError } from '../index.js';
@@ -90,10 +94,10 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (
       return reply.code(200).send({ ...ids, status: 'succeeded', output: output ?? null });
     } catch (err) {
       if (err instanceof ExecutionFailedError) {
-        return reply.code(500).send({ ...errorBody(err.code, err.message), ...ids, status: 'failed' });
+        return reply.code(200).send({ ...errorBody(err.code, err.message), ...ids, status: 'failed' });
       }
       if (err instanceof ExecutionCancelledError) {
-        return reply.code(409).send({ ...errorBody(err.code, err.message), ...ids, status: 'cancelled' });
+        return reply.code(200).send({ ...errorBody(err.code, err.message), ...ids, status: 'cancelled' });
       }
       if (err instanceof RetraceError && err.code === 'RESULT_TIMEOUT') {
         return reply.code(202).send({ ...ids, status: 'running' });

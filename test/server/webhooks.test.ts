@@ -3,10 +3,14 @@
  * idempotency keys, size limits, malformed bodies re-delivered later, and ?wait.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { describe, it } from 'node:test';
+import { SecretBox } from '../../src/core/secrets.js';
 import { signatureHeaders } from '../../src/index.js';
-import { post, startServer } from './server-support.js';
+import { createServer } from '../../src/server/server.js';
+import { startEngine, storeUrl, tempDir } from '../support/temp-engine.js';
+import { ENCRYPTION_KEY, get, post, startServer, syncOrder } from './server-support.js';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 
@@ -43,7 +47,7 @@ describe('webhooks over HTTP', async () => {
     assert.equal(delivery.executionId, executionId);
     assert.equal(delivery.body?.toString('utf8'), body);
     assert.equal(delivery.headers['x-custom'], 'kept');
-    assert.equal(delivery.headers.authorization, undefined, 'credentials are not stored');
+    assert.equal(delivery.headers.authorization, '[redacted]', 'credentials are not stored');
   });
 
   it('requires a valid signature on an instance with a webhookSecret, on the raw bytes', async () => {
@@ -214,15 +218,17 @@ describe('webhooks over HTTP', async () => {
     assert.equal(settled.executionId, ran.id);
   });
 
-  it('with ?wait answers 200 with the output, 500 with the failure, or 202 while still running', async () => {
+  it('with ?wait answers 200 with the output, 200 status failed with the failure, or 202 while still running', async () => {
     const ok = await post(`${url}/webhooks/flow/sync-order?wait=30s`, JSON.stringify({ orderId: 'W-1' }));
     assert.equal(ok.status, 200);
     assert.equal(ok.json.status, 'succeeded');
     assert.deepEqual(ok.json.output, { erpId: 'erp-W-1' });
 
     const failed = await post(`${url}/webhooks/flow/sync-order?wait=30s`, JSON.stringify({ orderId: 'bad-1' }));
-    assert.equal(failed.status, 500);
+    // The delivery was accepted and is durable: a 5xx would make the sender retry it.
+    assert.equal(failed.status, 200);
     assert.equal(failed.json.status, 'failed');
+    assert.ok(failed.json.deliveryId);
     assert.equal((failed.json.error as { code: string }).code, 'EXECUTION_FAILED');
     assert.match((failed.json.error as { message: string }).message, /ERP refused order bad-1/);
     assert.ok(failed.json.executionId);
@@ -243,4 +249,279 @@ describe('webhooks over HTTP', async () => {
     assert.equal((await post(`${url}/webhooks/flow/nope`, '{}')).status, 404);
     assert.equal((await engine.webhooks.deliveries.list({ limit: 1000 })).items.length, before);
   });
+  it('refuses a webhookSecret that is not strict base64 of at least 24 bytes (INSTANCE_INVALID)', async () => {
+    const admin = await engine.apiKeys.create({ name: 'secret-admin', scopes: ['admin'] });
+    const gql = async (query: string, variables: Record<string, unknown>) => {
+      const { status, json } = await post(`${url}/graphql`, JSON.stringify({ query, variables }), {
+        authorization: `Bearer ${admin.secret}`,
+      });
+      assert.equal(status, 200, JSON.stringify(json));
+      return json.data as Record<string, { errors: { code: string; messages: string[] }[]; instance: unknown }>;
+    };
+    const create = `mutation ($input: CreateInstanceInput!) { createInstance(input: $input) { instance { id } errors { code messages } } }`;
+    for (const bad of ['', 'whsec_', '!!!!', `whsec_${randomBytes(12).toString('base64')}`, 'whsec_abc def']) {
+      const data = await gql(create, { input: { flow: 'sync-order', name: 'weak', secrets: { webhookSecret: bad } } });
+      assert.equal(data.createInstance?.instance, null, `refused: ${JSON.stringify(bad)}`);
+      assert.equal(data.createInstance?.errors[0]?.code, 'INSTANCE_INVALID');
+      assert.match(data.createInstance?.errors[0]?.messages.join(' ') ?? '', /webhookSecret.*(base64|bytes)/);
+    }
+    const update = `mutation ($input: UpdateInstanceInput!) { updateInstance(input: $input) { instance { id } errors { code } } }`;
+    const data = await gql(update, { input: { id: signed.id, secrets: { webhookSecret: 'whsec_' } } });
+    assert.equal(data.updateInstance?.errors[0]?.code, 'INSTANCE_INVALID');
+    // The instance keeps its real secret: an empty-key signature is still refused.
+    const body = Buffer.from(JSON.stringify({ orderId: 'E-0' }));
+    const empty = await post(`${url}/webhooks/${signed.id}`, body, emptyKeySignature(body, nowSeconds()));
+    assert.equal(empty.status, 401);
+  });
+
+  it('fails closed on a stored webhookSecret that decodes to under 16 bytes (written before the check)', async () => {
+    const weak = await engine.instances.create({ flow: 'sync-order', name: 'legacy-weak' });
+    const record = await engine.store.getInstance(weak.id);
+    assert.ok(record);
+    // What an older version let through: 'whsec_' decodes to an empty HMAC key.
+    const sealed = SecretBox.fromString(ENCRYPTION_KEY).encrypt('whsec_');
+    await engine.store.updateInstance({ ...record, secretsJson: JSON.stringify({ webhookSecret: sealed }) });
+    const before = (await engine.executions.list({ limit: 1000 })).items.length;
+    const body = Buffer.from(JSON.stringify({ orderId: 'E-1' }));
+    const forged = await post(`${url}/webhooks/${weak.id}`, body, emptyKeySignature(body, nowSeconds()));
+    assert.equal(forged.status, 401, JSON.stringify(forged.json));
+    assert.match((forged.json.error as { message: string }).message, /webhookSecret is not a usable key \(0 bytes\)/);
+    assert.equal((await engine.executions.list({ limit: 1000 })).items.length, before);
+  });
+
+  it('runs a signed request sent three times (replay or sender retry) once: the key is the signed webhook-id', async () => {
+    const body = Buffer.from(JSON.stringify({ orderId: 'D-1' }));
+    const headers = signatureHeaders(SECRET, 'msg_dup_1', body, nowSeconds());
+    const answers: Awaited<ReturnType<typeof post>>[] = [];
+    // The Idempotency-Key is not signed: a replayer changing it must not get a new execution.
+    for (const key of ['k-1', 'k-2', undefined]) {
+      answers.push(
+        await post(`${url}/webhooks/${signed.id}`, body, key ? { ...headers, 'idempotency-key': key } : headers),
+      );
+    }
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [202, 200, 200],
+    );
+    assert.equal(new Set(answers.map((a) => a.json.executionId)).size, 1, 'one execution');
+    assert.equal(new Set(answers.map((a) => a.json.deliveryId)).size, 3, 'each delivery is recorded');
+    const executions = await engine.executions.list({ flow: 'sync-order', limit: 1000 });
+    assert.equal(executions.items.filter((e) => e.id === answers[0]?.json.executionId).length, 1);
+    const delivery = await engine.webhooks.deliveries.get(answers[0]?.json.deliveryId as string);
+    assert.equal(delivery.idempotencyKey, 'id:msg_dup_1');
+  });
+
+  it('uses webhook-id as the key of an unsigned delivery without Idempotency-Key', async () => {
+    const body = JSON.stringify({ orderId: 'U-1' });
+    const first = await post(`${url}/webhooks/flow/sync-order`, body, { 'webhook-id': 'msg_unsigned_1' });
+    const second = await post(`${url}/webhooks/flow/sync-order`, body, { 'webhook-id': 'msg_unsigned_1' });
+    assert.equal(first.status, 202);
+    assert.equal(second.status, 200);
+    assert.equal(second.json.executionId, first.json.executionId);
+  });
+
+  it('re-delivers a signed delivery left received by a crash without running it twice against the sender retry', async () => {
+    const body = Buffer.from(JSON.stringify({ orderId: 'C-2' }));
+    const headers = signatureHeaders(SECRET, 'msg_crash_2', body, nowSeconds());
+    const first = await post(`${url}/webhooks/${signed.id}`, body, headers);
+    assert.equal(first.status, 202);
+    // The crash window: the settlement was lost, the delivery is still `received`.
+    const record = await engine.store.getWebhookDelivery(first.json.deliveryId as string);
+    assert.ok(record);
+    await engine.store.recordWebhookDelivery({ ...record, id: 'wd-crashed-2', outcome: 'received', executionId: null });
+    const again = await engine.webhooks.redeliver('wd-crashed-2', { actor: 'ops' });
+    assert.equal(again.executionId, first.json.executionId);
+    assert.equal(again.created, false);
+  });
+
+  it('stores secret-bearing headers as [redacted], keeping the signature headers', async () => {
+    const reader = await engine.apiKeys.create({ name: 'delivery-reader', scopes: ['read'] });
+    const body = Buffer.from(JSON.stringify({ orderId: 'H-1' }));
+    const { status, json } = await post(`${url}/webhooks/${signed.id}`, body, {
+      ...signatureHeaders(SECRET, 'msg_headers_1', body, nowSeconds()),
+      'X-Gitlab-Token': 'glpat-very-secret',
+      'X-Hub-Secret': 'hub-secret-value',
+      'X-Auth-Token': 'auth-token-value',
+      'X-Session-Id': 'session-id-value',
+      'X-Api_Key': 'api-key-value',
+      'X-Password': 'password-value',
+      'X-Request-Id': 'req-1',
+    });
+    assert.equal(status, 202, JSON.stringify(json));
+    const served = await get(`${url}/api/webhooks/deliveries/${json.deliveryId as string}`, {
+      authorization: `Bearer ${reader.secret}`,
+    });
+    assert.equal(served.status, 200);
+    for (const secret of [
+      'glpat-very-secret',
+      'hub-secret-value',
+      'auth-token-value',
+      'session-id-value',
+      'api-key-value',
+      'password-value',
+    ]) {
+      assert.equal(served.text.includes(secret), false, `${secret} is not served`);
+    }
+    const headers = (await engine.webhooks.deliveries.get(json.deliveryId as string)).headers;
+    assert.equal(headers['x-gitlab-token'], '[redacted]');
+    assert.equal(headers['x-hub-secret'], '[redacted]');
+    assert.equal(headers['x-request-id'], 'req-1');
+    assert.equal(headers['webhook-id'], 'msg_headers_1');
+    assert.ok(headers['webhook-signature']?.startsWith('v1,'));
+    assert.ok(headers['webhook-timestamp']);
+  });
+
+  it('accepts a webhook-signature with several signatures when one is valid (secret rotation)', async () => {
+    const body = Buffer.from(JSON.stringify({ orderId: 'K-1' }));
+    const good = signatureHeaders(SECRET, 'msg_rotate_1', body, nowSeconds());
+    const old = signatureHeaders(`whsec_${randomBytes(32).toString('base64')}`, 'msg_rotate_1', body, nowSeconds());
+    const both = `${old['webhook-signature']} ${good['webhook-signature']}`;
+    const ok = await post(`${url}/webhooks/${signed.id}`, body, { ...good, 'webhook-signature': both });
+    assert.equal(ok.status, 202, JSON.stringify(ok.json));
+    const neither = `${old['webhook-signature']} v1,${randomBytes(32).toString('base64')}`;
+    const refused = await post(`${url}/webhooks/${signed.id}`, body, {
+      ...signatureHeaders(SECRET, 'msg_rotate_2', body, nowSeconds()),
+      'webhook-signature': neither,
+    });
+    assert.equal(refused.status, 401);
+  });
+
+  it('refuses a malformed webhook-timestamp with a clear message', async () => {
+    const body = Buffer.from(JSON.stringify({ orderId: 'T-1' }));
+    for (const timestamp of ['soon', '1.7e9', '-5', '']) {
+      const headers = { ...signatureHeaders(SECRET, 'msg_ts_1', body, nowSeconds()), 'webhook-timestamp': timestamp };
+      const { status, json } = await post(`${url}/webhooks/${signed.id}`, body, headers);
+      assert.equal(status, 401, timestamp);
+      assert.equal((json.error as { code: string }).code, 'WEBHOOK_SIGNATURE_INVALID');
+      assert.match(
+        (json.error as { message: string }).message,
+        timestamp === '' ? /webhook-timestamp .*headers are missing/ : /webhook-timestamp .* is not Unix seconds/,
+      );
+    }
+  });
+
+  it('answers 413 for an oversize chunked body without Content-Length, starting nothing', async () => {
+    const before = (await engine.executions.list({ limit: 1000 })).items.length;
+    const deliveriesBefore = (await engine.webhooks.deliveries.list({ limit: 1000 })).items.length;
+    const { status, json, chunked } = await postChunked(
+      `${url}/webhooks/flow/sync-order`,
+      JSON.stringify({ orderId: 'B-2', pad: 'x'.repeat(20_000) }),
+    );
+    assert.equal(chunked, true, 'sent without Content-Length');
+    assert.equal(status, 413);
+    assert.equal((json.error as { code: string }).code, 'PAYLOAD_TOO_LARGE');
+    assert.equal((await engine.executions.list({ limit: 1000 })).items.length, before);
+    const delivery = await engine.webhooks.deliveries.get(json.deliveryId as string);
+    assert.equal(delivery.outcome, 'rejected');
+    assert.equal(delivery.body, null);
+    assert.equal(delivery.bodyBytes, null, 'its size was never known');
+    assert.equal((await engine.webhooks.deliveries.list({ limit: 1000 })).items.length, deliveriesBefore + 1);
+  });
 });
+
+describe('webhooks when the encryption key is missing or wrong', async () => {
+  const dir = tempDir('retrace-webhook-key-');
+  const store = storeUrl(dir);
+  const setup = await startEngine({ flows: [syncOrder], store, encryptionKey: ENCRYPTION_KEY });
+  const instance = await setup.instances.create({
+    flow: 'sync-order',
+    name: 'keyed',
+    secrets: { webhookSecret: SECRET },
+  });
+  await setup.stop();
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+  it('answers 503, keeps the delivery to re-deliver once the key is back, and checks its signature then', async () => {
+    const body = Buffer.from(JSON.stringify({ orderId: 'X-1' }));
+    const headers = signatureHeaders(SECRET, 'msg_key_1', body, nowSeconds());
+    const forgedBody = Buffer.from(JSON.stringify({ orderId: 'X-forged' }));
+    const forgedHeaders = signatureHeaders(
+      `whsec_${randomBytes(32).toString('base64')}`,
+      'msg_key_2',
+      forgedBody,
+      nowSeconds(),
+    );
+
+    let keptId = '';
+    let forgedId = '';
+    for (const encryptionKey of [randomBytes(32).toString('base64'), undefined]) {
+      const keyless = await startEngine({ flows: [syncOrder], store, ...(encryptionKey ? { encryptionKey } : {}) });
+      const server = await createServer({ engine: keyless, port: 0, auth: 'none' });
+      const { url } = await server.listen();
+      try {
+        const answer = await post(`${url}/webhooks/${instance.id}`, body, headers);
+        assert.equal(answer.status, 503, JSON.stringify(answer.json));
+        assert.equal((answer.json.error as { code: string }).code, 'ENCRYPTION_KEY_MISSING');
+        keptId = answer.json.deliveryId as string;
+        const kept = await keyless.webhooks.deliveries.get(keptId);
+        assert.equal(kept.outcome, 'rejected');
+        assert.equal(kept.error?.code, 'ENCRYPTION_KEY_MISSING');
+        assert.equal(kept.body?.toString(), body.toString(), 'kept whole, to re-deliver');
+        const forged = await post(`${url}/webhooks/${instance.id}`, forgedBody, forgedHeaders);
+        assert.equal(forged.status, 503);
+        forgedId = forged.json.deliveryId as string;
+        const unsigned = await post(`${url}/webhooks/${instance.id}`, body);
+        assert.equal(unsigned.status, 401, 'headers missing: refused without the key');
+        assert.equal((await keyless.executions.list({ limit: 100 })).items.length, 0, 'nothing started');
+      } finally {
+        await server.close();
+        await keyless.stop();
+      }
+    }
+
+    const keyed = await startEngine({ flows: [syncOrder], store, encryptionKey: ENCRYPTION_KEY });
+    const server = await createServer({ engine: keyed, port: 0, auth: 'none' });
+    const { url } = await server.listen();
+    try {
+      const redelivered = await post(`${url}/api/webhooks/deliveries/${keptId}/redeliver`, '{}');
+      assert.equal(redelivered.status, 202, JSON.stringify(redelivered.json));
+      const executionId = redelivered.json.executionId as string;
+      assert.deepEqual(await keyed.handle(executionId).result({ timeoutMs: 10_000 }), { erpId: 'erp-X-1' });
+      // The sender's own retry of the same signed request finds the same execution.
+      const retried = await post(`${url}/webhooks/${instance.id}`, body, headers);
+      assert.equal(retried.status, 200, JSON.stringify(retried.json));
+      assert.equal(retried.json.executionId, executionId);
+      // A kept delivery whose signature does not match never runs.
+      const forged = await post(`${url}/api/webhooks/deliveries/${forgedId}/redeliver`, '{}');
+      assert.equal(forged.status, 401, JSON.stringify(forged.json));
+      assert.equal((forged.json.error as { code: string }).code, 'WEBHOOK_SIGNATURE_INVALID');
+      assert.equal((await keyed.executions.list({ limit: 100 })).items.length, 1);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** Headers signed with an empty HMAC key: what anybody can compute when the key decodes to nothing. */
+function emptyKeySignature(body: Buffer, seconds: number): Record<string, string> {
+  const id = `msg_empty_${seconds}`;
+  const timestamp = String(seconds);
+  const signature = createHmac('sha256', Buffer.alloc(0)).update(`${id}.${timestamp}.`).update(body).digest('base64');
+  return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` };
+}
+
+/** POSTs `body` in chunks, without Content-Length (Transfer-Encoding: chunked). */
+function postChunked(
+  url: string,
+  body: string,
+): Promise<{ status: number; json: Record<string, unknown>; chunked: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          json: JSON.parse(text) as Record<string, unknown>,
+          chunked: req.getHeader('content-length') === undefined,
+        }),
+      );
+    });
+    req.on('error', reject);
+    for (let i = 0; i < body.length; i += 1000) req.write(body.slice(i, i + 1000));
+    req.end();
+  });
+}
