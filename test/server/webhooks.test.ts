@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { SecretBox } from '../../src/core/secrets.js';
 import { signatureHeaders } from '../../src/index.js';
 import { createServer } from '../../src/server/server.js';
-import { startEngine, storeUrl, tempDir } from '../support/temp-engine.js';
+import { startEngine, storeUrl, tempDir, waitFor } from '../support/temp-engine.js';
 import { ENCRYPTION_KEY, get, post, startServer, syncOrder } from './server-support.js';
 
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
@@ -232,6 +232,19 @@ describe('webhooks over HTTP', async () => {
     assert.equal((failed.json.error as { code: string }).code, 'EXECUTION_FAILED');
     assert.match((failed.json.error as { message: string }).message, /ERP refused order bad-1/);
     assert.ok(failed.json.executionId);
+
+    const waiting = post(`${url}/webhooks/flow/sleep?wait=30s`, JSON.stringify({ ms: 1000, tag: 'to-cancel' }));
+    let toCancel: string | undefined;
+    await waitFor(async () => {
+      const items = (await engine.executions.list({ flow: 'sleep', limit: 100 })).items;
+      toCancel = items.find((e) => e.status === 'running' || e.status === 'queued')?.id;
+      return toCancel !== undefined;
+    }, 10_000);
+    await engine.cancel(toCancel as string, { actor: 'test', reason: 'no longer needed' });
+    const cancelled = await waiting;
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.json));
+    assert.equal(cancelled.json.status, 'cancelled');
+    assert.equal(cancelled.json.executionId, toCancel);
 
     const running = await post(`${url}/webhooks/flow/sleep?wait=50ms`, JSON.stringify({ ms: 1500 }));
     assert.equal(running.status, 202);
