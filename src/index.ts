@@ -61,7 +61,7 @@ export type {
 // Defining flows
 export { defineFlow } from './core/flow.js';
 // Instances
-export type { CreateInstanceInput, InstanceView, UpdateInstanceInput } from './core/instances.js';
+export type { AuditOptions, CreateInstanceInput, InstanceView, UpdateInstanceInput } from './core/instances.js';
 export type { EngineOptions } from './core/options.js';
 // Finding and replaying failures
 export type { ReplayOptions, ReplayPlanItem } from './core/replay.js';

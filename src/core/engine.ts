@@ -32,7 +32,13 @@ import {
 } from './execution-view.js';
 import type { AnyFlow, FlowInput, FlowOutput } from './flow.js';
 import { type ExecutionId, newExecutionId, newLeaseToken, newWorkerId, type WorkerId } from './ids.js';
-import { type CreateInstanceInput, InstanceService, type InstanceView, type UpdateInstanceInput } from './instances.js';
+import {
+  type AuditOptions,
+  type CreateInstanceInput,
+  InstanceService,
+  type InstanceView,
+  type UpdateInstanceInput,
+} from './instances.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './options.js';
 import type { ProcessProbe } from './process-probe.js';
 import { type ReplayOptions, ReplayService } from './replay.js';
@@ -182,20 +188,24 @@ export class Engine<F extends AnyFlow = AnyFlow> {
 
   /** Instances: flows deployed with their own config (secrets encrypted), labels and enabled flag. */
   readonly instances = {
-    create: (input: CreateInstanceInput): Promise<InstanceView> => this.#instances.create(input),
+    create: (input: CreateInstanceInput, options?: AuditOptions): Promise<InstanceView> =>
+      this.#instances.create(input, options),
     get: (id: string): Promise<InstanceView> => this.#instances.get(id),
     list: (filter?: { flow?: string; limit?: number }): Promise<InstanceView[]> => this.#instances.list(filter),
-    update: (id: string, patch: UpdateInstanceInput): Promise<InstanceView> => this.#instances.update(id, patch),
-    delete: (id: string): Promise<void> => this.#instances.delete(id),
+    update: (id: string, patch: UpdateInstanceInput, options?: AuditOptions): Promise<InstanceView> =>
+      this.#instances.update(id, patch, options),
+    delete: (id: string, options?: AuditOptions): Promise<void> => this.#instances.delete(id, options),
   };
 
   /** Cron triggers of instances, each firing once per due time across restarts and workers. */
   readonly schedules = {
-    create: (input: CreateScheduleInput): Promise<ScheduleView> => this.#schedules.create(input),
+    create: (input: CreateScheduleInput, options?: AuditOptions): Promise<ScheduleView> =>
+      this.#schedules.create(input, options),
     get: (id: string): Promise<ScheduleView> => this.#schedules.get(id),
     list: (filter?: { instance?: string }): Promise<ScheduleView[]> => this.#schedules.list(filter),
-    update: (id: string, patch: UpdateScheduleInput): Promise<ScheduleView> => this.#schedules.update(id, patch),
-    delete: (id: string): Promise<void> => this.#schedules.delete(id),
+    update: (id: string, patch: UpdateScheduleInput, options?: AuditOptions): Promise<ScheduleView> =>
+      this.#schedules.update(id, patch, options),
+    delete: (id: string, options?: AuditOptions): Promise<void> => this.#schedules.delete(id, options),
   };
 
   /** API keys for the server: only a hash of each secret is stored; the secret is shown once. */
@@ -226,7 +236,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     },
   };
 
-  /** The audit log of operator actions (replays, batches). */
+  /** The audit log of operator actions (replays, batches, instance and schedule changes). */
   readonly audit = {
     list: async (filter: { executionId?: string; batchId?: string; limit?: number } = {}): Promise<AuditEntry[]> =>
       (

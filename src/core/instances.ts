@@ -50,6 +50,11 @@ export interface UpdateInstanceInput {
   enabled?: boolean;
 }
 
+/** Who made a change, for the audit log (the API key's name, `cli:<user>`, …). @default 'library' */
+export interface AuditOptions {
+  actor?: string;
+}
+
 interface CacheEntry {
   at: number;
   record: InstanceRecord;
@@ -82,7 +87,7 @@ export class InstanceService {
     this.#now = params.now;
   }
 
-  async create(input: CreateInstanceInput): Promise<InstanceView> {
+  async create(input: CreateInstanceInput, options: AuditOptions = {}): Promise<InstanceView> {
     const flow = this.#flow(input.flow);
     checkName(input.name);
     const labels = checkLabels(input.labels ?? {});
@@ -99,10 +104,11 @@ export class InstanceService {
       secretsJson: JSON.stringify(this.#seal(secrets)),
     };
     await this.#store.createInstance(record);
+    await this.#audit(options, 'instance.create', record, changedFields(input));
     return this.get(record.id);
   }
 
-  async update(id: string, patch: UpdateInstanceInput): Promise<InstanceView> {
+  async update(id: string, patch: UpdateInstanceInput, options: AuditOptions = {}): Promise<InstanceView> {
     const current = await this.#record(id);
     const flow = this.#flow(current.flow);
     if (patch.name !== undefined) checkName(patch.name);
@@ -126,10 +132,11 @@ export class InstanceService {
       secretsJson: JSON.stringify(sealed),
     });
     this.#forget(id);
+    await this.#audit(options, 'instance.update', current, changedFields(patch));
     return this.get(id);
   }
 
-  async delete(id: string): Promise<void> {
+  async delete(id: string, options: AuditOptions = {}): Promise<void> {
     const current = await this.#record(id);
     if (current.isDefault)
       throw new RetraceError(
@@ -138,6 +145,28 @@ export class InstanceService {
       );
     await this.#store.deleteInstance(id);
     this.#forget(id);
+    await this.#audit(options, 'instance.delete', current, []);
+  }
+
+  /**
+   * One audit entry per change, written after it (an entry is never left for a change that
+   * failed). Details name the fields changed, never their values: secrets must not leak here.
+   */
+  async #audit(
+    options: AuditOptions,
+    action: string,
+    instance: { id: string; flow: string },
+    fields: string[],
+  ): Promise<void> {
+    await this.#store.appendAudit({
+      actor: options.actor ?? 'library',
+      action,
+      executionId: null,
+      resultExecutionId: null,
+      batchId: null,
+      reason: null,
+      detailsJson: JSON.stringify({ instanceId: instance.id, flow: instance.flow, fields }),
+    });
   }
 
   async get(id: string): Promise<InstanceView> {
@@ -340,6 +369,18 @@ function checkLabels(labels: unknown): Record<string, string> {
     if (typeof v !== 'string') throw new RetraceError('INSTANCE_INVALID', `Label "${k}" must be a string`);
   }
   return obj as Record<string, string>;
+}
+
+/** `name`, `enabled`, `config.region`, `secrets.apiKey`: what an input sets, by name only. */
+export function changedFields(input: object): string[] {
+  const fields: string[] = [];
+  for (const [field, value] of Object.entries(input)) {
+    if (value === undefined || field === 'flow') continue;
+    if ((field === 'config' || field === 'secrets') && typeof value === 'object' && value !== null) {
+      for (const key of Object.keys(value)) fields.push(`${field}.${key}`);
+    } else fields.push(field);
+  }
+  return fields;
 }
 
 function checkSecrets(secrets: unknown): Record<string, string> {

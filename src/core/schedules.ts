@@ -18,7 +18,7 @@ import type { EngineEventBus } from './events.js';
 import type { AnyFlow } from './flow.js';
 import { IdleWait } from './idle-wait.js';
 import { newExecutionId } from './ids.js';
-import type { InstanceService } from './instances.js';
+import { type AuditOptions, changedFields, type InstanceService } from './instances.js';
 import { LoopErrors } from './loop-errors.js';
 import { validateInput } from './schema.js';
 import type { MissedFirePolicy, ScheduleRecord, Store } from './store.js';
@@ -72,7 +72,7 @@ export class ScheduleService {
     this.#maxPayloadBytes = params.maxPayloadBytes;
   }
 
-  async create(input: CreateScheduleInput): Promise<ScheduleView> {
+  async create(input: CreateScheduleInput, options: AuditOptions = {}): Promise<ScheduleView> {
     const instance = await this.#instances.get(input.instance);
     const timezone = input.timezone ?? 'UTC';
     const cron = cronOf(input.cron, timezone);
@@ -89,10 +89,11 @@ export class ScheduleService {
       enabled: input.enabled ?? true,
       nextFireAt: nextAfter(cron, await this.#store.now()),
     });
+    await this.#audit(options, 'schedule.create', { id, instanceId: instance.id, flow: instance.flow }, input);
     return this.get(id);
   }
 
-  async update(id: string, patch: UpdateScheduleInput): Promise<ScheduleView> {
+  async update(id: string, patch: UpdateScheduleInput, options: AuditOptions = {}): Promise<ScheduleView> {
     const current = await this.#record(id);
     const cronText = patch.cron ?? current.cron;
     const timezone = patch.timezone ?? current.timezone;
@@ -107,12 +108,37 @@ export class ScheduleService {
       enabled: patch.enabled ?? current.enabled,
       nextFireAt: timingChanged ? nextAfter(cron, await this.#store.now()) : current.nextFireAt,
     });
+    await this.#audit(options, 'schedule.update', current, patch);
     return this.get(id);
   }
 
-  async delete(id: string): Promise<void> {
-    await this.#record(id);
+  async delete(id: string, options: AuditOptions = {}): Promise<void> {
+    const current = await this.#record(id);
     await this.#store.deleteSchedule(id);
+    await this.#audit(options, 'schedule.delete', current, {});
+  }
+
+  /** One audit entry per change, after it; details name the fields set, not their values. */
+  async #audit(
+    options: AuditOptions,
+    action: string,
+    schedule: { id: string; instanceId: string; flow: string },
+    input: object,
+  ): Promise<void> {
+    await this.#store.appendAudit({
+      actor: options.actor ?? 'library',
+      action,
+      executionId: null,
+      resultExecutionId: null,
+      batchId: null,
+      reason: null,
+      detailsJson: JSON.stringify({
+        scheduleId: schedule.id,
+        instanceId: schedule.instanceId,
+        flow: schedule.flow,
+        fields: changedFields(input).filter((f) => f !== 'instance'),
+      }),
+    });
   }
 
   async get(id: string): Promise<ScheduleView> {

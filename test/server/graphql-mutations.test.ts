@@ -5,14 +5,32 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { gql } from 'graphql-request';
 import { waitFor } from '../support/temp-engine.js';
-import { ENCRYPTION_KEY, gates, runOrder, startGraphql } from './graphql-support.js';
+import { gates, runOrder, startGraphql } from './graphql-support.js';
 import { MY_REPLAY_EXECUTION } from './prismatic-seed-documents.js';
 
 const h = await startGraphql();
 const operator = h.client(['operate'], 'ops-bot');
 const admin = h.client(['admin'], 'admin-key');
+
+/** The instance's row as stored in the SQLite file, every column as text. */
+function rowText(id: string): string {
+  const db = new Database(h.storeFile, { readonly: true });
+  try {
+    const row = db.prepare('SELECT * FROM instances WHERE id = ?').get(id);
+    assert.ok(row, `instance ${id} is stored`);
+    return JSON.stringify(row);
+  } finally {
+    db.close();
+  }
+}
+
+/** The instance's `secrets` column, parsed: secret name → what is stored for it. */
+function storedSecrets(id: string): Record<string, string> {
+  return JSON.parse((JSON.parse(rowText(id)) as { secrets: string }).secrets) as Record<string, string>;
+}
 
 interface UserErrors {
   errors: { field: string; messages: string[]; code?: string }[];
@@ -109,7 +127,9 @@ describe('graphql: replayExecution', () => {
     const succeeded = await runOrder(h.engine, 'good-force');
     const answer = await operator.request<ReplayAnswer>(REPLAY, { input: { id: succeeded, force: true } });
     assert.deepEqual(answer.replayExecution.errors, []);
-    assert.ok(answer.replayExecution.instanceExecutionResult);
+    const replayId = answer.replayExecution.instanceExecutionResult?.id;
+    assert.equal(typeof replayId, 'string');
+    assert.equal((await h.engine.executions.get(replayId!)).replayOf, succeeded);
   });
 });
 
@@ -177,6 +197,7 @@ describe('graphql: replayExecutions (bulk) and replayBatch', () => {
     );
     assert.equal(last!.replayBatch.counts.started, 2);
     assert.equal(last!.replayBatch.counts.failed, 2, 'bad orders fail again');
+    assert.equal(last!.replayBatch.items.length, 2);
     assert.ok(last!.replayBatch.items.every((i) => i.state === 'started' && i.replay !== null));
 
     const bad = await operator.request<Answer>(mutation, {
@@ -329,6 +350,7 @@ describe('graphql: instances (admin) and their secrets', () => {
 
   it('creates, updates and deletes an instance; secret values are never returned, only their names', async () => {
     const secret = 'sk-live-very-secret-value';
+    const rotated = 'tok-rotated-secret-value-42';
     const created = await admin.request<InstanceAnswer>(
       gql`mutation ($input: CreateInstanceInput!) { createInstance(input: $input) { ${FIELDS} } }`,
       {
@@ -348,15 +370,24 @@ describe('graphql: instances (admin) and their secrets', () => {
     assert.deepEqual(instance.config, { shopUrl: 'https://globex.example' });
     assert.deepEqual(instance.secretKeys, ['apiKey']);
     assert.ok(!JSON.stringify(created).includes(secret));
+    const atRest = storedSecrets(instance.id);
+    assert.deepEqual(Object.keys(atRest), ['apiKey'], 'the secret is stored…');
+    assert.ok(atRest.apiKey!.length > secret.length);
+    assert.ok(!JSON.stringify(atRest).includes(secret), '…encrypted: its plain text is not in the row');
+    assert.ok(!rowText(instance.id).includes(secret));
 
     const updated = await admin.request<InstanceAnswer>(
       gql`mutation ($input: UpdateInstanceInput!) { updateInstance(input: $input) { ${FIELDS} } }`,
-      { input: { id: instance.id, enabled: false, secrets: { apiKey: null, token: 't-1' }, config: { region: 'eu' } } },
+      {
+        input: { id: instance.id, enabled: false, secrets: { apiKey: null, token: rotated }, config: { region: 'eu' } },
+      },
     );
     assert.deepEqual(updated.updateInstance!.errors, []);
     assert.equal(updated.updateInstance!.instance!.enabled, false);
     assert.deepEqual(updated.updateInstance!.instance!.secretKeys, ['token']);
     assert.deepEqual(updated.updateInstance!.instance!.config, { shopUrl: 'https://globex.example', region: 'eu' });
+    assert.ok(!rowText(instance.id).includes(rotated), 'the rotated secret is encrypted at rest too');
+    assert.deepEqual(Object.keys(storedSecrets(instance.id)), ['token']);
 
     const read = await h
       .client(['read'])
@@ -375,7 +406,28 @@ describe('graphql: instances (admin) and their secrets', () => {
       await h.client(['read']).request(gql`query ($id: ID!) { instance(id: $id) { id } }`, { id: instance.id }),
       { instance: null },
     );
-    assert.ok(ENCRYPTION_KEY);
+
+    // Every change is audited under the key's name, naming the fields changed, never a value.
+    // The audit log lists newest first.
+    const audit = (await h.engine.audit.list({ limit: 1000 }))
+      .reverse()
+      .filter((a) => (a.details as { instanceId?: string } | null)?.instanceId === instance.id);
+    assert.deepEqual(
+      audit.map((a) => [a.action, a.actor]),
+      [
+        ['instance.create', 'admin-key'],
+        ['instance.update', 'admin-key'],
+        ['instance.delete', 'admin-key'],
+      ],
+    );
+    assert.deepEqual((audit[1]!.details as { fields: string[] }).fields, [
+      'config.region',
+      'secrets.apiKey',
+      'secrets.token',
+      'enabled',
+    ]);
+    const auditText = JSON.stringify(audit);
+    assert.ok(!auditText.includes(secret) && !auditText.includes(rotated), 'no secret value in the audit log');
   });
 
   it('reports an unknown flow, a bad name, an unknown id and the default instance as user errors', async () => {

@@ -54,15 +54,18 @@ export const slowFlow = defineFlow({
 export interface GraphqlHarness {
   engine: Engine;
   url: string;
+  /** The engine's SQLite file, for reading what is stored at rest. */
+  storeFile: string;
   /** A client whose calls carry the given scopes and key name (all scopes by default). */
   client(scopes?: ApiKeyScope[], name?: string): GraphQLClient;
 }
 
 /** Starts an engine on a fresh SQLite file and the plugin on a random port; both stop after the file. */
 export async function startGraphql(): Promise<GraphqlHarness> {
+  const store = storeUrl(tempDir('retrace-graphql-'));
   const engine = (await startEngine({
     flows: [syncOrder, slowFlow],
-    store: storeUrl(tempDir('retrace-graphql-')),
+    store,
     encryptionKey: ENCRYPTION_KEY,
   })) as unknown as Engine;
   const app = Fastify({ logger: false });
@@ -81,6 +84,7 @@ export async function startGraphql(): Promise<GraphqlHarness> {
   return {
     engine,
     url,
+    storeFile: store.slice('sqlite:'.length),
     client: (scopes = ['admin'], name = 'test-key') =>
       new GraphQLClient(url, { headers: { 'x-test-scopes': scopes.join(','), 'x-test-key': name } }),
   };

@@ -34,15 +34,22 @@ describe('metrics over HTTP', async () => {
       assert.equal(r.status, 200);
     }
     const failed = await post(`${url}/webhooks/flow/sync-order?wait=30s`, JSON.stringify({ orderId: 'bad-m' }));
-    assert.equal(failed.status, 500);
+    assert.equal(failed.status, 200);
+    assert.equal(failed.json.status, 'failed');
     assert.equal((await post(`${url}/webhooks/flow/sync-order`, '{"orderId"')).status, 400);
     const replay = await engine.replay(failed.json.executionId as string, { input: { orderId: 'fixed-m' } });
     await replay.result({ timeoutMs: 10_000 });
     const flaky = await engine.run('flaky', { key: 'metrics' });
     assert.equal(await flaky.result({ timeoutMs: 10_000 }), 'ok');
+    const slept = await engine.run('sleep', { ms: 60 });
+    assert.equal(await slept.result({ timeoutMs: 10_000 }), 'woke');
 
     const m = await scrape();
-    const v = (key: string) => m.get(key) ?? 0;
+    const v = (key: string): number => {
+      const value = m.get(key);
+      assert.notEqual(value, undefined, `${key} is exported`);
+      return value!;
+    };
     assert.equal(v('retrace_executions_started_total{flow="sync-order"}'), 5);
     assert.equal(v('retrace_executions_started_total{flow="flaky"}'), 1);
     assert.equal(v('retrace_executions_finished_total{flow="sync-order",status="succeeded"}'), 4);
@@ -58,7 +65,14 @@ describe('metrics over HTTP', async () => {
     assert.equal(v('retrace_execution_duration_seconds_count{flow="sync-order",status="succeeded"}'), 4);
     assert.equal(v('retrace_execution_duration_seconds_count{flow="sync-order",status="failed"}'), 1);
     assert.equal(v('retrace_step_duration_seconds_count{flow="sync-order",step="fetch"}'), 5);
-    assert.ok(v('retrace_step_duration_seconds_sum{flow="sync-order",step="fetch"}') >= 0);
+    // Durations are measured in whole milliseconds: an instant step may sum to 0, so its series
+    // must exist; a step that sleeps 60 ms must sum to at least that.
+    const fetchSum = m.get('retrace_step_duration_seconds_sum{flow="sync-order",step="fetch"}');
+    assert.equal(typeof fetchSum, 'number', 'the fetch step duration series is exported');
+    assert.ok(Number.isFinite(fetchSum) && fetchSum! >= 0);
+    const sleepSum = m.get('retrace_step_duration_seconds_sum{flow="sleep",step="sleep"}');
+    assert.ok(sleepSum !== undefined && sleepSum >= 0.06 && sleepSum < 10, `sleep step took ${sleepSum} s`);
+    assert.equal(m.get('retrace_step_duration_seconds_count{flow="sleep",step="sleep"}'), 1);
   });
 
   it('reads the queue depth from the store at scrape time', async () => {
@@ -103,7 +117,7 @@ describe('health probes', async () => {
 describe('graceful close', async () => {
   const { engine, server, url } = await startServer();
 
-  it('close() lets an in-flight request finish, refuses new connections, and leaves the engine running', async () => {
+  it('close() answers an in-flight ?wait 202 at once, refuses new connections, and leaves the engine running', async () => {
     const inFlight = post(`${url}/webhooks/flow/sleep?wait=30s`, JSON.stringify({ ms: 800 }));
     await waitFor(
       async () => (await engine.executions.list({ flow: 'sleep', status: 'running' })).items.length === 1,
@@ -112,9 +126,10 @@ describe('graceful close', async () => {
     );
     await server.close();
     const answered = await inFlight;
-    assert.equal(answered.status, 200);
-    assert.equal(answered.json.output, 'woke');
+    assert.equal(answered.status, 202, 'a ?wait does not hold the shutdown');
+    assert.equal(answered.json.status, 'running');
     await assert.rejects(fetch(`${url}/healthz`));
     assert.equal(engine.state, 'started', 'the CLI stops the engine after the server');
+    assert.equal(await engine.handle(answered.json.executionId as string).result({ timeoutMs: 10_000 }), 'woke');
   });
 });

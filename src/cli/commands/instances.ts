@@ -87,14 +87,17 @@ and never shown again. Prefer NAME=@file: a value on the command line stays in s
       const secrets = readSecrets(flags.secret ?? [], ctx.cwd);
       const labels = parsePairs(flags.label ?? [], '--label');
       const view = await ctx.withEngine({ flows: true, worker: false }, (engine) =>
-        engine.instances.create({
-          flow: flags.flow,
-          name: flags.name,
-          labels,
-          config,
-          secrets,
-          enabled: flags.disabled !== true,
-        }),
+        engine.instances.create(
+          {
+            flow: flags.flow,
+            name: flags.name,
+            labels,
+            config,
+            secrets,
+            enabled: flags.disabled !== true,
+          },
+          { actor: ctx.actor },
+        ),
       );
       if (!flags.json) ctx.out.note(`Created instance ${view.id} of ${view.flow}.`);
       print(ctx, view, flags.json);
@@ -126,7 +129,7 @@ and never shown again. Prefer NAME=@file: a value on the command line stays in s
           for (const key of flags.unlabel ?? []) delete labels[key];
           patch.labels = labels;
         }
-        return engine.instances.update(id!, patch);
+        return engine.instances.update(id!, patch, { actor: ctx.actor });
       });
       if (!flags.json) ctx.out.note(`Updated instance ${view.id}.`);
       print(ctx, view, flags.json);
@@ -143,7 +146,7 @@ and never shown again. Prefer NAME=@file: a value on the command line stays in s
     cmd.action(
       wrap<{ json?: boolean }>(async (ctx, flags, [id]) => {
         const view = await ctx.withEngine({ flows: true, worker: false }, (engine) =>
-          engine.instances.update(id!, { enabled }),
+          engine.instances.update(id!, { enabled }, { actor: ctx.actor }),
         );
         if (!flags.json) ctx.out.note(`Instance ${view.id} (${view.name}) is ${enabled ? 'enabled' : 'disabled'}.`);
         print(ctx, view, flags.json);
@@ -159,7 +162,9 @@ and never shown again. Prefer NAME=@file: a value on the command line stays in s
   addJsonOption(del);
   del.action(
     wrap<{ json?: boolean }>(async (ctx, flags, [id]) => {
-      await ctx.withEngine({ flows: false, worker: false }, (engine) => engine.instances.delete(id!));
+      await ctx.withEngine({ flows: false, worker: false }, (engine) =>
+        engine.instances.delete(id!, { actor: ctx.actor }),
+      );
       if (flags.json) ctx.out.json({ id, deleted: true });
       else ctx.out.line(`Deleted instance ${id}.`);
       return 0;

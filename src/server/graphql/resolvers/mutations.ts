@@ -1,8 +1,8 @@
 /**
  * The Mutation root. Every mutation answers `{ …, errors { field messages code } }`: refusals a
  * caller can fix are user errors in the payload, never thrown (see user-errors.ts). Scopes are
- * checked before execution (scopes.ts); the audit actor of replays, batches and cancels is the
- * API key's name.
+ * checked before execution (scopes.ts); the audit actor of replays, batches, cancels and
+ * instance and schedule changes is the API key's name.
  */
 import type { CreateScheduleInput, ExecutionListFilter, ReplayOptions, UpdateScheduleInput } from '../../../index.js';
 import type { GraphQLContext } from '../context.js';
@@ -192,14 +192,17 @@ export const mutationResolvers = {
     ctx: GraphQLContext,
   ) =>
     withUserErrors(async () => ({
-      instance: await ctx.engine.instances.create({
-        flow: input.flow,
-        name: input.name,
-        ...(input.labels != null ? { labels: input.labels as Record<string, string> } : {}),
-        ...(input.config != null ? { config: input.config as Record<string, unknown> } : {}),
-        ...(input.secrets != null ? { secrets: input.secrets as Record<string, string> } : {}),
-        enabled: input.enabled !== false,
-      }),
+      instance: await ctx.engine.instances.create(
+        {
+          flow: input.flow,
+          name: input.name,
+          ...(input.labels != null ? { labels: input.labels as Record<string, string> } : {}),
+          ...(input.config != null ? { config: input.config as Record<string, unknown> } : {}),
+          ...(input.secrets != null ? { secrets: input.secrets as Record<string, string> } : {}),
+          enabled: input.enabled !== false,
+        },
+        { actor: ctx.actor },
+      ),
     })),
 
   updateInstance: (
@@ -220,13 +223,17 @@ export const mutationResolvers = {
   ) =>
     withUserErrors(
       async () => ({
-        instance: await ctx.engine.instances.update(toRetraceId(input.id), {
-          ...(input.name != null ? { name: input.name } : {}),
-          ...(input.labels != null ? { labels: input.labels as Record<string, string> } : {}),
-          ...(input.config != null ? { config: input.config as Record<string, unknown> } : {}),
-          ...(input.secrets != null ? { secrets: input.secrets as Record<string, string | null> } : {}),
-          ...(input.enabled != null ? { enabled: input.enabled } : {}),
-        }),
+        instance: await ctx.engine.instances.update(
+          toRetraceId(input.id),
+          {
+            ...(input.name != null ? { name: input.name } : {}),
+            ...(input.labels != null ? { labels: input.labels as Record<string, string> } : {}),
+            ...(input.config != null ? { config: input.config as Record<string, unknown> } : {}),
+            ...(input.secrets != null ? { secrets: input.secrets as Record<string, string | null> } : {}),
+            ...(input.enabled != null ? { enabled: input.enabled } : {}),
+          },
+          { actor: ctx.actor },
+        ),
       }),
       { UNKNOWN_INSTANCE: 'id' },
     ),
@@ -235,7 +242,7 @@ export const mutationResolvers = {
     withUserErrors(
       async () => {
         const id = toRetraceId(input.id);
-        await ctx.engine.instances.delete(id);
+        await ctx.engine.instances.delete(id, { actor: ctx.actor });
         return { deletedId: id };
       },
       { UNKNOWN_INSTANCE: 'id', INSTANCE_INVALID: 'id' },
@@ -265,7 +272,7 @@ export const mutationResolvers = {
       ...(input.input != null ? { input: input.input } : {}),
       ...(input.missed != null ? { missed: input.missed === 'SKIP' ? 'skip' : 'run-once' } : {}),
     };
-    return withUserErrors(async () => ({ schedule: await ctx.engine.schedules.create(create) }), {
+    return withUserErrors(async () => ({ schedule: await ctx.engine.schedules.create(create, { actor: ctx.actor }) }), {
       INVALID_OPTION: fieldByMessage([['missed', 'missed']], 'cron'),
     });
   },
@@ -293,22 +300,25 @@ export const mutationResolvers = {
       ...(input.missed != null ? { missed: input.missed === 'SKIP' ? 'skip' : 'run-once' } : {}),
       ...(input.enabled != null ? { enabled: input.enabled } : {}),
     };
-    return withUserErrors(async () => ({ schedule: await ctx.engine.schedules.update(toRetraceId(input.id), patch) }), {
-      INVALID_OPTION: fieldByMessage(
-        [
-          ['missed', 'missed'],
-          ['No schedule', 'id'],
-        ],
-        'cron',
-      ),
-    });
+    return withUserErrors(
+      async () => ({ schedule: await ctx.engine.schedules.update(toRetraceId(input.id), patch, { actor: ctx.actor }) }),
+      {
+        INVALID_OPTION: fieldByMessage(
+          [
+            ['missed', 'missed'],
+            ['No schedule', 'id'],
+          ],
+          'cron',
+        ),
+      },
+    );
   },
 
   deleteSchedule: (_: unknown, { input }: { input: { id: string } }, ctx: GraphQLContext) =>
     withUserErrors(
       async () => {
         const id = toRetraceId(input.id);
-        await ctx.engine.schedules.delete(id);
+        await ctx.engine.schedules.delete(id, { actor: ctx.actor });
         return { deletedId: id };
       },
       { INVALID_OPTION: 'id' },
