@@ -42,7 +42,7 @@ import {
 import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './options.js';
 import type { ProcessProbe } from './process-probe.js';
 import { type ReplayOptions, ReplayService } from './replay.js';
-import { type ErrorGroupFilter, ReplayAdmin, type ReplayManyOptions } from './replay-admin.js';
+import { type BatchActionOptions, type ErrorGroupFilter, ReplayAdmin, type ReplayManyOptions } from './replay-admin.js';
 import { BatchRunner } from './replay-batches.js';
 import {
   type BatchItemView,
@@ -97,6 +97,11 @@ export interface RunOptions {
   trigger?: string;
   /** The instance to run on (its config is `ctx.instance.config`). @default the flow's default instance */
   instance?: string;
+  /**
+   * Who started it by hand (an API key's name, a CLI user): recorded in the audit log as a `run`
+   * entry. Runs without an actor (the library's own, webhooks, schedules) are not audited.
+   */
+  actor?: string;
 }
 
 export interface ExecutionHandle<Out = unknown> {
@@ -171,9 +176,9 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     list: (limit?: number): Promise<BatchView[]> => this.#admin.listBatches(limit),
     items: (id: string, options?: { limit?: number; afterPosition?: number }): Promise<BatchItemView[]> =>
       this.#admin.batchItems(id, options),
-    pause: (id: string): Promise<BatchView> => this.#admin.pause(id),
-    resume: (id: string): Promise<BatchView> => this.#admin.resume(id),
-    cancel: (id: string): Promise<BatchView> => this.#admin.cancel(id),
+    pause: (id: string, options?: BatchActionOptions): Promise<BatchView> => this.#admin.pause(id, options),
+    resume: (id: string, options?: BatchActionOptions): Promise<BatchView> => this.#admin.resume(id, options),
+    cancel: (id: string, options?: BatchActionOptions): Promise<BatchView> => this.#admin.cancel(id, options),
   };
 
   /** Failures grouped by fingerprint (flow, step, error name, normalised message). */
@@ -466,6 +471,18 @@ export class Engine<F extends AnyFlow = AnyFlow> {
         this.events.emit('execution:queued', { executionId: inserted.id, flow: name });
       },
     );
+    if (created && options.actor !== undefined) {
+      // After the insert, not in its transaction: a crash in between loses the entry, never the run.
+      await this.#store.appendAudit({
+        actor: options.actor,
+        action: 'run',
+        executionId: execution.id,
+        resultExecutionId: null,
+        batchId: null,
+        reason: null,
+        detailsJson: JSON.stringify({ trigger: options.trigger ?? 'api', instance: instance.id }),
+      });
+    }
     return this.#handle(execution.id, name, created);
   }
 

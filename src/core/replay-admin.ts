@@ -40,6 +40,19 @@ export interface ErrorGroupFilter {
   limit?: number;
 }
 
+/** Who moves a batch and why, for the audit log. */
+export interface BatchActionOptions {
+  actor?: string;
+  reason?: string;
+}
+
+const BATCH_ACTIONS: Record<BatchStatus, string> = {
+  running: 'resume',
+  paused: 'pause',
+  cancelled: 'cancel',
+  completed: 'complete',
+};
+
 export class ReplayAdmin {
   readonly #store: Store;
   readonly #replays: ReplayService;
@@ -112,18 +125,18 @@ export class ReplayAdmin {
     return (await this.#store.listBatchItems({ batchId: id, ...options })).map(toBatchItemView);
   }
 
-  pause(id: string): Promise<BatchView> {
-    return this.#move(id, ['running'], 'paused');
+  pause(id: string, options: BatchActionOptions = {}): Promise<BatchView> {
+    return this.#move(id, ['running'], 'paused', options);
   }
 
-  async resume(id: string): Promise<BatchView> {
-    const view = await this.#move(id, ['paused'], 'running');
+  async resume(id: string, options: BatchActionOptions = {}): Promise<BatchView> {
+    const view = await this.#move(id, ['paused'], 'running', options);
     this.#wakeBatches();
     return view;
   }
 
-  cancel(id: string): Promise<BatchView> {
-    return this.#move(id, ['running', 'paused'], 'cancelled');
+  cancel(id: string, options: BatchActionOptions = {}): Promise<BatchView> {
+    return this.#move(id, ['running', 'paused'], 'cancelled', options);
   }
 
   async errorGroups(filter: ErrorGroupFilter = {}): Promise<ErrorGroupView[]> {
@@ -141,7 +154,7 @@ export class ReplayAdmin {
     return groups.map(toErrorGroupView);
   }
 
-  async #move(id: string, from: BatchStatus[], to: BatchStatus): Promise<BatchView> {
+  async #move(id: string, from: BatchStatus[], to: BatchStatus, options: BatchActionOptions): Promise<BatchView> {
     const current = await this.getBatch(id);
     if (!(await this.#store.setBatchStatus({ batchId: id, from, to }))) {
       throw new RetraceError(
@@ -149,6 +162,16 @@ export class ReplayAdmin {
         `Batch ${id} is ${current.status}; it can become ${to} only from ${from.join(' or ')}`,
       );
     }
+    // Written after the move (not in its transaction): a crash in between loses the entry, not the move.
+    await this.#store.appendAudit({
+      actor: options.actor ?? 'library',
+      action: `batch.${BATCH_ACTIONS[to]}`,
+      executionId: null,
+      resultExecutionId: null,
+      batchId: id,
+      reason: options.reason ?? null,
+      detailsJson: JSON.stringify({ from: current.status, to }),
+    });
     return this.getBatch(id);
   }
 

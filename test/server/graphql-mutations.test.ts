@@ -221,10 +221,27 @@ describe('graphql: replayExecutions (bulk) and replayBatch', () => {
   it('pauses, resumes and cancels a batch; a move the batch cannot make is a user error', async () => {
     const failed = await runOrder(h.engine, 'bad-pause');
     const batch = await h.engine.replayMany({ replayOf: failed }, { force: true }); // matches nothing: completes
+    // A batch slowed to one replay per 100 s stays running: it can be cancelled over GraphQL.
+    const running = await h.engine.replayMany(
+      { status: 'failed', flow: 'sync-order' },
+      { force: true, ratePerSecond: 0.01 },
+    );
+    assert.ok('id' in running);
+    assert.ok(running.counts.matched >= 2, 'the slow batch has items left to replay');
     const move = (name: string) => gql`
       mutation ($id: ID!) { ${name}(input: { id: $id }) { replayBatch { id status } errors { field code messages } } }
     `;
     await waitFor(async () => (await h.engine.batches.get(batch.id)).status === 'completed', 10_000, 'empty batch');
+    const cancelled = await operator.request<Record<string, UserErrors & { replayBatch: { status: string } }>>(
+      move('cancelReplayBatch'),
+      { id: running.id },
+    );
+    assert.equal(cancelled.cancelReplayBatch!.replayBatch.status, 'CANCELLED');
+    const moves = await h.engine.audit.list({ batchId: running.id });
+    assert.ok(
+      moves.some((a) => a.action === 'batch.cancel' && a.actor === 'ops-bot'),
+      `batch moves are audited with the key name: ${JSON.stringify(moves.map((a) => [a.action, a.actor]))}`,
+    );
     const refused = await operator.request<Record<string, UserErrors>>(move('pauseReplayBatch'), { id: batch.id });
     assert.equal(refused.pauseReplayBatch!.errors[0]!.code, 'BATCH_STATE');
     assert.equal(refused.pauseReplayBatch!.errors[0]!.field, 'id');
@@ -262,6 +279,12 @@ describe('graphql: runFlow and cancelExecution', () => {
     assert.equal(run.flow.name, 'sync-order');
     assert.equal(answer.runFlow.created, true);
     assert.deepEqual(await h.engine.handle(run.id).result(), { erpId: 'erp-good-manual' });
+    const runAudit = await h.engine.audit.list({ executionId: run.id });
+    assert.deepEqual(
+      runAudit.map((a) => [a.action, a.actor, a.details]),
+      [['run', 'ops-bot', { trigger: 'manual', instance: instance.id }]],
+      'a manual run is audited with the key name',
+    );
     const again = await operator.request<RunAnswer>(RUN, {
       input: { instance: instance.id, input: { orderId: 'good-manual' }, idempotencyKey: 'k-1' },
     });
@@ -315,7 +338,10 @@ describe('graphql: runFlow and cancelExecution', () => {
     const audit = await h.engine.audit.list({ executionId: id });
     assert.deepEqual(
       audit.map((a) => [a.action, a.actor, a.reason]),
-      [['cancel', 'ops-bot', 'wrong customer']],
+      [
+        ['cancel', 'ops-bot', 'wrong customer'],
+        ['run', 'ops-bot', null],
+      ],
     );
     const again = await operator.request<CancelAnswer>(CANCEL, { input: { id } });
     assert.equal(again.cancelExecution.instanceExecutionResult, null);

@@ -66,17 +66,30 @@ export function registerBatches(program: Command, wrap: Wrap): void {
     }),
   );
 
-  const moves: [string, string, (engine: Engine, id: string) => Promise<BatchView>][] = [
-    ['pause', 'Stop starting new replays of a running batch (started ones finish)', (e, id) => e.batches.pause(id)],
-    ['resume', 'Let a paused batch go on (a running worker picks it up)', (e, id) => e.batches.resume(id)],
-    ['cancel', 'Cancel a running or paused batch: its pending items are not replayed', (e, id) => e.batches.cancel(id)],
+  type Move = (engine: Engine, id: string, actor: string) => Promise<BatchView>;
+  const moves: [string, string, Move][] = [
+    [
+      'pause',
+      'Stop starting new replays of a running batch (started ones finish)',
+      (e, id, actor) => e.batches.pause(id, { actor }),
+    ],
+    [
+      'resume',
+      'Let a paused batch go on (a running worker picks it up)',
+      (e, id, actor) => e.batches.resume(id, { actor }),
+    ],
+    [
+      'cancel',
+      'Cancel a running or paused batch: its pending items are not replayed',
+      (e, id, actor) => e.batches.cancel(id, { actor }),
+    ],
   ];
   for (const [name, description, move] of moves) {
     const cmd = batches.command(name).argument('<id>', 'batch id').description(description);
     addJsonOption(cmd);
     cmd.action(
       wrap<{ json?: boolean }>(async (ctx, flags, [id]) => {
-        const view = await ctx.withEngine({ flows: false, worker: false }, (engine) => move(engine, id!));
+        const view = await ctx.withEngine({ flows: false, worker: false }, (engine) => move(engine, id!, ctx.actor));
         if (flags.json) ctx.out.json(view);
         else ctx.out.line(`Batch ${view.id} is ${ctx.out.status(view.status)}.`);
         return 0;

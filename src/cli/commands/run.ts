@@ -56,6 +56,7 @@ Exit status: 0 started (or succeeded with --wait), 1 error, 2 bad usage, 3 the e
       return ctx.withEngine({ flows: true, worker: waitMs !== undefined }, async (engine) => {
         const handle = await engine.run(flow!, input as never, {
           trigger: 'cli',
+          actor: ctx.actor,
           ...(flags.instance ? { instance: flags.instance } : {}),
           ...(flags.idempotencyKey ? { idempotencyKey: flags.idempotencyKey } : {}),
           ...(flags.tag?.length ? { tags: flags.tag } : {}),

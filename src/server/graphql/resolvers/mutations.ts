@@ -126,13 +126,19 @@ export const mutationResolvers = {
   },
 
   pauseReplayBatch: (_: unknown, { input }: { input: { id: string } }, ctx: GraphQLContext) =>
-    withUserErrors(async () => ({ replayBatch: await ctx.engine.batches.pause(toRetraceId(input.id)) })),
+    withUserErrors(async () => ({
+      replayBatch: await ctx.engine.batches.pause(toRetraceId(input.id), { actor: ctx.actor }),
+    })),
 
   resumeReplayBatch: (_: unknown, { input }: { input: { id: string } }, ctx: GraphQLContext) =>
-    withUserErrors(async () => ({ replayBatch: await ctx.engine.batches.resume(toRetraceId(input.id)) })),
+    withUserErrors(async () => ({
+      replayBatch: await ctx.engine.batches.resume(toRetraceId(input.id), { actor: ctx.actor }),
+    })),
 
   cancelReplayBatch: (_: unknown, { input }: { input: { id: string } }, ctx: GraphQLContext) =>
-    withUserErrors(async () => ({ replayBatch: await ctx.engine.batches.cancel(toRetraceId(input.id)) })),
+    withUserErrors(async () => ({
+      replayBatch: await ctx.engine.batches.cancel(toRetraceId(input.id), { actor: ctx.actor }),
+    })),
 
   cancelExecution: (_: unknown, { input }: { input: { id: string; reason?: string | null } }, ctx: GraphQLContext) =>
     withUserErrors(async () => ({
@@ -171,6 +177,7 @@ export const mutationResolvers = {
         }
         const handle = await ctx.engine.run(flow as string, (input.input ?? undefined) as never, {
           trigger: 'manual',
+          actor: ctx.actor,
           ...(instanceId !== undefined ? { instance: instanceId } : {}),
           ...(input.idempotencyKey != null ? { idempotencyKey: input.idempotencyKey } : {}),
           ...(input.correlationId != null ? { correlationId: input.correlationId } : {}),
