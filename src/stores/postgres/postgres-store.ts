@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import pLimit, { type LimitFunction } from 'p-limit';
 import pg from 'pg';
 import type { Clock } from '../../core/clock.js';
 import { LeaseLostError, RetraceError, StoreUnavailableError } from '../../core/errors.js';
@@ -107,6 +108,14 @@ export class PostgresStore implements Store {
   readonly channel: string;
   readonly #options: Required<Omit<PostgresStoreOptions, 'clock' | 'schema'>>;
   #pool: pg.Pool | undefined;
+  /**
+   * Lets at most `poolSize` statements or transactions use the pool at once; the rest wait here,
+   * in order and without a deadline. node-postgres applies `connectionTimeoutMillis` to waiting
+   * for a pooled connection as well as to connecting, so a burst of calls larger than the pool
+   * (2,000 concurrent `run()`s) would otherwise fail with "timeout exceeded when trying to
+   * connect" although the server is fine; with the gate, that timeout only bounds connecting.
+   */
+  readonly #gate: LimitFunction;
   #opening: Promise<void> | undefined;
   #listener: WorkListener | undefined;
   readonly #sql = new Map<string, Sql>();
@@ -140,6 +149,7 @@ export class PostgresStore implements Store {
       applicationName: options.applicationName ?? 'retrace',
       connectionTimeoutMs: options.connectionTimeoutMs ?? 10_000,
     };
+    this.#gate = pLimit(this.#options.poolSize);
   }
 
   /** What `init()` did to the schema (undefined before it ran): for `retrace migrate` and logs. */
@@ -801,6 +811,10 @@ export class PostgresStore implements Store {
    * `prepared: false` for ad-hoc SQL (listing filters) that would only litter connections.
    */
   async #query(template: string, values: unknown[], prepared = true): Promise<pg.QueryResult<ExecutionRow>> {
+    return this.#gate(() => this.#queryNow(template, values, prepared));
+  }
+
+  async #queryNow(template: string, values: unknown[], prepared: boolean): Promise<pg.QueryResult<ExecutionRow>> {
     const pool = this.#poolOrThrow();
     const sql = this.#bind(template);
     this.#statements++;
@@ -823,7 +837,13 @@ export class PostgresStore implements Store {
   }
 
   /** Runs `work` in a transaction on one connection; rolls back on any error. */
-  async #transaction<T>(
+  #transaction<T>(
+    work: (query: (template: string, values: unknown[]) => Promise<pg.QueryResult<ExecutionRow>>) => Promise<T>,
+  ): Promise<T> {
+    return this.#gate(() => this.#transactionNow(work));
+  }
+
+  async #transactionNow<T>(
     work: (query: (template: string, values: unknown[]) => Promise<pg.QueryResult<ExecutionRow>>) => Promise<T>,
   ): Promise<T> {
     let client: pg.PoolClient;
