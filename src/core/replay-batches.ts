@@ -11,7 +11,7 @@
  */
 
 import type { Clock } from './clock.js';
-import { RetraceError } from './errors.js';
+import { isStoreUnavailable, RetraceError } from './errors.js';
 import type { EngineEventBus } from './events.js';
 import { IdleWait } from './idle-wait.js';
 import type { WorkerId } from './ids.js';
@@ -89,7 +89,7 @@ export class BatchRunner {
         const claimed = await this.#store.claimBatches({ workerId: this.#workerId, limit: 4 });
         for (const batch of claimed) {
           if (this.#driving.has(batch.id)) continue;
-          const run = this.#drive(batch)
+          const run = this.#driveThroughOutages(batch)
             .catch((error) =>
               this.#events.emit('engine:error', { error: error as Error, context: `replay batch ${batch.id}` }),
             )
@@ -101,6 +101,24 @@ export class BatchRunner {
         waitMs = errors.failed(error);
       }
       await this.#idle.sleep(waitMs);
+    }
+  }
+
+  /**
+   * Drives a batch, waiting out store outages: the batch stays leased to this worker (which
+   * goes on heartbeating), so if its driver gave up nobody would claim it again until this
+   * process restarts. Driving resumes from the store's record of pending items.
+   */
+  async #driveThroughOutages(batch: BatchRecord): Promise<void> {
+    let delayMs = Math.max(this.#pollIntervalMs, 200);
+    for (;;) {
+      try {
+        return await this.#drive(batch);
+      } catch (error) {
+        if (!isStoreUnavailable(error) || this.#stopping.signal.aborted) throw error;
+        await this.#clock.sleep(delayMs, this.#stopping.signal);
+        delayMs = Math.min(delayMs * 2, 10_000);
+      }
     }
   }
 
@@ -135,7 +153,10 @@ export class BatchRunner {
         if (done) this.#events.emit('batch:completed', { batchId: batch.id, counts: done.counts });
         return;
       }
-      await Promise.all(items.map((item) => this.#replayItem(batch, item, options)));
+      // Settle the whole round before failing it, so a retried round never overlaps this one.
+      const outcomes = await Promise.allSettled(items.map((item) => this.#replayItem(batch, item, options)));
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
       startedHere += items.length;
       const progress = await this.#store.getBatch(batch.id);
       if (progress) this.#events.emit('batch:progress', { batchId: batch.id, counts: progress.counts });
@@ -155,6 +176,9 @@ export class BatchRunner {
         { batchId: batch.id, position: item.position },
       );
     } catch (error) {
+      // The store is unreachable: the replay may or may not have been created. Leave the item
+      // pending; the retried round finds it (or the replay in flight) once the store answers.
+      if (isStoreUnavailable(error)) throw error;
       // This execution cannot be replayed (any more): record why and go on with the batch.
       const note = error instanceof RetraceError ? `${error.code}: ${error.message}` : (error as Error).message;
       await this.#store.skipBatchItem({ batchId: batch.id, position: item.position, note });
