@@ -122,6 +122,8 @@ export class ExecutionRun {
   #halt: Error | undefined;
   /** Aborted by cancel(): the running step's signal and an in-memory retry wait listen to it. */
   readonly #cancelled = new AbortController();
+  /** A store write that failed for a reason other than a lost lease or an outage. */
+  #writeFailure: Error | undefined;
   #pending: { steps: StepWrite[]; attempts: AttemptWrite[]; logs: LogWrite[]; events: (() => void)[] } = {
     steps: [],
     attempts: [],
@@ -190,9 +192,11 @@ export class ExecutionRun {
         this.#emit('lease:lost', { executionId: execution.id, flow: execution.flow });
         return;
       }
-      if (isStoreUnavailable(halt)) {
+      if (isStoreUnavailable(halt) || halt === this.#writeFailure) {
         // Not the execution's fault: give it back as it is recorded (once the store answers),
         // and whoever claims it next applies the recovery rules to a step left running.
+        if (halt === this.#writeFailure)
+          this.#emit('engine:error', { error: halt as Error, context: `writing execution ${execution.id}` });
         try {
           await this.#write({ execution: { release: true } });
           this.#emit('execution:suspended', { executionId: execution.id, flow: execution.flow, dueInMs: null });
@@ -609,7 +613,15 @@ export class ExecutionRun {
         return;
       } catch (err) {
         if (err instanceof LeaseLostError) this.#halt ??= err;
-        if (!isStoreUnavailable(err)) throw err;
+        if (!isStoreUnavailable(err)) {
+          if (!(err instanceof LeaseLostError)) {
+            // Any other failed write (disk full, busy, a read-only failover…): the run must not go
+            // on past it, even if the flow catches the error; the execution is handed back.
+            this.#writeFailure ??= err as Error;
+            this.#halt ??= this.#writeFailure;
+          }
+          throw err;
+        }
         this.#deps.onStoreUnavailable?.(err as Error);
         if (this.#deps.killed.aborted) {
           // Even if the flow catches this, the run must not go on past an uncommitted write.
