@@ -8,7 +8,9 @@
  * opened it). `run` before `start` is refused: an execution must never be acknowledged by an
  * engine that cannot yet make it durable.
  */
+
 import { ApiKeyService, type ApiKeyView, type CreateApiKeyInput } from './api-keys.js';
+import { AuditTrail } from './audit-trail.js';
 import { encodePayload } from './codec.js';
 import type { DebugPoints } from './debug-points.js';
 import {
@@ -135,6 +137,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
   readonly #internals: EngineInternals;
   readonly #finishWaiters = new Map<string, Set<() => void>>();
   #worker: Worker | undefined;
+  readonly #auditTrail: AuditTrail;
   #batchRunner: BatchRunner | undefined;
   readonly #replays: ReplayService;
   readonly #admin: ReplayAdmin;
@@ -279,13 +282,17 @@ export class Engine<F extends AnyFlow = AnyFlow> {
       maxPayloadBytes: this.options.maxPayloadBytes,
       start: (params, flow) => this.#startReplay(params, flow),
     });
+    const auditTrail = new AuditTrail(internals.store, this.events);
+    this.#auditTrail = auditTrail;
     this.#instances = new InstanceService({
+      audit: auditTrail,
       store: internals.store,
       flows: this.#flows,
       secrets: internals.secrets,
       now: () => this.options.clock.now(),
     });
     this.#schedules = new ScheduleService({
+      audit: auditTrail,
       store: internals.store,
       flows: this.#flows,
       instances: this.#instances,
@@ -300,7 +307,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
       now: () => this.options.clock.now(),
       run: (flow, input, options) => this.run(flow as F['name'], input as never, options),
     });
-    this.#admin = new ReplayAdmin(internals.store, this.#replays, () => this.#batchRunner?.wake());
+    this.#admin = new ReplayAdmin(internals.store, this.#replays, () => this.#batchRunner?.wake(), auditTrail);
     const onFinish = ({ executionId }: { executionId: string }) => this.#notifyFinished(executionId);
     this.events.on('execution:succeeded', onFinish);
     this.events.on('execution:failed', onFinish);
@@ -473,7 +480,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     );
     if (created && options.actor !== undefined) {
       // After the insert, not in its transaction: a crash in between loses the entry, never the run.
-      await this.#store.appendAudit({
+      await this.#auditTrail.after({
         actor: options.actor,
         action: 'run',
         executionId: execution.id,
@@ -501,6 +508,9 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     });
     if (!result) throw new ExecutionNotFoundError(id);
     if (!result.cancelled) {
+      // Cancelled already, perhaps by this very call whose reply was lost and retried: make sure
+      // a run of it here stops too.
+      if (result.execution.status === 'cancelled') this.#worker?.cancelLocal(id);
       throw new RetraceError(
         'EXECUTION_FINISHED',
         `Execution ${id} has already ${result.execution.status === 'cancelled' ? 'been cancelled' : result.execution.status}; only an unfinished execution can be cancelled`,

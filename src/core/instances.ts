@@ -5,7 +5,9 @@
  * before they reach the store and are never returned by the API; flows see them, decrypted,
  * in `ctx.instance.config`.
  */
+
 import { randomUUID } from 'node:crypto';
+import type { AuditTrail } from './audit-trail.js';
 import { RetraceError } from './errors.js';
 import type { AnyFlow, InstanceContext } from './flow.js';
 import { validateInput } from './schema.js';
@@ -70,6 +72,7 @@ export class InstanceService {
   readonly #flows: Map<string, AnyFlow>;
   readonly #secrets: SecretBox | undefined;
   readonly #now: () => number;
+  readonly #auditTrail: AuditTrail;
   readonly #cache = new Map<string, CacheEntry>();
   readonly #loading = new Map<string, Promise<CacheEntry | undefined>>();
   /** Counts instance changes, so a read that raced one is not cached. */
@@ -80,7 +83,9 @@ export class InstanceService {
     flows: Map<string, AnyFlow>;
     secrets: SecretBox | undefined;
     now: () => number;
+    audit: AuditTrail;
   }) {
+    this.#auditTrail = params.audit;
     this.#store = params.store;
     this.#flows = params.flows;
     this.#secrets = params.secrets;
@@ -158,7 +163,7 @@ export class InstanceService {
     instance: { id: string; flow: string },
     fields: string[],
   ): Promise<void> {
-    await this.#store.appendAudit({
+    await this.#auditTrail.after({
       actor: options.actor ?? 'library',
       action,
       executionId: null,

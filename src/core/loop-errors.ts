@@ -24,6 +24,8 @@ export class LoopErrors {
   /** Reports `error` (an outage only once) and returns how long the loop waits before its next pass. */
   failed(error: unknown): number {
     if (!isStoreUnavailable(error)) {
+      // The store answered (with an error of another kind): any outage is over.
+      this.#outageDelayMs = 0;
       this.#events.emit('engine:error', { error: error as Error, context: this.#context });
       return this.#baseMs;
     }

@@ -2,6 +2,7 @@
  * The operator's side of replay, shared by the library, the CLI and the server: replay many
  * executions by filter (or plan it), manage batches, and read error groups.
  */
+import type { AuditTrail } from './audit-trail.js';
 import { RetraceError } from './errors.js';
 import type { ExecutionListFilter } from './execution-view.js';
 import { toStoreFilter } from './execution-view.js';
@@ -54,11 +55,13 @@ const BATCH_ACTIONS: Record<BatchStatus, string> = {
 };
 
 export class ReplayAdmin {
+  readonly #auditTrail: AuditTrail;
   readonly #store: Store;
   readonly #replays: ReplayService;
   readonly #wakeBatches: () => void;
 
-  constructor(store: Store, replays: ReplayService, wakeBatches: () => void) {
+  constructor(store: Store, replays: ReplayService, wakeBatches: () => void, auditTrail: AuditTrail) {
+    this.#auditTrail = auditTrail;
     this.#store = store;
     this.#replays = replays;
     this.#wakeBatches = wakeBatches;
@@ -163,7 +166,7 @@ export class ReplayAdmin {
       );
     }
     // Written after the move (not in its transaction): a crash in between loses the entry, not the move.
-    await this.#store.appendAudit({
+    await this.#auditTrail.after({
       actor: options.actor ?? 'library',
       action: `batch.${BATCH_ACTIONS[to]}`,
       executionId: null,

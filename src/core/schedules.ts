@@ -11,6 +11,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
+import type { AuditTrail } from './audit-trail.js';
 import type { Clock } from './clock.js';
 import { encodePayload } from './codec.js';
 import { RetraceError } from './errors.js';
@@ -55,6 +56,7 @@ export interface ScheduleView {
 }
 
 export class ScheduleService {
+  readonly #auditTrail: AuditTrail;
   readonly #store: Store;
   readonly #flows: Map<string, AnyFlow>;
   readonly #instances: InstanceService;
@@ -65,7 +67,9 @@ export class ScheduleService {
     flows: Map<string, AnyFlow>;
     instances: InstanceService;
     maxPayloadBytes: number;
+    audit: AuditTrail;
   }) {
+    this.#auditTrail = params.audit;
     this.#store = params.store;
     this.#flows = params.flows;
     this.#instances = params.instances;
@@ -125,7 +129,7 @@ export class ScheduleService {
     schedule: { id: string; instanceId: string; flow: string },
     input: object,
   ): Promise<void> {
-    await this.#store.appendAudit({
+    await this.#auditTrail.after({
       actor: options.actor ?? 'library',
       action,
       executionId: null,
