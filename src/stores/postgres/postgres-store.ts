@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import pLimit, { type LimitFunction } from 'p-limit';
+import PQueue from 'p-queue';
 import pg from 'pg';
 import type { Clock } from '../../core/clock.js';
 import { LeaseLostError, RetraceError, StoreUnavailableError } from '../../core/errors.js';
@@ -110,12 +110,15 @@ export class PostgresStore implements Store {
   #pool: pg.Pool | undefined;
   /**
    * Lets at most `poolSize` statements or transactions use the pool at once; the rest wait here,
-   * in order and without a deadline. node-postgres applies `connectionTimeoutMillis` to waiting
+   * in order of priority, then arrival. node-postgres applies `connectionTimeoutMillis` to waiting
    * for a pooled connection as well as to connecting, so a burst of calls larger than the pool
    * (2,000 concurrent `run()`s) would otherwise fail with "timeout exceeded when trying to
    * connect" although the server is fine; with the gate, that timeout only bounds connecting.
+   * Worker heartbeats and fenced execution writes go ahead of everything else: a burst of new
+   * executions must not starve a worker's lease (others would take over its running work) nor
+   * the progress of executions already running.
    */
-  readonly #gate: LimitFunction;
+  readonly #gate: PQueue;
   #opening: Promise<void> | undefined;
   #listener: WorkListener | undefined;
   readonly #sql = new Map<string, Sql>();
@@ -149,7 +152,7 @@ export class PostgresStore implements Store {
       applicationName: options.applicationName ?? 'retrace',
       connectionTimeoutMs: options.connectionTimeoutMs ?? 10_000,
     };
-    this.#gate = pLimit(this.#options.poolSize);
+    this.#gate = new PQueue({ concurrency: this.#options.poolSize });
   }
 
   /** What `init()` did to the schema (undefined before it ran): for `retrace migrate` and logs. */
@@ -250,11 +253,11 @@ export class PostgresStore implements Store {
   // -- workers ------------------------------------------------------------------------------
 
   async registerWorker(p: RegisterWorkerParams): Promise<void> {
-    await this.#query(q.UPSERT_WORKER, [p.workerId, p.host, p.pid, Math.round(p.leaseMs)]);
+    await this.#query(q.UPSERT_WORKER, [p.workerId, p.host, p.pid, Math.round(p.leaseMs)], true, 'high');
   }
 
   async heartbeatWorker(p: { workerId: WorkerId; leaseMs: number }): Promise<boolean> {
-    const r = await this.#query(q.HEARTBEAT_WORKER, [p.workerId, Math.round(p.leaseMs)]);
+    const r = await this.#query(q.HEARTBEAT_WORKER, [p.workerId, Math.round(p.leaseMs)], true, 'high');
     return r.rowCount === 1;
   }
 
@@ -322,7 +325,7 @@ export class PostgresStore implements Store {
 
   async updateExecution(u: ExecutionUpdate): Promise<void> {
     const built = buildUpdateExecution(u);
-    const { rows } = await this.#query(built.text, built.values);
+    const { rows } = await this.#query(built.text, built.values, true, 'high');
     if (Number(rows[0]?.applied) !== 1) throw new LeaseLostError(u.executionId);
     if (makesClaimableNow(u)) this.#wake();
   }
@@ -810,8 +813,13 @@ export class PostgresStore implements Store {
    * Execute and Sync together; Parse only the first time a named statement meets a connection).
    * `prepared: false` for ad-hoc SQL (listing filters) that would only litter connections.
    */
-  async #query(template: string, values: unknown[], prepared = true): Promise<pg.QueryResult<ExecutionRow>> {
-    return this.#gate(() => this.#queryNow(template, values, prepared));
+  async #query(
+    template: string,
+    values: unknown[],
+    prepared = true,
+    priority: 'normal' | 'high' = 'normal',
+  ): Promise<pg.QueryResult<ExecutionRow>> {
+    return this.#gate.add(() => this.#queryNow(template, values, prepared), { priority: priority === 'high' ? 1 : 0 });
   }
 
   async #queryNow(template: string, values: unknown[], prepared: boolean): Promise<pg.QueryResult<ExecutionRow>> {
@@ -840,7 +848,7 @@ export class PostgresStore implements Store {
   #transaction<T>(
     work: (query: (template: string, values: unknown[]) => Promise<pg.QueryResult<ExecutionRow>>) => Promise<T>,
   ): Promise<T> {
-    return this.#gate(() => this.#transactionNow(work));
+    return this.#gate.add(() => this.#transactionNow(work));
   }
 
   async #transactionNow<T>(
