@@ -599,9 +599,10 @@ export class ExecutionRun {
   /**
    * Commits one update. While the store is unreachable the same update is sent again, with
    * backoff, until it lands or fencing refuses it: a reply lost with the connection leaves its
-   * outcome unknown, and the update is safe to repeat (its rows are upserts under the same lease
-   * token; if it had finished or released the execution, the token is gone and the repeat is
-   * refused as a lost lease). If another worker took the execution over meanwhile (this
+   * outcome unknown, and the update is safe to repeat for the record (steps and attempts are
+   * upserts under the same lease token; if it had finished or released the execution, the token
+   * is gone and the repeat is refused as a lost lease), though log lines it carries are then
+   * inserted twice (see docs/ARCHITECTURE.md, connection loss). If another worker took the execution over meanwhile (this
    * worker's lease expired during the outage), the token no longer matches and nothing is
    * written: the new owner applies the recovery rules. Only the stop timeout ends the waiting.
    */
