@@ -42,11 +42,6 @@ import type {
 import { defaultInstanceId } from '../../core/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { type MigrationReport, migrationReport } from '../migration-report.js';
-import * as akq from './api-key-queries.js';
-import * as iq from './instance-queries.js';
-import { listMigrations, migrate, quoteIdent } from './migrate.js';
-import * as q from './queries.js';
-import * as rq from './replay-queries.js';
 import {
   type ExecutionRow,
   toAttempt,
@@ -59,7 +54,12 @@ import {
   toSchedule,
   toStep,
   toWorker,
-} from './rows.js';
+} from '../rows.js';
+import * as akq from './api-key-queries.js';
+import * as iq from './instance-queries.js';
+import { listMigrations, migrate, quoteIdent } from './migrate.js';
+import * as q from './queries.js';
+import * as rq from './replay-queries.js';
 import * as sq from './schedule-queries.js';
 import { buildUpdateExecution, makesClaimableNow } from './update-execution.js';
 import * as wq from './webhook-queries.js';

@@ -42,13 +42,6 @@ import type {
 import { defaultInstanceId } from '../../core/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { type MigrationReport, migrationReport } from '../migration-report.js';
-import * as akq from './api-key-queries.js';
-import { GroupCommitter } from './group-commit.js';
-import * as iq from './instance-queries.js';
-import { assertMigrated, listMigrations, migrate } from './migrate.js';
-import { networkFilesystemOf } from './network-filesystem.js';
-import * as q from './queries.js';
-import * as rq from './replay-queries.js';
 import {
   type ExecutionRow,
   toAttempt,
@@ -61,7 +54,14 @@ import {
   toSchedule,
   toStep,
   toWorker,
-} from './rows.js';
+} from '../rows.js';
+import * as akq from './api-key-queries.js';
+import { GroupCommitter } from './group-commit.js';
+import * as iq from './instance-queries.js';
+import { assertMigrated, listMigrations, migrate } from './migrate.js';
+import { networkFilesystemOf } from './network-filesystem.js';
+import * as q from './queries.js';
+import * as rq from './replay-queries.js';
 import * as sq from './schedule-queries.js';
 import * as wq from './webhook-queries.js';
 

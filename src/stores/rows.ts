@@ -1,6 +1,6 @@
-import type { ErrorInfo } from '../../core/errors.js';
-import type { ExecutionId, WorkerId } from '../../core/ids.js';
-import type { ExecutionStatus, StepStatus } from '../../core/states.js';
+import type { ErrorInfo } from '../core/errors.js';
+import type { ExecutionId, WorkerId } from '../core/ids.js';
+import type { ExecutionStatus, StepStatus } from '../core/states.js';
 import type {
   AttemptRecord,
   AuditRecord,
@@ -15,15 +15,24 @@ import type {
   ScheduleRecord,
   StepRecord,
   WorkerRecord,
-} from '../../core/store.js';
+} from '../core/store.js';
 
-/** Row → record mapping: snake_case columns stay inside the adapter. */
+/**
+ * Row → record mapping for both adapters: snake_case columns stay inside the stores. The two
+ * schemas use the same column names; only the raw values differ, and each helper accepts both:
+ * SQLite gives INTEGER 0/1 for booleans and tags as JSON text; node-postgres gives BIGINT as a
+ * string, BOOLEAN as a boolean and TEXT[] as an array, and a `json_agg` of rows gives BIGINT as a
+ * number.
+ */
 
 export type ExecutionRow = Record<string, unknown>;
 
 const parseError = (v: unknown): ErrorInfo | null => (typeof v === 'string' ? (JSON.parse(v) as ErrorInfo) : null);
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const bool = (v: unknown): boolean => v === true || v === 1 || v === 't' || v === '1';
+const tagsOf = (v: unknown): string[] =>
+  Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? (JSON.parse(v) as string[]) : [];
 
 export function toExecution(r: ExecutionRow): ExecutionRecord {
   return {
@@ -36,7 +45,7 @@ export function toExecution(r: ExecutionRow): ExecutionRecord {
     outputJson: str(r.output),
     error: parseError(r.error),
     idempotencyKey: str(r.idempotency_key),
-    tags: JSON.parse((r.tags as string) ?? '[]') as string[],
+    tags: tagsOf(r.tags),
     trigger: r.trigger as string,
     correlationId: str(r.correlation_id),
     replayOf: str(r.replay_of) as ExecutionId | null,
@@ -102,8 +111,8 @@ export function toStep(r: Record<string, unknown>): StepRecord {
     attempts: Number(r.attempts),
     outputJson: str(r.output),
     error: parseError(r.error),
-    repeatable: Number(r.repeatable) === 1,
-    hasValidator: Number(r.has_validator) === 1,
+    repeatable: bool(r.repeatable),
+    hasValidator: bool(r.has_validator),
     startedAt: Number(r.started_at),
     updatedAt: Number(r.updated_at),
     finishedAt: num(r.finished_at),
@@ -152,10 +161,10 @@ export function toInstance(r: Record<string, unknown>): InstanceRecord {
     flow: r.flow as string,
     name: r.name as string,
     labels: JSON.parse(r.labels as string) as Record<string, string>,
-    enabled: Number(r.enabled) === 1,
+    enabled: bool(r.enabled),
     configJson: r.config as string,
     secretsJson: r.secrets as string,
-    isDefault: Number(r.is_default) === 1,
+    isDefault: bool(r.is_default),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
   };
@@ -170,7 +179,7 @@ export function toSchedule(r: Record<string, unknown>): ScheduleRecord {
     timezone: r.timezone as string,
     inputJson: str(r.input),
     missedPolicy: r.missed_policy as MissedFirePolicy,
-    enabled: Number(r.enabled) === 1,
+    enabled: bool(r.enabled),
     nextFireAt: Number(r.next_fire_at),
     lastFiredAt: num(r.last_fired_at),
     lastExecutionId: str(r.last_execution_id) as ExecutionId | null,
