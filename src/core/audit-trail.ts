@@ -1,5 +1,17 @@
 import type { EngineEventBus } from './events.js';
-import type { AuditWrite, Store } from './store.js';
+import type { ExecutionId } from './ids.js';
+import type { Store } from './store.js';
+
+/** What an entry says; what it leaves out is null, and the actor defaults to `library`. */
+export interface AuditNote {
+  actor: string | undefined;
+  action: string;
+  executionId?: ExecutionId;
+  batchId?: string;
+  reason?: string | undefined;
+  /** Stored as JSON: names and ids only, never secret values. */
+  details: object;
+}
 
 /**
  * Audit entries written after the action they record (instance and schedule changes, manual
@@ -17,13 +29,22 @@ export class AuditTrail {
     this.#events = events;
   }
 
-  async after(entry: AuditWrite): Promise<void> {
+  async after(note: AuditNote): Promise<void> {
+    const actor = note.actor ?? 'library';
     try {
-      await this.#store.appendAudit(entry);
+      await this.#store.appendAudit({
+        actor,
+        action: note.action,
+        executionId: note.executionId ?? null,
+        resultExecutionId: null,
+        batchId: note.batchId ?? null,
+        reason: note.reason ?? null,
+        detailsJson: JSON.stringify(note.details),
+      });
     } catch (error) {
       this.#events.emit('engine:error', {
         error: error as Error,
-        context: `audit entry for ${entry.action} by ${entry.actor} not written (the action itself committed)`,
+        context: `audit entry for ${note.action} by ${actor} not written (the action itself committed)`,
       });
     }
   }

@@ -484,10 +484,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
         actor: options.actor,
         action: 'run',
         executionId: execution.id,
-        resultExecutionId: null,
-        batchId: null,
-        reason: null,
-        detailsJson: JSON.stringify({ trigger: options.trigger ?? 'api', instance: instance.id }),
+        details: { trigger: options.trigger ?? 'api', instance: instance.id },
       });
     }
     return this.#handle(execution.id, name, created);

@@ -164,13 +164,9 @@ export class InstanceService {
     fields: string[],
   ): Promise<void> {
     await this.#auditTrail.after({
-      actor: options.actor ?? 'library',
+      actor: options.actor,
       action,
-      executionId: null,
-      resultExecutionId: null,
-      batchId: null,
-      reason: null,
-      detailsJson: JSON.stringify({ instanceId: instance.id, flow: instance.flow, fields }),
+      details: { instanceId: instance.id, flow: instance.flow, fields },
     });
   }
 

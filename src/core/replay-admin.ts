@@ -167,13 +167,11 @@ export class ReplayAdmin {
     }
     // Written after the move (not in its transaction): a crash in between loses the entry, not the move.
     await this.#auditTrail.after({
-      actor: options.actor ?? 'library',
+      actor: options.actor,
       action: `batch.${BATCH_ACTIONS[to]}`,
-      executionId: null,
-      resultExecutionId: null,
       batchId: id,
-      reason: options.reason ?? null,
-      detailsJson: JSON.stringify({ from: current.status, to }),
+      reason: options.reason,
+      details: { from: current.status, to },
     });
     return this.getBatch(id);
   }

@@ -130,18 +130,14 @@ export class ScheduleService {
     input: object,
   ): Promise<void> {
     await this.#auditTrail.after({
-      actor: options.actor ?? 'library',
+      actor: options.actor,
       action,
-      executionId: null,
-      resultExecutionId: null,
-      batchId: null,
-      reason: null,
-      detailsJson: JSON.stringify({
+      details: {
         scheduleId: schedule.id,
         instanceId: schedule.instanceId,
         flow: schedule.flow,
         fields: changedFields(input).filter((f) => f !== 'instance'),
-      }),
+      },
     });
   }
 
