@@ -246,7 +246,14 @@ export class Worker {
     const claimed = await this.#store.claimExecutions({ workerId: this.workerId, flows, limit, newLeaseToken });
     for (const claim of claimed) {
       const flow = this.#flows.get(claim.execution.flow);
-      if (flow && !this.#active.has(claim.execution.id)) this.#launch(flow, claim);
+      if (!flow) continue;
+      // Released and due at once (handed back after a failed write or an outage), an execution
+      // can be claimed again before its previous run here has returned. The new claim is this
+      // worker's: dropping it would leave the execution leased to a live worker that runs it
+      // nowhere. Start it once the previous run is over.
+      const previous = this.#active.get(claim.execution.id);
+      if (previous) void previous.done.then(() => this.#launch(flow, claim));
+      else this.#launch(flow, claim);
     }
     const full = claimed.length > 0 && claimed.length >= limit;
     this.#backlog = full;
