@@ -39,19 +39,10 @@ import {
   type WebhookDeliveryRecord,
   type WebhookOutcome,
 } from './store.js';
+import { refusedHeaders, storedHeaders } from './webhook-headers.js';
 import { checkSignatureHeaders, verifyWebhookSignature, WEBHOOK_SECRET_NAME } from './webhook-signature.js';
 
 export { WEBHOOK_SECRET_NAME };
-
-/**
- * Header names that may carry credentials (X-Gitlab-Token, X-Auth-Token, Cookie, X-Api-Key,
- * Authorization, X-Hub-Secret…): stored as REDACTED, since deliveries are readable with a
- * `read` key. A name-based net, wide on purpose: a lost header value costs less than a leaked one.
- */
-const CREDENTIAL_HEADER = /token|secret|passw|api[-_]?key|auth|session|cookie/i;
-/** The signature headers: not secrets (the HMAC proves the body, it does not unlock anything). */
-const SIGNATURE_HEADERS = new Set(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
-const REDACTED = '[redacted]';
 
 export interface ReceiveWebhookInput {
   /** The instance to run; or `flow` for the flow's default instance. */
@@ -63,6 +54,12 @@ export interface ReceiveWebhookInput {
   body: Uint8Array;
   /** The caller's idempotency key: the same key (per instance) gives the same execution. */
   idempotencyKey?: string;
+  /**
+   * Accept an unsigned delivery to an instance without a `webhookSecret` even when its flow
+   * does not declare `webhook: { open: true }`. The HTTP server passes its `openWebhooks`
+   * option; false refuses such deliveries with WEBHOOK_NOT_ENABLED. @default true
+   */
+  allowOpen?: boolean;
 }
 
 export interface RefuseWebhookInput {
@@ -152,7 +149,8 @@ export class WebhookService {
    */
   async receive(input: ReceiveWebhookInput): Promise<WebhookAccepted> {
     const target = await this.#target(input);
-    const headers = cleanHeaders(input.headers);
+    const headers = storedHeaders(input.headers);
+    const refused = () => refusedHeaders(input.headers);
     const body = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength);
     const callerKey = input.idempotencyKey?.trim() ? input.idempotencyKey.trim() : null;
     const webhookId = headers['webhook-id']?.trim() ? `id:${headers['webhook-id'].trim()}` : null;
@@ -169,7 +167,7 @@ export class WebhookService {
         checkSignatureHeaders({ headers, nowMs, ...tolerance });
       } catch (headerErr) {
         if (!(headerErr instanceof RetraceError)) throw headerErr;
-        throw await this.#recordRejected(target, headers, null, body.byteLength, null, headerErr);
+        throw await this.#recordRejected(target, refused(), null, body.byteLength, null, headerErr);
       }
       throw await this.#recordRejected(target, headers, body, body.byteLength, webhookId, err);
     }
@@ -178,8 +176,14 @@ export class WebhookService {
         verifyWebhookSignature({ secret, headers, body, nowMs, ...tolerance });
       } catch (err) {
         if (!(err instanceof RetraceError)) throw err;
-        throw await this.#recordRejected(target, headers, null, body.byteLength, null, err);
+        throw await this.#recordRejected(target, refused(), null, body.byteLength, null, err);
       }
+    } else if (input.allowOpen === false && this.#flows.get(target.flow)?.webhook.open !== true) {
+      const reason = new RetraceError(
+        'WEBHOOK_NOT_ENABLED',
+        `Webhooks are not enabled for instance ${target.instance}: give it a ${WEBHOOK_SECRET_NAME} secret (signed deliveries), declare webhook: { open: true } on flow "${target.flow}", or allow open webhooks on the server`,
+      );
+      throw await this.#recordRejected(target, refused(), null, body.byteLength, null, reason);
     }
     // Signed: only the signed webhook-id may name the execution. Unsigned: the caller decides.
     const key = secret !== undefined ? webhookId : (callerKey ?? webhookId);
@@ -216,7 +220,7 @@ export class WebhookService {
     }
     const err = await this.#recordRejected(
       target,
-      cleanHeaders(input.headers),
+      refusedHeaders(input.headers),
       null,
       input.bodyBytes,
       null,
@@ -465,25 +469,39 @@ function newDeliveryId(): string {
   return `wd-${uuidv7()}`;
 }
 
+/** Refuses bytes that are not UTF-8, which `toString('utf8')` would silently turn into U+FFFD. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 function parseBody(body: Buffer): unknown {
   if (body.byteLength === 0) throw new RetraceError('WEBHOOK_BODY_INVALID', 'The webhook body is empty: expected JSON');
+  let text: string;
   try {
-    return JSON.parse(body.toString('utf8')) as unknown;
+    text = strictUtf8.decode(body);
+  } catch {
+    throw new RetraceError(
+      'WEBHOOK_BODY_INVALID',
+      `The webhook body is not valid UTF-8 (at byte ${firstInvalidUtf8Byte(body)}): expected JSON text`,
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
   } catch (err) {
     throw new RetraceError('WEBHOOK_BODY_INVALID', `The webhook body is not valid JSON: ${(err as Error).message}`);
   }
 }
 
-/** Lower-cased names, arrays joined, credentials redacted (the name is kept: it says what was sent). */
-function cleanHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const lower = name.toLowerCase();
-    if (value === undefined) continue;
-    const secret = CREDENTIAL_HEADER.test(lower) && !SIGNATURE_HEADERS.has(lower);
-    out[lower] = secret ? REDACTED : Array.isArray(value) ? value.join(', ') : String(value);
+/** The offset of the first byte that is not UTF-8 (for the refusal's message). */
+function firstInvalidUtf8Byte(body: Buffer): number {
+  const lenient = body.toString('utf8');
+  let offset = 0;
+  for (const char of lenient) {
+    // U+FFFD is where decoding replaced bytes, unless the body really holds EF BF BD there.
+    if (char === '\uFFFD' && !(body[offset] === 0xef && body[offset + 1] === 0xbf && body[offset + 2] === 0xbd)) {
+      return offset;
+    }
+    offset += Buffer.byteLength(char);
   }
-  return out;
+  return offset;
 }
 
 function errorJson(err: RetraceError): string {
