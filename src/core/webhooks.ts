@@ -244,6 +244,9 @@ export class WebhookService {
         `outcome must be received, accepted or rejected (got ${filter.outcome})`,
       );
     }
+    if (filter.limit !== undefined && !(Number.isInteger(filter.limit) && filter.limit >= 1 && filter.limit <= 1000)) {
+      throw new RetraceError('INVALID_OPTION', `limit must be a whole number from 1 to 1000, got ${filter.limit}`);
+    }
     const page = await this.#store.listWebhookDeliveries({
       ...(filter.instance !== undefined ? { instanceId: filter.instance } : {}),
       ...(filter.outcome !== undefined ? { outcome: filter.outcome } : {}),

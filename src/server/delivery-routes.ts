@@ -1,22 +1,27 @@
 /**
  * REST routes over webhook deliveries (API keys required):
- *   GET  /api/webhooks/deliveries?instance=&outcome=&limit=&cursor=   read
+ *   GET  /api/webhooks/deliveries?instance=&outcome=&limit=&cursor=   read (limit 1 to 1000)
  *   GET  /api/webhooks/deliveries/:id                                  read
  *   POST /api/webhooks/deliveries/:id/redeliver  { force?: boolean }   operate (audited as the key's name)
  * Bodies are shown as UTF-8 text (`body`), with their size; null when not kept.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { Engine, WebhookDeliveryView, WebhookOutcome } from '../index.js';
+import { type Engine, RetraceError, type WebhookDeliveryView, type WebhookOutcome } from '../index.js';
 import { sendError } from './http-errors.js';
+import { bodyObject, intParam, stringParam } from './query-params.js';
 
 export const deliveryRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
   app.get('/api/webhooks/deliveries', { config: { scope: 'read' } }, async (request) => {
-    const q = request.query as { instance?: string; outcome?: string; limit?: string; cursor?: string };
+    const q = request.query;
+    const instance = stringParam(q, 'instance');
+    const outcome = stringParam(q, 'outcome') as WebhookOutcome | undefined;
+    const limit = intParam(q, 'limit', { min: 1, max: 1000 });
+    const cursor = stringParam(q, 'cursor');
     const page = await engine.webhooks.deliveries.list({
-      ...(q.instance ? { instance: q.instance } : {}),
-      ...(q.outcome ? { outcome: q.outcome as WebhookOutcome } : {}),
-      ...(q.limit ? { limit: Number(q.limit) || 50 } : {}),
-      ...(q.cursor ? { cursor: q.cursor } : {}),
+      ...(instance !== undefined ? { instance } : {}),
+      ...(outcome !== undefined ? { outcome } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+      ...(cursor !== undefined ? { cursor } : {}),
     });
     return { items: page.items.map(toJson), nextCursor: page.nextCursor };
   });
@@ -26,8 +31,11 @@ export const deliveryRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app
   );
 
   app.post('/api/webhooks/deliveries/:id/redeliver', { config: { scope: 'operate' } }, async (request, reply) => {
-    const body = (request.body ?? {}) as { force?: unknown };
     try {
+      const body = bodyObject(request.body, ['force']);
+      if (body.force !== undefined && typeof body.force !== 'boolean') {
+        throw new RetraceError('INVALID_OPTION', `force must be true or false (got ${JSON.stringify(body.force)})`);
+      }
       const accepted = await engine.webhooks.redeliver((request.params as { id: string }).id, {
         actor: request.principal?.name ?? 'api',
         force: body.force === true,
