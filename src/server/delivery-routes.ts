@@ -3,8 +3,10 @@
  *   GET  /api/webhooks/deliveries?instance=&outcome=&limit=&cursor=   read (limit 1 to 1000)
  *   GET  /api/webhooks/deliveries/:id                                  read
  *   POST /api/webhooks/deliveries/:id/redeliver  { force?: boolean }   operate (audited as the key's name)
- * Bodies are shown as UTF-8 text (`body`), with their size; null when not kept.
+ * Bodies are shown as UTF-8 text (`body`, `bodyEncoding: 'utf8'`), or as base64 when they are
+ * not UTF-8 (`bodyEncoding: 'base64'`), with their size; null when not kept.
  */
+import { isUtf8 } from 'node:buffer';
 import type { FastifyPluginAsync } from 'fastify';
 import { type Engine, RetraceError, type WebhookDeliveryView, type WebhookOutcome } from '../index.js';
 import { sendError } from './http-errors.js';
@@ -47,6 +49,12 @@ export const deliveryRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app
   });
 };
 
+/**
+ * The body as text when it is UTF-8, else as base64 (`bodyEncoding` says which): a refused
+ * non-UTF-8 body shown through toString('utf8') would be silently altered (U+FFFD).
+ */
 function toJson(d: WebhookDeliveryView): Record<string, unknown> {
-  return { ...d, body: d.body === null ? null : d.body.toString('utf8') };
+  if (d.body === null) return { ...d, body: null, bodyEncoding: null };
+  const utf8 = isUtf8(d.body);
+  return { ...d, body: d.body.toString(utf8 ? 'utf8' : 'base64'), bodyEncoding: utf8 ? 'utf8' : 'base64' };
 }

@@ -138,6 +138,11 @@ describe('webhook exposure under API keys (the default)', async () => {
     const delivery = await engine.webhooks.deliveries.get(answer.json.deliveryId as string);
     assert.equal(delivery.outcome, 'rejected');
     assert.deepEqual(delivery.body, body, 'kept as received');
+    const served = await get(`${url}/api/webhooks/deliveries/${delivery.id}`, {
+      authorization: `Bearer ${reader.secret}`,
+    });
+    assert.equal(served.json.bodyEncoding, 'base64', 'shown as base64, not altered into U+FFFD');
+    assert.equal(served.json.body, body.toString('base64'));
     assert.equal((await engine.executions.list({ flow: 'public-form', limit: 100 })).items.length, before);
     // A real U+FFFD in valid UTF-8 is text like any other.
     const replacement = await post(`${url}/webhooks/flow/public-form`, JSON.stringify({ name: 'caf\uFFFD' }));
