@@ -81,6 +81,13 @@ describe('GraphQL limits over HTTP', async () => {
     assert.equal(spread.errors?.[0]?.extensions?.limit, 'cost');
   });
 
+  it('refuses a document of more than 10 000 tokens at parsing', async () => {
+    const huge = `{ flows { ${'name '.repeat(20_000)} } }`;
+    const answer = await gql(huge);
+    assert.equal(answer.status, 400, JSON.stringify(answer.errors).slice(0, 300));
+    assert.match(answer.errors?.[0]?.message ?? '', /Document contains more tha[nt] 10000 tokens/);
+  });
+
   it('caps the root fields of an operation', async () => {
     const roots = `{ ${Array.from({ length: MAX_ROOT_FIELDS + 1 }, (_, i) => `f${i}: flows { name }`).join(' ')} }`;
     const answer = await gql(roots);

@@ -29,6 +29,9 @@ import { assertScopes } from './scopes.js';
 /** The deepest document accepted (the seed's query is 4 deep; introspection is 13). */
 export const MAX_QUERY_DEPTH = 16;
 
+/** The most tokens a document may have. */
+export const MAX_QUERY_TOKENS = 10_000;
+
 export interface GraphqlPluginOptions {
   engine: Engine;
 }
@@ -71,6 +74,10 @@ export const graphqlPlugin: FastifyPluginAsync<GraphqlPluginOptions> = async (ap
     // The static cost limit, aliases and root fields (query-cost.ts), before any resolver runs.
     // It reads the request's variables (`first: $n`), so it is a function, which mercurius
     // allows only without its parse-and-validate cache.
+    // Parsing and validating are linear in the document: bound it (introspection is ~200
+    // tokens, the 100-alias document ~1 200) so a megabyte of repeated fields or directives
+    // is refused by the parser before validation walks it.
+    graphql: { parseOptions: { maxTokens: MAX_QUERY_TOKENS } },
     validationRules: ({ variables }) => [queryCostRule(variables as Record<string, unknown> | null | undefined)],
     cache: false,
     context: (request): Omit<GraphQLContext, 'app' | 'reply'> => ({
