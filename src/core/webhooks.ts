@@ -178,7 +178,7 @@ export class WebhookService {
         if (!(err instanceof RetraceError)) throw err;
         throw await this.#recordRejected(target, refused(), null, body.byteLength, null, err);
       }
-    } else if (input.allowOpen === false && this.#flows.get(target.flow)?.webhook.open !== true) {
+    } else if (input.allowOpen === false && this.#flows.get(target.flow)?.webhook?.open !== true) {
       const reason = new RetraceError(
         'WEBHOOK_NOT_ENABLED',
         `Webhooks are not enabled for instance ${target.instance}: give it a ${WEBHOOK_SECRET_NAME} secret (signed deliveries), declare webhook: { open: true } on flow "${target.flow}", or allow open webhooks on the server`,
