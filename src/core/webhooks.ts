@@ -1,7 +1,8 @@
 /**
  * Webhooks: deliveries from other systems that start executions of an instance's flow.
  *
- * Every delivery is recorded before its body is parsed: headers (credentials removed), the raw
+ * Every delivery is recorded before its body is parsed: headers (values kept only for an
+ * allow-list, webhook-headers.ts; bounded for a refused delivery), the raw
  * body bytes whole, the receive time, the instance and flow. Only then is the body parsed as
  * JSON, validated as the flow's input and run (trigger `webhook`); the delivery is settled
  * `accepted` with its execution id or `rejected` with the reason's code and message. A
@@ -11,7 +12,9 @@
  * Signatures: an instance with a secret value named `webhookSecret` (`whsec_<base64>`) accepts
  * only deliveries signed the Standard Webhooks way (webhook-signature.ts); a delivery that fails
  * the check is recorded as rejected without its body (unauthenticated bytes are not kept), so
- * it cannot be re-delivered. Without the secret, the instance's endpoint is open. When the
+ * it cannot be re-delivered. Without the secret, the instance accepts unsigned deliveries
+ * unless the caller passes `allowOpen: false` (the HTTP server does, unless configured to allow
+ * open webhooks) and the flow does not declare `webhook: { open: true }`. When the
  * secret cannot be read (encryption key missing or wrong: the server's fault, not the
  * sender's), a delivery whose signature headers and timestamp are fine is kept whole, rejected
  * as ENCRYPTION_KEY_MISSING; re-delivering it checks its signature then, against the time it
