@@ -45,7 +45,9 @@ export type RetraceErrorCode =
   | 'WEBHOOK_SIGNATURE_INVALID'
   | 'WEBHOOK_BODY_INVALID'
   | 'WEBHOOK_DELIVERY_NOT_FOUND'
-  | 'WEBHOOK_REDELIVERY_NOT_ALLOWED';
+  | 'WEBHOOK_REDELIVERY_NOT_ALLOWED'
+  | 'WEBHOOK_NOT_ENABLED'
+  | 'INVALID_CURSOR';
 
 export class RetraceError extends Error {
   readonly code: RetraceErrorCode;

@@ -115,7 +115,18 @@ export interface FlowOptions<Name extends string, S extends AnySchema | undefine
   concurrency?: number;
   /** A Standard Schema every instance's config (plain and secret values together) must satisfy. */
   config?: AnySchema;
+  /**
+   * `{ open: true }`: the flow is meant to be started by anyone who can reach its webhook, so
+   * the HTTP server accepts unsigned deliveries to its instances that have no `webhookSecret`.
+   * Otherwise such deliveries are refused (403) unless the server allows open webhooks.
+   */
+  webhook?: WebhookDeclaration;
   run(ctx: FlowContext, input: OutputOfSchema<S>): Promise<O>;
+}
+
+export interface WebhookDeclaration {
+  /** @default false */
+  open?: boolean;
 }
 
 /** A defined flow: validated once, immutable. */
@@ -128,6 +139,8 @@ export interface Flow<Name extends string = string, In = unknown, Out = unknown>
   readonly errors: ErrorDeclarations;
   readonly concurrency: number | undefined;
   readonly configSchema: AnySchema | undefined;
+  /** Whether unsigned webhook deliveries are meant to start it (see FlowOptions.webhook). */
+  readonly webhook: { readonly open: boolean };
   readonly run: (ctx: FlowContext, input: never) => Promise<Out>;
   /**
    * Phantom carrying the input type `engine.run` accepts. A parameter position makes it
@@ -162,6 +175,16 @@ export function defineFlow<const Name extends string, S extends AnySchema | unde
   if (options.concurrency !== undefined && !(Number.isInteger(options.concurrency) && options.concurrency > 0)) {
     throw new DefinitionError(`Flow "${name}": concurrency must be a whole number > 0`);
   }
+  const webhook = options.webhook;
+  if (
+    webhook !== undefined &&
+    (typeof webhook !== 'object' ||
+      webhook === null ||
+      Object.keys(webhook).some((k) => k !== 'open') ||
+      (webhook.open !== undefined && typeof webhook.open !== 'boolean'))
+  ) {
+    throw new DefinitionError(`Flow "${name}": webhook must be { open?: boolean }`);
+  }
   resolveRetryPolicy(DEFAULT_RETRY_POLICY, [options.retry], `Flow "${name}"`);
   validateErrorDeclarations(options.errors, `Flow "${name}"`);
   return Object.freeze({
@@ -173,6 +196,7 @@ export function defineFlow<const Name extends string, S extends AnySchema | unde
     errors: { ...(options.errors ?? {}) },
     concurrency: options.concurrency,
     configSchema: options.config,
+    webhook: Object.freeze({ open: webhook?.open === true }),
     run: options.run as Flow<Name, InputOfSchema<S>, Awaited<O>>['run'],
   }) as Flow<Name, InputOfSchema<S>, Awaited<O>>;
 }

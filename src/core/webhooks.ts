@@ -1,7 +1,8 @@
 /**
  * Webhooks: deliveries from other systems that start executions of an instance's flow.
  *
- * Every delivery is recorded before its body is parsed: headers (credentials removed), the raw
+ * Every delivery is recorded before its body is parsed: headers (values kept only for an
+ * allow-list, webhook-headers.ts; bounded for a refused delivery), the raw
  * body bytes whole, the receive time, the instance and flow. Only then is the body parsed as
  * JSON, validated as the flow's input and run (trigger `webhook`); the delivery is settled
  * `accepted` with its execution id or `rejected` with the reason's code and message. A
@@ -11,7 +12,9 @@
  * Signatures: an instance with a secret value named `webhookSecret` (`whsec_<base64>`) accepts
  * only deliveries signed the Standard Webhooks way (webhook-signature.ts); a delivery that fails
  * the check is recorded as rejected without its body (unauthenticated bytes are not kept), so
- * it cannot be re-delivered. Without the secret, the instance's endpoint is open. When the
+ * it cannot be re-delivered. Without the secret, the instance accepts unsigned deliveries
+ * unless the caller passes `allowOpen: false` (the HTTP server does, unless configured to allow
+ * open webhooks) and the flow does not declare `webhook: { open: true }`. When the
  * secret cannot be read (encryption key missing or wrong: the server's fault, not the
  * sender's), a delivery whose signature headers and timestamp are fine is kept whole, rejected
  * as ENCRYPTION_KEY_MISSING; re-delivering it checks its signature then, against the time it
@@ -39,19 +42,10 @@ import {
   type WebhookDeliveryRecord,
   type WebhookOutcome,
 } from './store.js';
+import { refusedHeaders, storedHeaders } from './webhook-headers.js';
 import { checkSignatureHeaders, verifyWebhookSignature, WEBHOOK_SECRET_NAME } from './webhook-signature.js';
 
 export { WEBHOOK_SECRET_NAME };
-
-/**
- * Header names that may carry credentials (X-Gitlab-Token, X-Auth-Token, Cookie, X-Api-Key,
- * Authorization, X-Hub-Secret…): stored as REDACTED, since deliveries are readable with a
- * `read` key. A name-based net, wide on purpose: a lost header value costs less than a leaked one.
- */
-const CREDENTIAL_HEADER = /token|secret|passw|api[-_]?key|auth|session|cookie/i;
-/** The signature headers: not secrets (the HMAC proves the body, it does not unlock anything). */
-const SIGNATURE_HEADERS = new Set(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
-const REDACTED = '[redacted]';
 
 export interface ReceiveWebhookInput {
   /** The instance to run; or `flow` for the flow's default instance. */
@@ -63,6 +57,12 @@ export interface ReceiveWebhookInput {
   body: Uint8Array;
   /** The caller's idempotency key: the same key (per instance) gives the same execution. */
   idempotencyKey?: string;
+  /**
+   * Accept an unsigned delivery to an instance without a `webhookSecret` even when its flow
+   * does not declare `webhook: { open: true }`. The HTTP server passes its `openWebhooks`
+   * option; false refuses such deliveries with WEBHOOK_NOT_ENABLED. @default true
+   */
+  allowOpen?: boolean;
 }
 
 export interface RefuseWebhookInput {
@@ -152,7 +152,8 @@ export class WebhookService {
    */
   async receive(input: ReceiveWebhookInput): Promise<WebhookAccepted> {
     const target = await this.#target(input);
-    const headers = cleanHeaders(input.headers);
+    const headers = storedHeaders(input.headers);
+    const refused = () => refusedHeaders(input.headers);
     const body = Buffer.from(input.body.buffer, input.body.byteOffset, input.body.byteLength);
     const callerKey = input.idempotencyKey?.trim() ? input.idempotencyKey.trim() : null;
     const webhookId = headers['webhook-id']?.trim() ? `id:${headers['webhook-id'].trim()}` : null;
@@ -169,7 +170,7 @@ export class WebhookService {
         checkSignatureHeaders({ headers, nowMs, ...tolerance });
       } catch (headerErr) {
         if (!(headerErr instanceof RetraceError)) throw headerErr;
-        throw await this.#recordRejected(target, headers, null, body.byteLength, null, headerErr);
+        throw await this.#recordRejected(target, refused(), null, body.byteLength, null, headerErr);
       }
       throw await this.#recordRejected(target, headers, body, body.byteLength, webhookId, err);
     }
@@ -178,8 +179,14 @@ export class WebhookService {
         verifyWebhookSignature({ secret, headers, body, nowMs, ...tolerance });
       } catch (err) {
         if (!(err instanceof RetraceError)) throw err;
-        throw await this.#recordRejected(target, headers, null, body.byteLength, null, err);
+        throw await this.#recordRejected(target, refused(), null, body.byteLength, null, err);
       }
+    } else if (input.allowOpen === false && this.#flows.get(target.flow)?.webhook?.open !== true) {
+      const reason = new RetraceError(
+        'WEBHOOK_NOT_ENABLED',
+        `Webhooks are not enabled for instance ${target.instance}: give it a ${WEBHOOK_SECRET_NAME} secret (signed deliveries), declare webhook: { open: true } on flow "${target.flow}", or allow open webhooks on the server`,
+      );
+      throw await this.#recordRejected(target, refused(), null, body.byteLength, null, reason);
     }
     // Signed: only the signed webhook-id may name the execution. Unsigned: the caller decides.
     const key = secret !== undefined ? webhookId : (callerKey ?? webhookId);
@@ -216,7 +223,7 @@ export class WebhookService {
     }
     const err = await this.#recordRejected(
       target,
-      cleanHeaders(input.headers),
+      refusedHeaders(input.headers),
       null,
       input.bodyBytes,
       null,
@@ -239,6 +246,9 @@ export class WebhookService {
         'INVALID_OPTION',
         `outcome must be received, accepted or rejected (got ${filter.outcome})`,
       );
+    }
+    if (filter.limit !== undefined && !(Number.isInteger(filter.limit) && filter.limit >= 1 && filter.limit <= 1000)) {
+      throw new RetraceError('INVALID_OPTION', `limit must be a whole number from 1 to 1000, got ${filter.limit}`);
     }
     const page = await this.#store.listWebhookDeliveries({
       ...(filter.instance !== undefined ? { instanceId: filter.instance } : {}),
@@ -465,25 +475,39 @@ function newDeliveryId(): string {
   return `wd-${uuidv7()}`;
 }
 
+/** Refuses bytes that are not UTF-8, which `toString('utf8')` would silently turn into U+FFFD. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 function parseBody(body: Buffer): unknown {
   if (body.byteLength === 0) throw new RetraceError('WEBHOOK_BODY_INVALID', 'The webhook body is empty: expected JSON');
+  let text: string;
   try {
-    return JSON.parse(body.toString('utf8')) as unknown;
+    text = strictUtf8.decode(body);
+  } catch {
+    throw new RetraceError(
+      'WEBHOOK_BODY_INVALID',
+      `The webhook body is not valid UTF-8 (at byte ${firstInvalidUtf8Byte(body)}): expected JSON text`,
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
   } catch (err) {
     throw new RetraceError('WEBHOOK_BODY_INVALID', `The webhook body is not valid JSON: ${(err as Error).message}`);
   }
 }
 
-/** Lower-cased names, arrays joined, credentials redacted (the name is kept: it says what was sent). */
-function cleanHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    const lower = name.toLowerCase();
-    if (value === undefined) continue;
-    const secret = CREDENTIAL_HEADER.test(lower) && !SIGNATURE_HEADERS.has(lower);
-    out[lower] = secret ? REDACTED : Array.isArray(value) ? value.join(', ') : String(value);
+/** The offset of the first byte that is not UTF-8 (for the refusal's message). */
+function firstInvalidUtf8Byte(body: Buffer): number {
+  const lenient = body.toString('utf8');
+  let offset = 0;
+  for (const char of lenient) {
+    // U+FFFD is where decoding replaced bytes, unless the body really holds EF BF BD there.
+    if (char === '\uFFFD' && !(body[offset] === 0xef && body[offset + 1] === 0xbf && body[offset + 2] === 0xbd)) {
+      return offset;
+    }
+    offset += Buffer.byteLength(char);
   }
-  return out;
+  return offset;
 }
 
 function errorJson(err: RetraceError): string {

@@ -11,6 +11,9 @@ const STATUS: Partial<Record<string, number>> = {
   INVALID_OPTION: 400,
   WEBHOOK_BODY_INVALID: 400,
   WEBHOOK_SIGNATURE_INVALID: 401,
+  // No webhookSecret, the flow not declared open and the server not allowing open webhooks.
+  WEBHOOK_NOT_ENABLED: 403,
+  INVALID_CURSOR: 400,
   PAYLOAD_TOO_LARGE: 413,
   PAYLOAD_NOT_SERIALIZABLE: 400,
   UNKNOWN_FLOW: 404,

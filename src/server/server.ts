@@ -37,6 +37,13 @@ export interface ServerOptions {
    * 127.x.x.x and [::1] are answered (DNS rebinding). For an explicit `--insecure` bind. @default false
    */
   allowAnyHost?: boolean;
+  /**
+   * Accept unsigned webhook deliveries to instances without a `webhookSecret`, whatever their
+   * flow declares. Off, such an instance's webhook answers 403 WEBHOOK_NOT_ENABLED unless its
+   * flow declares `webhook: { open: true }`: webhooks are no more open than the API.
+   * @default true with `auth: 'none'` (anyone may run flows anyway), false with `'api-keys'`
+   */
+  openWebhooks?: boolean;
   /** Largest webhook body accepted, in bytes; larger ones get 413 and start nothing. @default 1 MiB */
   maxBodyBytes?: number;
   /** Fastify's request log (pino, JSON lines on stdout). @default false */
@@ -94,7 +101,8 @@ export async function createServer(options: ServerOptions): Promise<RetraceServe
   await app.register(authPlugin, { engine, auth: options.auth, allowAnyHost: options.allowAnyHost === true });
   await app.register(healthRoutes, { engine });
   await app.register(metricsRoutes, { metrics });
-  await app.register(webhookRoutes, { engine, maxBodyBytes, closing: closing.signal });
+  const openWebhooks = options.openWebhooks ?? options.auth === 'none';
+  await app.register(webhookRoutes, { engine, maxBodyBytes, openWebhooks, closing: closing.signal });
   await app.register(deliveryRoutes, { engine });
   await app.register(keyRoutes, { engine });
   await app.register(graphqlPlugin, { engine });

@@ -4,8 +4,10 @@
  *   POST /webhooks/flow/:flow    a delivery for a flow's default instance
  *
  * Not authenticated by API keys: a sender authenticates with its instance's signature secret
- * (`webhookSecret`, Standard Webhooks); an instance without one is an open endpoint, as on
- * Prismatic. The body is taken as raw bytes whatever its content type (signatures are over
+ * (`webhookSecret`, Standard Webhooks). An instance without one accepts unsigned deliveries
+ * only when its flow declares `webhook: { open: true }` or the server was started with
+ * `openWebhooks` (the default without API keys); otherwise 403 WEBHOOK_NOT_ENABLED, recorded
+ * as rejected without its body. The body is taken as raw bytes whatever its content type (signatures are over
  * the bytes) and handed to `engine.webhooks.receive`, which records the delivery before
  * parsing it. Answers:
  *   202 { executionId, deliveryId, created }        accepted (200 when the idempotency key,
@@ -15,7 +17,8 @@
  *              error } (the delivery was accepted and is durable: a 5xx would make the sender
  *              retry what needs no retry) / 202 still running
  *              (202 at once when the server begins closing: a wait never holds a shutdown)
- *   400 malformed JSON, 422 invalid input (issues), 401 bad signature, 409 disabled instance,
+ *   400 malformed JSON or not UTF-8, 422 invalid input (issues), 401 bad signature,
+ *   403 webhook not enabled (no secret, flow not open), 409 disabled instance,
  *   404 unknown instance or flow (nothing recorded), 413 body over maxBodyBytes: the delivery
  *   is recorded as rejected without its body (it was not read whole) and nothing starts;
  *   503 ENCRYPTION_KEY_MISSING when the instance's secret cannot be read (kept, re-deliverable).
@@ -28,6 +31,8 @@ import { CLOSING, parseWait, unlessClosing } from './wait-param.js';
 export interface WebhookRoutesOptions {
   engine: Engine;
   maxBodyBytes: number;
+  /** Accept unsigned deliveries to instances without a secret whose flow is not declared open. */
+  openWebhooks: boolean;
   /** Aborted when the server begins closing: pending `?wait`s answer 202 (still running) at once. */
   closing?: AbortSignal;
 }
@@ -36,7 +41,7 @@ type Target = { instance: string } | { flow: string };
 
 export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (
   app,
-  { engine, maxBodyBytes, closing },
+  { engine, maxBodyBytes, openWebhooks, closing },
 ) => {
   // This plugin is encapsulated: these parsers and this error handler apply to webhooks only.
   app.removeAllContentTypeParsers();
@@ -81,6 +86,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRoutesOptions> = async (
         ...targetOf(request),
         headers: request.headers,
         body: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+        allowOpen: openWebhooks,
         ...(typeof key === 'string' && key !== '' ? { idempotencyKey: key } : {}),
       });
     } catch (err) {

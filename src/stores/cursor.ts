@@ -12,13 +12,18 @@ export function encodeCursor(c: CursorPosition): string {
 
 export function decodeCursor(cursor: string): CursorPosition {
   try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (typeof at === 'number' && typeof id === 'string') return { at, id };
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    const [at, id] = Array.isArray(parsed) && parsed.length === 2 ? parsed : [];
+    // `at` is a time in ms (or a position), `id` a row's id: anything else was not made here.
+    if (Number.isSafeInteger(at) && typeof id === 'string' && id.length > 0 && id.length <= 200) {
+      return { at: at as number, id };
+    }
   } catch {
     // fall through to the error below
   }
+  const shown = cursor.length > 100 ? `${cursor.slice(0, 100)}…` : cursor;
   throw new RetraceError(
-    'INVALID_OPTION',
-    `Invalid cursor ${JSON.stringify(cursor)}: pass back a nextCursor value unchanged`,
+    'INVALID_CURSOR',
+    `Invalid cursor ${JSON.stringify(shown)}: pass back a nextCursor value unchanged`,
   );
 }

@@ -140,7 +140,7 @@ export function describeApiKeyAndWebhookConformance(
       (await store.listWebhookDeliveries({ outcome: 'rejected' })).items.map((d) => d.id),
       ['wd-conf-2'],
     );
-    await assert.rejects(store.listWebhookDeliveries({ cursor: 'garbage' }), /Invalid cursor/);
+    await assert.rejects(store.listWebhookDeliveries({ cursor: 'garbage' }), { code: 'INVALID_CURSOR' });
   });
 
   it('counts unfinished executions by flow and status', async () => {

@@ -701,8 +701,23 @@ export function describeStoreConformance(name: string, target: ConformanceTarget
         assert.deepEqual(none, { items: [], nextCursor: null });
       });
 
-      it('refuses a malformed cursor with a clear error', async () => {
+      it('refuses a malformed or forged cursor with INVALID_CURSOR', async () => {
         await assert.rejects(store.listExecutions({ cursor: 'not-a-cursor' }), /Invalid cursor/);
+        // Well-formed JSON that no page ever made: a fractional time, an empty id, a huge number.
+        for (const forged of [
+          [1.5, 'e-1'],
+          [1, ''],
+          [1e300, 'e-1'],
+          ['1', 'e-1'],
+          [1, 'e-1', 'extra'],
+        ]) {
+          const cursor = Buffer.from(JSON.stringify(forged)).toString('base64url');
+          await assert.rejects(
+            store.listExecutions({ cursor }),
+            { code: 'INVALID_CURSOR', message: /^Invalid cursor .*: pass back a nextCursor value unchanged$/ },
+            JSON.stringify(forged),
+          );
+        }
       });
     });
   });

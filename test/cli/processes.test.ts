@@ -154,7 +154,7 @@ describe('retrace serve', () => {
     const key = await cli(['keys', 'create', 'ops', '--scope', 'admin'], dir, serveEnv);
     assert.equal(key.code, 0, key.stderr);
     const secret = key.stdout.trim();
-    const server = start(['serve', flows, '--port', '0', '--host', '127.0.0.1'], serveEnv);
+    const server = start(['serve', flows, '--port', '0', '--host', '127.0.0.1', '--allow-open-webhooks'], serveEnv);
     const [, url, auth] = await server.waitFor(LISTENING);
     assert.match(url!, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(auth, 'API keys required');
@@ -192,6 +192,17 @@ describe('retrace serve', () => {
     assert.equal(e.status, 'succeeded');
     // Stopped means stopped: nothing answers on the port any more.
     await assert.rejects(fetch(`${url}/healthz`));
+  });
+
+  test('with a key and without --allow-open-webhooks, an instance without a webhookSecret refuses deliveries 403', async () => {
+    const server = start(['serve', flows, '--port', '0', '--host', '127.0.0.1'], serveEnv);
+    const [, url] = await server.waitFor(LISTENING);
+    await server.waitFor(/webhooks: signed \(webhookSecret\) or flows declaring webhook: \{ open: true \} only/);
+    const refused = await http(`${url}/webhooks/flow/greet`, { body: { name: 'Eve' } });
+    assert.equal(refused.status, 403, JSON.stringify(refused.body));
+    assert.equal((refused.body.error as { code: string }).code, 'WEBHOOK_NOT_ENABLED');
+    server.child.kill('SIGTERM');
+    assert.equal((await server.exited).code, 0, server.stderr);
   });
 
   test('--insecure starts without keys', async () => {

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { get, post, startServer } from './server-support.js';
 
 describe('API keys over HTTP', async () => {
-  const { engine, url } = await startServer();
+  const { engine, url } = await startServer({ openWebhooks: true });
   const reader = await engine.apiKeys.create({ name: 'dashboard', scopes: ['read'] });
   const operator = await engine.apiKeys.create({ name: 'oncall', scopes: ['operate'] });
   const admin = await engine.apiKeys.create({ name: 'root', scopes: ['admin'] });

@@ -414,7 +414,7 @@ describe('graphql: what an execution exposes', () => {
         (err: unknown) => err as ClientError,
       );
     assert.ok(error instanceof ClientError);
-    assert.equal(error.response.errors?.[0]?.extensions?.code, 'INVALID_OPTION');
+    assert.equal(error.response.errors?.[0]?.extensions?.code, 'INVALID_CURSOR');
     assert.match(error.response.errors![0]!.message, /Invalid cursor/);
   });
 

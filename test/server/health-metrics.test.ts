@@ -20,7 +20,7 @@ function parseMetrics(text: string): Map<string, number> {
 }
 
 describe('metrics over HTTP', async () => {
-  const { engine, url } = await startServer();
+  const { engine, url } = await startServer({ openWebhooks: true });
   const { secret } = await engine.apiKeys.create({ name: 'prometheus', scopes: ['read'] });
   const scrape = async () => {
     const response = await get(`${url}/metrics`, { authorization: `Bearer ${secret}` });
@@ -115,7 +115,7 @@ describe('health probes', async () => {
 });
 
 describe('graceful close', async () => {
-  const { engine, server, url } = await startServer();
+  const { engine, server, url } = await startServer({ openWebhooks: true });
 
   it('close() answers an in-flight ?wait 202 at once, refuses new connections, and leaves the engine running', async () => {
     const inFlight = post(`${url}/webhooks/flow/sleep?wait=30s`, JSON.stringify({ ms: 800 }));

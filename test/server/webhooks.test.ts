@@ -15,7 +15,7 @@ import { ENCRYPTION_KEY, get, post, startServer, syncOrder } from './server-supp
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 
 describe('webhooks over HTTP', async () => {
-  const { engine, url } = await startServer({ maxBodyBytes: 4096 });
+  const { engine, url } = await startServer({ maxBodyBytes: 4096, openWebhooks: true });
   const signed = await engine.instances.create({
     flow: 'sync-order',
     name: 'acme',
@@ -46,8 +46,9 @@ describe('webhooks over HTTP', async () => {
     assert.equal(delivery.outcome, 'accepted');
     assert.equal(delivery.executionId, executionId);
     assert.equal(delivery.body?.toString('utf8'), body);
-    assert.equal(delivery.headers['x-custom'], 'kept');
+    assert.equal(delivery.headers['x-custom'], '[redacted]', 'only allow-listed header values are stored');
     assert.equal(delivery.headers.authorization, '[redacted]', 'credentials are not stored');
+    assert.equal(delivery.headers['content-type'], 'application/json');
   });
 
   it('requires a valid signature on an instance with a webhookSecret, on the raw bytes', async () => {

@@ -10,6 +10,10 @@
  *
  * Without API keys (`dev` on loopback, or --insecure on loopback) the server answers only
  * requests whose Host is localhost/127.x/[::1], so a web page cannot reach it by DNS rebinding.
+ *
+ * Webhooks are no more open than the API: with API keys, an instance's webhook accepts only
+ * signed deliveries (its webhookSecret) unless its flow declares `webhook: { open: true }` or
+ * --allow-open-webhooks is given; without keys (`dev` on loopback, --insecure) they are open.
  */
 import type { Command } from 'commander';
 import type { Engine } from '../../index.js';
@@ -33,6 +37,7 @@ interface ServeFlags extends ProcessFlags {
   insecure?: boolean;
   maxBody?: string;
   logRequests?: boolean;
+  allowOpenWebhooks?: boolean;
 }
 
 type Mode = 'serve' | 'dev';
@@ -61,6 +66,12 @@ export function registerServe(program: Command, wrap: Wrap): void {
         mode === 'serve'
           ? 'start without API keys: anyone who reaches the port may read and run everything'
           : 'on a non-loopback --host, start without API keys anyway',
+      )
+      .option(
+        '--allow-open-webhooks',
+        mode === 'serve'
+          ? 'accept unsigned webhook deliveries to instances without a webhookSecret (default: only flows declaring webhook: { open: true })'
+          : 'on a non-loopback --host with API keys, accept unsigned webhook deliveries (on loopback they are accepted anyway)',
       )
       .option('--max-body <bytes>', 'largest webhook body accepted, in bytes (default 1 MiB)')
       .option('--log-requests', 'log every HTTP request (JSON lines on stdout)');
@@ -107,6 +118,9 @@ async function serve(ctx: CliContext, mode: Mode, flags: ServeFlags, flowsModule
       auth,
       // An explicit --insecure off loopback already accepts anyone who reaches the port.
       allowAnyHost: auth === 'none' && !local,
+      // Without keys anyone may run flows anyway, so webhooks are open too; with keys, an
+      // instance's webhook needs its webhookSecret, an open flow, or this explicit flag.
+      openWebhooks: auth === 'none' || flags.allowOpenWebhooks === true,
       ...(maxBodyBytes ? { maxBodyBytes } : {}),
       logger: flags.logRequests === true,
     });
@@ -126,6 +140,7 @@ async function serve(ctx: CliContext, mode: Mode, flags: ServeFlags, flowsModule
   logLine(ctx, `retrace ${mode} worker ${engine.workerId} started: ${await describeProcess(ctx, engine)}`);
   logLine(ctx, `retrace ${mode} listening on ${url} (${authText(auth, local)})`);
   if (auth === 'none' && !local) ctx.out.warn(`No API keys and ${host} is reachable from other machines (--insecure)`);
+  logLine(ctx, `retrace ${mode} webhooks: ${webhooksText(auth, flags.allowOpenWebhooks === true)}`);
   if (mode === 'dev') {
     ctx.out.line(`  GraphQL   ${url}/graphql`);
     ctx.out.line(`  Webhooks  ${url}/webhooks/flow/<flow>  (${engine.flowNames.join(', ')})`);
@@ -172,6 +187,12 @@ async function assertHasKey(ctx: CliContext, mode: Mode, host: string, flags: Se
   throw new CliError(
     `No API key in the store (${await ctx.storeLabel()}): ${why}. Create one with \`retrace keys create <name> --scope admin\`, or pass --insecure to run without keys`,
   );
+}
+
+function webhooksText(auth: 'api-keys' | 'none', allowOpen: boolean): string {
+  if (auth === 'none') return 'open (no API keys)';
+  if (allowOpen) return 'open (--allow-open-webhooks): unsigned deliveries start flows';
+  return 'signed (webhookSecret) or flows declaring webhook: { open: true } only (--allow-open-webhooks to accept any)';
 }
 
 function authText(auth: 'api-keys' | 'none', local: boolean): string {

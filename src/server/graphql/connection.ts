@@ -6,13 +6,13 @@
  * 0, so paging through with pageInfo.endCursor costs one engine call per page; resuming from a
  * cursor in the middle of a page costs one more (to skip to the offset).
  */
+import { GraphQLError } from 'graphql';
 import type { Engine, ExecutionListFilter, ExecutionSummary } from '../../index.js';
-import { badInput } from './execution-filter.js';
+import { MAX_PAGE_SIZE, pageSize } from './page-args.js';
 
+export { MAX_PAGE_SIZE };
 /** Prismatic's page size when `first` is not given. */
 export const DEFAULT_PAGE_SIZE = 100;
-/** The engine's largest page. */
-export const MAX_PAGE_SIZE = 1000;
 
 interface CursorParts {
   /** The engine cursor, or null for the start of the list. */
@@ -27,14 +27,25 @@ function encode(parts: CursorParts): string {
 function decode(cursor: string): CursorParts {
   try {
     const [c, o] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
-    if ((c === null || typeof c === 'string') && Number.isInteger(o) && (o as number) >= 0) {
+    // Offsets are within one page: a larger one was not made here (and would be a huge skip).
+    if (
+      (c === null || typeof c === 'string') &&
+      Number.isInteger(o) &&
+      (o as number) >= 0 &&
+      (o as number) <= MAX_PAGE_SIZE
+    ) {
       return { c, o: o as number };
     }
   } catch {
     // reported below
   }
-  throw badInput(
-    `Invalid cursor ${JSON.stringify(cursor)}: pass back an edge's cursor or pageInfo.endCursor unchanged`,
+  throw invalidCursor(cursor);
+}
+
+function invalidCursor(cursor: string): GraphQLError {
+  return new GraphQLError(
+    `Invalid cursor ${JSON.stringify(cursor.length > 100 ? `${cursor.slice(0, 100)}…` : cursor)}: pass back an edge's cursor or pageInfo.endCursor unchanged`,
+    { extensions: { code: 'INVALID_CURSOR' } },
   );
 }
 
@@ -51,10 +62,7 @@ export async function executionConnection(
   filter: ExecutionListFilter,
   page: { first?: number | null; after?: string | null },
 ): Promise<ExecutionConnection> {
-  const first = page.first ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
-    throw badInput(`first must be a whole number from 0 to ${MAX_PAGE_SIZE}, got ${first}`);
-  }
+  const first = pageSize(page.first, DEFAULT_PAGE_SIZE);
   const start = page.after != null ? decode(page.after) : { c: null, o: 0 };
   const totalCount = async () =>
     (await engine.executions.list({ ...filter, limit: 1, includeTotal: true })).totalCount ?? 0;

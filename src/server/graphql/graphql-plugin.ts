@@ -6,6 +6,9 @@
  * It is deliberately not wrapped in fastify-plugin: mercurius installs an error handler, and
  * keeping it encapsulated here leaves the rest of the server's (webhooks, health) untouched.
  *
+ * Limits: depth (MAX_QUERY_DEPTH) and a static cost, aliases and root fields (query-cost.ts);
+ * a document over one is refused with HTTP 400 before anything runs.
+ *
  * Errors: a missing scope is HTTP 403 with extensions.code FORBIDDEN; an error Retrace raised
  * for a query carries its stable code in extensions.code; mutations report refusals in their
  * payload's `errors` instead (user-errors.ts).
@@ -15,6 +18,7 @@ import type { ExecutionResult, GraphQLError } from 'graphql';
 import mercurius from 'mercurius';
 import { type Engine, RetraceError } from '../../index.js';
 import { type GraphQLContext, RequestMemo } from './context.js';
+import { queryCostRule } from './query-cost.js';
 import { mutationResolvers } from './resolvers/mutations.js';
 import { queryResolvers } from './resolvers/query.js';
 import { typeResolvers } from './resolvers/types.js';
@@ -24,6 +28,9 @@ import { assertScopes } from './scopes.js';
 
 /** The deepest document accepted (the seed's query is 4 deep; introspection is 13). */
 export const MAX_QUERY_DEPTH = 16;
+
+/** The most tokens a document may have. */
+export const MAX_QUERY_TOKENS = 10_000;
 
 export interface GraphqlPluginOptions {
   engine: Engine;
@@ -64,6 +71,15 @@ export const graphqlPlugin: FastifyPluginAsync<GraphqlPluginOptions> = async (ap
     // Lineage nests (replays of replays …) and every level reads executions: bound the depth.
     // Generous enough for graphql's own introspection query and any document in docs/graphql.md.
     queryDepth: MAX_QUERY_DEPTH,
+    // The static cost limit, aliases and root fields (query-cost.ts), before any resolver runs.
+    // It reads the request's variables (`first: $n`), so it is a function, which mercurius
+    // allows only without its parse-and-validate cache.
+    // Parsing and validating are linear in the document: bound it (introspection is ~200
+    // tokens, the 100-alias document ~1 200) so a megabyte of repeated fields or directives
+    // is refused by the parser before validation walks it.
+    graphql: { parseOptions: { maxTokens: MAX_QUERY_TOKENS } },
+    validationRules: ({ variables }) => [queryCostRule(variables as Record<string, unknown> | null | undefined)],
+    cache: false,
     context: (request): Omit<GraphQLContext, 'app' | 'reply'> => ({
       engine,
       principal: request.principal,

@@ -4,6 +4,7 @@ import { executionConnection } from '../connection.js';
 import type { GraphQLContext } from '../context.js';
 import { type ExecutionFilterArgs, flowArg, toListFilter } from '../execution-filter.js';
 import { toRetraceId } from '../ids.js';
+import { pageSize } from '../page-args.js';
 
 type PageArgs = ExecutionFilterArgs & { first?: number | null; after?: string | null };
 
@@ -25,7 +26,7 @@ export const queryResolvers = {
     ctx: GraphQLContext,
   ) => {
     const flow = flowArg(args);
-    return ctx.engine.instances.list({ ...(flow !== undefined ? { flow } : {}), limit: args.first ?? 100 });
+    return ctx.engine.instances.list({ ...(flow !== undefined ? { flow } : {}), limit: pageSize(args.first, 100) });
   },
 
   flows: (_: unknown, __: unknown, ctx: GraphQLContext) => ctx.engine.flowNames.map((name) => ({ name })),
@@ -63,7 +64,7 @@ export const queryResolvers = {
       ...(args.startedAt_Gte != null ? { startedAfter: args.startedAt_Gte } : {}),
       ...(args.startedAt_Lte != null ? { startedBefore: args.startedAt_Lte } : {}),
       unresolvedOnly: args.unresolvedOnly === true,
-      limit: args.first ?? 50,
+      limit: pageSize(args.first, 50),
     });
   },
 
@@ -71,7 +72,7 @@ export const queryResolvers = {
     nullWhen(['BATCH_NOT_FOUND'], () => ctx.engine.batches.get(toRetraceId(args.id))),
 
   replayBatches: (_: unknown, args: { first?: number | null }, ctx: GraphQLContext) =>
-    ctx.engine.batches.list(args.first ?? 50),
+    ctx.engine.batches.list(pageSize(args.first, 50)),
 
   schedule: async (_: unknown, args: { id: string }, ctx: GraphQLContext) => {
     const id = toRetraceId(args.id);

@@ -18,6 +18,7 @@ import type {
 import { executionConnection } from '../connection.js';
 import type { GraphQLContext } from '../context.js';
 import { type ExecutionFilterArgs, toListFilter } from '../execution-filter.js';
+import { pageSize, positionArg } from '../page-args.js';
 import { durationMs, enumValue, errorString } from './format.js';
 
 type PageArgs = ExecutionFilterArgs & { first?: number | null; after?: string | null };
@@ -40,7 +41,7 @@ export const typeResolvers = {
   Flow: {
     defaultInstance: (f: { name: string }, _: unknown, ctx: GraphQLContext) => ctx.memo.instance(`${f.name}.default`),
     instances: (f: { name: string }, args: { first?: number | null }, ctx: GraphQLContext) =>
-      ctx.engine.instances.list({ flow: f.name, limit: args.first ?? 100 }),
+      ctx.engine.instances.list({ flow: f.name, limit: pageSize(args.first, 100) }),
     executionResults: (f: { name: string }, args: PageArgs, ctx: GraphQLContext) =>
       executionConnection(ctx.engine, toListFilter({ ...args, flow: f.name, integration: null }), args),
   },
@@ -140,8 +141,8 @@ export const typeResolvers = {
     status: (b: BatchView) => enumValue(b.status),
     items: (b: BatchView, args: { first?: number | null; afterPosition?: number | null }, ctx: GraphQLContext) =>
       ctx.engine.batches.items(b.id, {
-        limit: args.first ?? 100,
-        ...(args.afterPosition != null ? { afterPosition: args.afterPosition } : {}),
+        limit: pageSize(args.first, 100),
+        ...(args.afterPosition != null ? { afterPosition: positionArg('afterPosition', args.afterPosition) } : {}),
       }),
   },
 
