@@ -10,6 +10,7 @@
  */
 
 import { ApiKeyService, type ApiKeyView, type CreateApiKeyInput } from './api-keys.js';
+import { AuditLog } from './audit-log.js';
 import { AuditTrail } from './audit-trail.js';
 import { encodePayload } from './codec.js';
 import type { DebugPoints } from './debug-points.js';
@@ -74,18 +75,6 @@ import {
   type WebhookDeliveryView,
   WebhookService,
 } from './webhooks.js';
-
-/** One entry of the audit log. */
-export interface AuditEntry {
-  at: Date;
-  actor: string;
-  action: string;
-  executionId: string | null;
-  resultExecutionId: string | null;
-  batchId: string | null;
-  reason: string | null;
-  details: unknown;
-}
 
 import { Worker } from './worker.js';
 
@@ -244,26 +233,8 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     },
   };
 
-  /** The audit log of operator actions (replays, batches, instance and schedule changes). */
-  readonly audit = {
-    list: async (filter: { executionId?: string; batchId?: string; limit?: number } = {}): Promise<AuditEntry[]> =>
-      (
-        await this.#store.listAudit({
-          ...(filter.executionId ? { executionId: filter.executionId as ExecutionId } : {}),
-          ...(filter.batchId ? { batchId: filter.batchId } : {}),
-          ...(filter.limit ? { limit: filter.limit } : {}),
-        })
-      ).map((a) => ({
-        at: new Date(a.at),
-        actor: a.actor,
-        action: a.action,
-        executionId: a.executionId,
-        resultExecutionId: a.resultExecutionId,
-        batchId: a.batchId,
-        reason: a.reason,
-        details: a.detailsJson ? (JSON.parse(a.detailsJson) as unknown) : null,
-      })),
-  };
+  /** The audit log of operator actions (replays, batches, cancellations, runs, instance and schedule changes). */
+  readonly audit = new AuditLog(() => this.#store);
 
   constructor(flows: readonly F[], options: EngineOptions, internals: EngineInternals) {
     this.options = resolveEngineOptions(options);

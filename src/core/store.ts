@@ -82,7 +82,8 @@ export interface Store {
   /** Failed executions grouped by error fingerprint, most recently seen first. */
   listErrorGroups(filter: ErrorGroupFilter): Promise<ErrorGroupRecord[]>;
   appendAudit(entry: AuditWrite): Promise<void>;
-  listAudit(filter: { executionId?: ExecutionId; batchId?: string; limit?: number }): Promise<AuditRecord[]>;
+  /** Entries matching every given filter, newest (highest id) first; `beforeId` pages on. */
+  listAudit(filter: AuditFilter): Promise<AuditRecord[]>;
 
   // -- replay batches ---------------------------------------------------------------------
   /** Creates a batch with its items (a snapshot of what the filter matched), in one write. */
@@ -234,6 +235,23 @@ export interface AuditWrite {
   batchId: string | null;
   reason: string | null;
   detailsJson: string | null;
+}
+
+export interface AuditFilter {
+  /** The entry's subject or its result (the replay it made). */
+  executionId?: ExecutionId;
+  batchId?: string;
+  actor?: string;
+  /** Any of these actions. */
+  actions?: string[];
+  /** `at` at or after (epoch ms). */
+  since?: number;
+  /** `at` at or before (epoch ms). */
+  until?: number;
+  /** Keyset paging: only entries with a lower id (ids only grow, so pages never shift). */
+  beforeId?: number;
+  /** 1 to 1001 (the engine pages up to 1000 and asks one more); default 100. */
+  limit?: number;
 }
 
 export interface AuditRecord extends AuditWrite {

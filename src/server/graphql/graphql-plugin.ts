@@ -15,6 +15,7 @@ import type { ExecutionResult, GraphQLError } from 'graphql';
 import mercurius from 'mercurius';
 import { type Engine, RetraceError } from '../../index.js';
 import { type GraphQLContext, RequestMemo } from './context.js';
+import { auditQueryResolvers } from './resolvers/audit.js';
 import { mutationResolvers } from './resolvers/mutations.js';
 import { queryResolvers } from './resolvers/query.js';
 import { typeResolvers } from './resolvers/types.js';
@@ -55,7 +56,7 @@ export const graphqlPlugin: FastifyPluginAsync<GraphqlPluginOptions> = async (ap
     resolvers: {
       DateTime: dateTimeScalar,
       JSON: jsonScalar,
-      Query: queryResolvers,
+      Query: { ...queryResolvers, ...auditQueryResolvers },
       Mutation: mutationResolvers,
       ...typeResolvers,
     } as never,

@@ -7,6 +7,7 @@ import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
 import type { ExecutionStatus } from '../../core/states.js';
 import type {
   ApiKeyRecord,
+  AuditFilter,
   AuditRecord,
   AuditWrite,
   BatchCounts,
@@ -43,6 +44,7 @@ import { defaultInstanceId } from '../../core/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { type MigrationReport, migrationReport } from '../migration-report.js';
 import {
+  auditLimit,
   type ExecutionRow,
   toAttempt,
   toAudit,
@@ -489,11 +491,16 @@ export class PostgresStore implements Store {
     ]);
   }
 
-  async listAudit(f: { executionId?: ExecutionId; batchId?: string; limit?: number }): Promise<AuditRecord[]> {
+  async listAudit(f: AuditFilter): Promise<AuditRecord[]> {
     const { rows } = await this.#query(rq.SELECT_AUDIT, [
       f.executionId ?? null,
       f.batchId ?? null,
-      Math.min(Math.max(1, f.limit ?? 100), 1000),
+      auditLimit(f.limit),
+      f.actor ?? null,
+      f.actions ?? null,
+      f.since ?? null,
+      f.until ?? null,
+      f.beforeId ?? null,
     ]);
     return rows.map(toAudit);
   }

@@ -7,6 +7,7 @@ import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
 import type { ExecutionStatus } from '../../core/states.js';
 import type {
   ApiKeyRecord,
+  AuditFilter,
   AuditRecord,
   AuditWrite,
   BatchCounts,
@@ -43,6 +44,7 @@ import { defaultInstanceId } from '../../core/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { type MigrationReport, migrationReport } from '../migration-report.js';
 import {
+  auditLimit,
   type ExecutionRow,
   toAttempt,
   toAudit,
@@ -523,12 +525,17 @@ export class SqliteStore implements Store {
     });
   }
 
-  async listAudit(f: { executionId?: ExecutionId; batchId?: string; limit?: number }): Promise<AuditRecord[]> {
+  async listAudit(f: AuditFilter): Promise<AuditRecord[]> {
     return (
       this.#stmt(rq.SELECT_AUDIT).all({
         executionId: f.executionId ?? null,
         batchId: f.batchId ?? null,
-        limit: Math.min(Math.max(1, f.limit ?? 100), 1000),
+        actor: f.actor ?? null,
+        actions: f.actions ? JSON.stringify(f.actions) : null,
+        since: f.since ?? null,
+        until: f.until ?? null,
+        beforeId: f.beforeId ?? null,
+        limit: auditLimit(f.limit),
       }) as Record<string, unknown>[]
     ).map(toAudit);
   }
