@@ -2,6 +2,13 @@
  * Everything the CLI prints goes through an Output: tables and text for people on stdout,
  * JSON for scripts on stdout, and errors, warnings and progress on stderr (so `--json | jq`
  * never sees them). Colour only on a terminal, and never with NO_COLOR.
+ *
+ * Recorded text (error messages, log lines, step names, payloads, names, reasons) may hold
+ * terminal control sequences: clear the screen, set the window title, rewrite a line. Nothing
+ * recorded reaches a terminal raw: every line, cell, note and error is passed through
+ * `safeText`, which shows each control character as a visible escape (`\x1b`); only the colour
+ * codes Output itself adds survive, and only when colour is on. `--json` stays exact: the values
+ * are unchanged, and the control characters JSON.stringify leaves raw are written as \u escapes.
  */
 import Table from 'cli-table3';
 import pc from 'picocolors';
@@ -26,9 +33,11 @@ export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv
 export class Output {
   readonly c: Colors;
   readonly #s: OutputStreams;
+  readonly #color: boolean;
 
   constructor(streams: OutputStreams, color: boolean) {
     this.#s = streams;
+    this.#color = color;
     this.c = pc.createColors(color);
   }
 
@@ -42,16 +51,16 @@ export class Output {
   }
 
   line(text = ''): void {
-    this.#s.stdout.write(`${text}\n`);
+    this.#s.stdout.write(`${this.#terminal(text)}\n`);
   }
 
   json(value: unknown): void {
-    this.#s.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    this.#s.stdout.write(`${jsonText(value)}\n`);
   }
 
   /** A note for people that is not the command's result (stderr, so piped output stays clean). */
   note(text: string): void {
-    this.#s.stderr.write(`${text}\n`);
+    this.#s.stderr.write(`${this.#terminal(text)}\n`);
   }
 
   warn(text: string): void {
@@ -63,11 +72,23 @@ export class Output {
   }
 
   /**
+   * Text for the terminal: line breaks stay, every other control character becomes a visible
+   * escape; with colour on, colour codes (SGR: `ESC [ … m`, all that Output's `c` makes) stay too.
+   */
+  #terminal(text: string): string {
+    return this.#color
+      ? text.replace(SGR_OR_CONTROL, (m) => (m.length > 1 ? m : escapeControl(m)))
+      : safeText(text, true);
+  }
+
+  /**
    * A borderless table. `flex` names the column that gives up width when the table would be
    * wider than the terminal (typically the error text).
    */
   table(head: string[], rows: string[][], options: { flex?: number } = {}): void {
     const gap = 2;
+    // Made safe first, so the widths are those of what is shown.
+    rows = rows.map((r) => r.map((cell) => this.#terminal(cell)));
     const plainWidths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => visibleLength(r[i] ?? ''))));
     if (options.flex !== undefined) {
       const others = plainWidths.reduce((sum, w, i) => (i === options.flex ? sum : sum + w + gap), 0);
@@ -134,8 +155,43 @@ export function errorLine(error: ErrorInfo | null | undefined): string {
   return oneLine(`${error.name}: ${error.message}`);
 }
 
+/** Recorded text on one line: line breaks (and the space around them) become one space, controls visible escapes. */
 export function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return safeText(text.replace(/\s*\n\s*/g, ' ').trim());
+}
+
+/**
+ * Control characters a terminal acts on instead of showing (but the line break): C0, DEL, C1,
+ * and the Unicode controls that reorder or split what is shown (bidi embeddings, overrides,
+ * isolates and marks, line and paragraph separators).
+ */
+const CONTROLS =
+  '\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
+const CONTROL = new RegExp(`[\\n${CONTROLS}]`, 'g');
+const CONTROL_BUT_NEWLINE = new RegExp(`[${CONTROLS}]`, 'g');
+const SGR_OR_CONTROL = new RegExp(`\\u001b\\[[0-9;]*m|[${CONTROLS}]`, 'g');
+/** What JSON.stringify leaves raw inside strings (it escapes C0 itself). */
+const JSON_RAW_CONTROL = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function escapeControl(ch: string): string {
+  const code = ch.charCodeAt(0);
+  return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Recorded text made safe for a terminal: each control character shown as a visible escape
+ * (`\x1b`, `\x9b`, `\u202e`), everything else unchanged. `keepLineBreaks` is for whole
+ * blocks of our own text with recorded parts already made safe.
+ */
+export function safeText(text: string, keepLineBreaks = false): string {
+  return text.replace(keepLineBreaks ? CONTROL_BUT_NEWLINE : CONTROL, escapeControl);
+}
+
+/** JSON for scripts: exactly JSON.stringify's value, with the controls it leaves raw written as \u escapes. */
+export function jsonText(value: unknown): string {
+  const text = JSON.stringify(value, null, 2) as string | undefined;
+  if (text === undefined) return String(text);
+  return text.replace(JSON_RAW_CONTROL, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
