@@ -21,7 +21,6 @@ import {
   ExecutionNotFoundError,
   isStoreUnavailable,
   RetraceError,
-  UnknownFlowError,
 } from './errors.js';
 import { EngineEventBus, type EngineEventListener, type EngineEventName } from './events.js';
 import {
@@ -55,6 +54,7 @@ import {
   type ExecutionDiff,
   type ReplayPlan,
 } from './replay-view.js';
+import { flowForRun } from './run-target.js';
 import {
   type CreateScheduleInput,
   Scheduler,
@@ -415,9 +415,11 @@ export class Engine<F extends AnyFlow = AnyFlow> {
       );
     }
     const name = typeof flow === 'string' ? flow : (flow as AnyFlow).name;
-    const definition = this.#flows.get(name);
-    if (!definition) throw new UnknownFlowError(name, this.flowNames);
-    await validateInput(name, definition.inputSchema, input);
+    const definition = await flowForRun(
+      { flows: this.#flows, hasWorker: this.options.worker, store: this.#store },
+      name,
+    );
+    if (definition) await validateInput(name, definition.inputSchema, input);
     const { json: inputJson } = encodePayload(input, `Input of flow "${name}"`, this.options.maxPayloadBytes);
     const tags = options.tags ?? [];
     if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string'))
@@ -432,7 +434,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
         this.#store.createExecution({
           id,
           flow: name,
-          flowVersion: definition.version,
+          flowVersion: definition?.version ?? null,
           instance: instance.id,
           inputJson,
           idempotencyKey: options.idempotencyKey ?? null,

@@ -82,6 +82,7 @@ describe('control characters in recorded text', () => {
       ['instances', 'list'],
       ['instances', 'show', instanceId],
       ['batches', 'list'],
+      ['replay', '--flow', 'hostile', '--dry-run', '--include-resolved', '--force'],
     ];
     for (const args of commands) {
       const r = await run(args);
