@@ -30,6 +30,8 @@ export type RetraceErrorCode =
   | 'STORE_UNSAFE_FILESYSTEM'
   | 'STORE_URL_INVALID'
   | 'STORE_ERROR'
+  | 'STORE_NOT_A_DATABASE'
+  | 'STORE_TOO_NEW'
   | 'RESULT_TIMEOUT'
   | 'REPLAY_NOT_ALLOWED'
   | 'UNKNOWN_STEP'
@@ -214,6 +216,34 @@ export class AttemptInterruptedError extends RetraceError {
 }
 
 export class EngineStateError extends RetraceError {}
+
+/** The store file is not an SQLite database (`damaged`: it is one, truncated or corrupt). `store` is the file. */
+export class StoreNotADatabaseError extends RetraceError {
+  constructor(
+    readonly store: string,
+    readonly damaged: boolean,
+    options?: { cause?: unknown },
+  ) {
+    const why = damaged
+      ? 'is damaged (truncated or corrupt): restore it from a backup, or move it away to start a new store'
+      : 'is not an SQLite database: check that --store, RETRACE_STORE or the config names the store file, or move this file away';
+    super('STORE_NOT_A_DATABASE', `The store file ${store} ${why}`, options);
+  }
+}
+
+/** The store was migrated by a newer Retrace (`storeVersion` > `knownVersion`); `store` names the file or the schema. */
+export class StoreTooNewError extends RetraceError {
+  constructor(
+    readonly store: string,
+    readonly storeVersion: number,
+    readonly knownVersion: number,
+  ) {
+    super(
+      'STORE_TOO_NEW',
+      `The store ${store} was migrated by a newer release of Retrace (migration ${storeVersion}; this one knows up to ${knownVersion}): upgrade Retrace to use it; this release does not change it`,
+    );
+  }
+}
 
 export class UnsafeFilesystemError extends RetraceError {
   constructor(path: string, fsType: string) {

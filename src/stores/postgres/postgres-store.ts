@@ -59,7 +59,7 @@ import {
 } from '../rows.js';
 import * as akq from './api-key-queries.js';
 import * as iq from './instance-queries.js';
-import { listMigrations, migrate, quoteIdent } from './migrate.js';
+import { assertNotNewer, listMigrations, migrate, quoteIdent } from './migrate.js';
 import * as q from './queries.js';
 import * as rq from './replay-queries.js';
 import * as sq from './schedule-queries.js';
@@ -189,7 +189,7 @@ export class PostgresStore implements Store {
     }
     try {
       if (this.#options.migrate) {
-        this.#migrations = migrationReport(listMigrations(), await migrate(client, this.schema));
+        this.#migrations = migrationReport(listMigrations(), await migrate(client, this.schema, this.#label));
       } else {
         await this.#checkMigrated(client);
         this.#migrations = migrationReport(listMigrations(), []);
@@ -201,6 +201,11 @@ export class PostgresStore implements Store {
     }
     client.release();
     this.#pool = pool;
+  }
+
+  /** The store for people, in errors: `schema "retrace" at host:5432/db`. */
+  get #label(): string {
+    return `schema "${this.schema}" at ${this.target}`;
   }
 
   async #checkMigrated(client: pg.PoolClient): Promise<void> {
@@ -215,6 +220,7 @@ export class PostgresStore implements Store {
       const code = (err as { code?: string }).code;
       if (code !== '42P01' && code !== '3F000') throw err;
     }
+    assertNotNewer(new Set([applied]), this.#label);
     if (applied < latest) {
       throw new RetraceError(
         'STORE_ERROR',

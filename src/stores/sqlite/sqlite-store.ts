@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../../core/clock.js';
-import { LeaseLostError, type RetraceError, UnsafeFilesystemError } from '../../core/errors.js';
+import { LeaseLostError, type RetraceError, StoreNotADatabaseError, UnsafeFilesystemError } from '../../core/errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
 import type { ExecutionStatus } from '../../core/states.js';
 import type {
@@ -135,22 +135,23 @@ export class SqliteStore implements Store {
       if (fsType) throw new UnsafeFilesystemError(this.path, fsType);
     }
     const db = new Database(this.path, { timeout: this.#options.busyTimeoutMs });
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${this.#options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
-    db.pragma('foreign_keys = OFF');
-    // Checkpoints run on our timer, off the commit path; the automatic one stays as a backstop
-    // so the WAL cannot grow without bound if the timer is starved.
-    db.pragma('wal_autocheckpoint = 10000');
     try {
+      // A file that is not a database (or a damaged one) fails here, at its first read.
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${this.#options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+      db.pragma('foreign_keys = OFF');
+      // Checkpoints run on our timer, off the commit path; the automatic one stays as a backstop
+      // so the WAL cannot grow without bound if the timer is starved.
+      db.pragma('wal_autocheckpoint = 10000');
       if (this.#options.migrate) {
-        this.#migrations = migrationReport(listMigrations(), migrate(db, this.#clock.now()));
+        this.#migrations = migrationReport(listMigrations(), migrate(db, this.#clock.now(), this.path));
       } else {
         assertMigrated(db, this.path);
         this.#migrations = migrationReport(listMigrations(), []);
       }
     } catch (err) {
       db.close();
-      throw err;
+      throw notADatabase(err, this.path) ?? err;
     }
     this.#db = db;
     this.#writer = new GroupCommitter(db);
@@ -913,4 +914,12 @@ function scheduleParams(sc: NewSchedule, now: number): Record<string, unknown> {
     nextFireAt: sc.nextFireAt,
     now,
   };
+}
+
+/** SQLite's "not a database" and "malformed" as the coded error that names the file; null for other errors. */
+function notADatabase(err: unknown, path: string): StoreNotADatabaseError | null {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'SQLITE_NOTADB') return new StoreNotADatabaseError(path, false, { cause: err });
+  if (code === 'SQLITE_CORRUPT') return new StoreNotADatabaseError(path, true, { cause: err });
+  return null;
 }
