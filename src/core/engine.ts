@@ -315,10 +315,24 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     return this.events.on(event, listener);
   }
 
+  /** Opens the store and starts the worker; a start that fails closes what it opened and can be tried again. */
   async start(): Promise<void> {
     if (this.#state !== 'new')
       throw new EngineStateError('ENGINE_STOPPED', `Engine cannot start: it is ${this.#state}`);
     this.#state = 'starting';
+    try {
+      await this.#open();
+    } catch (error) {
+      await this.#close().catch((e: unknown) =>
+        this.events.emit('engine:error', { error: e as Error, context: 'closing after a failed start' }),
+      );
+      this.#state = 'new';
+      throw error;
+    }
+    this.#state = 'started';
+  }
+
+  async #open(): Promise<void> {
     await this.#store.init();
     await this.#store.ensureDefaultInstances({ flows: this.flowNames });
     if (this.options.worker) {
@@ -379,22 +393,28 @@ export class Engine<F extends AnyFlow = AnyFlow> {
         this.#batchRunner?.wake();
       });
     }
-    this.#state = 'started';
   }
 
   async stop(): Promise<void> {
-    if (this.#state !== 'started') {
-      if (this.#state === 'new') this.#state = 'stopped';
-      return;
+    if (this.#state === 'new') {
+      this.#state = 'stopped';
+      return this.#close();
     }
+    if (this.#state !== 'started') return;
     this.#state = 'stopping';
+    await this.#close();
+    this.#state = 'stopped';
+    for (const id of [...this.#finishWaiters.keys()]) this.#notifyFinished(id);
+  }
+
+  /** Stops and forgets whatever start() made, part by part, and closes the store the engine owns. */
+  async #close(): Promise<void> {
     this.#unsubscribeWork?.();
     await this.#scheduler?.stop();
     await this.#batchRunner?.stop();
     await this.#worker?.stop();
+    this.#unsubscribeWork = this.#scheduler = this.#batchRunner = this.#worker = undefined;
     if (this.#internals.ownsStore) await this.#store.close();
-    this.#state = 'stopped';
-    for (const id of [...this.#finishWaiters.keys()]) this.#notifyFinished(id);
   }
 
   /**
