@@ -113,6 +113,13 @@ describe('SQLite: a file that is not a usable database', () => {
     assertOneLineError(migrated, 1, /newer release.*\(STORE_TOO_NEW\)$/, 'migrate');
   });
 
+  test('a directory where the file should be: an error naming it', async () => {
+    const error = await startError(`sqlite:${dir}`);
+    assert.equal(error.code, 'STORE_ERROR');
+    assert.ok(error.message.includes(`file ${dir} `), error.message);
+    assert.match(error.message, /directory/);
+  });
+
   test('an empty file is a new store and is migrated', async () => {
     const path = join(dir, 'empty.db');
     writeFileSync(path, '');

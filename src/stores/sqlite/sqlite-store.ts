@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../../core/clock.js';
-import { LeaseLostError, type RetraceError, StoreNotADatabaseError, UnsafeFilesystemError } from '../../core/errors.js';
+import { LeaseLostError, RetraceError, StoreNotADatabaseError, UnsafeFilesystemError } from '../../core/errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
 import type { ExecutionStatus } from '../../core/states.js';
 import type {
@@ -134,7 +134,7 @@ export class SqliteStore implements Store {
       const fsType = this.#options.allowNetworkFilesystem ? undefined : networkFilesystemOf(dirname(this.path));
       if (fsType) throw new UnsafeFilesystemError(this.path, fsType);
     }
-    const db = new Database(this.path, { timeout: this.#options.busyTimeoutMs });
+    const db = openDatabase(this.path, this.#options.busyTimeoutMs);
     try {
       // A file that is not a database (or a damaged one) fails here, at its first read.
       db.pragma('journal_mode = WAL');
@@ -914,6 +914,20 @@ function scheduleParams(sc: NewSchedule, now: number): Record<string, unknown> {
     nextFireAt: sc.nextFireAt,
     now,
   };
+}
+
+/** The database file opened, or an error that names it (a directory, a folder that cannot be written). */
+function openDatabase(path: string, timeout: number): Database.Database {
+  try {
+    return new Database(path, { timeout });
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'SQLITE_CANTOPEN') throw err;
+    throw new RetraceError(
+      'STORE_ERROR',
+      `Cannot open the SQLite store file ${path} (${(err as Error).message}): is it a directory, or in a folder this process cannot write?`,
+      { cause: err },
+    );
+  }
 }
 
 /** SQLite's "not a database" and "malformed" as the coded error that names the file; null for other errors. */
