@@ -32,7 +32,7 @@ export function addFilterOptions(cmd: Command): Command {
   return (
     cmd
       .option('--flow <name>', 'only this flow')
-      .option('--instance <id|name>', `only this instance: ${INSTANCE_HELP}`)
+      .option('--instance <id|name>', `only this instance, ${INSTANCE_HELP}`)
       .option('--status <status>', 'only these statuses (repeat the flag, or a comma list: failed,retrying)', collect)
       .option('--has-error', 'only executions that recorded an error')
       // --error must be declared before --no-error, or commander would default it to true.

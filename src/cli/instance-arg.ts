@@ -6,7 +6,7 @@
 import type { Engine, InstanceView } from '../index.js';
 import { CliError } from './cli-error.js';
 
-export const INSTANCE_HELP = "the instance's id, or its name (within --flow when given)";
+export const INSTANCE_HELP = 'by id or by name (within --flow when given)';
 
 export async function resolveInstance(
   engine: Engine,

@@ -123,7 +123,8 @@ Config (retrace.config.ts in the working folder, all optional):
   export const store = 'sqlite:./data/retrace.db';
   export const port = 4000;                         // also host, encryptionKey, migrate
 
-Commands that only read need no flows; run, replay, instance changes and the servers need them.`,
+Commands that only read, run without --wait and replay --dry-run/--no-wait need no flows;
+run --wait, replay, instance changes and the servers run flow code and need them (docs/cli.md).`,
     );
 
   const executions = program.command('executions').alias('ex').description('List, show and compare executions');

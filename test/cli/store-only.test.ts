@@ -100,6 +100,14 @@ describe('without flows', () => {
 });
 
 describe('--instance takes an id or a name', () => {
+  test('the help says so wherever --instance is a flag', async () => {
+    for (const args of [['run'], ['executions', 'list'], ['errors', 'list'], ['replay']]) {
+      const help = await run([...args, '--help']);
+      assert.equal(help.code, 0, help.stderr);
+      assert.match(help.stdout.replace(/\s+/g, ' '), /--instance <id\|name> [^-]*by id or by name/, args.join(' '));
+    }
+  });
+
   test('run --instance <name> and --instance <id>', async () => {
     const byName = ok<{ instance: string }>(
       await run(['run', 'greet', '--input', '{"name":"B"}', '--instance', 'acme', '--json']),

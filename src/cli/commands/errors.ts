@@ -37,7 +37,7 @@ Examples:
     .command('list', { isDefault: true })
     .description('Failures grouped by cause, most recent first')
     .option('--flow <name>', 'only this flow')
-    .option('--instance <id|name>', `only this instance: ${INSTANCE_HELP}`)
+    .option('--instance <id|name>', `only this instance, ${INSTANCE_HELP}`)
     .option('--unresolved', 'only failures not yet resolved by a successful replay')
     .option('--since <time>', 'failures of executions started at or after: 24h, 2d, or ISO-8601')
     .option('--until <time>', 'failures of executions started at or before')

@@ -8,7 +8,7 @@ import { type Engine, ExecutionCancelledError, ExecutionFailedError, RetraceErro
 import { EXIT } from '../cli-error.js';
 import { addJsonOption, type Wrap } from '../command.js';
 import type { CliContext } from '../context.js';
-import { INSTANCE_HELP, resolveInstance } from '../instance-arg.js';
+import { resolveInstance } from '../instance-arg.js';
 import { durationBetween, errorLine, formatDuration, preview } from '../output.js';
 import { collect, parseWait, readJsonArg } from '../parse.js';
 
@@ -29,7 +29,7 @@ export function registerRun(program: Command, wrap: Wrap): void {
     .argument('<flow>', 'the flow to start')
     .description('Start a flow (the manual trigger): print the execution id, or --wait for its result')
     .option('--input <json|file>', 'the input, as JSON or a JSON file (default: {})')
-    .option('--instance <id|name>', `the instance to run on: ${INSTANCE_HELP} (default: the flow's default instance)`)
+    .option('--instance <id|name>', "the instance to run on, by id or by name (default: the flow's default instance)")
     .option('--idempotency-key <key>', 'a second run with the same key returns the first execution')
     .option('--tag <tag>', 'a tag to find it by (repeatable)', collect)
     .option('--wait [duration]', `run it here and wait for the result, at most this long (default ${DEFAULT_WAIT})`);
@@ -90,6 +90,9 @@ async function started(
   }
   ctx.out.line(id);
   ctx.out.note(`Execution ${id} of ${e.flow} is ${e.status}. Follow it: retrace executions show ${id}`);
+  if (!engine.flowNames.includes(e.flow)) {
+    ctx.out.note('No flows loaded here: a worker checks its input when it starts it (--flows checks it now).');
+  }
   return EXIT.ok;
 }
 
