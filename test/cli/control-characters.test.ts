@@ -122,7 +122,17 @@ describe('control characters in recorded text', () => {
       isTTY: true,
     } as never;
     const out = new Output({ stdout: stream, stderr: stream, env: {} }, true);
-    out.line(`${out.c.red('red')} ${'x\u001b[2J'}`);
-    assert.equal(written, `\u001b[31mred\u001b[39m x\\x1b[2J\n`, 'only the colour Output made is a real escape');
+    // A colour code in recorded text is text too, even with colour on; nesting keeps the outer colour.
+    out.line(`${out.c.red('red')} ${'x\u001b[2J \u001b[31mfake'} ${out.c.bold(`b${out.c.dim('d')}b`)}`);
+    assert.equal(
+      written,
+      '\u001b[31mred\u001b[39m x\\x1b[2J \\x1b[31mfake \u001b[1mb\u001b[2md\u001b[22m\u001b[1mb\u001b[22m\n',
+    );
+    written = '';
+    out.table(['A'], [[`${out.c.green('ok')} \u001b[32mfake`]]);
+    assert.ok(written.includes('\u001b[32mok\u001b[39m \\x1b[32mfake'), JSON.stringify(written));
+    written = '';
+    out.error(`no \u001b[2J`);
+    assert.equal(written, '\u001b[31merror:\u001b[39m no \\x1b[2J\n');
   });
 });

@@ -140,7 +140,9 @@ class BatchProgress {
       this.#bar = new cliProgress.SingleBar(
         {
           stream: out.stderr,
-          format: `{bar} {value}/{total} done | ${out.c.green('{succeeded} ok')} ${out.c.red('{failed} failed')} {skipped} skipped {active} running | {duration_formatted}`,
+          format: out.terminal(
+            `{bar} {value}/{total} done | ${out.c.green('{succeeded} ok')} ${out.c.red('{failed} failed')} {skipped} skipped {active} running | {duration_formatted}`,
+          ),
           hideCursor: true,
           barsize: 30,
           etaBuffer: 20,
