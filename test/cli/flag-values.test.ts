@@ -74,6 +74,9 @@ describe('flag values', () => {
       [['batches', 'list', '--limit', '0'], '--limit'],
       [['batches', 'show', 'b-1', '--limit', '-3'], '--limit'],
       [['instances', 'list', '--limit', 'Infinity'], '--limit'],
+      // The store returns at most 1000 instances: a larger limit would be cut silently.
+      [['instances', 'list', '--limit', '1001'], '--limit'],
+      [['batches', 'list', '--limit', '1001'], '--limit'],
       [['audit', '--limit', '0x10'], '--limit'],
       [['worker', flows, '--concurrency', '0'], '--concurrency'],
       [['worker', flows, '--concurrency', '10001'], '--concurrency'],
