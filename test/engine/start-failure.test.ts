@@ -7,12 +7,15 @@
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { noDebugPoints } from '../../src/core/debug-points.js';
 import { Engine } from '../../src/core/engine.js';
 import { createEngine, defineFlow, RetraceError } from '../../src/index.js';
 import { nodeProcessProbe } from '../../src/runtime/node-process-probe.js';
+import { listMigrations } from '../../src/stores/postgres/migrate.js';
+import { PostgresStore } from '../../src/stores/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
+import { adminQuery, assertReachable, DATABASE_URL, dropSchemas, randomSchema } from '../store/postgres-support.js';
 import { FAST, tempDir } from '../support/temp-engine.js';
 
 const hello = defineFlow({
@@ -117,5 +120,28 @@ describe('a failed start()', () => {
     await engine.stop();
     assert.equal(engine.state, 'stopped');
     await assert.rejects(engine.start(), (e: unknown) => e instanceof RetraceError && e.code === 'ENGINE_STOPPED');
+  });
+
+  test('PostgreSQL: a schema a newer release migrated is refused; once fixed, the same engine starts', async () => {
+    await assertReachable();
+    const schema = randomSchema();
+    after(() => dropSchemas([schema]));
+    const setup = new PostgresStore({ connectionString: DATABASE_URL, schema });
+    await setup.init();
+    await setup.close();
+    const future = listMigrations().at(-1)!.version + 1;
+    await adminQuery(
+      `INSERT INTO "${schema}".retrace_migrations (version, name, applied_at) VALUES ($1, 'future', 0)`,
+      [future],
+    );
+    const url = new URL(DATABASE_URL);
+    url.searchParams.set('schema', schema);
+    const engine = createEngine({ flows: [hello], store: url.toString(), ...FAST });
+    await assert.rejects(engine.start(), (e: unknown) => e instanceof RetraceError && e.code === 'STORE_TOO_NEW');
+    assert.equal(engine.state, 'new');
+    await adminQuery(`DELETE FROM "${schema}".retrace_migrations WHERE version = $1`, [future]);
+    await engine.start();
+    assert.equal(await (await engine.run('hello', undefined as never)).result(), 'hi');
+    await engine.stop();
   });
 });
