@@ -1,6 +1,9 @@
+import type { AuditFilter, AuditRecord, AuditWrite } from './audit-records.js';
 import type { ErrorInfo } from './errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from './ids.js';
 import type { ExecutionStatus, StepStatus } from './states.js';
+
+export type { AuditFilter, AuditRecord, AuditWrite } from './audit-records.js';
 
 /**
  * The store port: everything the engine needs from persistence, and nothing about how.
@@ -82,7 +85,7 @@ export interface Store {
   /** Failed executions grouped by error fingerprint, most recently seen first. */
   listErrorGroups(filter: ErrorGroupFilter): Promise<ErrorGroupRecord[]>;
   appendAudit(entry: AuditWrite): Promise<void>;
-  /** Entries matching every given filter, newest (highest id) first; `beforeId` pages on. */
+  /** Audit entries matching the filter, newest (highest id) first. */
   listAudit(filter: AuditFilter): Promise<AuditRecord[]>;
 
   // -- replay batches ---------------------------------------------------------------------
@@ -225,38 +228,6 @@ export interface NewReplay {
   reuseInFlight: boolean;
   audit: Omit<AuditWrite, 'resultExecutionId'>;
   batchItem?: { batchId: string; position: number };
-}
-
-export interface AuditWrite {
-  actor: string;
-  action: string;
-  executionId: ExecutionId | null;
-  resultExecutionId: ExecutionId | null;
-  batchId: string | null;
-  reason: string | null;
-  detailsJson: string | null;
-}
-
-export interface AuditFilter {
-  /** The entry's subject or its result (the replay it made). */
-  executionId?: ExecutionId;
-  batchId?: string;
-  actor?: string;
-  /** Any of these actions. */
-  actions?: string[];
-  /** `at` at or after (epoch ms). */
-  since?: number;
-  /** `at` at or before (epoch ms). */
-  until?: number;
-  /** Keyset paging: only entries with a lower id (ids only grow, so pages never shift). */
-  beforeId?: number;
-  /** 1 to 1001 (the engine pages up to 1000 and asks one more); default 100. */
-  limit?: number;
-}
-
-export interface AuditRecord extends AuditWrite {
-  id: number;
-  at: number;
 }
 
 export interface ErrorGroupFilter {
