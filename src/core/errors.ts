@@ -217,16 +217,22 @@ export class AttemptInterruptedError extends RetraceError {
 
 export class EngineStateError extends RetraceError {}
 
-/** The store file is not an SQLite database (`damaged`: it is one, truncated or corrupt). `store` is the file. */
+/**
+ * The store file cannot be Retrace's: not an SQLite database, `damaged` (truncated, corrupt),
+ * or `foreign` (another application's database: tables, no Retrace ledger). `store` is the file.
+ */
 export class StoreNotADatabaseError extends RetraceError {
   constructor(
     readonly store: string,
-    readonly damaged: boolean,
-    options?: { cause?: unknown },
+    readonly reason: 'not-sqlite' | 'damaged' | 'foreign',
+    options?: { cause?: unknown; tables?: string[] },
   ) {
-    const why = damaged
-      ? 'is damaged (truncated or corrupt): restore it from a backup, or move it away to start a new store'
-      : 'is not an SQLite database: check that --store, RETRACE_STORE or the config names the store file, or move this file away';
+    const check = 'check that --store, RETRACE_STORE or the config names the store file';
+    const why = {
+      'not-sqlite': `is not an SQLite database: ${check}, or move this file away`,
+      damaged: 'is damaged (truncated or corrupt): restore it from a backup, or move it away to start a new store',
+      foreign: `is not a Retrace store (it holds ${options?.tables?.join(', ')} and no Retrace ledger): ${check}; Retrace wants a file of its own`,
+    }[reason];
     super('STORE_NOT_A_DATABASE', `The store file ${store} ${why}`, options);
   }
 }

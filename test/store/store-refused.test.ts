@@ -113,6 +113,26 @@ describe('SQLite: a file that is not a usable database', () => {
     assertOneLineError(migrated, 1, /newer release.*\(STORE_TOO_NEW\)$/, 'migrate');
   });
 
+  test("another application's SQLite database: refused, not filled with Retrace's tables", async () => {
+    const path = join(dir, 'app.db');
+    const app = new Database(path);
+    app.exec(
+      "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('acme')",
+    );
+    app.close();
+    for (const migrate of [true, false]) {
+      const error = await startError(`sqlite:${path}`, migrate);
+      assert.equal(error.code, 'STORE_NOT_A_DATABASE', error.message);
+      assert.ok(error.message.includes(path), error.message);
+      assert.match(error.message, /not a Retrace store.*customers/);
+      assert.equal((error as unknown as { reason: string }).reason, 'foreign');
+    }
+    const after = new Database(path, { readonly: true });
+    const tables = after.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
+    after.close();
+    assert.deepEqual(tables, [{ name: 'customers' }], 'no table was added');
+  });
+
   test('a directory where the file should be: an error naming it', async () => {
     const error = await startError(`sqlite:${dir}`);
     assert.equal(error.code, 'STORE_ERROR');

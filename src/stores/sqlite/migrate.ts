@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
-import { RetraceError, StoreTooNewError } from '../../core/errors.js';
+import { RetraceError, StoreNotADatabaseError, StoreTooNewError } from '../../core/errors.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -62,10 +62,23 @@ export function assertMigrated(db: Database.Database, path: string): void {
   }
 }
 
-/** The newest migration in the store's ledger (0 for none); refuses a store a newer release migrated. */
+/**
+ * The newest migration in the store's ledger (0 for a new, empty file). Refuses a store a newer
+ * release migrated, and another application's database (tables but no ledger), which would
+ * otherwise get Retrace's tables added to it.
+ */
 function assertNotNewer(db: Database.Database, path: string): number {
   const latest = listMigrations().at(-1)?.version ?? 0;
   const ledger = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retrace_migrations'").get();
+  if (!ledger) {
+    const tables = db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name LIMIT 5",
+      )
+      .pluck()
+      .all() as string[];
+    if (tables.length > 0) throw new StoreNotADatabaseError(path, 'foreign', { tables });
+  }
   const row = ledger
     ? (db.prepare('SELECT max(version) AS v FROM retrace_migrations').get() as { v: number | null })
     : undefined;

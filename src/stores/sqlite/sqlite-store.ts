@@ -933,7 +933,7 @@ function openDatabase(path: string, timeout: number): Database.Database {
 /** SQLite's "not a database" and "malformed" as the coded error that names the file; null for other errors. */
 function notADatabase(err: unknown, path: string): StoreNotADatabaseError | null {
   const code = (err as { code?: unknown }).code;
-  if (code === 'SQLITE_NOTADB') return new StoreNotADatabaseError(path, false, { cause: err });
-  if (code === 'SQLITE_CORRUPT') return new StoreNotADatabaseError(path, true, { cause: err });
+  if (code === 'SQLITE_NOTADB') return new StoreNotADatabaseError(path, 'not-sqlite', { cause: err });
+  if (code === 'SQLITE_CORRUPT') return new StoreNotADatabaseError(path, 'damaged', { cause: err });
   return null;
 }
