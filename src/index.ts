@@ -5,9 +5,11 @@
 // API keys (for the server)
 export type { ApiKeyScope, ApiKeyView, CreateApiKeyInput } from './core/api-keys.js';
 export { API_KEY_SCOPES } from './core/api-keys.js';
+export type { AuditEntry, AuditListFilter, AuditPage } from './core/audit-log.js';
+export { auditCursorAfter } from './core/audit-log.js';
 export type { Clock } from './core/clock.js';
 export type { Duration } from './core/duration.js';
-export type { AuditEntry, ExecutionHandle, RunOptions } from './core/engine.js';
+export type { ExecutionHandle, RunOptions } from './core/engine.js';
 export { Engine } from './core/engine.js';
 export type { ErrorInfo, InputIssue, RetraceErrorCode } from './core/errors.js';
 // Errors: the ones user code throws, and the ones Retrace raises (match on `code`)

@@ -1,7 +1,8 @@
 /**
  * What every command shares: the output, the resolved configuration, and opening an engine
- * on the store. Commands that only read open an engine without a worker and without flows;
- * replay opens one with the flows and a worker, so the replays run in this process.
+ * on the store. Commands that only read, or only record work for the workers (run without
+ * --wait, dry runs, batches left to the workers), open an engine without a worker and need no
+ * flows; replay opens one with the flows and a worker, so the replays run in this process.
  */
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -20,8 +21,13 @@ export interface GlobalOptions {
 }
 
 export interface OpenEngineOptions {
-  /** Load the flows (needed to replay: the engine runs their code). */
-  flows: boolean;
+  /**
+   * Load the flows: true where this process runs their code (replays it waits for, servers);
+   * 'if-given' where it only records work for other workers (run without --wait, a dry run, a
+   * batch left to the workers): flows given by --flows or the config are loaded (the input is
+   * then checked here), and without them the command works on the store alone.
+   */
+  flows: boolean | 'if-given';
   /** Run a worker in this process (needed to wait for replays). */
   worker: boolean;
   /** The worker's concurrency. */
@@ -117,6 +123,11 @@ export class CliContext {
     this.global.flows = [path];
   }
 
+  /** Whether flows were given (--flows, a flows argument, or the config's `flows`). */
+  async hasFlows(): Promise<boolean> {
+    return (this.global.flows?.length ?? 0) > 0 || (await this.config()).flows.length > 0;
+  }
+
   async flows(): Promise<AnyFlow[]> {
     const entries: (AnyFlow | string)[] = this.global.flows?.length
       ? this.global.flows.map((f) => (isAbsolute(f) ? f : resolve(this.cwd, f)))
@@ -144,7 +155,12 @@ export class CliContext {
   async openEngine(options: OpenEngineOptions): Promise<Engine> {
     const url = await this.storeUrl();
     if (!options.create) this.#assertStoreExists(url);
-    const flows = options.flows ? await this.flows() : [];
+    const flows =
+      options.flows === true
+        ? await this.flows()
+        : options.flows === 'if-given' && (await this.hasFlows())
+          ? await this.flows()
+          : [];
     const encryptionKey = await this.encryptionKey();
     const migrate = await this.migrateOnStart(options.migrate);
     const engine = createEngine({

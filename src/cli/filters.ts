@@ -3,8 +3,9 @@
  * shows is exactly what the same flags would replay.
  */
 import type { Command } from 'commander';
-import type { ExecutionListFilter } from '../index.js';
+import type { Engine, ExecutionListFilter } from '../index.js';
 import { UsageError } from './cli-error.js';
+import { INSTANCE_HELP, resolveInstance } from './instance-arg.js';
 import { collect, parseStatuses, parseTime } from './parse.js';
 
 export interface FilterFlags {
@@ -31,7 +32,7 @@ export function addFilterOptions(cmd: Command): Command {
   return (
     cmd
       .option('--flow <name>', 'only this flow')
-      .option('--instance <name>', 'only this instance')
+      .option('--instance <id|name>', `only this instance, ${INSTANCE_HELP}`)
       .option('--status <status>', 'only these statuses (repeat the flag, or a comma list: failed,retrying)', collect)
       .option('--has-error', 'only executions that recorded an error')
       // --error must be declared before --no-error, or commander would default it to true.
@@ -84,4 +85,16 @@ export function toFilter(flags: FilterFlags, now = Date.now()): ExecutionListFil
 /** True when any filter flag was given (bulk replay needs at least one). */
 export function hasFilter(flags: FilterFlags): boolean {
   return Object.keys(toFilter(flags)).length > 0;
+}
+
+/** The filter with `--instance` (an id or a name) resolved to the instance's id, once the store is open. */
+export async function withInstanceId<T extends { instance?: string; flow?: string }>(
+  engine: Engine,
+  filter: T,
+): Promise<T> {
+  if (filter.instance === undefined) return filter;
+  return {
+    ...filter,
+    instance: await resolveInstance(engine, filter.instance, filter.flow, { recordedIdsCount: true }),
+  };
 }

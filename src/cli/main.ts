@@ -10,6 +10,7 @@ import { Command, CommanderError } from 'commander';
 import { RetraceError } from '../index.js';
 import { CliError, EXIT, UsageError } from './cli-error.js';
 import type { CommandBody, Wrap } from './command.js';
+import { auditActorArgv, registerAudit } from './commands/audit.js';
 import { registerBatches } from './commands/batches.js';
 import { registerErrors } from './commands/errors.js';
 import { registerExecutionsDiff } from './commands/executions-diff.js';
@@ -115,13 +116,15 @@ Find and fix failures:
   retrace executions show <id>                     steps, attempts, errors, logs
   retrace replay <id>                              replay one failed execution
   retrace replay --status failed --flow F --since 2d --dry-run
+  retrace audit --since 24h                        who replayed, cancelled or changed what
 
 Config (retrace.config.ts in the working folder, all optional):
   export const flows = './src/flows.ts';           // or an array of flows
   export const store = 'sqlite:./data/retrace.db';
   export const port = 4000;                         // also host, encryptionKey, migrate
 
-Commands that only read need no flows; run, replay, instance changes and the servers need them.`,
+Commands that only read, run without --wait and replay --dry-run/--no-wait need no flows;
+run --wait, replay, instance changes and the servers run flow code and need them (docs/cli.md).`,
     );
 
   const executions = program.command('executions').alias('ex').description('List, show and compare executions');
@@ -131,6 +134,7 @@ Commands that only read need no flows; run, replay, instance changes and the ser
   registerReplay(program, wrap);
   registerErrors(program, wrap);
   registerBatches(program, wrap);
+  registerAudit(program, wrap);
   registerRun(program, wrap);
   registerInstances(program, wrap);
   registerMigrate(program, wrap);
@@ -139,7 +143,7 @@ Commands that only read need no flows; run, replay, instance changes and the ser
   registerServe(program, wrap);
 
   try {
-    await program.parseAsync(instanceConfigArgv(io.argv), { from: 'user' });
+    await program.parseAsync(auditActorArgv(instanceConfigArgv(io.argv)), { from: 'user' });
     return exitCode;
   } catch (error) {
     return report(out, io.env, error);

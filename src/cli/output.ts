@@ -2,7 +2,17 @@
  * Everything the CLI prints goes through an Output: tables and text for people on stdout,
  * JSON for scripts on stdout, and errors, warnings and progress on stderr (so `--json | jq`
  * never sees them). Colour only on a terminal, and never with NO_COLOR.
+ *
+ * Recorded text (error messages, log lines, step names, payloads, names, reasons) may hold
+ * terminal control sequences: clear the screen, set the window title, rewrite a line. Nothing
+ * recorded reaches a terminal raw: every line, cell, note and error is passed through
+ * `safeText`, which shows each control character as a visible escape (`\x1b`). Only the colour
+ * codes Output's own `c` makes survive: they carry a random marker in place of ESC until they
+ * are written, so a colour code in recorded text is shown as text too. `--json` stays exact:
+ * the values are unchanged, and the control characters JSON.stringify leaves raw are written as
+ * \u escapes.
  */
+import { randomBytes } from 'node:crypto';
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { ErrorInfo, ExecutionStatus } from '../index.js';
@@ -13,6 +23,27 @@ export interface OutputStreams {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   env: NodeJS.ProcessEnv;
+}
+
+/**
+ * picocolors' colours with `marker` in place of ESC (see Output). A colour nested in another
+ * ends by reopening the outer one, as picocolors does.
+ */
+function markedColors(enabled: boolean, marker: string): Colors {
+  const plain = pc.createColors(enabled);
+  if (!enabled) return plain;
+  const marked: Record<string, unknown> = { ...plain };
+  for (const [name, paint] of Object.entries(plain)) {
+    if (typeof paint !== 'function') continue;
+    const [open = '', close = ''] = (paint as (s: string) => string)('\u0000')
+      .split('\u0000')
+      .map((code) => code.replaceAll('\u001b', marker));
+    marked[name] = (input: unknown) =>
+      `${open}${String(input)
+        .split(close)
+        .join(close + open)}${close}`;
+  }
+  return marked as unknown as Colors;
 }
 
 /** https://no-color.org: any non-empty NO_COLOR turns colour off; FORCE_COLOR turns it on off a terminal. */
@@ -26,10 +57,12 @@ export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv
 export class Output {
   readonly c: Colors;
   readonly #s: OutputStreams;
+  /** Stands for ESC in the codes `c` makes; unguessable, so recorded text cannot forge one. */
+  readonly #marker = `\ue000${randomBytes(12).toString('hex')}\ue001`;
 
   constructor(streams: OutputStreams, color: boolean) {
     this.#s = streams;
-    this.c = pc.createColors(color);
+    this.c = markedColors(color, this.#marker);
   }
 
   get stderr(): OutputStreams['stderr'] {
@@ -42,24 +75,33 @@ export class Output {
   }
 
   line(text = ''): void {
-    this.#s.stdout.write(`${text}\n`);
+    this.#s.stdout.write(`${this.terminal(text)}\n`);
   }
 
   json(value: unknown): void {
-    this.#s.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    this.#s.stdout.write(`${jsonText(value)}\n`);
   }
 
   /** A note for people that is not the command's result (stderr, so piped output stays clean). */
   note(text: string): void {
-    this.#s.stderr.write(`${text}\n`);
+    this.#s.stderr.write(`${this.terminal(text)}\n`);
   }
 
   warn(text: string): void {
-    this.#s.stderr.write(`${this.c.yellow('warning:')} ${oneLine(text)}\n`);
+    this.#s.stderr.write(`${this.terminal(`${this.c.yellow('warning:')} ${oneLine(text)}`)}\n`);
   }
 
   error(text: string): void {
-    this.#s.stderr.write(`${this.c.red('error:')} ${oneLine(text)}\n`);
+    this.#s.stderr.write(`${this.terminal(`${this.c.red('error:')} ${oneLine(text)}`)}\n`);
+  }
+
+  /**
+   * Text as written to the terminal: line breaks stay, every other control character becomes a
+   * visible escape, and the colour codes of `c` become real ones. For what is written past
+   * Output (a progress bar's format).
+   */
+  terminal(text: string): string {
+    return safeText(text, true).replaceAll(this.#marker, '\u001b');
   }
 
   /**
@@ -68,6 +110,8 @@ export class Output {
    */
   table(head: string[], rows: string[][], options: { flex?: number } = {}): void {
     const gap = 2;
+    // Made safe first (and the colour codes real), so the widths are those of what is shown.
+    rows = rows.map((r) => r.map((cell) => this.terminal(cell)));
     const plainWidths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => visibleLength(r[i] ?? ''))));
     if (options.flex !== undefined) {
       const others = plainWidths.reduce((sum, w, i) => (i === options.flex ? sum : sum + w + gap), 0);
@@ -76,7 +120,7 @@ export class Output {
       rows = rows.map((r) => r.map((cell, i) => (i === options.flex ? truncate(cell, room) : cell)));
     }
     const table = new Table({
-      head: head.map((h) => this.c.bold(h)),
+      head: head.map((h) => this.terminal(this.c.bold(h))),
       chars: {
         top: '',
         'top-mid': '',
@@ -100,7 +144,8 @@ export class Output {
     });
     for (const row of rows) table.push(row);
     // cli-table3 pads the last column too; trailing spaces are noise in files and diffs.
-    for (const l of table.toString().split('\n')) this.line(l.trimEnd());
+    // Written as it is: the cells were made safe above.
+    for (const l of table.toString().split('\n')) this.#s.stdout.write(`${l.trimEnd()}\n`);
   }
 
   /** A status in its colour; `width` pads it first, so colour codes do not upset alignment. */
@@ -134,8 +179,42 @@ export function errorLine(error: ErrorInfo | null | undefined): string {
   return oneLine(`${error.name}: ${error.message}`);
 }
 
+/** Recorded text on one line: line breaks (and the space around them) become one space, controls visible escapes. */
 export function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return safeText(text.replace(/\s*\n\s*/g, ' ').trim());
+}
+
+/**
+ * Control characters a terminal acts on instead of showing (but the line break): C0, DEL, C1,
+ * and the Unicode controls that reorder or split what is shown (bidi embeddings, overrides,
+ * isolates and marks, line and paragraph separators).
+ */
+const CONTROLS =
+  '\\u0000-\\u0009\\u000b-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069';
+const CONTROL = new RegExp(`[\\n${CONTROLS}]`, 'g');
+const CONTROL_BUT_NEWLINE = new RegExp(`[${CONTROLS}]`, 'g');
+/** What JSON.stringify leaves raw inside strings (it escapes C0 itself). */
+const JSON_RAW_CONTROL = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function escapeControl(ch: string): string {
+  const code = ch.charCodeAt(0);
+  return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Recorded text made safe for a terminal: each control character shown as a visible escape
+ * (`\x1b`, `\x9b`, `\u202e`), everything else unchanged. `keepLineBreaks` is for whole
+ * blocks of our own text with recorded parts already made safe.
+ */
+export function safeText(text: string, keepLineBreaks = false): string {
+  return text.replace(keepLineBreaks ? CONTROL_BUT_NEWLINE : CONTROL, escapeControl);
+}
+
+/** JSON for scripts: exactly JSON.stringify's value, with the controls it leaves raw written as \u escapes. */
+export function jsonText(value: unknown): string {
+  const text = JSON.stringify(value, null, 2) as string | undefined;
+  if (text === undefined) return String(text);
+  return text.replace(JSON_RAW_CONTROL, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point

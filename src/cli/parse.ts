@@ -21,21 +21,48 @@ export const EXECUTION_STATUSES = Object.keys(STATUSES) as ExecutionStatus[];
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const RELATIVE = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/;
-// Date.parse alone accepts almost anything ("1" is the year 2001), so only ISO-8601 shapes pass.
-const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+// Date.parse alone accepts almost anything ("1" is the year 2001) and rolls impossible dates over
+// (2024-02-30 is March 1st), so only ISO-8601 shapes pass, and each field is checked for range.
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2}):?(\d{2}))?)?$/i;
+/** The largest time span a Date can hold either side of 1970 (ECMAScript's limit). */
+const MAX_DATE_MS = 8.64e15;
 
-/** `24h`, `2d`, `30m`, `90s`, `1w` (that long before `now`) or an ISO-8601 date or time. */
+function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/** Why an ISO-8601 text names no real moment (February 30th, hour 25, offset +24:00), or null when it does. */
+function impossibleIso(m: RegExpExecArray): string | null {
+  const [, y, mo, d, h, mi, sec, oh, om] = m.map((x) => (x === undefined ? undefined : Number(x)));
+  if (mo! < 1 || mo! > 12) return `there is no month ${mo}`;
+  if (d! < 1 || d! > daysInMonth(y!, mo!)) return `${m[1]}-${m[2]} has no day ${d}`;
+  if (h !== undefined && h > 23) return `there is no hour ${h}`;
+  if (mi !== undefined && mi > 59) return `there is no minute ${mi}`;
+  if (sec !== undefined && sec > 59) return `there is no second ${sec}`;
+  if ((oh !== undefined && oh > 23) || (om !== undefined && om > 59)) return 'the UTC offset is out of range';
+  return null;
+}
+
+const TIME_FORMS = 'a time like 24h, 2d, 30m, 1w or an ISO-8601 date (2026-01-31, 2026-01-31T09:00:00Z)';
+
+/** `24h`, `2d`, `30m`, `90s`, `1w` (that long before `now`) or an ISO-8601 date or time that exists. */
 export function parseTime(value: string, flag: string, now = Date.now()): Date {
   const v = value.trim();
   const rel = RELATIVE.exec(v);
-  if (rel) return new Date(now - Number(rel[1]) * UNIT_MS[rel[2]!]!);
-  if (ISO.test(v)) {
+  if (rel) {
+    const ms = now - Number(rel[1]) * UNIT_MS[rel[2]!]!;
+    if (Math.abs(ms) <= MAX_DATE_MS) return new Date(ms);
+    throw new UsageError(`${flag}: ${JSON.stringify(value)} reaches further back than a date can (${TIME_FORMS})`);
+  }
+  const iso = ISO.exec(v);
+  if (iso) {
+    const impossible = impossibleIso(iso);
+    if (impossible) throw new UsageError(`${flag}: ${JSON.stringify(value)} is not a real date or time: ${impossible}`);
     const ms = Date.parse(v);
     if (Number.isFinite(ms)) return new Date(ms);
   }
-  throw new UsageError(
-    `${flag} takes a time like 24h, 2d, 30m, 1w or an ISO-8601 date (2026-01-31, 2026-01-31T09:00:00Z), got ${JSON.stringify(value)}`,
-  );
+  throw new UsageError(`${flag} takes ${TIME_FORMS}, got ${JSON.stringify(value)}`);
 }
 
 export function parsePositiveInt(value: string, flag: string, max = Number.MAX_SAFE_INTEGER): number {
@@ -157,13 +184,19 @@ export function readSecrets(pairs: readonly string[], cwd: string): Record<strin
   return out;
 }
 
-/** `30s`, `5m`, `1h`, `500ms`, or a number of seconds: a wait's length in milliseconds. */
+/** The longest wait a timer can hold (2^31 - 1 ms, about 24.8 days); longer ones would fire at once. */
+export const MAX_WAIT_MS = 2_147_483_647;
+
+/** `30s`, `5m`, `1h`, `500ms`, or a number of seconds: a wait's length in milliseconds (1 ms to ~24 days). */
 export function parseWait(value: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
   const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   const ms = m ? Number(m[1]) * unit[m[2] ?? 's']! : Number.NaN;
-  if (!(ms > 0) || !Number.isFinite(ms)) {
+  if (!(ms >= 1) || !Number.isFinite(ms)) {
     throw new UsageError(`${flag} takes a duration such as 30s, 5m or 1h, got ${JSON.stringify(value)}`);
   }
-  return ms;
+  if (ms > MAX_WAIT_MS) {
+    throw new UsageError(`${flag} takes a duration of at most 596h (about 24 days), got ${JSON.stringify(value)}`);
+  }
+  return Math.round(ms);
 }

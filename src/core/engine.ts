@@ -10,6 +10,7 @@
  */
 
 import { ApiKeyService, type ApiKeyView, type CreateApiKeyInput } from './api-keys.js';
+import { AuditLog } from './audit-log.js';
 import { AuditTrail } from './audit-trail.js';
 import { encodePayload } from './codec.js';
 import type { DebugPoints } from './debug-points.js';
@@ -20,7 +21,6 @@ import {
   ExecutionNotFoundError,
   isStoreUnavailable,
   RetraceError,
-  UnknownFlowError,
 } from './errors.js';
 import { EngineEventBus, type EngineEventListener, type EngineEventName } from './events.js';
 import {
@@ -54,6 +54,7 @@ import {
   type ExecutionDiff,
   type ReplayPlan,
 } from './replay-view.js';
+import { flowForRun } from './run-target.js';
 import {
   type CreateScheduleInput,
   Scheduler,
@@ -74,18 +75,6 @@ import {
   type WebhookDeliveryView,
   WebhookService,
 } from './webhooks.js';
-
-/** One entry of the audit log. */
-export interface AuditEntry {
-  at: Date;
-  actor: string;
-  action: string;
-  executionId: string | null;
-  resultExecutionId: string | null;
-  batchId: string | null;
-  reason: string | null;
-  details: unknown;
-}
 
 import { Worker } from './worker.js';
 
@@ -244,26 +233,8 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     },
   };
 
-  /** The audit log of operator actions (replays, batches, instance and schedule changes). */
-  readonly audit = {
-    list: async (filter: { executionId?: string; batchId?: string; limit?: number } = {}): Promise<AuditEntry[]> =>
-      (
-        await this.#store.listAudit({
-          ...(filter.executionId ? { executionId: filter.executionId as ExecutionId } : {}),
-          ...(filter.batchId ? { batchId: filter.batchId } : {}),
-          ...(filter.limit ? { limit: filter.limit } : {}),
-        })
-      ).map((a) => ({
-        at: new Date(a.at),
-        actor: a.actor,
-        action: a.action,
-        executionId: a.executionId,
-        resultExecutionId: a.resultExecutionId,
-        batchId: a.batchId,
-        reason: a.reason,
-        details: a.detailsJson ? (JSON.parse(a.detailsJson) as unknown) : null,
-      })),
-  };
+  /** The audit log of operator actions (replays, batches, cancellations, runs, instance and schedule changes). */
+  readonly audit = new AuditLog(() => this.#store);
 
   constructor(flows: readonly F[], options: EngineOptions, internals: EngineInternals) {
     this.options = resolveEngineOptions(options);
@@ -344,10 +315,24 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     return this.events.on(event, listener);
   }
 
+  /** Opens the store and starts the worker; a start that fails closes what it opened and can be tried again. */
   async start(): Promise<void> {
     if (this.#state !== 'new')
       throw new EngineStateError('ENGINE_STOPPED', `Engine cannot start: it is ${this.#state}`);
     this.#state = 'starting';
+    try {
+      await this.#open();
+    } catch (error) {
+      await this.#close().catch((e: unknown) =>
+        this.events.emit('engine:error', { error: e as Error, context: 'closing after a failed start' }),
+      );
+      this.#state = 'new';
+      throw error;
+    }
+    this.#state = 'started';
+  }
+
+  async #open(): Promise<void> {
     await this.#store.init();
     await this.#store.ensureDefaultInstances({ flows: this.flowNames });
     if (this.options.worker) {
@@ -408,22 +393,28 @@ export class Engine<F extends AnyFlow = AnyFlow> {
         this.#batchRunner?.wake();
       });
     }
-    this.#state = 'started';
   }
 
   async stop(): Promise<void> {
-    if (this.#state !== 'started') {
-      if (this.#state === 'new') this.#state = 'stopped';
-      return;
+    if (this.#state === 'new') {
+      this.#state = 'stopped';
+      return this.#close();
     }
+    if (this.#state !== 'started') return;
     this.#state = 'stopping';
+    await this.#close();
+    this.#state = 'stopped';
+    for (const id of [...this.#finishWaiters.keys()]) this.#notifyFinished(id);
+  }
+
+  /** Stops and forgets whatever start() made, part by part, and closes the store the engine owns. */
+  async #close(): Promise<void> {
     this.#unsubscribeWork?.();
     await this.#scheduler?.stop();
     await this.#batchRunner?.stop();
     await this.#worker?.stop();
+    this.#unsubscribeWork = this.#scheduler = this.#batchRunner = this.#worker = undefined;
     if (this.#internals.ownsStore) await this.#store.close();
-    this.#state = 'stopped';
-    for (const id of [...this.#finishWaiters.keys()]) this.#notifyFinished(id);
   }
 
   /**
@@ -444,9 +435,11 @@ export class Engine<F extends AnyFlow = AnyFlow> {
       );
     }
     const name = typeof flow === 'string' ? flow : (flow as AnyFlow).name;
-    const definition = this.#flows.get(name);
-    if (!definition) throw new UnknownFlowError(name, this.flowNames);
-    await validateInput(name, definition.inputSchema, input);
+    const definition = await flowForRun(
+      { flows: this.#flows, hasWorker: this.options.worker, store: this.#store },
+      name,
+    );
+    if (definition) await validateInput(name, definition.inputSchema, input);
     const { json: inputJson } = encodePayload(input, `Input of flow "${name}"`, this.options.maxPayloadBytes);
     const tags = options.tags ?? [];
     if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string'))
@@ -461,7 +454,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
         this.#store.createExecution({
           id,
           flow: name,
-          flowVersion: definition.version,
+          flowVersion: definition?.version ?? null,
           instance: instance.id,
           inputJson,
           idempotencyKey: options.idempotencyKey ?? null,

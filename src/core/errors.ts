@@ -30,6 +30,8 @@ export type RetraceErrorCode =
   | 'STORE_UNSAFE_FILESYSTEM'
   | 'STORE_URL_INVALID'
   | 'STORE_ERROR'
+  | 'STORE_NOT_A_DATABASE'
+  | 'STORE_TOO_NEW'
   | 'RESULT_TIMEOUT'
   | 'REPLAY_NOT_ALLOWED'
   | 'UNKNOWN_STEP'
@@ -216,6 +218,40 @@ export class AttemptInterruptedError extends RetraceError {
 }
 
 export class EngineStateError extends RetraceError {}
+
+/**
+ * The store file cannot be Retrace's: not an SQLite database, `damaged` (truncated, corrupt),
+ * or `foreign` (another application's database: tables, no Retrace ledger). `store` is the file.
+ */
+export class StoreNotADatabaseError extends RetraceError {
+  constructor(
+    readonly store: string,
+    readonly reason: 'not-sqlite' | 'damaged' | 'foreign',
+    options?: { cause?: unknown; tables?: string[] },
+  ) {
+    const check = 'check that --store, RETRACE_STORE or the config names the store file';
+    const why = {
+      'not-sqlite': `is not an SQLite database: ${check}, or move this file away`,
+      damaged: 'is damaged (truncated or corrupt): restore it from a backup, or move it away to start a new store',
+      foreign: `is not a Retrace store (it holds ${options?.tables?.join(', ')} and no Retrace ledger): ${check}; Retrace wants a file of its own`,
+    }[reason];
+    super('STORE_NOT_A_DATABASE', `The store file ${store} ${why}`, options);
+  }
+}
+
+/** The store was migrated by a newer Retrace (`storeVersion` > `knownVersion`); `store` names the file or the schema. */
+export class StoreTooNewError extends RetraceError {
+  constructor(
+    readonly store: string,
+    readonly storeVersion: number,
+    readonly knownVersion: number,
+  ) {
+    super(
+      'STORE_TOO_NEW',
+      `The store ${store} was migrated by a newer release of Retrace (migration ${storeVersion}; this one knows up to ${knownVersion}): upgrade Retrace to use it; this release does not change it`,
+    );
+  }
+}
 
 export class UnsafeFilesystemError extends RetraceError {
   constructor(path: string, fsType: string) {

@@ -133,8 +133,9 @@ export class ReplayService {
       nonRepeatableRerun: [],
       warnings: [],
     };
+    // A plan needs the store alone (a CLI dry run loads no flows): a flow not loaded here is a
+    // warning, not a skip, since the batch is replayed by whichever worker has it.
     const flow = this.#deps.flows.get(e.flow);
-    if (!flow) return { ...base, skip: `flow "${e.flow}" is not loaded` };
     const refusal = guard(e, options.force === true);
     if (refusal) return { ...base, skip: refusal };
     let reused: ReusedStepWrite[];
@@ -145,7 +146,8 @@ export class ReplayService {
     }
     const firstRerun = reused.length;
     const warnings: string[] = [];
-    if ((e.flowVersion ?? null) !== (flow.version ?? null)) {
+    if (!flow) warnings.push(`flow "${e.flow}" is not loaded here: its version is not compared with the code`);
+    else if ((e.flowVersion ?? null) !== (flow.version ?? null)) {
       warnings.push(
         `recorded on flow version ${e.flowVersion ?? '(none)'}, loaded version is ${flow.version ?? '(none)'}`,
       );

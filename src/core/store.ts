@@ -1,6 +1,9 @@
+import type { AuditFilter, AuditRecord, AuditWrite } from './audit-records.js';
 import type { ErrorInfo } from './errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from './ids.js';
 import type { ExecutionStatus, StepStatus } from './states.js';
+
+export type { AuditFilter, AuditRecord, AuditWrite } from './audit-records.js';
 
 /**
  * The store port: everything the engine needs from persistence, and nothing about how.
@@ -82,7 +85,8 @@ export interface Store {
   /** Failed executions grouped by error fingerprint, most recently seen first. */
   listErrorGroups(filter: ErrorGroupFilter): Promise<ErrorGroupRecord[]>;
   appendAudit(entry: AuditWrite): Promise<void>;
-  listAudit(filter: { executionId?: ExecutionId; batchId?: string; limit?: number }): Promise<AuditRecord[]>;
+  /** Audit entries matching the filter, newest (highest id) first. */
+  listAudit(filter: AuditFilter): Promise<AuditRecord[]>;
 
   // -- replay batches ---------------------------------------------------------------------
   /** Creates a batch with its items (a snapshot of what the filter matched), in one write. */
@@ -224,21 +228,6 @@ export interface NewReplay {
   reuseInFlight: boolean;
   audit: Omit<AuditWrite, 'resultExecutionId'>;
   batchItem?: { batchId: string; position: number };
-}
-
-export interface AuditWrite {
-  actor: string;
-  action: string;
-  executionId: ExecutionId | null;
-  resultExecutionId: ExecutionId | null;
-  batchId: string | null;
-  reason: string | null;
-  detailsJson: string | null;
-}
-
-export interface AuditRecord extends AuditWrite {
-  id: number;
-  at: number;
 }
 
 export interface ErrorGroupFilter {

@@ -37,6 +37,9 @@ const STATUS: Partial<Record<string, number>> = {
   ENGINE_STOPPED: 503,
   STORE_ERROR: 503,
   STORE_UNAVAILABLE: 503,
+  // A store this server cannot use (set up wrong, or for another release): its fault, not the caller's.
+  STORE_NOT_A_DATABASE: 500,
+  STORE_TOO_NEW: 500,
 };
 
 export function statusOf(code: string): number {

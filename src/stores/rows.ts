@@ -89,6 +89,11 @@ export function toBatchItem(r: Record<string, unknown>): BatchItemRecord {
   };
 }
 
+/** The page size of an audit read: 1 to 1001 (the engine's largest page and one to tell there is more), 100 when not given. */
+export function auditLimit(limit: number | undefined): number {
+  return Math.min(Math.max(1, Math.trunc(limit ?? 100)), 1001);
+}
+
 export function toAudit(r: Record<string, unknown>): AuditRecord {
   return {
     id: Number(r.id),

@@ -11,7 +11,7 @@ export function registerBatches(program: Command, wrap: Wrap): void {
     .command('list')
     .alias('ls')
     .description('Recent batches, newest first')
-    .option('--limit <n>', 'at most N batches', '20');
+    .option('--limit <n>', 'at most N batches (1-1000)', '20');
   addJsonOption(list);
   list.action(
     wrap<{ limit?: string; json?: boolean }>(async (ctx, flags) => {
@@ -28,7 +28,7 @@ export function registerBatches(program: Command, wrap: Wrap): void {
     .command('show')
     .argument('<id>', 'batch id')
     .description('A batch with its counts and items')
-    .option('--limit <n>', 'at most N items', '200');
+    .option('--limit <n>', 'at most N items (1-10000)', '200');
   addJsonOption(show);
   show.action(
     wrap<{ limit?: string; json?: boolean }>(async (ctx, flags, [id]) => {

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import type { ErrorGroupFilter } from '../../index.js';
 import { CliError } from '../cli-error.js';
 import { addJsonOption, type Wrap } from '../command.js';
+import { withInstanceId } from '../filters.js';
+import { INSTANCE_HELP } from '../instance-arg.js';
 import { formatTime, oneLine } from '../output.js';
 import { parsePositiveInt, parseTime } from '../parse.js';
 import { addBulkOptions, bulkOptions, type ReplayFlags } from './replay.js';
@@ -35,7 +37,7 @@ Examples:
     .command('list', { isDefault: true })
     .description('Failures grouped by cause, most recent first')
     .option('--flow <name>', 'only this flow')
-    .option('--instance <name>', 'only this instance')
+    .option('--instance <id|name>', `only this instance, ${INSTANCE_HELP}`)
     .option('--unresolved', 'only failures not yet resolved by a successful replay')
     .option('--since <time>', 'failures of executions started at or after: 24h, 2d, or ISO-8601')
     .option('--until <time>', 'failures of executions started at or before')
@@ -49,7 +51,9 @@ Examples:
       if (flags.unresolved) filter.unresolvedOnly = true;
       if (flags.since) filter.startedAfter = parseTime(flags.since, '--since');
       if (flags.until) filter.startedBefore = parseTime(flags.until, '--until');
-      const groups = await ctx.withEngine({ flows: false, worker: false }, (engine) => engine.errors.groups(filter));
+      const groups = await ctx.withEngine({ flows: false, worker: false }, async (engine) =>
+        engine.errors.groups(await withInstanceId(engine, filter)),
+      );
       const out = ctx.out;
       if (flags.json) {
         out.json(groups);

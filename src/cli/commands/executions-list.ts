@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ExecutionListFilter, ExecutionSummary } from '../../index.js';
 import { UsageError } from '../cli-error.js';
 import { addJsonOption, type Wrap } from '../command.js';
-import { addFilterOptions, type FilterFlags, toFilter } from '../filters.js';
+import { addFilterOptions, type FilterFlags, toFilter, withInstanceId } from '../filters.js';
 import { durationBetween, errorLine, formatDuration, formatTime, type Output } from '../output.js';
 import { parsePositiveInt } from '../parse.js';
 
@@ -48,7 +48,9 @@ Examples:
       if (flags.cursor) filter.cursor = flags.cursor;
       if (flags.total) filter.includeTotal = true;
 
-      const page = await ctx.withEngine({ flows: false, worker: false }, (engine) => engine.executions.list(filter));
+      const page = await ctx.withEngine({ flows: false, worker: false }, async (engine) =>
+        engine.executions.list(await withInstanceId(engine, filter)),
+      );
       const out = ctx.out;
       if (flags.json) {
         out.json(page);

@@ -35,11 +35,11 @@ export function registerInstances(program: Command, wrap: Wrap): void {
     .alias('ls')
     .description('Instances, by flow')
     .option('--flow <name>', 'only instances of this flow')
-    .option('--limit <n>', 'at most N instances', '200');
+    .option('--limit <n>', 'at most N instances (1-1000)', '200');
   addJsonOption(list);
   list.action(
     wrap<{ flow?: string; limit?: string; json?: boolean }>(async (ctx, flags) => {
-      const limit = parsePositiveInt(flags.limit ?? '200', '--limit', 10_000);
+      const limit = parsePositiveInt(flags.limit ?? '200', '--limit', 1000);
       const views = await ctx.withEngine({ flows: false, worker: false }, (engine) =>
         engine.instances.list({ ...(flags.flow ? { flow: flags.flow } : {}), limit }),
       );

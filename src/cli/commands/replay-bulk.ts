@@ -14,6 +14,7 @@ import type {
 } from '../../index.js';
 import { EXIT } from '../cli-error.js';
 import type { CliContext } from '../context.js';
+import { withInstanceId } from '../filters.js';
 import { type Output, oneLine } from '../output.js';
 
 export interface BulkOptions {
@@ -46,10 +47,12 @@ export async function runBulk(
   };
   // Only a real batch that this process waits for needs a worker here.
   const worker = !o.dryRun && o.wait;
+  // A dry run or a batch left to the workers runs no flow code here: the store alone will do.
   return ctx.withEngine(
-    { flows: true, worker, ...(o.concurrency ? { concurrency: Math.max(10, o.concurrency) } : {}) },
+    { flows: worker || 'if-given', worker, ...(o.concurrency ? { concurrency: Math.max(10, o.concurrency) } : {}) },
     async (engine) => {
       await precheck?.(engine);
+      filter = await withInstanceId(engine, filter);
       if (o.dryRun) {
         const plan = await engine.replayMany(filter, { ...options, dryRun: true });
         if (o.json) out.json(plan);
@@ -137,7 +140,9 @@ class BatchProgress {
       this.#bar = new cliProgress.SingleBar(
         {
           stream: out.stderr,
-          format: `{bar} {value}/{total} done | ${out.c.green('{succeeded} ok')} ${out.c.red('{failed} failed')} {skipped} skipped {active} running | {duration_formatted}`,
+          format: out.terminal(
+            `{bar} {value}/{total} done | ${out.c.green('{succeeded} ok')} ${out.c.red('{failed} failed')} {skipped} skipped {active} running | {duration_formatted}`,
+          ),
           hideCursor: true,
           barsize: 30,
           etaBuffer: 20,

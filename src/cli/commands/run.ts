@@ -8,6 +8,7 @@ import { type Engine, ExecutionCancelledError, ExecutionFailedError, RetraceErro
 import { EXIT } from '../cli-error.js';
 import { addJsonOption, type Wrap } from '../command.js';
 import type { CliContext } from '../context.js';
+import { resolveInstance } from '../instance-arg.js';
 import { durationBetween, errorLine, formatDuration, preview } from '../output.js';
 import { collect, parseWait, readJsonArg } from '../parse.js';
 
@@ -28,7 +29,7 @@ export function registerRun(program: Command, wrap: Wrap): void {
     .argument('<flow>', 'the flow to start')
     .description('Start a flow (the manual trigger): print the execution id, or --wait for its result')
     .option('--input <json|file>', 'the input, as JSON or a JSON file (default: {})')
-    .option('--instance <id>', "the instance to run on (default: the flow's default instance)")
+    .option('--instance <id|name>', "the instance to run on, by id or by name (default: the flow's default instance)")
     .option('--idempotency-key <key>', 'a second run with the same key returns the first execution')
     .option('--tag <tag>', 'a tag to find it by (repeatable)', collect)
     .option('--wait [duration]', `run it here and wait for the result, at most this long (default ${DEFAULT_WAIT})`);
@@ -38,10 +39,11 @@ export function registerRun(program: Command, wrap: Wrap): void {
     `
 Examples:
   retrace run sync-order --input '{"orderId":"A-1"}'
-  retrace run sync-order --input order.json --instance in-… --idempotency-key order-A-1
+  retrace run sync-order --input order.json --instance acme --idempotency-key order-A-1
   retrace run sync-order --input order.json --wait 2m
 
-Without --wait the execution is queued for the running workers (retrace serve / retrace worker).
+Without --wait the execution is queued for the running workers (retrace serve / retrace worker),
+and no flows are needed: without them, the input is checked when a worker starts the execution.
 Exit status: 0 started (or succeeded with --wait), 1 error, 2 bad usage, 3 the execution failed,
 4 still running when the wait ended (it is durable: a worker finishes it), 130 interrupted.`,
   );
@@ -53,11 +55,14 @@ Exit status: 0 started (or succeeded with --wait), 1 error, 2 bad usage, 3 the e
         flags.wait === undefined || flags.wait === false
           ? undefined
           : parseWait(flags.wait === true ? DEFAULT_WAIT : flags.wait, '--wait');
-      return ctx.withEngine({ flows: true, worker: waitMs !== undefined }, async (engine) => {
+      // Without --wait nothing runs here: the flows are loaded only if given (to check the input now).
+      const waiting = waitMs !== undefined;
+      return ctx.withEngine({ flows: waiting || 'if-given', worker: waiting }, async (engine) => {
+        const instance = flags.instance ? await resolveInstance(engine, flags.instance, flow!) : undefined;
         const handle = await engine.run(flow!, input as never, {
           trigger: 'cli',
           actor: ctx.actor,
-          ...(flags.instance ? { instance: flags.instance } : {}),
+          ...(instance ? { instance } : {}),
           ...(flags.idempotencyKey ? { idempotencyKey: flags.idempotencyKey } : {}),
           ...(flags.tag?.length ? { tags: flags.tag } : {}),
         });
@@ -85,6 +90,9 @@ async function started(
   }
   ctx.out.line(id);
   ctx.out.note(`Execution ${id} of ${e.flow} is ${e.status}. Follow it: retrace executions show ${id}`);
+  if (!engine.flowNames.includes(e.flow)) {
+    ctx.out.note('No flows loaded here: a worker checks its input when it starts it (--flows checks it now).');
+  }
   return EXIT.ok;
 }
 

@@ -19,6 +19,7 @@ import mercurius from 'mercurius';
 import { type Engine, RetraceError } from '../../index.js';
 import { type GraphQLContext, RequestMemo } from './context.js';
 import { queryCostRule } from './query-cost.js';
+import { auditQueryResolvers } from './resolvers/audit.js';
 import { mutationResolvers } from './resolvers/mutations.js';
 import { queryResolvers } from './resolvers/query.js';
 import { typeResolvers } from './resolvers/types.js';
@@ -62,7 +63,7 @@ export const graphqlPlugin: FastifyPluginAsync<GraphqlPluginOptions> = async (ap
     resolvers: {
       DateTime: dateTimeScalar,
       JSON: jsonScalar,
-      Query: queryResolvers,
+      Query: { ...queryResolvers, ...auditQueryResolvers },
       Mutation: mutationResolvers,
       ...typeResolvers,
     } as never,

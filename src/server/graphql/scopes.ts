@@ -5,7 +5,8 @@
  * with two mutations, the second one forbidden, changes nothing at all; and the request can
  * be answered 403 as a whole.
  *
- * A mutation missing from the table needs admin: a new mutation is closed until someone
+ * Queries need read, except those in QUERY_SCOPES (the audit log needs admin: see
+ * resolvers/audit.ts). A mutation missing from the table needs admin: a new mutation is closed until someone
  * decides who may call it (a test checks that every mutation of the schema is listed).
  */
 import {
@@ -35,6 +36,9 @@ export const MUTATION_SCOPES: Readonly<Record<string, ApiKeyScope>> = {
   updateSchedule: 'admin',
   deleteSchedule: 'admin',
 };
+
+/** Queries that need more than read. */
+export const QUERY_SCOPES: Readonly<Record<string, ApiKeyScope>> = { auditEntries: 'admin' };
 
 /** The root fields an operation selects, through fragments spread at the root. */
 function rootFields(
@@ -75,7 +79,7 @@ export function requiredScopes(
   return operations.flatMap((op) =>
     rootFields(op.selectionSet, fragments).map((field) => ({
       field,
-      scope: op.operation === 'mutation' ? (MUTATION_SCOPES[field] ?? 'admin') : 'read',
+      scope: op.operation === 'mutation' ? (MUTATION_SCOPES[field] ?? 'admin') : (QUERY_SCOPES[field] ?? 'read'),
     })),
   );
 }

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { StoreTooNewError } from '../../core/errors.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -32,13 +33,16 @@ export const NOW_MS = '(floor(extract(epoch FROM clock_timestamp()) * 1000))::bi
  * the transaction, so a migrator that dies cannot leave it held. PostgreSQL's DDL is
  * transactional: a failing migration leaves neither tables nor a ledger row behind.
  *
- * A store that is already up to date costs one read of the ledger and takes no lock.
+ * A store that is already up to date costs one read of the ledger and takes no lock. A schema
+ * that a newer release migrated (`label` names it in the error) is refused and left as it is.
  */
-export async function migrate(client: pg.ClientBase, schema: string): Promise<number[]> {
+export async function migrate(client: pg.ClientBase, schema: string, label: string): Promise<number[]> {
   const migrations = listMigrations();
   const ledger = `${quoteIdent(schema)}.retrace_migrations`;
   const latest = migrations[migrations.length - 1]?.version ?? 0;
-  if ((await appliedVersions(client, ledger)).has(latest)) return [];
+  const before = await appliedVersions(client, ledger);
+  assertNotNewer(before, label);
+  if (before.has(latest)) return [];
 
   const applied: number[] = [];
   await client.query('BEGIN');
@@ -53,6 +57,7 @@ export async function migrate(client: pg.ClientBase, schema: string): Promise<nu
       `CREATE TABLE IF NOT EXISTS ${ledger} (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`,
     );
     const done = await appliedVersions(client, ledger);
+    assertNotNewer(done, label);
     // The migration files name tables unqualified; LOCAL ends with the transaction.
     await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
     for (const m of migrations) {
@@ -83,4 +88,11 @@ async function appliedVersions(client: pg.ClientBase, ledger: string): Promise<S
     if (code === '42P01' || code === '3F000') return new Set();
     throw err;
   }
+}
+
+/** Refuses a ledger holding a migration above the newest this release knows (a newer Retrace migrated it). */
+export function assertNotNewer(versions: ReadonlySet<number>, label: string): void {
+  const latest = listMigrations().at(-1)?.version ?? 0;
+  const newest = Math.max(0, ...versions);
+  if (newest > latest) throw new StoreTooNewError(label, newest, latest);
 }

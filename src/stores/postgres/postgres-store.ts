@@ -7,6 +7,7 @@ import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
 import type { ExecutionStatus } from '../../core/states.js';
 import type {
   ApiKeyRecord,
+  AuditFilter,
   AuditRecord,
   AuditWrite,
   BatchCounts,
@@ -43,6 +44,7 @@ import { defaultInstanceId } from '../../core/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { type MigrationReport, migrationReport } from '../migration-report.js';
 import {
+  auditLimit,
   type ExecutionRow,
   toAttempt,
   toAudit,
@@ -57,7 +59,7 @@ import {
 } from '../rows.js';
 import * as akq from './api-key-queries.js';
 import * as iq from './instance-queries.js';
-import { listMigrations, migrate, quoteIdent } from './migrate.js';
+import { assertNotNewer, listMigrations, migrate, quoteIdent } from './migrate.js';
 import * as q from './queries.js';
 import * as rq from './replay-queries.js';
 import * as sq from './schedule-queries.js';
@@ -187,7 +189,7 @@ export class PostgresStore implements Store {
     }
     try {
       if (this.#options.migrate) {
-        this.#migrations = migrationReport(listMigrations(), await migrate(client, this.schema));
+        this.#migrations = migrationReport(listMigrations(), await migrate(client, this.schema, this.#label));
       } else {
         await this.#checkMigrated(client);
         this.#migrations = migrationReport(listMigrations(), []);
@@ -199,6 +201,11 @@ export class PostgresStore implements Store {
     }
     client.release();
     this.#pool = pool;
+  }
+
+  /** The store for people, in errors: `schema "retrace" at host:5432/db`. */
+  get #label(): string {
+    return `schema "${this.schema}" at ${this.target}`;
   }
 
   async #checkMigrated(client: pg.PoolClient): Promise<void> {
@@ -213,6 +220,7 @@ export class PostgresStore implements Store {
       const code = (err as { code?: string }).code;
       if (code !== '42P01' && code !== '3F000') throw err;
     }
+    assertNotNewer(new Set([applied]), this.#label);
     if (applied < latest) {
       throw new RetraceError(
         'STORE_ERROR',
@@ -489,11 +497,16 @@ export class PostgresStore implements Store {
     ]);
   }
 
-  async listAudit(f: { executionId?: ExecutionId; batchId?: string; limit?: number }): Promise<AuditRecord[]> {
+  async listAudit(f: AuditFilter): Promise<AuditRecord[]> {
     const { rows } = await this.#query(rq.SELECT_AUDIT, [
       f.executionId ?? null,
       f.batchId ?? null,
-      Math.min(Math.max(1, f.limit ?? 100), 1000),
+      auditLimit(f.limit),
+      f.actor ?? null,
+      f.actions ?? null,
+      f.since ?? null,
+      f.until ?? null,
+      f.beforeId ?? null,
     ]);
     return rows.map(toAudit);
   }

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
-import { RetraceError } from '../../core/errors.js';
+import { RetraceError, StoreNotADatabaseError, StoreTooNewError } from '../../core/errors.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -23,7 +23,9 @@ export function listMigrations(): { version: number; name: string; sql: string }
  * version in the ledger: two processes migrating at once serialise on the write lock, and the
  * second sees the ledger row and skips.
  */
-export function migrate(db: Database.Database, now: number): number[] {
+export function migrate(db: Database.Database, now: number, path: string): number[] {
+  // Checked before anything is written: a store of a newer release is left as it is.
+  assertNotNewer(db, path);
   db.exec(
     'CREATE TABLE IF NOT EXISTS retrace_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
   );
@@ -51,15 +53,36 @@ export function migrate(db: Database.Database, now: number): number[] {
  */
 export function assertMigrated(db: Database.Database, path: string): void {
   const latest = listMigrations().at(-1)?.version ?? 0;
-  const ledger = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retrace_migrations'").get();
-  const row = ledger
-    ? (db.prepare('SELECT max(version) AS v FROM retrace_migrations').get() as { v: number | null })
-    : undefined;
-  const applied = Number(row?.v ?? 0);
+  const applied = assertNotNewer(db, path);
   if (applied < latest) {
     throw new RetraceError(
       'STORE_ERROR',
       `SQLite store ${path} is at migration ${applied}, this Retrace needs ${latest}: run \`retrace migrate\`, or open it with migrations enabled (option migrate, true by default)`,
     );
   }
+}
+
+/**
+ * The newest migration in the store's ledger (0 for a new, empty file). Refuses a store a newer
+ * release migrated, and another application's database (tables but no ledger), which would
+ * otherwise get Retrace's tables added to it.
+ */
+function assertNotNewer(db: Database.Database, path: string): number {
+  const latest = listMigrations().at(-1)?.version ?? 0;
+  const ledger = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retrace_migrations'").get();
+  if (!ledger) {
+    const tables = db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name LIMIT 5",
+      )
+      .pluck()
+      .all() as string[];
+    if (tables.length > 0) throw new StoreNotADatabaseError(path, 'foreign', { tables });
+  }
+  const row = ledger
+    ? (db.prepare('SELECT max(version) AS v FROM retrace_migrations').get() as { v: number | null })
+    : undefined;
+  const applied = Number(row?.v ?? 0);
+  if (applied > latest) throw new StoreTooNewError(path, applied, latest);
+  return applied;
 }

@@ -2,11 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../../core/clock.js';
-import { LeaseLostError, type RetraceError, UnsafeFilesystemError } from '../../core/errors.js';
+import { LeaseLostError, RetraceError, StoreNotADatabaseError, UnsafeFilesystemError } from '../../core/errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
 import type { ExecutionStatus } from '../../core/states.js';
 import type {
   ApiKeyRecord,
+  AuditFilter,
   AuditRecord,
   AuditWrite,
   BatchCounts,
@@ -43,6 +44,7 @@ import { defaultInstanceId } from '../../core/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { type MigrationReport, migrationReport } from '../migration-report.js';
 import {
+  auditLimit,
   type ExecutionRow,
   toAttempt,
   toAudit,
@@ -132,23 +134,24 @@ export class SqliteStore implements Store {
       const fsType = this.#options.allowNetworkFilesystem ? undefined : networkFilesystemOf(dirname(this.path));
       if (fsType) throw new UnsafeFilesystemError(this.path, fsType);
     }
-    const db = new Database(this.path, { timeout: this.#options.busyTimeoutMs });
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${this.#options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
-    db.pragma('foreign_keys = OFF');
-    // Checkpoints run on our timer, off the commit path; the automatic one stays as a backstop
-    // so the WAL cannot grow without bound if the timer is starved.
-    db.pragma('wal_autocheckpoint = 10000');
+    const db = openDatabase(this.path, this.#options.busyTimeoutMs);
     try {
+      // A file that is not a database (or a damaged one) fails here, at its first read.
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${this.#options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+      db.pragma('foreign_keys = OFF');
+      // Checkpoints run on our timer, off the commit path; the automatic one stays as a backstop
+      // so the WAL cannot grow without bound if the timer is starved.
+      db.pragma('wal_autocheckpoint = 10000');
       if (this.#options.migrate) {
-        this.#migrations = migrationReport(listMigrations(), migrate(db, this.#clock.now()));
+        this.#migrations = migrationReport(listMigrations(), migrate(db, this.#clock.now(), this.path));
       } else {
         assertMigrated(db, this.path);
         this.#migrations = migrationReport(listMigrations(), []);
       }
     } catch (err) {
       db.close();
-      throw err;
+      throw notADatabase(err, this.path) ?? err;
     }
     this.#db = db;
     this.#writer = new GroupCommitter(db);
@@ -523,12 +526,17 @@ export class SqliteStore implements Store {
     });
   }
 
-  async listAudit(f: { executionId?: ExecutionId; batchId?: string; limit?: number }): Promise<AuditRecord[]> {
+  async listAudit(f: AuditFilter): Promise<AuditRecord[]> {
     return (
       this.#stmt(rq.SELECT_AUDIT).all({
         executionId: f.executionId ?? null,
         batchId: f.batchId ?? null,
-        limit: Math.min(Math.max(1, f.limit ?? 100), 1000),
+        actor: f.actor ?? null,
+        actions: f.actions ? JSON.stringify(f.actions) : null,
+        since: f.since ?? null,
+        until: f.until ?? null,
+        beforeId: f.beforeId ?? null,
+        limit: auditLimit(f.limit),
       }) as Record<string, unknown>[]
     ).map(toAudit);
   }
@@ -906,4 +914,26 @@ function scheduleParams(sc: NewSchedule, now: number): Record<string, unknown> {
     nextFireAt: sc.nextFireAt,
     now,
   };
+}
+
+/** The database file opened, or an error that names it (a directory, a folder that cannot be written). */
+function openDatabase(path: string, timeout: number): Database.Database {
+  try {
+    return new Database(path, { timeout });
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'SQLITE_CANTOPEN') throw err;
+    throw new RetraceError(
+      'STORE_ERROR',
+      `Cannot open the SQLite store file ${path} (${(err as Error).message}): is it a directory, or in a folder this process cannot write?`,
+      { cause: err },
+    );
+  }
+}
+
+/** SQLite's "not a database" and "malformed" as the coded error that names the file; null for other errors. */
+function notADatabase(err: unknown, path: string): StoreNotADatabaseError | null {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'SQLITE_NOTADB') return new StoreNotADatabaseError(path, 'not-sqlite', { cause: err });
+  if (code === 'SQLITE_CORRUPT') return new StoreNotADatabaseError(path, 'damaged', { cause: err });
+  return null;
 }
