@@ -8,10 +8,10 @@
  * never shifts while new entries are written.
  */
 import { type AuditEntry, type AuditListFilter, auditCursorAfter, RetraceError } from '../../../index.js';
-import { MAX_PAGE_SIZE } from '../connection.js';
 import type { GraphQLContext } from '../context.js';
 import { badInput } from '../execution-filter.js';
 import { toRetraceId } from '../ids.js';
+import { pageSize } from '../page-args.js';
 
 interface AuditArgs {
   first?: number | null;
@@ -25,10 +25,7 @@ interface AuditArgs {
 }
 
 async function auditEntries(_: unknown, args: AuditArgs, ctx: GraphQLContext) {
-  const first = args.first ?? 100;
-  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
-    throw badInput(`first must be a whole number from 0 to ${MAX_PAGE_SIZE}, got ${first}`);
-  }
+  const first = pageSize(args.first, 100);
   const filter: AuditListFilter = {
     ...(args.executionId != null ? { executionId: toRetraceId(args.executionId) } : {}),
     ...(args.batchId != null ? { batchId: toRetraceId(args.batchId) } : {}),
