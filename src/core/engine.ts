@@ -420,8 +420,9 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     this.#unsubscribeWork?.();
     await this.#scheduler?.stop();
     await this.#batchRunner?.stop();
-    await this.#worker?.stop();
-    if (this.#internals.ownsStore) await this.#store.close();
+    // Closed once the worker has let go of everything (a step past the stop timeout keeps its lease: Worker.stop).
+    const closeStore = async () => (this.#internals.ownsStore ? this.#store.close() : undefined);
+    await (this.#worker ? this.#worker.stop(closeStore) : closeStore());
     this.#state = 'stopped';
     for (const id of [...this.#finishWaiters.keys()]) this.#notifyFinished(id);
   }

@@ -12,7 +12,7 @@
  *   retrying         its next attempt is due: validate first if the step has a validator, then run
  *   running          the previous owner died mid-attempt: the attempt is marked interrupted; a
  *                    step without validator runs again, one with a validator waits `recoverDelay`
- *                    from the attempt's start and asks `validate` what happened
+ *                    from the attempt's abandonment and asks `validate` what happened
  *
  * Every write is fenced by the lease token. Writes are combined so that a step costs one
  * store write: a repeatable step's completion is held back and committed together with the
@@ -270,8 +270,11 @@ export class ExecutionRun {
       state.lastError = interrupted;
       this.#pending.attempts.push({ position, attempt: recorded.attempts, status: 'interrupted', error: interrupted });
       if (step.validate) {
+        // From when the attempt was abandoned (its call may still land at the end system until
+        // then); a store that cannot tell makes it count from now.
+        const { claimedAt, abandonedAt } = this.#claim;
         const waitMs =
-          (recorded.attemptStartedAt ?? this.#claim.claimedAt) + this.#deps.recoverDelayMs - this.#claim.claimedAt;
+          Math.max(abandonedAt ?? claimedAt, recorded.attemptStartedAt ?? 0) + this.#deps.recoverDelayMs - claimedAt;
         if (waitMs > 0) await this.#waitForRetry(state, waitMs, null);
         return this.#attempts(state, true);
       }

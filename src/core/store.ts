@@ -38,9 +38,9 @@ export interface Store {
   heartbeatWorker(params: { workerId: WorkerId; leaseMs: number }): Promise<boolean>;
   listWorkers(): Promise<WorkerRecord[]>;
   /** Declares workers dead now (e.g. their process is known to be gone), so that their
-   *  executions can be claimed without waiting for their leases to run out. */
+   *  executions can be claimed without waiting for their leases to run out (abandoned now). */
   expireWorkers(params: { workerIds: WorkerId[] }): Promise<void>;
-  /** Removes a worker and releases its executions for others to claim at once. */
+  /** Removes a worker and releases its executions for others to claim at once (abandoned now). */
   removeWorker(params: { workerId: WorkerId }): Promise<void>;
 
   // -- executions -----------------------------------------------------------------------
@@ -433,6 +433,12 @@ export interface ClaimedExecution {
   steps: StepRecord[];
   /** The store's clock at the claim. */
   claimedAt: number;
+  /**
+   * When the previous holder let go of the execution (store clock): released it, was removed or
+   * declared dead, or its lease ran out. Recovery's `recoverDelay` counts from it. Null (or
+   * absent) when nobody held it before, or the store cannot tell.
+   */
+  abandonedAt?: number | null;
 }
 
 /** A step row as it should be after the write (insert or replace by position). */
@@ -482,7 +488,7 @@ export interface ExecutionUpdate {
     error?: ErrorInfo | null;
     /** Next due this long after the store's now (retrying, waiting). */
     dueInMs?: number;
-    /** Give up the lease: anyone may claim it (when due). */
+    /** Give up the lease: anyone may claim it (when due). Records the abandonment (store clock). */
     release?: boolean;
     finished?: boolean;
     errorFingerprint?: string | null;

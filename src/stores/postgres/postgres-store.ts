@@ -320,6 +320,7 @@ export class PostgresStore implements Store {
       leaseToken: row.lease_token as LeaseToken,
       steps: (row.steps_json as Record<string, unknown>[]).map(toStep),
       claimedAt: Number(row.claimed_at),
+      abandonedAt: row.previously_abandoned_at == null ? null : Number(row.previously_abandoned_at),
     }));
   }
 

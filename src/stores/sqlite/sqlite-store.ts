@@ -208,7 +208,11 @@ export class SqliteStore implements Store {
 
   expireWorkers(p: { workerIds: WorkerId[] }): Promise<void> {
     return this.#write(() => {
-      for (const workerId of p.workerIds) this.#stmt(q.EXPIRE_WORKER).run({ workerId });
+      const now = this.#clock.now();
+      for (const workerId of p.workerIds) {
+        this.#stmt(q.EXPIRE_WORKER).run({ workerId });
+        this.#stmt(q.ABANDON_WORKER_EXECUTIONS).run({ workerId, now });
+      }
     });
   }
 
@@ -269,14 +273,16 @@ export class SqliteStore implements Store {
         if (remaining <= 0) break;
         const take = Math.min(limit, remaining);
         if (take <= 0) continue;
-        const ids = this.#stmt(q.SELECT_CLAIMABLE)
-          .pluck()
-          .all({ flow, now, limit: take, workerId: p.workerId }) as string[];
-        for (const id of ids) {
+        const ids = this.#stmt(q.SELECT_CLAIMABLE).all({ flow, now, limit: take, workerId: p.workerId }) as {
+          id: string;
+          abandoned_at: number | null;
+        }[];
+        for (const { id, abandoned_at: abandonedAt } of ids) {
           const leaseToken = p.newLeaseToken();
           const row = this.#stmt(q.CLAIM_EXECUTION).get({ id, workerId: p.workerId, leaseToken, now }) as ExecutionRow;
           const steps = (this.#stmt(q.SELECT_STEPS).all(id) as Record<string, unknown>[]).map(toStep);
-          claimed.push({ execution: toExecution(row), leaseToken: leaseToken as LeaseToken, steps, claimedAt: now });
+          const execution = toExecution(row);
+          claimed.push({ execution, leaseToken: leaseToken as LeaseToken, steps, claimedAt: now, abandonedAt });
         }
         remaining -= ids.length;
       }
@@ -313,6 +319,7 @@ export class SqliteStore implements Store {
       }
       if (e.finished) sets.push('finished_at = @now', 'due_at = NULL');
       if (e.release || e.finished) sets.push('lease_owner = NULL', 'lease_token = NULL');
+      if (e.release && !e.finished) sets.push('abandoned_at = @now');
       const sql = `UPDATE executions SET ${sets.join(', ')} WHERE id = @id AND lease_token = @leaseToken`;
       if (this.#stmt(sql).run(params).changes !== 1) throw new LeaseLostError(u.executionId);
       if (e.resolveAncestors) this.#stmt(rq.RESOLVE_ANCESTORS).run({ id: u.executionId, now });
