@@ -21,6 +21,8 @@ export function normalizeErrorMessage(message: string): string {
 }
 
 export function errorFingerprint(flow: string, error: ErrorInfo): string {
-  const basis = [flow, error.step ?? '', error.name, normalizeErrorMessage(error.message)].join('\u0000');
+  // An error read back from an older store (or built by hand) may carry non-strings: never throw here.
+  const text = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
+  const basis = [flow, text(error.step), text(error.name), normalizeErrorMessage(text(error.message))].join('\u0000');
   return createHash('sha256').update(basis).digest('hex').slice(0, 16);
 }

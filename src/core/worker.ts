@@ -20,12 +20,12 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Clock } from './clock.js';
-import { isStoreUnavailable } from './errors.js';
+import { isLeaseLost, isStoreUnavailable } from './errors.js';
 import type { EngineEventBus } from './events.js';
 import { ExecutionRun, type ExecutionRunDeps } from './execution-run.js';
 import type { AnyFlow } from './flow.js';
 import { IdleWait } from './idle-wait.js';
-import { newLeaseToken, type WorkerId } from './ids.js';
+import { type ExecutionId, type LeaseToken, newLeaseToken, type WorkerId } from './ids.js';
 import type { ProcessProbe } from './process-probe.js';
 import type { ClaimedExecution, Store } from './store.js';
 
@@ -54,6 +54,8 @@ export class Worker {
   readonly #active = new Map<string, { run: ExecutionRun; done: Promise<void> }>();
   readonly #activePerFlow = new Map<string, number>();
   readonly #reserved = { total: 0, perFlow: new Map<string, number>() };
+  /** Executions whose run ended here but whose hand-back could not be written: released by the sweep. */
+  readonly #owedReleases = new Map<string, LeaseToken>();
   readonly workerId: WorkerId;
   readonly #idle: IdleWait;
   #loops: Promise<void>[] = [];
@@ -97,6 +99,7 @@ export class Worker {
       stopping: this.#stopping.signal,
       killed: this.#killed.signal,
       onStoreUnavailable: (error) => this.#noteOutage(error),
+      onHandBackFailed: ({ executionId, leaseToken }) => this.#owedReleases.set(executionId, leaseToken),
     };
   }
 
@@ -323,6 +326,7 @@ export class Worker {
 
   async #sweep(): Promise<void> {
     await this.#heartbeat();
+    await this.#payOwedReleases();
     const now = await this.#store.now();
     const dead = (await this.#store.listWorkers())
       .filter((w) => w.workerId !== this.workerId && w.expiresAt > now && w.host === this.#probe.host)
@@ -332,6 +336,27 @@ export class Worker {
     if (dead.length) {
       await this.#store.expireWorkers({ workerIds: dead });
       this.wake();
+    }
+  }
+
+  /** A run that ended without its hand-back landing must not leave the execution leased to this live worker. */
+  async #payOwedReleases(): Promise<void> {
+    for (const [id, leaseToken] of this.#owedReleases) {
+      if (this.#active.has(id)) continue;
+      const executionId = id as ExecutionId;
+      try {
+        await this.#store.updateExecution({
+          executionId,
+          leaseToken,
+          workerId: this.workerId,
+          execution: { release: true },
+        });
+        this.#owedReleases.delete(id);
+      } catch (error) {
+        if (isLeaseLost(error)) this.#owedReleases.delete(id);
+        else if (isStoreUnavailable(error)) return;
+        else this.#events.emit('engine:error', { error: error as Error, context: `releasing execution ${id}` });
+      }
     }
   }
 

@@ -58,6 +58,7 @@ import {
 import * as akq from './api-key-queries.js';
 import * as iq from './instance-queries.js';
 import { listMigrations, migrate, quoteIdent } from './migrate.js';
+import { classifyPostgresError } from './pg-errors.js';
 import * as q from './queries.js';
 import * as rq from './replay-queries.js';
 import * as sq from './schedule-queries.js';
@@ -882,8 +883,11 @@ export class PostgresStore implements Store {
     }
   }
 
-  /** Connection failures become a STORE_ERROR naming the server; SQL errors pass through as they are. */
+  /** Busy and refused statements become StoreBusyError / StoreWriteRefusedError (pg-errors.ts),
+   *  connection failures a STORE_ERROR naming the server; other SQL errors pass through. */
   #wrap(err: unknown): unknown {
+    const classified = classifyPostgresError(err, this.target);
+    if (classified !== err) return classified;
     return isConnectionError(err) ? this.#storeError(err, 'connection failed') : err;
   }
 

@@ -63,6 +63,7 @@ import { networkFilesystemOf } from './network-filesystem.js';
 import * as q from './queries.js';
 import * as rq from './replay-queries.js';
 import * as sq from './schedule-queries.js';
+import { classifySqliteError } from './sqlite-errors.js';
 import * as wq from './webhook-queries.js';
 
 export interface SqliteStoreOptions {
@@ -809,9 +810,12 @@ export class SqliteStore implements Store {
     return this.#db;
   }
 
+  /** Through the group committer; busy, full and refused writes are classified (sqlite-errors.ts). */
   #write<T>(work: () => T): Promise<T> {
     this.#conn();
-    return this.#writer!.run(work);
+    return this.#writer!.run(work).catch((err: unknown) => {
+      throw classifySqliteError(err, this.path);
+    });
   }
 
   #stmt(sql: string): Database.Statement {
