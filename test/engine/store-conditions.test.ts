@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
-import { defineFlow, StoreBusyError } from '../../src/index.js';
+import { defineFlow, type Store, StoreBusyError, StoreWriteRefusedError } from '../../src/index.js';
 import { sendError } from '../../src/server/http-errors.js';
 import { classifyPostgresError } from '../../src/stores/postgres/pg-errors.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
@@ -85,6 +85,45 @@ describe('a store that cannot take writes for a while', () => {
       other.close();
     }
     assert.equal(await (await engine.run('busy-run', {})).result({ timeoutMs: 5000 }), 'ok', 'and works once unlocked');
+  });
+
+  it('fails an execution whose write the store refuses every time, instead of handing it back in a loop', async () => {
+    const inner = new SqliteStore({ path: storeUrl(dir).slice('sqlite:'.length) });
+    let refusals = 0;
+    const store = new Proxy(inner, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== 'updateExecution') return typeof value === 'function' ? value.bind(target) : value;
+        return (u: Parameters<Store['updateExecution']>[0]) => {
+          // What an adapter answers for a value it can never hold (PostgreSQL 22P05, say).
+          if (u.logs?.some((l) => l.message.includes('poison'))) {
+            refusals++;
+            return Promise.reject(new StoreWriteRefusedError('refused (22P05): bad text', { reason: '22P05' }));
+          }
+          return target.updateExecution(u);
+        };
+      },
+    }) as Store;
+    const flow = defineFlow({
+      name: 'refused-write',
+      async run(ctx) {
+        await ctx.step('a', (s) => s.log.info('poison'));
+        await ctx.step('b', () => 'never');
+      },
+    });
+    const engine = await startEngine({ flows: [flow], store });
+    const h = await engine.run('refused-write', {});
+    await assert.rejects(h.result({ timeoutMs: 5000 }), { code: 'EXECUTION_FAILED' });
+    const e = await engine.executions.get(h.id);
+    assert.equal(e.error?.code, 'STORE_WRITE_REFUSED');
+    assert.match(e.error?.message ?? '', /refused \(22P05\)/);
+    assert.equal(e.claimCount, 1, 'failed where it was refused, not claimed again');
+    assert.equal(refusals, 1);
+    assert.deepEqual(
+      e.steps.map((s) => [s.name, s.status]),
+      [['a', 'failed']],
+      'the step whose completion could not be recorded is settled, not left running',
+    );
   });
 
   it('is answered over HTTP as 503 with a Retry-After header', async () => {

@@ -55,6 +55,7 @@ import {
   toStep,
   toWorker,
 } from '../rows.js';
+import { assertStorableExecution, assertStorableUpdate } from '../text-guard.js';
 import * as akq from './api-key-queries.js';
 import * as iq from './instance-queries.js';
 import { listMigrations, migrate, quoteIdent } from './migrate.js';
@@ -326,6 +327,7 @@ export class PostgresStore implements Store {
   }
 
   async updateExecution(u: ExecutionUpdate): Promise<void> {
+    assertStorableUpdate(u);
     const built = buildUpdateExecution(u);
     const { rows } = await this.#query(built.text, built.values, true, 'high');
     if (Number(rows[0]?.applied) !== 1) throw new LeaseLostError(u.executionId);
@@ -900,6 +902,7 @@ export class PostgresStore implements Store {
 
 /** The parameters $1–$14 of a new execution (see queries.NEW_EXECUTION_VALUES). */
 function newExecutionValues(p: NewExecution): unknown[] {
+  assertStorableExecution(p);
   return [
     p.id,
     p.flow,

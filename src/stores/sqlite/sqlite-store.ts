@@ -55,6 +55,7 @@ import {
   toStep,
   toWorker,
 } from '../rows.js';
+import { assertStorableExecution, assertStorableUpdate } from '../text-guard.js';
 import * as akq from './api-key-queries.js';
 import { GroupCommitter } from './group-commit.js';
 import * as iq from './instance-queries.js';
@@ -233,6 +234,7 @@ export class SqliteStore implements Store {
 
   /** Inserts, or returns the execution that already holds the idempotency key. */
   #insertExecution(p: NewExecution, now: number): { execution: ExecutionRecord; created: boolean } {
+    assertStorableExecution(p);
     const inserted = this.#stmt(q.INSERT_EXECUTION).run({
       id: p.id,
       flow: p.flow,
@@ -293,6 +295,7 @@ export class SqliteStore implements Store {
 
   updateExecution(u: ExecutionUpdate): Promise<void> {
     return this.#write(() => {
+      assertStorableUpdate(u);
       const now = this.#clock.now();
       const e = u.execution ?? {};
       const sets = ['updated_at = @now'];
