@@ -17,6 +17,13 @@ export function unfinishedStepError(step: string, status: string, ending: string
   };
 }
 
+/** What a cancellation records on the step rows it leaves unfinished (JSON, as stores keep errors). */
+export const CANCELLED_STEP_ERROR_JSON = JSON.stringify({
+  name: 'StepAbandonedError',
+  code: 'STEP_ABANDONED',
+  message: 'The execution was cancelled while this step was unfinished',
+} satisfies ErrorInfo);
+
 type Unfinished = Pick<StepWrite, 'position' | 'name' | 'status' | 'attempts' | 'repeatable' | 'hasValidator'>;
 
 /**

@@ -58,7 +58,8 @@ export interface Store {
   /**
    * Cancels an unfinished execution in one write: status `cancelled`, finished now, lease and
    * due time cleared (a worker still running it fails its next fenced write with LeaseLostError
-   * and stops), and the audit entry. `cancelled: false` when it had already finished (nothing
+   * and stops), its running or retrying steps settled (`failed`, with a STEP_ABANDONED error; a
+   * running attempt `interrupted`), and the audit entry. `cancelled: false` when it had already finished (nothing
    * written); undefined when there is no such execution.
    */
   cancelExecution(params: {

@@ -92,4 +92,47 @@ export function describeLeaseConformance(
     });
     assert.equal(fresh?.abandonedAt ?? null, null);
   });
+
+  it('settles the unfinished steps of a cancelled execution in the same write', async () => {
+    const { store, workerId, leaseToken, id } = await held('cancel');
+    const step = (position: number, name: string, status: 'running' | 'retrying' | 'succeeded') => ({
+      position,
+      name,
+      status,
+      attempts: 1,
+      repeatable: true,
+      ...(status === 'succeeded' ? { outputJson: '1', finished: true } : {}),
+      ...(status === 'retrying' ? { nextAttemptInMs: 60_000 } : {}),
+    });
+    await store.updateExecution({
+      executionId: id,
+      leaseToken,
+      workerId,
+      steps: [step(0, 'done', 'succeeded'), step(1, 'waiting', 'retrying'), step(2, 'busy', 'running')],
+      attempts: [
+        { position: 0, attempt: 1, status: 'succeeded' },
+        { position: 1, attempt: 1, status: 'failed', error: { name: 'Error', message: 'flaky' } },
+        { position: 2, attempt: 1, status: 'running' },
+      ],
+    });
+    const audit = { actor: 'test', action: 'cancel', batchId: null, reason: null, detailsJson: null };
+    assert.equal((await store.cancelExecution({ id, audit }))?.cancelled, true);
+    const detail = (await store.getExecutionDetail(id))!;
+    assert.deepEqual(
+      detail.steps.map((s) => [s.name, s.status, s.error?.code ?? null, s.finishedAt !== null]),
+      [
+        ['done', 'succeeded', null, true],
+        ['waiting', 'failed', 'STEP_ABANDONED', true],
+        ['busy', 'failed', 'STEP_ABANDONED', true],
+      ],
+    );
+    assert.deepEqual(
+      detail.attempts.map((a) => [a.position, a.status]),
+      [
+        [0, 'succeeded'],
+        [1, 'failed'],
+        [2, 'interrupted'],
+      ],
+    );
+  });
 }

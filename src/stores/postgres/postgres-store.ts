@@ -5,6 +5,7 @@ import type { Clock } from '../../core/clock.js';
 import { LeaseLostError, RetraceError, StoreUnavailableError } from '../../core/errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
 import type { ExecutionStatus } from '../../core/states.js';
+import { CANCELLED_STEP_ERROR_JSON } from '../../core/step-settlement.js';
 import type {
   ApiKeyRecord,
   AuditRecord,
@@ -339,7 +340,8 @@ export class PostgresStore implements Store {
     audit: Omit<AuditWrite, 'executionId' | 'resultExecutionId'>;
   }): Promise<{ execution: ExecutionRecord; cancelled: boolean } | undefined> {
     const { actor, action, batchId, reason, detailsJson } = p.audit;
-    const row = (await this.#query(q.CANCEL_EXECUTION, [p.id, actor, action, batchId, reason, detailsJson])).rows[0];
+    const values = [p.id, actor, action, batchId, reason, detailsJson, CANCELLED_STEP_ERROR_JSON];
+    const row = (await this.#query(q.CANCEL_EXECUTION, values)).rows[0];
     if (row) return { execution: toExecution(row), cancelled: true };
     const current = await this.getExecution(p.id);
     return current ? { execution: current, cancelled: false } : undefined;

@@ -162,7 +162,8 @@ export const NOTIFY_WORK = "SELECT set_config('synchronous_commit', 'off', true)
 
 /**
  * Cancels an unfinished execution and writes its audit entry, in one statement; its lease is
- * revoked so the worker running it loses its next fenced write. No row: finished or unknown.
+ * revoked so the worker running it loses its next fenced write, and its unfinished steps are
+ * settled (failed, with the error $7; a running attempt interrupted). No row: finished or unknown.
  */
 export const CANCEL_EXECUTION = `
 WITH ${NOW},
@@ -175,5 +176,14 @@ cancelled AS (
 audit AS (
   INSERT INTO {schema}.audit_log (at, actor, action, execution_id, result_execution_id, batch_id, reason, details)
   SELECT now.ms, $2, $3, c.id, NULL, $4, $5, $6 FROM cancelled c, now
+),
+settled_steps AS (
+  UPDATE {schema}.steps s SET status = 'failed', error = $7::text, finished_at = now.ms, updated_at = now.ms,
+    next_attempt_at = NULL
+  FROM cancelled c, now WHERE s.execution_id = c.id AND s.status IN ('running', 'retrying')
+),
+settled_attempts AS (
+  UPDATE {schema}.step_attempts a SET status = 'interrupted', error = $7::text, finished_at = now.ms
+  FROM cancelled c, now WHERE a.execution_id = c.id AND a.status = 'running'
 )
 SELECT * FROM cancelled`;

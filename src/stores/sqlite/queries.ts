@@ -106,3 +106,13 @@ export const CANCEL_EXECUTION = `
 UPDATE executions SET status = 'cancelled', finished_at = @now, updated_at = @now, due_at = NULL,
   lease_owner = NULL, lease_token = NULL
 WHERE id = @id AND status IN ('queued', 'running', 'retrying', 'waiting')`;
+
+/** A cancelled execution's unfinished steps are settled in the same write: failed, with why. */
+export const SETTLE_CANCELLED_STEPS = `
+UPDATE steps SET status = 'failed', error = @error, finished_at = @now, updated_at = @now, next_attempt_at = NULL
+WHERE execution_id = @id AND status IN ('running', 'retrying')`;
+
+/** …and a running attempt is marked interrupted. */
+export const SETTLE_CANCELLED_ATTEMPTS = `
+UPDATE step_attempts SET status = 'interrupted', error = @error, finished_at = @now
+WHERE execution_id = @id AND status = 'running'`;

@@ -5,6 +5,7 @@ import { type Clock, systemClock } from '../../core/clock.js';
 import { LeaseLostError, type RetraceError, UnsafeFilesystemError } from '../../core/errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
 import type { ExecutionStatus } from '../../core/states.js';
+import { CANCELLED_STEP_ERROR_JSON } from '../../core/step-settlement.js';
 import type {
   ApiKeyRecord,
   AuditRecord,
@@ -378,7 +379,11 @@ export class SqliteStore implements Store {
     return this.#write(() => {
       const now = this.#clock.now();
       const cancelled = this.#stmt(q.CANCEL_EXECUTION).run({ id: p.id, now }).changes === 1;
-      if (cancelled) this.#insertAudit({ ...p.audit, executionId: p.id, resultExecutionId: null }, now);
+      if (cancelled) {
+        this.#insertAudit({ ...p.audit, executionId: p.id, resultExecutionId: null }, now);
+        for (const sql of [q.SETTLE_CANCELLED_STEPS, q.SETTLE_CANCELLED_ATTEMPTS])
+          this.#stmt(sql).run({ id: p.id, now, error: CANCELLED_STEP_ERROR_JSON });
+      }
       const row = this.#stmt(q.SELECT_EXECUTION).get(p.id) as ExecutionRow | undefined;
       return row ? { execution: toExecution(row), cancelled } : undefined;
     });
