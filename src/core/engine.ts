@@ -420,9 +420,8 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     this.#unsubscribeWork?.();
     await this.#scheduler?.stop();
     await this.#batchRunner?.stop();
-    // Closed once the worker has let go of everything (a step past the stop timeout keeps its lease: Worker.stop).
     const closeStore = async () => (this.#internals.ownsStore ? this.#store.close() : undefined);
-    await (this.#worker ? this.#worker.stop(closeStore) : closeStore());
+    await (this.#worker?.stop(closeStore) ?? closeStore()); // once the worker let go of all (Worker.stop)
     this.#state = 'stopped';
     for (const id of [...this.#finishWaiters.keys()]) this.#notifyFinished(id);
   }
