@@ -17,12 +17,18 @@ function oddError(kind: string): unknown {
   if (kind === 'number name') Object.defineProperty(err, 'name', { value: 404 });
   if (kind === 'symbol name') Object.defineProperty(err, 'name', { value: Symbol('x') });
   if (kind === 'throwing getters') {
+    // The stack first: redefining it formats the stack, which reads the message.
+    Object.defineProperty(err, 'stack', { value: 12 });
     Object.defineProperty(err, 'message', {
       get() {
         throw new Error('no message for you');
       },
     });
-    Object.defineProperty(err, 'stack', { value: 12 });
+    Object.defineProperty(err, 'name', {
+      get() {
+        throw new Error('no name either');
+      },
+    });
   }
   return err;
 }
@@ -45,6 +51,7 @@ describe('error data that is not what it should be', () => {
       assert.equal(typeof e.error?.name, 'string', kind);
       assert.equal(typeof e.error?.message, 'string', kind);
       assert.equal(e.steps[0]?.status, 'failed', kind);
+      assert.equal(e.steps[0]?.attempts[0]?.status, 'failed', `${kind}: the attempt's own failure is recorded`);
       if (kind === 'object message') assert.equal(e.error?.message, '{"detail":"no stock","sku":7}');
       if (kind === 'number name') assert.equal(e.error?.name, '404');
     }
