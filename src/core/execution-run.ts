@@ -208,7 +208,7 @@ export class ExecutionRun {
 
   /** Gives the execution back (see handBack in run-writes.ts); told to the worker if even that cannot land. */
   async #handBack(): Promise<void> {
-    const pending = this.#takePending();
+    const { events: _unsent, ...pending } = this.#takePending();
     const result = await handBack(this.#deps, this.#update(pending));
     if (result.outcome === 'released') {
       this.#emit('execution:suspended', { executionId: this.executionId, flow: this.flowName, dueInMs: null });
