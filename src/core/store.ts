@@ -385,7 +385,7 @@ export interface StepRecord {
   startedAt: number;
   updatedAt: number;
   finishedAt: number | null;
-  /** When the current attempt started (store clock): recovery's `recoverDelay` counts from it. */
+  /** When the current attempt started (store clock). Recovery's `recoverDelay` counts from the abandonment (ClaimedExecution). */
   attemptStartedAt: number | null;
   nextAttemptAt: number | null;
   reusedFrom: ExecutionId | null;
