@@ -178,8 +178,9 @@ export class Worker {
    * Returns once the runs have returned, or once the stop timeout and a short grace after the
    * abort have passed: then the runs still going (a step call that ignores its abort signal)
    * keep their leases, and `lingering` says when they have returned and the worker is gone
-   * (`afterLeaving` runs then: the engine closes a store it opened). If the process exits first, the lease runs out within `leaseMs` and the next claimer
-   * treats the step as abandoned at that expiry (recoverDelay counts from it).
+   * (`afterLeaving` runs then: the engine closes a store it opened). If the process exits
+   * first, the lease runs out within `leaseMs` and the next claimer treats the step as abandoned
+   * at that expiry (recoverDelay counts from it).
    */
   async stop(afterLeaving: () => Promise<void> = async () => {}): Promise<void> {
     if (!this.#running) return afterLeaving();
