@@ -8,7 +8,7 @@ import type { ErrorInfo } from './errors.js';
  * 9 not found" group together; "Order 9 not found" and "Acme timeout" do not.
  */
 export function normalizeErrorMessage(message: string): string {
-  return message
+  return (typeof message === 'string' ? message : String(message ?? ''))
     .replace(/\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?\b/g, '<time>')
     .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<uuid>')
     .replace(/\b[0-9a-f]{16,}\b/gi, '<hex>')

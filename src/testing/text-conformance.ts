@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import type { ErrorInfo } from '../core/errors.js';
 import { newLeaseToken, type WorkerId } from '../core/ids.js';
 import type { NewExecution, Store } from '../core/store.js';
 
@@ -52,5 +53,24 @@ export function describeTextConformance(
     );
     await assert.rejects(store.createExecution(newExecution({ flow: 'flow-text', instance: 'i\ud800' })), refused);
     await assert.rejects(store.createExecution(newExecution({ flow: 'flow-text', tags: ['ok', '\u0000'] })), refused);
+  });
+
+  it('reads back a stored error whose name or message is not a string (written by an older version) as strings', async () => {
+    const store = getStore();
+    const workerId = 'w-text-2' as WorkerId;
+    await store.registerWorker({ workerId, host: 'h-text', pid: 2, leaseMs: 60_000 });
+    const leaseToken = newLeaseToken();
+    const { execution } = await store.createExecution(
+      newExecution({ flow: 'flow-text-2', claim: { workerId, leaseToken } }),
+    );
+    const odd = { name: 404, message: { detail: 'no stock' }, stack: null } as unknown as ErrorInfo;
+    await store.updateExecution({
+      executionId: execution.id,
+      leaseToken,
+      workerId,
+      execution: { status: 'failed', error: odd, finished: true, errorFingerprint: 'f' },
+    });
+    const read = await store.getExecution(execution.id);
+    assert.deepEqual(read?.error, { name: '404', message: '{"detail":"no stock"}' });
   });
 }
