@@ -103,7 +103,7 @@ function textOf(v: unknown): string {
     try {
       return String(v);
     } catch {
-      return Object.prototype.toString.call(v);
+      return '[a value that cannot be shown as text]';
     }
   }
 }

@@ -40,6 +40,6 @@ function textOf(v: unknown): string {
   try {
     return typeof v === 'string' ? v : String(v);
   } catch {
-    return Object.prototype.toString.call(v);
+    return '[a value that cannot be shown as text]';
   }
 }
