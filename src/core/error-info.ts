@@ -8,7 +8,15 @@
  * - Text is made storable the same way on every store (storableText).
  * - `message` and `stack` are each cut to a byte limit, with a marker saying how much was cut.
  */
-import type { ErrorInfo } from './errors.js';
+/** The stored shape of an error: what survives a restart and what replay classifies by. */
+export interface ErrorInfo {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+  /** The step the error was raised in, when it was raised in one. */
+  step?: string;
+}
 
 /** What one error's message (and, separately, its stack) may take in the store, at most. */
 export const ERROR_TEXT_MAX_BYTES = 16 * 1024;

@@ -7,6 +7,10 @@
  * replay must classify it the same way the original run did.
  */
 
+import type { ErrorInfo } from './error-info.js';
+
+export type { ErrorInfo };
+
 export type RetraceErrorCode =
   | 'INPUT_INVALID'
   | 'UNKNOWN_FLOW'
@@ -95,16 +99,6 @@ export class ExecutionNotFoundError extends RetraceError {
     super('EXECUTION_NOT_FOUND', `No execution with id "${executionId}"`);
     this.executionId = executionId;
   }
-}
-
-/** The stored shape of an error: what survives a restart and what replay classifies by. */
-export interface ErrorInfo {
-  name: string;
-  message: string;
-  code?: string;
-  stack?: string;
-  /** The step the error was raised in, when it was raised in one. */
-  step?: string;
 }
 
 /** Thrown by `handle.result()` when the execution ended in `failed`. */
