@@ -332,6 +332,7 @@ export class ExecutionRun {
       if (s.attempts >= s.attemptLimit) {
         return this.#failStep(s, s.lastError ?? { name: 'Error', message: 'attempts exhausted', step: s.name });
       }
+      if (this.#deps.stopping.aborted) await this.#park(null); // no new attempt while stopping
       const outcome = await this.#runAttempt(s);
       if (outcome.ok) return outcome.output;
       validate = s.step.validate !== undefined;

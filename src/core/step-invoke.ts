@@ -36,6 +36,9 @@ export async function invokeStep<T>(
   const onCancel = () => controller.abort(call.cancelled.reason);
   call.killed.addEventListener('abort', onKill, { once: true });
   call.cancelled.addEventListener('abort', onCancel, { once: true });
+  // A signal that has already fired fires no event: a call started after it begins aborted.
+  if (call.killed.aborted) onKill();
+  else if (call.cancelled.aborted) onCancel();
   let timer: NodeJS.Timeout | undefined;
   const ctx: StepContext = { ...call.context, signal: controller.signal };
   try {

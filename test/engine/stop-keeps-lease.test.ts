@@ -5,7 +5,11 @@
  */
 import { describe, it } from 'node:test';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import { recoverDelayCountsFromAbandonment, stopWhileStepInFlight } from '../support/stop-scenarios.js';
+import {
+  recoverDelayCountsFromAbandonment,
+  stopWhileStepInFlight,
+  stopWhileValidateInFlight,
+} from '../support/stop-scenarios.js';
 import { storeUrl, tempDir } from '../support/temp-engine.js';
 
 const dir = tempDir();
@@ -17,6 +21,10 @@ const fileStore = () => {
 describe('graceful stop with a step in flight (SQLite)', () => {
   it('keeps the lease until the step returns: another engine does not run it again', async () => {
     await stopWhileStepInFlight(fileStore());
+  });
+
+  it('starts no new attempt when a validate in flight at the stop answers retry', async () => {
+    await stopWhileValidateInFlight(fileStore());
   });
 
   it('counts recoverDelay from the release of the execution, not from the attempt start', async () => {

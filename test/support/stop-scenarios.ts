@@ -153,3 +153,51 @@ export async function recoverDelayCountsFromAbandonment(
     await store.close();
   }
 }
+
+/**
+ * Engine A stops while the validator of a step that failed is still being asked. When it
+ * answers `retry` after the stop timeout, A must not start a new attempt (it is stopping): it
+ * hands the execution back, and B runs the next attempt, once.
+ */
+export async function stopWhileValidateInFlight(makeStore: () => Store): Promise<void> {
+  const gate = deferred();
+  const ledger = { calls: 0, validating: 0 };
+  const flow = defineFlow({
+    name: 'stop-in-validate',
+    async run(ctx) {
+      return ctx.step('pay', {
+        repeatable: false,
+        retry: { maxAttempts: 3, delay: 5, jitter: false },
+        run: () => {
+          ledger.calls++;
+          if (ledger.calls === 1) throw new Error('bank timeout');
+          return 'paid';
+        },
+        validate: async () => {
+          ledger.validating++;
+          await gate.promise;
+          return { status: 'retry' };
+        },
+      });
+    },
+  });
+  const options = { ...FAST, flows: [flow], lease: '400ms', recoverDelay: '50ms', sweepInterval: '100ms' };
+  const a = createEngine({ ...options, store: makeStore(), stopTimeout: '100ms' });
+  await a.start();
+  const aAttempts: number[] = [];
+  a.on('step:started', (e) => aAttempts.push(e.attempt));
+  const b = createEngine({ ...options, store: makeStore() });
+  try {
+    const h = await a.run('stop-in-validate', {} as never);
+    await waitFor(() => ledger.validating === 1, 5000, 'validate to be asked');
+    await b.start();
+    await a.stop();
+    gate.resolve();
+    assert.equal(await b.handle(h.id).result({ timeoutMs: 10_000 }), 'paid');
+    assert.deepEqual(aAttempts, [1], 'the stopping engine started no new attempt');
+    assert.equal(ledger.calls, 2);
+  } finally {
+    gate.resolve();
+    await b.stop();
+  }
+}
