@@ -42,7 +42,7 @@ function ledgerFlow(name: string, gate: Promise<void>) {
 export async function stopWhileStepInFlight(makeStore: () => Store): Promise<void> {
   const gate = deferred();
   const { ledger, flow } = ledgerFlow('stop-in-flight', gate.promise);
-  const options = { ...FAST, flows: [flow], lease: '400ms', recoverDelay: '50ms', sweepInterval: '100ms' };
+  const options = { ...FAST, flows: [flow], lease: '1s', recoverDelay: '50ms', sweepInterval: '100ms' };
   const a = createEngine({ ...options, store: makeStore(), stopTimeout: '100ms' });
   await a.start();
   const b = createEngine({ ...options, store: makeStore() });
@@ -57,7 +57,7 @@ export async function stopWhileStepInFlight(makeStore: () => Store): Promise<voi
     assert.ok(Date.now() - t0 < 2000, 'stop() returns although the step is still running');
     // Long enough for B to have claimed the execution had A let go of it (several polls, and
     // past A's lease had A stopped renewing it).
-    await sleep(1200);
+    await sleep(1500);
     assert.equal(ledger.calls, 1, 'the step was not called again while its first call was in flight');
     assert.deepEqual(ledger.validations, [], 'nothing asked validate while the call was in flight');
     assert.deepEqual(bStarted, []);
