@@ -412,9 +412,9 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     this.#unsubscribeWork?.();
     await this.#scheduler?.stop();
     await this.#batchRunner?.stop();
-    await this.#worker?.stop();
+    const closeStore = async () => (this.#internals.ownsStore ? this.#store.close() : undefined);
+    await (this.#worker?.stop(closeStore) ?? closeStore()); // once the worker let go of all (Worker.stop)
     this.#unsubscribeWork = this.#scheduler = this.#batchRunner = this.#worker = undefined;
-    if (this.#internals.ownsStore) await this.#store.close();
   }
 
   /**

@@ -33,10 +33,11 @@ export interface ErrorPolicyInput {
  * 4. otherwise the default policy.
  */
 export function classifyError(err: unknown, input: ErrorPolicyInput): ErrorDecision {
-  const name = typeof (err as Error)?.name === 'string' ? (err as Error).name : '';
-  const rawCode = (err as { code?: unknown })?.code;
+  const rawName = read(err, 'name');
+  const name = typeof rawName === 'string' ? rawName : '';
+  const rawCode = read(err, 'code');
   const code = typeof rawCode === 'string' || typeof rawCode === 'number' ? String(rawCode) : undefined;
-  const retryAfterMs = numberOr0((err as { retryAfterMs?: unknown })?.retryAfterMs);
+  const retryAfterMs = numberOr0(read(err, 'retryAfterMs'));
 
   if (name === 'FatalError') return { kind: 'fatal', reason: 'FatalError thrown' };
   if (name === 'RetryableError') return { kind: 'retry', policy: input.stepPolicy, retryAfterMs };
@@ -70,6 +71,15 @@ function decide(
   if (decl === 'fatal') return { kind: 'fatal', reason };
   if (decl === 'retry') return { kind: 'retry', policy: base, retryAfterMs };
   return { kind: 'retry', policy: resolveRetryPolicy(base, [decl as RetryPolicy], reason), retryAfterMs };
+}
+
+/** A property of whatever was thrown, or undefined (a getter that throws must not break the classification). */
+function read(err: unknown, key: string): unknown {
+  try {
+    return typeof err === 'object' && err !== null ? (err as Record<string, unknown>)[key] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function numberOr0(v: unknown): number {

@@ -7,6 +7,10 @@
  * replay must classify it the same way the original run did.
  */
 
+import type { ErrorInfo } from './error-info.js';
+
+export type { ErrorInfo };
+
 export type RetraceErrorCode =
   | 'INPUT_INVALID'
   | 'UNKNOWN_FLOW'
@@ -32,6 +36,8 @@ export type RetraceErrorCode =
   | 'STORE_ERROR'
   | 'STORE_NOT_A_DATABASE'
   | 'STORE_TOO_NEW'
+  | 'STORE_BUSY'
+  | 'STORE_WRITE_REFUSED'
   | 'RESULT_TIMEOUT'
   | 'REPLAY_NOT_ALLOWED'
   | 'UNKNOWN_STEP'
@@ -99,16 +105,6 @@ export class ExecutionNotFoundError extends RetraceError {
   }
 }
 
-/** The stored shape of an error: what survives a restart and what replay classifies by. */
-export interface ErrorInfo {
-  name: string;
-  message: string;
-  code?: string;
-  stack?: string;
-  /** The step the error was raised in, when it was raised in one. */
-  step?: string;
-}
-
 /** Thrown by `handle.result()` when the execution ended in `failed`. */
 export class ExecutionFailedError extends RetraceError {
   readonly executionId: string;
@@ -129,15 +125,20 @@ export class ExecutionCancelledError extends RetraceError {
   }
 }
 
-/** Resumed code called a different step at a position than the one recorded there. */
+/**
+ * Resumed code called a different step at a position than the one recorded there, or (`actual`
+ * null) ended without reaching a step recorded as unfinished there.
+ */
 export class NonDeterminismError extends RetraceError {
   readonly position: number;
   readonly expected: string;
-  readonly actual: string;
-  constructor(position: number, expected: string, actual: string) {
+  readonly actual: string | null;
+  constructor(position: number, expected: string, actual: string | null) {
     super(
       'NON_DETERMINISM',
-      `Non-deterministic flow: step #${position} was recorded as "${expected}" but the code now calls "${actual}". ` +
+      (actual === null
+        ? `Non-deterministic flow: step #${position} "${expected}" was recorded as unfinished but the code now ends without calling it. `
+        : `Non-deterministic flow: step #${position} was recorded as "${expected}" but the code now calls "${actual}". `) +
         'Control flow between steps must depend only on the input and earlier step outputs.',
     );
     this.position = position;
@@ -166,6 +167,11 @@ export class PayloadNotSerializableError extends RetraceError {
   }
 }
 
+/** Whether `err` is a lost lease (by class, or by code for one that crossed a boundary). */
+export function isLeaseLost(err: unknown): boolean {
+  return err instanceof LeaseLostError || (err as { code?: unknown })?.code === 'LEASE_LOST';
+}
+
 /** The worker's lease on an execution was taken over; its writes are refused (fencing). */
 export class LeaseLostError extends RetraceError {
   readonly executionId: string;
@@ -186,9 +192,48 @@ export class StoreUnavailableError extends RetraceError {
   }
 }
 
-/** Whether `err` says the store is unreachable for now (see StoreUnavailableError). */
+/**
+ * The store answered, but cannot take the request now: busy past its lock timeout, disk full,
+ * an I/O error, read-only (a failover), a serialization failure or deadlock, out of resources.
+ * Nothing was written; the same request may well succeed later, so the engine waits and tries
+ * it again (like StoreUnavailableError) and the server answers 503 with `Retry-After`.
+ * `reason` is the driver's code (`SQLITE_BUSY`, SQLSTATE `40001`…).
+ */
+export class StoreBusyError extends RetraceError {
+  readonly reason: string;
+  /** A fair wait before trying again. */
+  readonly retryAfterMs: number;
+  constructor(message: string, options: { reason: string; retryAfterMs?: number; cause?: unknown }) {
+    super('STORE_BUSY', message, { cause: options.cause });
+    this.reason = options.reason;
+    this.retryAfterMs = options.retryAfterMs ?? 1000;
+  }
+}
+
+/**
+ * The store refused a write for what it carries (a value it cannot hold, a constraint): the same
+ * write would be refused every time, so waiting cannot help. An execution whose progress cannot
+ * be recorded fails with it instead of being handed back and claimed again in a loop.
+ */
+export class StoreWriteRefusedError extends RetraceError {
+  readonly reason: string;
+  constructor(message: string, options: { reason: string; cause?: unknown }) {
+    super('STORE_WRITE_REFUSED', message, { cause: options.cause });
+    this.reason = options.reason;
+  }
+}
+
+/**
+ * Whether `err` says the store cannot take requests for now, and the same request should be
+ * sent again later: unreachable (StoreUnavailableError) or busy (StoreBusyError). Matched by name.
+ */
 export function isStoreUnavailable(err: unknown): boolean {
-  return err instanceof Error && err.name === 'StoreUnavailableError';
+  return err instanceof Error && (err.name === 'StoreUnavailableError' || err.name === 'StoreBusyError');
+}
+
+/** Whether `err` is a write the store will refuse every time (see StoreWriteRefusedError). */
+export function isStoreWriteRefused(err: unknown): boolean {
+  return err instanceof Error && err.name === 'StoreWriteRefusedError';
 }
 
 /** What `ctx.step` throws when a step has failed for good (fatal error or attempts exhausted). */
@@ -301,25 +346,4 @@ export class FatalError extends Error {
   }
 }
 
-/** Turns anything thrown into the stored shape. */
-export function toErrorInfo(err: unknown, step?: string): ErrorInfo {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    return {
-      name: err.name || 'Error',
-      message: err.message,
-      ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code) } : {}),
-      ...(err.stack ? { stack: err.stack } : {}),
-      ...(step !== undefined ? { step } : {}),
-    };
-  }
-  return { name: 'NonError', message: safeString(err), ...(step !== undefined ? { step } : {}) };
-}
-
-function safeString(v: unknown): string {
-  try {
-    return typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v));
-  } catch {
-    return String(v);
-  }
-}
+export { toErrorInfo } from './error-info.js';

@@ -12,7 +12,7 @@
  *   retrying         its next attempt is due: validate first if the step has a validator, then run
  *   running          the previous owner died mid-attempt: the attempt is marked interrupted; a
  *                    step without validator runs again, one with a validator waits `recoverDelay`
- *                    from the attempt's start and asks `validate` what happened
+ *                    from the attempt's abandonment and asks `validate` what happened
  *
  * Every write is fenced by the lease token. Writes are combined so that a step costs one
  * store write: a repeatable step's completion is held back and committed together with the
@@ -23,17 +23,19 @@
 import type { Clock } from './clock.js';
 import { decodePayload, encodePayload } from './codec.js';
 import type { DebugPoints } from './debug-points.js';
+import { boundErrorInfo, errorTextLimit } from './error-info.js';
 import { classifyError } from './error-policy.js';
 import {
   AttemptInterruptedError,
   DefinitionError,
   type ErrorInfo,
+  isLeaseLost,
   isStoreUnavailable,
+  isStoreWriteRefused,
   LeaseLostError,
   NonDeterminismError,
-  type RetraceError,
   StepFailedError,
-  StepTimeoutError,
+  StoreWriteRefusedError,
   toErrorInfo,
 } from './errors.js';
 import type { EngineEventBus, EngineEvents } from './events.js';
@@ -50,9 +52,13 @@ import {
   type StepOptions,
 } from './flow.js';
 import type { LeaseToken, WorkerId } from './ids.js';
+import { logLine } from './log-line.js';
 import { type ResolvedRetryPolicy, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
+import { boundErrors, commitUpdate, handBack } from './run-writes.js';
 import { validateInput } from './schema.js';
 import { assertTransition, type ExecutionStatus } from './states.js';
+import { Cancelled, invokeStep, Suspended } from './step-invoke.js';
+import { UnfinishedSteps } from './step-settlement.js';
 import type {
   AttemptWrite,
   ClaimedExecution,
@@ -84,30 +90,8 @@ export interface ExecutionRunDeps {
   killed: AbortSignal;
   /** Told when a write found the store unreachable (the worker reports an outage once). */
   onStoreUnavailable?: (error: Error) => void;
-}
-
-/**
- * While the store is unreachable, a write is tried again after these delays (doubling). The
- * run waits meanwhile: nothing after an uncommitted write may happen, so the flow goes no
- * further than what the store has recorded.
- */
-const STORE_RETRY_MIN_MS = 50;
-const STORE_RETRY_MAX_MS = 2_000;
-
-/** Thrown through the user's `run` to unwind it when the execution is parked (retry later, stop). */
-class Suspended extends Error {
-  constructor() {
-    super('Execution suspended; it will resume from the store');
-    this.name = 'RetraceSuspended';
-  }
-}
-
-/** Ends a run whose execution was cancelled: the store already recorded it, nothing more is written. */
-class Cancelled extends Error {
-  constructor() {
-    super('Execution cancelled');
-    this.name = 'RetraceCancelled';
-  }
+  /** Told when not even a bare release of the execution could be written: the worker tries again later. */
+  onHandBackFailed?: (handBack: { executionId: string; leaseToken: LeaseToken }) => void;
 }
 
 export class ExecutionRun {
@@ -131,6 +115,8 @@ export class ExecutionRun {
     events: [],
   };
   readonly #startedAt: number;
+  /** Step rows unfinished in the store: settled by whatever ends the execution. */
+  readonly #unfinished: UnfinishedSteps;
 
   constructor(deps: ExecutionRunDeps, flow: AnyFlow, claim: ClaimedExecution) {
     this.#deps = deps;
@@ -139,6 +125,7 @@ export class ExecutionRun {
     this.#leaseToken = claim.leaseToken;
     this.#status = claim.execution.status;
     this.#recorded = new Map(claim.steps.map((s) => [s.position, s]));
+    this.#unfinished = new UnfinishedSteps(claim.steps);
     this.#startedAt = deps.clock.now();
   }
 
@@ -184,32 +171,82 @@ export class ExecutionRun {
       }
       const output = await this.#flow.run(this.#context(instance), input as never);
       if (this.#halt) throw this.#halt;
+      // A recorded unfinished step the code no longer reached: the flow changed under it.
+      const [skipped] = this.#unfinished.after(this.#pending.steps).filter((r) => r.position >= this.#position);
+      if (skipped) this.#halt = new NonDeterminismError(skipped.position, skipped.name, null);
+      if (this.#halt) throw this.#halt;
       await this.#succeed(output);
     } catch (err) {
-      const halt = this.#halt ?? err;
-      if (halt instanceof Suspended || halt instanceof Cancelled) return;
-      if (halt instanceof LeaseLostError || (halt as RetraceError)?.code === 'LEASE_LOST') {
-        this.#emit('lease:lost', { executionId: execution.id, flow: execution.flow });
-        return;
-      }
-      if (isStoreUnavailable(halt) || halt === this.#writeFailure) {
-        // Not the execution's fault: give it back as it is recorded (once the store answers),
-        // and whoever claims it next applies the recovery rules to a step left running.
-        if (halt === this.#writeFailure)
-          this.#emit('engine:error', { error: halt as Error, context: `writing execution ${execution.id}` });
-        try {
-          await this.#write({ execution: { release: true } });
-          this.#emit('execution:suspended', { executionId: execution.id, flow: execution.flow, dueInMs: null });
-        } catch (writeErr) {
-          this.#reportWriteFailure(writeErr);
-        }
-        return;
-      }
-      try {
-        await this.#fail(halt instanceof StepFailedError ? { ...halt.error, step: halt.step } : toErrorInfo(halt));
-      } catch (writeErr) {
-        this.#reportWriteFailure(writeErr);
-      }
+      await this.#end(this.#halt ?? err);
+    }
+  }
+
+  /**
+   * However the run ended, the execution is left finished, handed back, or with whoever took it
+   * over: never leased to this worker that no longer runs it.
+   */
+  async #end(halt: unknown): Promise<void> {
+    if (halt instanceof Suspended || halt instanceof Cancelled) return;
+    if (isLeaseLost(halt)) return this.#emit('lease:lost', { executionId: this.executionId, flow: this.flowName });
+    if (isStoreWriteRefused(halt)) return this.#failUnrecorded(halt as StoreWriteRefusedError);
+    if (isStoreUnavailable(halt) || halt === this.#writeFailure) {
+      // Not the execution's fault: give it back as it is recorded (once the store answers),
+      // and whoever claims it next applies the recovery rules to a step left running.
+      if (halt === this.#writeFailure)
+        this.#emit('engine:error', { error: halt as Error, context: `writing execution ${this.executionId}` });
+      return this.#handBack();
+    }
+    try {
+      await this.#fail(halt instanceof StepFailedError ? { ...halt.error, step: halt.step } : toErrorInfo(halt));
+    } catch (writeErr) {
+      // Writing the failure failed: it must not leave the execution leased here.
+      if (isStoreWriteRefused(writeErr)) return this.#failUnrecorded(writeErr as StoreWriteRefusedError);
+      this.#reportWriteFailure(writeErr);
+      if (!isLeaseLost(writeErr)) await this.#handBack();
+    }
+  }
+
+  /** Gives the execution back (see handBack in run-writes.ts); told to the worker if even that cannot land. */
+  async #handBack(): Promise<void> {
+    const { events: _unsent, ...pending } = this.#takePending();
+    const result = await handBack(this.#deps, this.#update(pending));
+    if (result.outcome === 'released') {
+      this.#emit('execution:suspended', { executionId: this.executionId, flow: this.flowName, dueInMs: null });
+    } else if (result.outcome === 'lost') {
+      this.#emit('lease:lost', { executionId: this.executionId, flow: this.flowName });
+    } else {
+      this.#reportWriteFailure(result.error);
+      this.#deps.onHandBackFailed?.({ executionId: this.executionId, leaseToken: this.#leaseToken });
+    }
+  }
+
+  /**
+   * The store refused, for what it carried, a write this run had to make: the same write would be
+   * refused on every claim, so the execution fails here, in a bare write of engine-made text only
+   * (what was refused is dropped), with its unfinished steps settled.
+   */
+  async #failUnrecorded(refused: StoreWriteRefusedError): Promise<void> {
+    this.#takePending();
+    const what = `The store refused to record the progress of execution ${this.executionId}, and would every time`;
+    const error = toErrorInfo(new StoreWriteRefusedError(`${what}: ${refused.message}`, { reason: refused.reason }));
+    this.#status = 'failed'; // whatever status this run meant to write did not land
+    const execution = {
+      status: this.#status,
+      error,
+      finished: true,
+      errorFingerprint: errorFingerprint(this.flowName, error),
+    };
+    try {
+      await commitUpdate(
+        this.#deps,
+        this.#update({ ...this.#unfinished.settle('the store refused a write'), execution }),
+      );
+      this.#emit('engine:error', { error: refused, context: `recording execution ${this.executionId}: failed it` });
+      const durationMs = this.#deps.clock.now() - this.#startedAt;
+      this.#emit('execution:failed', { executionId: this.executionId, flow: this.flowName, error, durationMs });
+    } catch (err) {
+      this.#reportWriteFailure(err);
+      if (!isLeaseLost(err)) await this.#handBack();
     }
   }
 
@@ -270,8 +307,11 @@ export class ExecutionRun {
       state.lastError = interrupted;
       this.#pending.attempts.push({ position, attempt: recorded.attempts, status: 'interrupted', error: interrupted });
       if (step.validate) {
+        // From when the attempt was abandoned (its call may still land at the end system until
+        // then); a store that cannot tell makes it count from now.
+        const { claimedAt, abandonedAt } = this.#claim;
         const waitMs =
-          (recorded.attemptStartedAt ?? this.#claim.claimedAt) + this.#deps.recoverDelayMs - this.#claim.claimedAt;
+          Math.max(abandonedAt ?? claimedAt, recorded.attemptStartedAt ?? 0) + this.#deps.recoverDelayMs - claimedAt;
         if (waitMs > 0) await this.#waitForRetry(state, waitMs, null);
         return this.#attempts(state, true);
       }
@@ -292,6 +332,7 @@ export class ExecutionRun {
       if (s.attempts >= s.attemptLimit) {
         return this.#failStep(s, s.lastError ?? { name: 'Error', message: 'attempts exhausted', step: s.name });
       }
+      if (this.#deps.stopping.aborted) await this.#park(null); // no new attempt while stopping
       const outcome = await this.#runAttempt(s);
       if (outcome.ok) return outcome.output;
       validate = s.step.validate !== undefined;
@@ -480,36 +521,14 @@ export class ExecutionRun {
 
   /** Runs a step function or validator with its own context, timeout and abort signal. */
   async #invoke<T>(s: StepState, fn: (ctx: StepContext) => T | Promise<T>): Promise<T> {
-    const controller = new AbortController();
-    const onKill = () => controller.abort(new Error('engine stopped'));
-    const onCancel = () => controller.abort(this.#cancelled.signal.reason);
-    this.#deps.killed.addEventListener('abort', onKill, { once: true });
-    this.#cancelled.signal.addEventListener('abort', onCancel, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const ctx: StepContext = {
+    const context = {
       executionId: this.executionId,
       step: s.name,
       attempt: Math.max(1, s.attempts),
-      signal: controller.signal,
       log: this.#logger(s.position),
     };
-    try {
-      const work = Promise.resolve().then(() => fn(ctx));
-      if (s.step.timeoutMs === undefined) return await work;
-      const timeoutMs = s.step.timeoutMs;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const err = new StepTimeoutError(s.name, timeoutMs);
-          controller.abort(err);
-          reject(err);
-        }, timeoutMs);
-      });
-      return await Promise.race([work, timeout]);
-    } finally {
-      clearTimeout(timer);
-      this.#deps.killed.removeEventListener('abort', onKill);
-      this.#cancelled.signal.removeEventListener('abort', onCancel);
-    }
+    const { killed } = this.#deps;
+    return invokeStep({ killed, cancelled: this.#cancelled.signal, timeoutMs: s.step.timeoutMs, context }, fn);
   }
 
   // -- ending ----------------------------------------------------------------------------------
@@ -523,6 +542,7 @@ export class ExecutionRun {
     }
     this.#deps.debug.hit('execution:before-complete', { executionId: this.executionId });
     await this.#write({
+      ...this.#unfinished.settle('succeeded before the step finished', this.#pending.steps),
       execution: {
         status: this.#to('succeeded'),
         outputJson,
@@ -541,7 +561,9 @@ export class ExecutionRun {
 
   async #fail(error: ErrorInfo): Promise<void> {
     this.#deps.debug.hit('execution:before-complete', { executionId: this.executionId });
+    error = boundErrorInfo(error, errorTextLimit(this.#deps.maxPayloadBytes));
     await this.#write({
+      ...this.#unfinished.settle(`failed: ${error.code ?? error.name}`, this.#pending.steps),
       execution: {
         status: this.#to('failed'),
         error,
@@ -574,8 +596,7 @@ export class ExecutionRun {
 
   /** One fenced store write carrying everything pending plus `extra`; then the pending events fire. */
   async #write(extra: Pick<ExecutionUpdate, 'steps' | 'attempts' | 'execution'>): Promise<void> {
-    const pending = this.#pending;
-    this.#pending = { steps: [], attempts: [], logs: [], events: [] };
+    const pending = this.#takePending();
     await this.#commit(
       this.#update({
         steps: [...pending.steps, ...(extra.steps ?? [])],
@@ -587,51 +608,36 @@ export class ExecutionRun {
     for (const fire of pending.events) fire();
   }
 
+  #takePending(): { steps: StepWrite[]; attempts: AttemptWrite[]; logs: LogWrite[]; events: (() => void)[] } {
+    const pending = this.#pending;
+    this.#pending = { steps: [], attempts: [], logs: [], events: [] };
+    return pending;
+  }
+
+  /** The update as sent: fenced by this run's lease, each error bounded (maxPayloadBytes). */
   #update(body: Pick<ExecutionUpdate, 'steps' | 'attempts' | 'logs' | 'execution'>): ExecutionUpdate {
-    return {
-      executionId: this.#claim.execution.id,
-      leaseToken: this.#leaseToken,
-      workerId: this.#deps.workerId,
-      ...body,
-    };
+    const { id: executionId } = this.#claim.execution;
+    const fence = { executionId, leaseToken: this.#leaseToken, workerId: this.#deps.workerId };
+    return boundErrors({ ...fence, ...body }, errorTextLimit(this.#deps.maxPayloadBytes));
   }
 
   /**
-   * Commits one update. While the store is unreachable the same update is sent again, with
-   * backoff, until it lands or fencing refuses it: a reply lost with the connection leaves its
-   * outcome unknown, and the update is safe to repeat for the record (steps and attempts are
-   * upserts under the same lease token; if it had finished or released the execution, the token
-   * is gone and the repeat is refused as a lost lease), though log lines it carries are then
-   * inserted twice (see docs/ARCHITECTURE.md, connection loss). If another worker took the execution over meanwhile (this
-   * worker's lease expired during the outage), the token no longer matches and nothing is
-   * written: the new owner applies the recovery rules. Only the stop timeout ends the waiting.
+   * Commits one update (commitUpdate: an unreachable or busy store is waited out). A write that
+   * still fails ends the run, even if the flow catches the error: nothing may happen after a
+   * write that did not commit. A lost lease ends it quietly, a refused write fails the execution
+   * (#failUnrecorded), any other failure hands it back.
    */
   async #commit(update: ExecutionUpdate): Promise<void> {
-    let delayMs = STORE_RETRY_MIN_MS;
-    for (;;) {
-      try {
-        await this.#deps.store.updateExecution(update);
-        return;
-      } catch (err) {
-        if (err instanceof LeaseLostError) this.#halt ??= err;
-        if (!isStoreUnavailable(err)) {
-          if (!(err instanceof LeaseLostError)) {
-            // Any other failed write (disk full, busy, a read-only failover…): the run must not go
-            // on past it, even if the flow catches the error; the execution is handed back.
-            this.#writeFailure ??= err as Error;
-            this.#halt ??= this.#writeFailure;
-          }
-          throw err;
-        }
-        this.#deps.onStoreUnavailable?.(err as Error);
-        if (this.#deps.killed.aborted) {
-          // Even if the flow catches this, the run must not go on past an uncommitted write.
-          this.#halt ??= err as Error;
-          throw err;
-        }
+    try {
+      await commitUpdate(this.#deps, update);
+      this.#unfinished.committed(update.steps ?? []);
+    } catch (err) {
+      if (err instanceof LeaseLostError) this.#halt ??= err;
+      else if (!isStoreUnavailable(err) || this.#deps.killed.aborted) {
+        if (!isStoreUnavailable(err) && !isStoreWriteRefused(err)) this.#writeFailure ??= err as Error;
+        this.#halt ??= err as Error;
       }
-      await this.#deps.clock.sleep(delayMs, this.#deps.killed);
-      delayMs = Math.min(delayMs * 2, STORE_RETRY_MAX_MS);
+      throw err;
     }
   }
 
@@ -663,15 +669,9 @@ export class ExecutionRun {
 
   #logger(position: number | null): Logger {
     const add = (level: LogLevel) => (message: string, data?: unknown) => {
-      let dataJson: string | null = null;
-      if (data !== undefined) {
-        try {
-          dataJson = JSON.stringify(data) ?? null;
-        } catch {
-          dataJson = JSON.stringify(String(data));
-        }
-      }
-      this.#pending.logs.push({ position, at: this.#deps.clock.now(), level, message: String(message), dataJson });
+      this.#pending.logs.push(
+        logLine(position, this.#deps.clock.now(), level, message, data, errorTextLimit(this.#deps.maxPayloadBytes)),
+      );
     };
     return { debug: add('debug'), info: add('info'), warn: add('warn'), error: add('error') };
   }
@@ -693,7 +693,7 @@ export class ExecutionRun {
   }
 
   #reportWriteFailure(err: unknown): void {
-    if (err instanceof LeaseLostError) {
+    if (isLeaseLost(err)) {
       this.#emit('lease:lost', { executionId: this.executionId, flow: this.flowName });
       return;
     }

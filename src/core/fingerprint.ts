@@ -8,7 +8,7 @@ import type { ErrorInfo } from './errors.js';
  * 9 not found" group together; "Order 9 not found" and "Acme timeout" do not.
  */
 export function normalizeErrorMessage(message: string): string {
-  return message
+  return (typeof message === 'string' ? message : String(message ?? ''))
     .replace(/\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?\b/g, '<time>')
     .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<uuid>')
     .replace(/\b[0-9a-f]{16,}\b/gi, '<hex>')
@@ -21,6 +21,8 @@ export function normalizeErrorMessage(message: string): string {
 }
 
 export function errorFingerprint(flow: string, error: ErrorInfo): string {
-  const basis = [flow, error.step ?? '', error.name, normalizeErrorMessage(error.message)].join('\u0000');
+  // An error read back from an older store (or built by hand) may carry non-strings: never throw here.
+  const text = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
+  const basis = [flow, text(error.step), text(error.name), normalizeErrorMessage(text(error.message))].join('\u0000');
   return createHash('sha256').update(basis).digest('hex').slice(0, 16);
 }

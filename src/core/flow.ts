@@ -214,11 +214,20 @@ export function validateErrorDeclarations(errors: ErrorDeclarations | undefined,
   }
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+const UNPRINTABLE_NAME = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** Validates the options of one `ctx.step` call; a bad definition fails the execution before the step runs. */
 export function normalizeStepOptions<T>(name: string, arg: StepFn<T> | StepOptions<T>): NormalizedStep<T> {
   if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
     throw new DefinitionError(
       `Step name must be a non-empty string of at most 200 characters, got ${JSON.stringify(name)}`,
+    );
+  }
+  if (UNPRINTABLE_NAME.test(name)) {
+    // Names are identifiers, kept and shown as they are: every store must hold them the same way.
+    throw new DefinitionError(
+      `Step name ${JSON.stringify(name)} holds a control character or a lone surrogate: use printable text`,
     );
   }
   if (typeof arg === 'function')

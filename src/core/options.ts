@@ -19,8 +19,9 @@ export interface EngineOptions {
   /** The same as `lease`, in milliseconds (if both are given, `lease` wins). */
   leaseMs?: number;
   /**
-   * How long after an interrupted attempt of a step with a validator started before the
-   * validator is asked what happened (gives the end system time to settle). @default '30s'
+   * How long after an attempt of a step with a validator was abandoned (its execution released,
+   * its worker found dead or its lease run out; store clock) before the validator is asked what
+   * happened: the attempt's call may still land at the end system meanwhile. @default '30s'
    */
   recoverDelay?: Duration;
   /** How often an idle worker looks for due work. @default '500ms' */
@@ -35,7 +36,10 @@ export interface EngineOptions {
   maxPayloadBytes?: number;
   /** Retry waits up to this long are spent in memory with the lease kept (still durable); longer ones park the execution. @default '5s' */
   inMemoryRetryMax?: Duration;
-  /** How long `stop()` lets running steps finish before aborting their signals. @default '30s' */
+  /**
+   * How long `stop()` lets running steps finish before aborting their signals. A step still
+   * running after that keeps its execution leased until it returns (docs/durability.md). @default '30s'
+   */
   stopTimeout?: Duration;
   /** A schedule's due time found later than this (no worker was running) counts as missed and follows the schedule's policy. @default '1m' */
   scheduleMissedAfter?: Duration;

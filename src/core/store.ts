@@ -41,9 +41,9 @@ export interface Store {
   heartbeatWorker(params: { workerId: WorkerId; leaseMs: number }): Promise<boolean>;
   listWorkers(): Promise<WorkerRecord[]>;
   /** Declares workers dead now (e.g. their process is known to be gone), so that their
-   *  executions can be claimed without waiting for their leases to run out. */
+   *  executions can be claimed without waiting for their leases to run out (abandoned now). */
   expireWorkers(params: { workerIds: WorkerId[] }): Promise<void>;
-  /** Removes a worker and releases its executions for others to claim at once. */
+  /** Removes a worker and releases its executions for others to claim at once (abandoned now). */
   removeWorker(params: { workerId: WorkerId }): Promise<void>;
 
   // -- executions -----------------------------------------------------------------------
@@ -61,7 +61,8 @@ export interface Store {
   /**
    * Cancels an unfinished execution in one write: status `cancelled`, finished now, lease and
    * due time cleared (a worker still running it fails its next fenced write with LeaseLostError
-   * and stops), and the audit entry. `cancelled: false` when it had already finished (nothing
+   * and stops), its running or retrying steps settled (`failed`, with a STEP_ABANDONED error; a
+   * running attempt `interrupted`), and the audit entry. `cancelled: false` when it had already finished (nothing
    * written); undefined when there is no such execution.
    */
   cancelExecution(params: {
@@ -373,7 +374,7 @@ export interface StepRecord {
   startedAt: number;
   updatedAt: number;
   finishedAt: number | null;
-  /** When the current attempt started (store clock): recovery's `recoverDelay` counts from it. */
+  /** When the current attempt started (store clock). Recovery's `recoverDelay` counts from the abandonment (ClaimedExecution). */
   attemptStartedAt: number | null;
   nextAttemptAt: number | null;
   reusedFrom: ExecutionId | null;
@@ -422,6 +423,12 @@ export interface ClaimedExecution {
   steps: StepRecord[];
   /** The store's clock at the claim. */
   claimedAt: number;
+  /**
+   * When the previous holder let go of the execution (store clock): released it, was removed or
+   * declared dead, or its lease ran out. Recovery's `recoverDelay` counts from it. Null (or
+   * absent) when nobody held it before, or the store cannot tell.
+   */
+  abandonedAt?: number | null;
 }
 
 /** A step row as it should be after the write (insert or replace by position). */
@@ -471,7 +478,7 @@ export interface ExecutionUpdate {
     error?: ErrorInfo | null;
     /** Next due this long after the store's now (retrying, waiting). */
     dueInMs?: number;
-    /** Give up the lease: anyone may claim it (when due). */
+    /** Give up the lease: anyone may claim it (when due). Records the abandonment (store clock). */
     release?: boolean;
     finished?: boolean;
     errorFingerprint?: string | null;

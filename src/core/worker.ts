@@ -20,14 +20,17 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Clock } from './clock.js';
-import { isStoreUnavailable } from './errors.js';
+import { isLeaseLost, isStoreUnavailable } from './errors.js';
 import type { EngineEventBus } from './events.js';
 import { ExecutionRun, type ExecutionRunDeps } from './execution-run.js';
 import type { AnyFlow } from './flow.js';
 import { IdleWait } from './idle-wait.js';
-import { newLeaseToken, type WorkerId } from './ids.js';
+import { type ExecutionId, type LeaseToken, newLeaseToken, type WorkerId } from './ids.js';
 import type { ProcessProbe } from './process-probe.js';
 import type { ClaimedExecution, Store } from './store.js';
+
+/** After the stop timeout's abort, how long runs get to record it and hand their executions back. */
+const KILL_GRACE_MS = 500;
 
 export interface WorkerOptions {
   concurrency: number;
@@ -51,6 +54,8 @@ export class Worker {
   readonly #active = new Map<string, { run: ExecutionRun; done: Promise<void> }>();
   readonly #activePerFlow = new Map<string, number>();
   readonly #reserved = { total: 0, perFlow: new Map<string, number>() };
+  /** Executions whose run ended here but whose hand-back could not be written: released by the sweep. */
+  readonly #owedReleases = new Map<string, LeaseToken>();
   readonly workerId: WorkerId;
   readonly #idle: IdleWait;
   #loops: Promise<void>[] = [];
@@ -60,6 +65,8 @@ export class Worker {
   #outage = false;
   /** Outages seen since start, for tests and diagnostics. */
   outages = 0;
+  /** Set by a stop that returned with runs still going: resolves once they have returned and the worker is gone. */
+  lingering: Promise<void> | undefined;
 
   constructor(params: {
     store: Store;
@@ -92,6 +99,7 @@ export class Worker {
       stopping: this.#stopping.signal,
       killed: this.#killed.signal,
       onStoreUnavailable: (error) => this.#noteOutage(error),
+      onHandBackFailed: ({ executionId, leaseToken }) => this.#owedReleases.set(executionId, leaseToken),
     };
   }
 
@@ -162,24 +170,68 @@ export class Worker {
   /**
    * Graceful stop: no new claims; executions waiting in memory for a retry are given back;
    * running steps may finish (their results are committed) until `stopTimeoutMs`, after which
-   * their abort signals fire. Finally the worker row is removed, releasing whatever it still
-   * holds, so another process can claim it at once.
+   * their abort signals fire. Until every run has returned, the worker keeps renewing its lease,
+   * so no execution it still runs can be taken over (and a non-repeatable step run twice).
+   * Once they have all returned, the worker row is removed, releasing whatever it still holds,
+   * so another process can claim it at once.
+   *
+   * Returns once the runs have returned, or once the stop timeout and a short grace after the
+   * abort have passed: then the runs still going (a step call that ignores its abort signal)
+   * keep their leases, and `lingering` says when they have returned and the worker is gone
+   * (`afterLeaving` runs then: the engine closes a store it opened). If the process exits
+   * first, the lease runs out within `leaseMs` and the next claimer treats the step as abandoned
+   * at that expiry (recoverDelay counts from it).
    */
-  async stop(): Promise<void> {
-    if (!this.#running) return;
+  async stop(afterLeaving: () => Promise<void> = async () => {}): Promise<void> {
+    if (!this.#running) return afterLeaving();
     this.#running = false;
     this.#stopping.abort();
     this.#idle.wake();
     await Promise.allSettled(this.#loops);
-    const drained = Promise.allSettled([...this.#active.values()].map((a) => a.done));
-    const timer = this.#clock.sleep(this.#options.stopTimeoutMs, this.#killedOnDrain(drained));
-    await Promise.race([drained, timer]);
+    const keepLease = this.#keepLeaseWhileStopping();
+    const drained = this.#drained();
+    await Promise.race([drained, this.#clock.sleep(this.#options.stopTimeoutMs, this.#killedOnDrain(drained))]);
     this.#killed.abort();
-    try {
-      await this.#store.removeWorker({ workerId: this.workerId });
-    } catch (error) {
-      this.#events.emit('engine:error', { error: error as Error, context: 'removing worker on stop' });
-    }
+    // Steps that honour their abort signal settle at once: let them record it and hand back.
+    await Promise.race([drained, this.#clock.sleep(KILL_GRACE_MS, this.#killedOnDrain(drained))]);
+    const leave = async () => {
+      keepLease.abort();
+      try {
+        await this.#store.removeWorker({ workerId: this.workerId });
+      } catch (error) {
+        this.#events.emit('engine:error', { error: error as Error, context: 'removing worker on stop' });
+      }
+      await afterLeaving();
+    };
+    if (this.#active.size === 0) return await leave();
+    this.#events.emit('engine:error', {
+      error: new Error(`${this.#active.size} execution(s) still running a step past the stop timeout`),
+      context: 'stopping: their leases are kept until their steps return',
+    });
+    this.lingering = drained.then(leave).catch(() => {});
+  }
+
+  /** Resolves once no run is active (runs started meanwhile included). */
+  async #drained(): Promise<void> {
+    while (this.#active.size > 0) await Promise.allSettled([...this.#active.values()].map((a) => a.done));
+  }
+
+  /**
+   * Renews the worker's lease every sweep interval until aborted. Its timer does not keep the
+   * process alive: a process that exits lets the lease run out.
+   */
+  #keepLeaseWhileStopping(): AbortController {
+    const controller = new AbortController();
+    const beat = () => {
+      if (controller.signal.aborted) return;
+      this.#heartbeat().catch((error: unknown) => {
+        if (!isStoreUnavailable(error))
+          this.#events.emit('engine:error', { error: error as Error, context: 'stopping' });
+      });
+      setTimeout(beat, this.#options.sweepIntervalMs).unref();
+    };
+    setTimeout(beat, this.#options.sweepIntervalMs).unref();
+    return controller;
   }
 
   #killedOnDrain(drained: Promise<unknown>): AbortSignal {
@@ -274,6 +326,42 @@ export class Worker {
   }
 
   async #sweep(): Promise<void> {
+    await this.#heartbeat();
+    await this.#payOwedReleases();
+    const now = await this.#store.now();
+    const dead = (await this.#store.listWorkers())
+      .filter((w) => w.workerId !== this.workerId && w.expiresAt > now && w.host === this.#probe.host)
+      // A reused pid makes a dead worker look alive; its lease then decides, as on other machines.
+      .filter((w) => !this.#probe.isAlive(w.pid))
+      .map((w) => w.workerId);
+    if (dead.length) {
+      await this.#store.expireWorkers({ workerIds: dead });
+      this.wake();
+    }
+  }
+
+  /** A run that ended without its hand-back landing must not leave the execution leased to this live worker. */
+  async #payOwedReleases(): Promise<void> {
+    for (const [id, leaseToken] of this.#owedReleases) {
+      if (this.#active.has(id)) continue;
+      const executionId = id as ExecutionId;
+      try {
+        await this.#store.updateExecution({
+          executionId,
+          leaseToken,
+          workerId: this.workerId,
+          execution: { release: true },
+        });
+        this.#owedReleases.delete(id);
+      } catch (error) {
+        if (isLeaseLost(error)) this.#owedReleases.delete(id);
+        else if (isStoreUnavailable(error)) return;
+        else this.#events.emit('engine:error', { error: error as Error, context: `releasing execution ${id}` });
+      }
+    }
+  }
+
+  async #heartbeat(): Promise<void> {
     const alive = await this.#store.heartbeatWorker({ workerId: this.workerId, leaseMs: this.#options.leaseMs });
     // The store answered: an outage (if any) is over.
     this.#outage = false;
@@ -286,16 +374,6 @@ export class Worker {
         pid: this.#probe.pid,
         leaseMs: this.#options.leaseMs,
       });
-    }
-    const now = await this.#store.now();
-    const dead = (await this.#store.listWorkers())
-      .filter((w) => w.workerId !== this.workerId && w.expiresAt > now && w.host === this.#probe.host)
-      // A reused pid makes a dead worker look alive; its lease then decides, as on other machines.
-      .filter((w) => !this.#probe.isAlive(w.pid))
-      .map((w) => w.workerId);
-    if (dead.length) {
-      await this.#store.expireWorkers({ workerIds: dead });
-      this.wake();
     }
   }
 }

@@ -40,6 +40,10 @@ const STATUS: Partial<Record<string, number>> = {
   // A store this server cannot use (set up wrong, or for another release): its fault, not the caller's.
   STORE_NOT_A_DATABASE: 500,
   STORE_TOO_NEW: 500,
+  // Busy, full, read-only: nothing was written; the same request may succeed (Retry-After).
+  STORE_BUSY: 503,
+  // The store can never hold what the request carries (e.g. a NUL in text on PostgreSQL).
+  STORE_WRITE_REFUSED: 422,
 };
 
 export function statusOf(code: string): number {
@@ -59,6 +63,10 @@ export function sendError(reply: FastifyReply, err: unknown, extra: Record<strin
   if (err instanceof RetraceError) {
     const issues =
       err instanceof WebhookRejectedError ? err.issues : (err as { issues?: ErrorBody['error']['issues'] }).issues;
+    const retryAfterMs = (err as { retryAfterMs?: unknown }).retryAfterMs;
+    if (typeof retryAfterMs === 'number' && retryAfterMs > 0) {
+      reply.header('Retry-After', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+    }
     return reply.code(statusOf(err.code)).send({ ...errorBody(err.code, err.message, issues), ...extra });
   }
   const fastifyError = err as Partial<FastifyError>;

@@ -27,7 +27,16 @@ import type {
 
 export type ExecutionRow = Record<string, unknown>;
 
-const parseError = (v: unknown): ErrorInfo | null => (typeof v === 'string' ? (JSON.parse(v) as ErrorInfo) : null);
+/** A stored error, its fields made strings: rows written by older versions may hold a non-string message or name. */
+const parseError = (v: unknown): ErrorInfo | null => {
+  if (typeof v !== 'string') return null;
+  const e = JSON.parse(v) as Record<string, unknown>;
+  const text = (x: unknown) => (typeof x === 'string' ? x : x === undefined || x === null ? '' : JSON.stringify(x));
+  const info: ErrorInfo = { name: text(e.name) || 'Error', message: text(e.message) };
+  for (const key of ['code', 'stack', 'step'] as const)
+    if (e[key] !== undefined && e[key] !== null) info[key] = text(e[key]);
+  return info;
+};
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const bool = (v: unknown): boolean => v === true || v === 1 || v === 't' || v === '1';

@@ -10,6 +10,8 @@ import { type ExecutionId, newExecutionId, newLeaseToken, type WorkerId } from '
 import { defaultInstanceId, type NewExecution, type Store } from '../core/store.js';
 import { describeApiKeyAndWebhookConformance } from './api-key-webhook-conformance.js';
 import { describeAuditConformance } from './audit-conformance.js';
+import { describeLeaseConformance } from './lease-conformance.js';
+import { describeTextConformance } from './text-conformance.js';
 
 export interface ConformanceTarget {
   /** A fresh, empty, not yet initialised store. */
@@ -623,6 +625,8 @@ export function describeStoreConformance(name: string, target: ConformanceTarget
 
     describeApiKeyAndWebhookConformance(() => store, newExecution);
     describeAuditConformance(() => store);
+    describeLeaseConformance(() => store, newExecution);
+    describeTextConformance(() => store, newExecution);
 
     describe('listing', () => {
       const ids: string[] = [];

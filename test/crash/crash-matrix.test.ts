@@ -117,7 +117,8 @@ const CELLS: Cell[] = [
   { name: 'retry-waiting step: while its retry is scheduled', point: 'step:after-retry-scheduled', step: 'flaky' },
   {
     // A step with a validator found interrupted waits until recoverDelay has passed since its
-    // attempt began, as a durable retry; only a restart quicker than that delay reaches it.
+    // attempt was abandoned (here: its worker found dead), as a durable retry; only a restart
+    // quicker than that delay reaches it.
     name: 'non-repeatable step: while it waits out recoverDelay after a crash',
     point: 'step:after-retry-scheduled',
     step: 'push',
@@ -190,6 +191,9 @@ async function runPoisonCell(): Promise<CrashReport> {
       ledgerPath: files.ledgerPath,
       concurrency: 2,
       inMemoryRetryMaxMs: IN_MEMORY_RETRY_MAX_MS,
+      // Both steps must reach the point together in each child: the validated one must not wait
+      // out recoverDelay (counted from the kill's detection at the child's start) meanwhile.
+      recoverDelayMs: 0,
       createBatch: 2,
       gated: false,
       exitWhenDone: true,

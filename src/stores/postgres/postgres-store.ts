@@ -5,6 +5,7 @@ import type { Clock } from '../../core/clock.js';
 import { LeaseLostError, RetraceError, StoreUnavailableError } from '../../core/errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
 import type { ExecutionStatus } from '../../core/states.js';
+import { CANCELLED_STEP_ERROR_JSON } from '../../core/step-settlement.js';
 import type {
   ApiKeyRecord,
   AuditFilter,
@@ -57,9 +58,11 @@ import {
   toStep,
   toWorker,
 } from '../rows.js';
+import { assertStorableExecution, assertStorableUpdate } from '../text-guard.js';
 import * as akq from './api-key-queries.js';
 import * as iq from './instance-queries.js';
 import { assertNotNewer, listMigrations, migrate, quoteIdent } from './migrate.js';
+import { classifyPostgresError } from './pg-errors.js';
 import * as q from './queries.js';
 import * as rq from './replay-queries.js';
 import * as sq from './schedule-queries.js';
@@ -328,10 +331,12 @@ export class PostgresStore implements Store {
       leaseToken: row.lease_token as LeaseToken,
       steps: (row.steps_json as Record<string, unknown>[]).map(toStep),
       claimedAt: Number(row.claimed_at),
+      abandonedAt: row.previously_abandoned_at == null ? null : Number(row.previously_abandoned_at),
     }));
   }
 
   async updateExecution(u: ExecutionUpdate): Promise<void> {
+    assertStorableUpdate(u);
     const built = buildUpdateExecution(u);
     const { rows } = await this.#query(built.text, built.values, true, 'high');
     if (Number(rows[0]?.applied) !== 1) throw new LeaseLostError(u.executionId);
@@ -343,7 +348,8 @@ export class PostgresStore implements Store {
     audit: Omit<AuditWrite, 'executionId' | 'resultExecutionId'>;
   }): Promise<{ execution: ExecutionRecord; cancelled: boolean } | undefined> {
     const { actor, action, batchId, reason, detailsJson } = p.audit;
-    const row = (await this.#query(q.CANCEL_EXECUTION, [p.id, actor, action, batchId, reason, detailsJson])).rows[0];
+    const values = [p.id, actor, action, batchId, reason, detailsJson, CANCELLED_STEP_ERROR_JSON];
+    const row = (await this.#query(q.CANCEL_EXECUTION, values)).rows[0];
     if (row) return { execution: toExecution(row), cancelled: true };
     const current = await this.getExecution(p.id);
     return current ? { execution: current, cancelled: false } : undefined;
@@ -894,8 +900,11 @@ export class PostgresStore implements Store {
     }
   }
 
-  /** Connection failures become a STORE_ERROR naming the server; SQL errors pass through as they are. */
+  /** Busy and refused statements become StoreBusyError / StoreWriteRefusedError (pg-errors.ts),
+   *  connection failures a STORE_ERROR naming the server; other SQL errors pass through. */
   #wrap(err: unknown): unknown {
+    const classified = classifyPostgresError(err, this.target);
+    if (classified !== err) return classified;
     return isConnectionError(err) ? this.#storeError(err, 'connection failed') : err;
   }
 
@@ -908,6 +917,7 @@ export class PostgresStore implements Store {
 
 /** The parameters $1–$14 of a new execution (see queries.NEW_EXECUTION_VALUES). */
 function newExecutionValues(p: NewExecution): unknown[] {
+  assertStorableExecution(p);
   return [
     p.id,
     p.flow,

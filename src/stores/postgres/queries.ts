@@ -41,8 +41,16 @@ RETURNING 1`;
 /** Every registered worker, oldest first. */
 export const LIST_WORKERS = 'SELECT * FROM {schema}.workers ORDER BY started_at, worker_id';
 
-/** Declare workers dead now (expiry 0, as in SQLite: no clock step can revive them). */
-export const EXPIRE_WORKERS = 'UPDATE {schema}.workers SET expires_at = 0 WHERE worker_id = ANY($1::text[])';
+/**
+ * Declare workers dead now (expiry 0, as in SQLite: no clock step can revive them); their
+ * executions are abandoned now (unless they had already let go of them).
+ */
+export const EXPIRE_WORKERS = `
+WITH ${NOW},
+abandoned AS (
+  UPDATE {schema}.executions e SET abandoned_at = coalesce(e.abandoned_at, now.ms) FROM now
+  WHERE e.lease_owner = ANY($1::text[]) AND e.status IN ${ACTIVE})
+UPDATE {schema}.workers SET expires_at = 0 WHERE worker_id = ANY($1::text[])`;
 
 /**
  * Remove a worker: release its executions (a running one stays running and is claimable at
@@ -51,8 +59,8 @@ export const EXPIRE_WORKERS = 'UPDATE {schema}.workers SET expires_at = 0 WHERE 
 export const REMOVE_WORKER = `
 WITH ${NOW},
 released AS (
-  UPDATE {schema}.executions e SET lease_owner = NULL, lease_token = NULL, updated_at = now.ms FROM now
-  WHERE e.lease_owner = $1::text AND e.status IN ${ACTIVE}
+  UPDATE {schema}.executions e SET lease_owner = NULL, lease_token = NULL, updated_at = now.ms, abandoned_at = now.ms
+  FROM now WHERE e.lease_owner = $1::text AND e.status IN ${ACTIVE}
   RETURNING 1),
 batches AS (UPDATE {schema}.replay_batches SET lease_owner = NULL WHERE lease_owner = $1::text RETURNING 1),
 removed AS (DELETE FROM {schema}.workers WHERE worker_id = $1::text RETURNING 1)
@@ -101,16 +109,20 @@ export const SELECT_EXECUTION = 'SELECT * FROM {schema}.executions WHERE id = $1
  * in $3, taken in order, $4 in all), the due executions not leased by a live worker, oldest
  * due first, locked with FOR UPDATE SKIP LOCKED so that concurrent claimers pass over each
  * other's rows instead of waiting or claiming them twice; each gets the next fresh lease
- * token of $5, and comes back with its steps. A worker whose own lease has expired (or that is
+ * token of $5, and comes back with its steps and when its previous holder let go of it (recorded,
+ * or else its lease's expiry, or else now). A worker whose own lease has expired (or that is
  * not registered) claims nothing. The status list matches the partial index `executions_claimable`.
  */
 export const CLAIM_EXECUTIONS = `
 WITH ${NOW},
 picked AS (
-  SELECT c.id, f.ord, c.due_at
+  SELECT c.id, f.ord, c.due_at, c.abandoned_at
   FROM unnest($2::text[], $3::int[]) WITH ORDINALITY AS f(flow, lim, ord)
   CROSS JOIN LATERAL (
-    SELECT e.id, e.due_at FROM {schema}.executions e
+    SELECT e.id, e.due_at, CASE WHEN e.lease_owner IS NULL THEN e.abandoned_at ELSE coalesce(e.abandoned_at,
+        (SELECT nullif(w.expires_at, 0) FROM {schema}.workers w WHERE w.worker_id = e.lease_owner), (SELECT ms FROM now))
+      END AS abandoned_at
+    FROM {schema}.executions e
     WHERE e.flow = f.flow AND e.status IN ${ACTIVE} AND e.due_at <= (SELECT ms FROM now)
       AND (e.lease_owner IS NULL OR e.lease_owner NOT IN (
         SELECT worker_id FROM {schema}.workers WHERE expires_at > (SELECT ms FROM now)))
@@ -120,12 +132,12 @@ picked AS (
   WHERE f.lim > 0
     AND EXISTS (SELECT 1 FROM {schema}.workers WHERE worker_id = $1::text AND expires_at > (SELECT ms FROM now))),
 chosen AS (
-  SELECT id, row_number() OVER (ORDER BY ord, due_at, id) AS n FROM picked ORDER BY ord, due_at, id LIMIT $4::int),
+  SELECT id, abandoned_at, row_number() OVER (ORDER BY ord, due_at, id) AS n FROM picked ORDER BY ord, due_at, id LIMIT $4::int),
 claimed AS (
   UPDATE {schema}.executions e SET status = 'running', lease_owner = $1::text, lease_token = ($5::text[])[chosen.n],
-    claim_count = e.claim_count + 1, due_at = 0, updated_at = now.ms
+    claim_count = e.claim_count + 1, due_at = 0, updated_at = now.ms, abandoned_at = NULL
   FROM chosen, now WHERE e.id = chosen.id
-  RETURNING e.*, chosen.n AS claim_order, now.ms AS claimed_at)
+  RETURNING e.*, chosen.n AS claim_order, now.ms AS claimed_at, chosen.abandoned_at AS previously_abandoned_at)
 SELECT c.*, (SELECT coalesce(json_agg(s ORDER BY s.position), '[]') FROM {schema}.steps s WHERE s.execution_id = c.id) AS steps_json
 FROM claimed c ORDER BY c.claim_order`;
 
@@ -150,7 +162,8 @@ export const NOTIFY_WORK = "SELECT set_config('synchronous_commit', 'off', true)
 
 /**
  * Cancels an unfinished execution and writes its audit entry, in one statement; its lease is
- * revoked so the worker running it loses its next fenced write. No row: finished or unknown.
+ * revoked so the worker running it loses its next fenced write, and its unfinished steps are
+ * settled (failed, with the error $7; a running attempt interrupted). No row: finished or unknown.
  */
 export const CANCEL_EXECUTION = `
 WITH ${NOW},
@@ -163,5 +176,14 @@ cancelled AS (
 audit AS (
   INSERT INTO {schema}.audit_log (at, actor, action, execution_id, result_execution_id, batch_id, reason, details)
   SELECT now.ms, $2, $3, c.id, NULL, $4, $5, $6 FROM cancelled c, now
+),
+settled_steps AS (
+  UPDATE {schema}.steps s SET status = 'failed', error = $7::text, finished_at = now.ms, updated_at = now.ms,
+    next_attempt_at = NULL
+  FROM cancelled c, now WHERE s.execution_id = c.id AND s.status IN ('running', 'retrying')
+),
+settled_attempts AS (
+  UPDATE {schema}.step_attempts a SET status = 'interrupted', error = $7::text, finished_at = now.ms
+  FROM cancelled c, now WHERE a.execution_id = c.id AND a.status = 'running'
 )
 SELECT * FROM cancelled`;

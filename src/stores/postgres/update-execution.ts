@@ -67,6 +67,7 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
     sets.push('lease_owner = NULL', 'lease_token = NULL');
     key.push('r');
   }
+  if (e.release && !e.finished) sets.push('abandoned_at = now.ms');
 
   const ctes = [
     `now AS (SELECT ${NOW_MS} AS ms)`,

@@ -19,11 +19,16 @@ export const LIST_WORKERS = 'SELECT * FROM workers ORDER BY started_at';
 /** Declare a worker dead now: its executions become claimable by the claim query. */
 export const EXPIRE_WORKER = 'UPDATE workers SET expires_at = 0 WHERE worker_id = @workerId';
 
+/** A worker found dead abandons its executions now (unless it had already let go of them). */
+export const ABANDON_WORKER_EXECUTIONS = `
+UPDATE executions SET abandoned_at = coalesce(abandoned_at, @now)
+WHERE lease_owner = @workerId AND status IN ('queued', 'running', 'retrying', 'waiting')`;
+
 export const DELETE_WORKER = 'DELETE FROM workers WHERE worker_id = @workerId';
 
 /** Release every execution a worker holds; a running one stays running and is claimable at once. */
 export const RELEASE_WORKER_EXECUTIONS = `
-UPDATE executions SET lease_owner = NULL, lease_token = NULL, updated_at = @now
+UPDATE executions SET lease_owner = NULL, lease_token = NULL, updated_at = @now, abandoned_at = @now
 WHERE lease_owner = @workerId AND status IN ('queued', 'running', 'retrying', 'waiting')`;
 
 /** Forget workers dead for a day, once nothing references them. */
@@ -47,9 +52,13 @@ export const SELECT_EXECUTION = 'SELECT * FROM executions WHERE id = ?';
  * Executions of one flow that a worker may claim now: due, and not leased by a live worker.
  * A worker whose own lease has expired claims nothing until it has renewed it.
  * The status list matches the partial index `executions_claimable` exactly so it is used.
+ * `abandoned_at`: when the previous holder let go (recorded), or else when its lease ran out,
+ * or else (its row is gone) now.
  */
 export const SELECT_CLAIMABLE = `
-SELECT id FROM executions
+SELECT id, CASE WHEN lease_owner IS NULL THEN abandoned_at ELSE coalesce(abandoned_at,
+    (SELECT nullif(w.expires_at, 0) FROM workers w WHERE w.worker_id = executions.lease_owner), @now) END AS abandoned_at
+FROM executions
 WHERE flow = @flow AND status IN ('queued', 'running', 'retrying', 'waiting') AND due_at <= @now
   AND (lease_owner IS NULL OR lease_owner NOT IN (SELECT worker_id FROM workers WHERE expires_at > @now))
   AND EXISTS (SELECT 1 FROM workers WHERE worker_id = @workerId AND expires_at > @now)
@@ -59,7 +68,7 @@ LIMIT @limit`;
 /** Lease one execution to a worker with a fresh fencing token. */
 export const CLAIM_EXECUTION = `
 UPDATE executions SET status = 'running', lease_owner = @workerId, lease_token = @leaseToken,
-  claim_count = claim_count + 1, due_at = 0, updated_at = @now
+  claim_count = claim_count + 1, due_at = 0, updated_at = @now, abandoned_at = NULL
 WHERE id = @id
 RETURNING *`;
 
@@ -97,3 +106,13 @@ export const CANCEL_EXECUTION = `
 UPDATE executions SET status = 'cancelled', finished_at = @now, updated_at = @now, due_at = NULL,
   lease_owner = NULL, lease_token = NULL
 WHERE id = @id AND status IN ('queued', 'running', 'retrying', 'waiting')`;
+
+/** A cancelled execution's unfinished steps are settled in the same write: failed, with why. */
+export const SETTLE_CANCELLED_STEPS = `
+UPDATE steps SET status = 'failed', error = @error, finished_at = @now, updated_at = @now, next_attempt_at = NULL
+WHERE execution_id = @id AND status IN ('running', 'retrying')`;
+
+/** …and a running attempt is marked interrupted. */
+export const SETTLE_CANCELLED_ATTEMPTS = `
+UPDATE step_attempts SET status = 'interrupted', error = @error, finished_at = @now
+WHERE execution_id = @id AND status = 'running'`;

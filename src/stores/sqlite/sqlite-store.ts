@@ -5,6 +5,7 @@ import { type Clock, systemClock } from '../../core/clock.js';
 import { LeaseLostError, RetraceError, StoreNotADatabaseError, UnsafeFilesystemError } from '../../core/errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
 import type { ExecutionStatus } from '../../core/states.js';
+import { CANCELLED_STEP_ERROR_JSON } from '../../core/step-settlement.js';
 import type {
   ApiKeyRecord,
   AuditFilter,
@@ -57,6 +58,7 @@ import {
   toStep,
   toWorker,
 } from '../rows.js';
+import { assertStorableExecution, assertStorableUpdate } from '../text-guard.js';
 import * as akq from './api-key-queries.js';
 import { GroupCommitter } from './group-commit.js';
 import * as iq from './instance-queries.js';
@@ -65,6 +67,7 @@ import { networkFilesystemOf } from './network-filesystem.js';
 import * as q from './queries.js';
 import * as rq from './replay-queries.js';
 import * as sq from './schedule-queries.js';
+import { classifySqliteError } from './sqlite-errors.js';
 import * as wq from './webhook-queries.js';
 
 export interface SqliteStoreOptions {
@@ -211,7 +214,11 @@ export class SqliteStore implements Store {
 
   expireWorkers(p: { workerIds: WorkerId[] }): Promise<void> {
     return this.#write(() => {
-      for (const workerId of p.workerIds) this.#stmt(q.EXPIRE_WORKER).run({ workerId });
+      const now = this.#clock.now();
+      for (const workerId of p.workerIds) {
+        this.#stmt(q.EXPIRE_WORKER).run({ workerId });
+        this.#stmt(q.ABANDON_WORKER_EXECUTIONS).run({ workerId, now });
+      }
     });
   }
 
@@ -231,6 +238,7 @@ export class SqliteStore implements Store {
 
   /** Inserts, or returns the execution that already holds the idempotency key. */
   #insertExecution(p: NewExecution, now: number): { execution: ExecutionRecord; created: boolean } {
+    assertStorableExecution(p);
     const inserted = this.#stmt(q.INSERT_EXECUTION).run({
       id: p.id,
       flow: p.flow,
@@ -272,14 +280,16 @@ export class SqliteStore implements Store {
         if (remaining <= 0) break;
         const take = Math.min(limit, remaining);
         if (take <= 0) continue;
-        const ids = this.#stmt(q.SELECT_CLAIMABLE)
-          .pluck()
-          .all({ flow, now, limit: take, workerId: p.workerId }) as string[];
-        for (const id of ids) {
+        const ids = this.#stmt(q.SELECT_CLAIMABLE).all({ flow, now, limit: take, workerId: p.workerId }) as {
+          id: string;
+          abandoned_at: number | null;
+        }[];
+        for (const { id, abandoned_at: abandonedAt } of ids) {
           const leaseToken = p.newLeaseToken();
           const row = this.#stmt(q.CLAIM_EXECUTION).get({ id, workerId: p.workerId, leaseToken, now }) as ExecutionRow;
           const steps = (this.#stmt(q.SELECT_STEPS).all(id) as Record<string, unknown>[]).map(toStep);
-          claimed.push({ execution: toExecution(row), leaseToken: leaseToken as LeaseToken, steps, claimedAt: now });
+          const execution = toExecution(row);
+          claimed.push({ execution, leaseToken: leaseToken as LeaseToken, steps, claimedAt: now, abandonedAt });
         }
         remaining -= ids.length;
       }
@@ -289,6 +299,7 @@ export class SqliteStore implements Store {
 
   updateExecution(u: ExecutionUpdate): Promise<void> {
     return this.#write(() => {
+      assertStorableUpdate(u);
       const now = this.#clock.now();
       const e = u.execution ?? {};
       const sets = ['updated_at = @now'];
@@ -316,6 +327,7 @@ export class SqliteStore implements Store {
       }
       if (e.finished) sets.push('finished_at = @now', 'due_at = NULL');
       if (e.release || e.finished) sets.push('lease_owner = NULL', 'lease_token = NULL');
+      if (e.release && !e.finished) sets.push('abandoned_at = @now');
       const sql = `UPDATE executions SET ${sets.join(', ')} WHERE id = @id AND lease_token = @leaseToken`;
       if (this.#stmt(sql).run(params).changes !== 1) throw new LeaseLostError(u.executionId);
       if (e.resolveAncestors) this.#stmt(rq.RESOLVE_ANCESTORS).run({ id: u.executionId, now });
@@ -370,7 +382,11 @@ export class SqliteStore implements Store {
     return this.#write(() => {
       const now = this.#clock.now();
       const cancelled = this.#stmt(q.CANCEL_EXECUTION).run({ id: p.id, now }).changes === 1;
-      if (cancelled) this.#insertAudit({ ...p.audit, executionId: p.id, resultExecutionId: null }, now);
+      if (cancelled) {
+        this.#insertAudit({ ...p.audit, executionId: p.id, resultExecutionId: null }, now);
+        for (const sql of [q.SETTLE_CANCELLED_STEPS, q.SETTLE_CANCELLED_ATTEMPTS])
+          this.#stmt(sql).run({ id: p.id, now, error: CANCELLED_STEP_ERROR_JSON });
+      }
       const row = this.#stmt(q.SELECT_EXECUTION).get(p.id) as ExecutionRow | undefined;
       return row ? { execution: toExecution(row), cancelled } : undefined;
     });
@@ -810,9 +826,12 @@ export class SqliteStore implements Store {
     return this.#db;
   }
 
+  /** Through the group committer; busy, full and refused writes are classified (sqlite-errors.ts). */
   #write<T>(work: () => T): Promise<T> {
     this.#conn();
-    return this.#writer!.run(work);
+    return this.#writer!.run(work).catch((err: unknown) => {
+      throw classifySqliteError(err, this.path);
+    });
   }
 
   #stmt(sql: string): Database.Statement {
