@@ -88,6 +88,7 @@ export class ReplayAdmin {
         const planned = this.#replays.plan(detail, {
           ...(options.fromStep ? { fromStep: options.fromStep } : {}),
           ...(options.force ? { force: true } : {}),
+          allowResolved: options.includeResolved === true,
         });
         items.push(note ? { ...planned, skip: note } : planned);
       }

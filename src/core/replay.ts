@@ -15,8 +15,8 @@ import { decodePayload, encodePayload } from './codec.js';
 import { ExecutionNotFoundError, RetraceError, UnknownFlowError } from './errors.js';
 import type { AnyFlow } from './flow.js';
 import { type ExecutionId, newExecutionId } from './ids.js';
+import { resolvedRefusal, statusRefusal } from './replay-guard.js';
 import { validateInput } from './schema.js';
-import { isTerminal } from './states.js';
 import type { ExecutionDetailRecord, ExecutionRecord, NewReplay, ReusedStepWrite, Store } from './store.js';
 
 export interface ReplayOptions {
@@ -26,7 +26,10 @@ export interface ReplayOptions {
   fromStep?: string;
   /** Outputs to use instead of the original's for reused steps, by step name. */
   stepOutputs?: Record<string, unknown>;
-  /** Allow replaying an execution that did not fail (it may duplicate data). @default false */
+  /**
+   * Allow replaying an execution that did not fail, or a failure a successful replay already
+   * resolved (either may duplicate data in end systems). @default false
+   */
   force?: boolean;
   /** Why, for the audit log. */
   reason?: string;
@@ -65,16 +68,26 @@ export class ReplayService {
     this.#deps = deps;
   }
 
+  /**
+   * `batch`: the batch item this replay is for, and whether the batch replays resolved failures
+   * (`includeResolved`); a single replay allows them only with `force`.
+   */
   async replay(
     id: string,
     options: ReplayOptions = {},
-    batchItem?: { batchId: string; position: number },
+    batch?: { item: { batchId: string; position: number }; allowResolved: boolean },
   ): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    const batchItem = batch?.item;
     const original = await this.#deps.store.getExecutionDetail(id as ExecutionId);
     if (!original) throw new ExecutionNotFoundError(id);
     const flow = this.#flowOf(original.execution);
-    const refusal = guard(original.execution, options.force === true);
+    const refusal = statusRefusal(original.execution, options.force === true);
     if (refusal) throw new RetraceError('REPLAY_NOT_ALLOWED', refusal);
+    const allowResolved = batch ? batch.allowResolved : options.force === true;
+    if (!allowResolved) {
+      const resolved = resolvedRefusal(original.execution);
+      if (resolved) throw resolved;
+    }
 
     const inputValue = options.input !== undefined ? options.input : decodePayload(original.execution.inputJson);
     await validateInput(flow.name, flow.inputSchema, inputValue);
@@ -101,6 +114,9 @@ export class ReplayService {
         },
         reusedSteps,
         reuseInFlight: true,
+        // Checked again in the insert's own write: a replay that succeeds between the check above
+        // and the insert must not let this one through.
+        ...(allowResolved ? {} : { refuseIfResolved: true }),
         audit: {
           actor: options.actor ?? 'library',
           action: 'replay',
@@ -121,7 +137,10 @@ export class ReplayService {
   }
 
   /** What `replay` would do for this execution, without doing it. */
-  plan(detail: ExecutionDetailRecord, options: Pick<ReplayOptions, 'fromStep' | 'force'>): ReplayPlanItem {
+  plan(
+    detail: ExecutionDetailRecord,
+    options: Pick<ReplayOptions, 'fromStep' | 'force'> & { allowResolved?: boolean },
+  ): ReplayPlanItem {
     const e = detail.execution;
     const base: ReplayPlanItem = {
       executionId: e.id,
@@ -135,8 +154,12 @@ export class ReplayService {
     };
     const flow = this.#deps.flows.get(e.flow);
     if (!flow) return { ...base, skip: `flow "${e.flow}" is not loaded` };
-    const refusal = guard(e, options.force === true);
+    const refusal = statusRefusal(e, options.force === true);
     if (refusal) return { ...base, skip: refusal };
+    const allowResolved = options.allowResolved ?? options.force === true;
+    if (!allowResolved && e.resolvedAt !== null) {
+      return { ...base, skip: `already resolved by ${e.resolvedBy}; pass force to replay it anyway` };
+    }
     let reused: ReusedStepWrite[];
     try {
       reused = this.#reusedSteps(detail, { ...(options.fromStep ? { fromStep: options.fromStep } : {}) });
@@ -219,13 +242,4 @@ export class ReplayService {
       };
     });
   }
-}
-
-/** Why an execution may not be replayed now, or null. */
-function guard(e: ExecutionRecord, force: boolean): string | null {
-  if (!isTerminal(e.status)) return `Execution ${e.id} is still ${e.status}; only finished executions can be replayed`;
-  if (e.status !== 'failed' && !force) {
-    return `Execution ${e.id} ${e.status}; replaying it may duplicate data in end systems: pass force to replay it anyway`;
-  }
-  return null;
 }

@@ -73,7 +73,8 @@ export interface Store {
   /**
    * Inserts a replay with the steps it reuses (status `reused`) and its audit entry, in one
    * write. With `reuseInFlight`, an unfinished replay of the same original is returned instead
-   * (`created: false`, no audit). With `batchItem`, the batch item is marked started with the
+   * (`created: false`, no audit). With `refuseIfResolved`, an original resolved by then is
+   * refused (ExecutionAlreadyResolvedError). With `batchItem`, the batch item is marked started with the
    * replay's id in the same write, so a batch interrupted at any point never replays twice.
    */
   createReplay(params: NewReplay): Promise<{ execution: ExecutionRecord; created: boolean }>;
@@ -222,6 +223,12 @@ export interface NewReplay {
   execution: NewExecution;
   reusedSteps: ReusedStepWrite[];
   reuseInFlight: boolean;
+  /**
+   * Refuse (reject with ExecutionAlreadyResolvedError, nothing written) when the original
+   * (`execution.replayOf`) is resolved at the time of this write. Checked after `reuseInFlight`:
+   * a replay in flight is still returned.
+   */
+  refuseIfResolved?: boolean;
   audit: Omit<AuditWrite, 'resultExecutionId'>;
   batchItem?: { batchId: string; position: number };
 }

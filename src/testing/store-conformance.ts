@@ -9,6 +9,7 @@ import { LeaseLostError } from '../core/errors.js';
 import { type ExecutionId, newExecutionId, newLeaseToken, type WorkerId } from '../core/ids.js';
 import { defaultInstanceId, type NewExecution, type Store } from '../core/store.js';
 import { describeApiKeyAndWebhookConformance } from './api-key-webhook-conformance.js';
+import { describeReplayProvenanceConformance } from './replay-provenance-conformance.js';
 
 export interface ConformanceTarget {
   /** A fresh, empty, not yet initialised store. */
@@ -621,6 +622,7 @@ export function describeStoreConformance(name: string, target: ConformanceTarget
     });
 
     describeApiKeyAndWebhookConformance(() => store, newExecution);
+    describeReplayProvenanceConformance(() => store, newExecution);
 
     describe('listing', () => {
       const ids: string[] = [];

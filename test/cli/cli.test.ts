@@ -462,6 +462,28 @@ describe('retrace CLI', { timeout: 600_000 }, () => {
     assert.match(human.stdout, /^\s+output\s+\{"ref":"R-o5","amount":100\}$/m);
   });
 
+  test('replay <id> of a failure a replay already resolved: refused, naming that replay and --force', async () => {
+    const o1 = order('o1');
+    const fixing = (await reader.executions.get(o1)).resolvedBy;
+    assert.ok(fixing, 'o1 was resolved by the previous test');
+    const replaysBefore = (await reader.executions.list({ replayOf: o1 })).items.length;
+    const refused = await cli(['replay', o1]);
+    assertOneLineError(
+      refused,
+      1,
+      new RegExp(
+        `${o1} was already resolved by replay ${fixing}.*retrace replay ${o1} --force.*EXECUTION_ALREADY_RESOLVED`,
+      ),
+      'replay of a resolved failure',
+    );
+    assert.equal((await reader.executions.list({ replayOf: o1 })).items.length, replaysBefore, 'nothing replayed');
+    assert.equal(fetchCalls('o1'), 3, 'no flow code ran');
+
+    const forced = ok<Execution>(await cli(['replay', o1, '--force', '--json']));
+    assert.equal(forced.status, 'succeeded');
+    assert.equal(fetchCalls('o1'), 4, 'with --force it runs again');
+  });
+
   test('replay <id> --from-step with --step-output reuses the earlier steps, with the given output', async () => {
     writeFileSync(join(dir, 'override.json'), JSON.stringify({ orderId: 'o2', amount: 250, notes: 'corrected' }));
     const o2 = order('o2');

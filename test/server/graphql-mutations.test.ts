@@ -123,6 +123,30 @@ describe('graphql: replayExecution', () => {
     assert.equal((await h.engine.executions.list({ replayOf: failed })).items.length, 0, 'nothing was replayed');
   });
 
+  it('refuses a second replay of a failure a replay already resolved, as a user error naming it; force replays it', async () => {
+    const failed = await runOrder(h.engine, 'bad-resolved');
+    const first = await operator.request<ReplayAnswer>(REPLAY, {
+      input: { id: failed, input: { orderId: 'fixed-resolved' } },
+    });
+    const fixing = first.replayExecution.instanceExecutionResult!.id;
+    await h.engine.handle(fixing).result();
+
+    const again = await operator.request<ReplayAnswer>(REPLAY, { input: { id: failed } });
+    assert.equal(again.replayExecution.instanceExecutionResult, null);
+    assert.equal(again.replayExecution.errors.length, 1, JSON.stringify(again));
+    const [error] = again.replayExecution.errors;
+    assert.equal(error!.field, 'id');
+    assert.equal(error!.code, 'EXECUTION_ALREADY_RESOLVED');
+    assert.match(error!.messages.join(' '), new RegExp(`already resolved by replay ${fixing}.*force`));
+    assert.equal((await h.engine.executions.list({ replayOf: failed })).items.length, 1, 'nothing was replayed');
+
+    const forced = await operator.request<ReplayAnswer>(REPLAY, {
+      input: { id: failed, input: { orderId: 'fixed-resolved' }, force: true },
+    });
+    assert.deepEqual(forced.replayExecution.errors, []);
+    assert.equal((await h.engine.executions.list({ replayOf: failed })).items.length, 2);
+  });
+
   it('force replays a succeeded execution', async () => {
     const succeeded = await runOrder(h.engine, 'good-force');
     const answer = await operator.request<ReplayAnswer>(REPLAY, { input: { id: succeeded, force: true } });

@@ -2,11 +2,12 @@ import type { Command } from 'commander';
 import {
   type Engine,
   type Execution,
+  ExecutionAlreadyResolvedError,
   ExecutionCancelledError,
   ExecutionFailedError,
   type ReplayOptions,
 } from '../../index.js';
-import { EXIT, UsageError } from '../cli-error.js';
+import { CliError, EXIT, UsageError } from '../cli-error.js';
 import { addJsonOption, type Wrap } from '../command.js';
 import type { CliContext } from '../context.js';
 import { addFilterOptions, type FilterFlags, toFilter } from '../filters.js';
@@ -63,7 +64,10 @@ export function registerReplay(program: Command, wrap: Wrap): void {
       "use this JSON file as a reused step's output (repeatable; needs --from-step)",
       collect,
     )
-    .option('--force', 'replay even if the execution did not fail (it may duplicate data in end systems)')
+    .option(
+      '--force',
+      'replay even if the execution did not fail, or a replay already resolved it (it may duplicate data in end systems)',
+    )
     .option('--reason <text>', 'why, for the audit log')
     .option('--no-wait', "do not wait: leave the replay (or batch) to the application's running workers");
   addBulkOptions(cmd);
@@ -125,7 +129,9 @@ async function replayOne(ctx: CliContext, id: string, flags: ReplayFlags): Promi
   const out = ctx.out;
 
   return ctx.withEngine({ flows: true, worker: wait }, async (engine) => {
-    const handle = await engine.replay(id, options);
+    const handle = await engine.replay(id, options).catch((error: unknown) => {
+      throw error instanceof ExecutionAlreadyResolvedError ? resolvedRefusal(error, id) : error;
+    });
     if (!handle.created) out.note(`A replay of ${id} was already in flight: ${handle.id}`);
     if (!wait) {
       const queued = await engine.executions.get(handle.id);
@@ -143,6 +149,18 @@ async function replayOne(ctx: CliContext, id: string, flags: ReplayFlags): Promi
     if (!finished) return EXIT.interrupted;
     return e.status === 'succeeded' ? EXIT.ok : EXIT.replayFailed;
   });
+}
+
+/** The refusal of a resolved failure, said in the CLI's terms: which replay resolved it, and how to force. */
+function resolvedRefusal(error: ExecutionAlreadyResolvedError, id: string): CliError {
+  const which =
+    error.executionId === id ? `Execution ${id} was` : `Execution ${id} is a replay of ${error.executionId}, which was`;
+  const when = error.resolvedAt ? ` at ${error.resolvedAt.toISOString()}` : '';
+  return new CliError(
+    `${which} already resolved by replay ${error.resolvedBy}${when} (see: retrace executions show ${error.resolvedBy}); ` +
+      `replaying it again runs its steps again and may duplicate data in end systems. ` +
+      `To replay it anyway: retrace replay ${id} --force (${error.code})`,
+  );
 }
 
 /** Waits for the replay's end; false when Ctrl-C came first. */

@@ -48,6 +48,13 @@ SELECT e.*, FALSE FROM {schema}.executions e
 WHERE e.flow = $2::text AND e.idempotency_key = $6::text
   AND NOT EXISTS (SELECT 1 FROM ins) AND NOT EXISTS (SELECT 1 FROM inflight)`;
 
+/** Lock the original of a replay (see PostgresStore.createReplay) and read it as it is now. */
+export const LOCK_REPLAY_ORIGINAL = 'SELECT * FROM {schema}.executions WHERE id = $1 FOR NO KEY UPDATE';
+
+/** Whether an unfinished replay of an execution is in flight. */
+export const SELECT_IN_FLIGHT_REPLAY = `
+SELECT id FROM {schema}.executions WHERE replay_of = $1::text AND status IN ${ACTIVE} LIMIT 1`;
+
 /** Append an operator action to the audit log, stamped with the store's clock. */
 export const INSERT_AUDIT = `
 INSERT INTO {schema}.audit_log (at, actor, action, execution_id, result_execution_id, batch_id, reason, details)

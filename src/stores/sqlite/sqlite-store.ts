@@ -2,7 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../../core/clock.js';
-import { LeaseLostError, type RetraceError, UnsafeFilesystemError } from '../../core/errors.js';
+import {
+  ExecutionAlreadyResolvedError,
+  LeaseLostError,
+  type RetraceError,
+  UnsafeFilesystemError,
+} from '../../core/errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
 import type { ExecutionStatus } from '../../core/states.js';
 import type {
@@ -443,6 +448,13 @@ export class SqliteStore implements Store {
         if (inFlight) {
           markItem(inFlight.id as string);
           return { execution: toExecution(inFlight), created: false };
+        }
+      }
+      if (p.refuseIfResolved && p.execution.replayOf) {
+        const original = this.#stmt(q.SELECT_EXECUTION).get(p.execution.replayOf) as ExecutionRow | undefined;
+        if (original && original.resolved_by !== null && original.resolved_by !== undefined) {
+          const o = toExecution(original);
+          throw new ExecutionAlreadyResolvedError(o.id, o.resolvedBy!, o.resolvedAt);
         }
       }
       const result = this.#insertExecution(p.execution, now);
