@@ -41,6 +41,7 @@ import {
   type InstanceView,
   type UpdateInstanceInput,
 } from './instances.js';
+import { checkActionOptions, checkRunOptions } from './option-checks.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './options.js';
 import type { ProcessProbe } from './process-probe.js';
 import { type ReplayOptions, ReplayService } from './replay.js';
@@ -443,14 +444,12 @@ export class Engine<F extends AnyFlow = AnyFlow> {
         `Engine is ${this.#state}: call await engine.start() before run()`,
       );
     }
+    checkRunOptions(options);
     const name = typeof flow === 'string' ? flow : (flow as AnyFlow).name;
     const definition = this.#flows.get(name);
     if (!definition) throw new UnknownFlowError(name, this.flowNames);
     await validateInput(name, definition.inputSchema, input);
     const { json: inputJson } = encodePayload(input, `Input of flow "${name}"`, this.options.maxPayloadBytes);
-    const tags = options.tags ?? [];
-    if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string'))
-      throw new RetraceError('INVALID_OPTION', 'tags must be an array of strings');
 
     const instance = await this.#instances.forRun(name, options.instance);
     const id = newExecutionId();
@@ -465,7 +464,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
           instance: instance.id,
           inputJson,
           idempotencyKey: options.idempotencyKey ?? null,
-          tags,
+          tags: options.tags ?? [],
           trigger: options.trigger ?? 'api',
           correlationId: options.correlationId ?? null,
           replayOf: null,
@@ -498,6 +497,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
    */
   async cancel(id: string, options: { actor?: string; reason?: string } = {}): Promise<Execution> {
     this.#assertStarted();
+    checkActionOptions('cancel()', options);
     const actor = options.actor ?? 'library';
     const result = await this.#store.cancelExecution({
       id: id as ExecutionId,

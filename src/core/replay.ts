@@ -12,9 +12,10 @@
  * in the same store write.
  */
 import { decodePayload, encodePayload } from './codec.js';
-import { ExecutionNotFoundError, RetraceError, UnknownFlowError } from './errors.js';
+import { ExecutionNotFoundError, InvalidOptionError, RetraceError, UnknownFlowError } from './errors.js';
 import type { AnyFlow } from './flow.js';
 import { type ExecutionId, newExecutionId } from './ids.js';
+import { checkReplayOptions } from './option-checks.js';
 import { resolvedRefusal, statusRefusal } from './replay-guard.js';
 import { validateInput } from './schema.js';
 import type { ExecutionDetailRecord, ExecutionRecord, NewReplay, ReusedStepWrite, Store } from './store.js';
@@ -77,6 +78,7 @@ export class ReplayService {
     options: ReplayOptions = {},
     batch?: { item: { batchId: string; position: number }; allowResolved: boolean },
   ): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    checkReplayOptions(options);
     const batchItem = batch?.item;
     const original = await this.#deps.store.getExecutionDetail(id as ExecutionId);
     if (!original) throw new ExecutionNotFoundError(id);
@@ -197,7 +199,10 @@ export class ReplayService {
     const overrides = options.stepOutputs ?? {};
     if (options.fromStep === undefined) {
       if (Object.keys(overrides).length) {
-        throw new RetraceError('INVALID_OPTION', 'stepOutputs needs fromStep: only steps before fromStep are reused');
+        throw new InvalidOptionError(
+          'stepOutputs',
+          'stepOutputs needs fromStep: only steps before fromStep are reused',
+        );
       }
       return [];
     }

@@ -60,7 +60,8 @@ export const mutationResolvers = {
       },
       {
         UNKNOWN_FLOW: 'id',
-        INVALID_OPTION: 'stepOutputs',
+        // The option it names (`stepOutputs`, `fromStep`, …) is the input field of the same name.
+        INVALID_OPTION: (err) => (err as { option?: string }).option?.split('.')[0] ?? 'stepOutputs',
         UNKNOWN_STEP: (err) => (err.message.startsWith('stepOutputs') ? 'stepOutputs' : 'fromStep'),
         PAYLOAD_TOO_LARGE: (err) => (err.message.includes('Output override') ? 'stepOutputs' : 'input'),
       },
