@@ -44,7 +44,7 @@ import {
 import { checkActionOptions, checkRunOptions } from './option-checks.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './options.js';
 import type { ProcessProbe } from './process-probe.js';
-import { type ReplayOptions, ReplayService } from './replay.js';
+import { type ReplayOptions, ReplayService, reusedStepRecords } from './replay.js';
 import { type BatchActionOptions, type ErrorGroupFilter, ReplayAdmin, type ReplayManyOptions } from './replay-admin.js';
 import { BatchRunner } from './replay-batches.js';
 import {
@@ -546,22 +546,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
 
   /** Inserts a replay, pre-claimed when this worker has a free slot, and starts it. */
   async #startReplay(params: NewReplay, flow: AnyFlow): Promise<{ execution: ExecutionRecord; created: boolean }> {
-    const reused: StepRecord[] = params.reusedSteps.map((r) => ({
-      position: r.position,
-      name: r.name,
-      status: 'reused',
-      attempts: 0,
-      outputJson: r.outputJson,
-      error: null,
-      repeatable: r.repeatable,
-      hasValidator: r.hasValidator,
-      startedAt: 0,
-      updatedAt: 0,
-      finishedAt: 0,
-      attemptStartedAt: null,
-      nextAttemptAt: null,
-      reusedFrom: r.reusedFrom,
-    }));
+    const reused = reusedStepRecords(params.reusedSteps);
     return this.#insertAndStart(
       flow.name,
       reused,

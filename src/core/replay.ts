@@ -18,7 +18,7 @@ import { type ExecutionId, newExecutionId } from './ids.js';
 import { checkReplayOptions } from './option-checks.js';
 import { resolvedRefusal, statusRefusal } from './replay-guard.js';
 import { validateInput } from './schema.js';
-import type { ExecutionDetailRecord, ExecutionRecord, NewReplay, ReusedStepWrite, Store } from './store.js';
+import type { ExecutionDetailRecord, ExecutionRecord, NewReplay, ReusedStepWrite, StepRecord, Store } from './store.js';
 
 export interface ReplayOptions {
   /** Corrected input (validated against the flow's schema); the stored input by default. */
@@ -247,4 +247,27 @@ export class ReplayService {
       };
     });
   }
+}
+
+/** A replay's reused steps as the worker that starts it at once sees them (the rows it inserted). */
+export function reusedStepRecords(reused: ReusedStepWrite[]): StepRecord[] {
+  return reused.map((r) => ({
+    position: r.position,
+    name: r.name,
+    status: 'reused',
+    attempts: 0,
+    outputJson: r.outputJson,
+    error: null,
+    repeatable: r.repeatable,
+    hasValidator: r.hasValidator,
+    startedAt: 0,
+    updatedAt: 0,
+    finishedAt: 0,
+    attemptStartedAt: null,
+    nextAttemptAt: null,
+    reusedFrom: r.reusedFrom,
+    outputSource: r.outputSource ?? 'original',
+    suppliedBy: r.suppliedBy ?? null,
+    validation: null,
+  }));
 }

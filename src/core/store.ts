@@ -217,12 +217,33 @@ export interface ReusedStepWrite {
   repeatable: boolean;
   hasValidator: boolean;
   reusedFrom: ExecutionId;
+  /** `original` (the default): the original's output; `supplied`: one an operator gave (who: `suppliedBy`). */
+  outputSource?: 'original' | 'supplied';
+  suppliedBy?: string | null;
+}
+
+/**
+ * Where a step's output came from: `run` (its code ran), `validate` (validate answered
+ * complete), `original` (reused from the replayed execution), `supplied` (given by an operator
+ * on replay).
+ */
+export type StepOutputSource = 'run' | 'validate' | 'original' | 'supplied';
+
+/** validate's last answer about a step: which attempt it judged and what it said. */
+export interface StepValidation {
+  attempt: number;
+  outcome: 'complete' | 'retry' | 'error';
 }
 
 export interface NewReplay {
   execution: NewExecution;
   reusedSteps: ReusedStepWrite[];
   reuseInFlight: boolean;
+  /**
+   * Outputs supplied for steps the original never recorded, kept with the replay (see
+   * ExecutionRecord.suppliedOutputsJson); null when there are none.
+   */
+  suppliedOutputsJson?: string | null;
   /**
    * Refuse (reject with ExecutionAlreadyResolvedError, nothing written) when the original
    * (`execution.replayOf`) is resolved at the time of this write. Checked after `reuseInFlight`:
@@ -376,6 +397,11 @@ export interface ExecutionRecord {
   /** When a replay descending from this failed execution succeeded. */
   resolvedAt: number | null;
   resolvedBy: ExecutionId | null;
+  /**
+   * A replay's outputs supplied for steps its original never recorded: JSON
+   * `{ actor, outputs: { <step name>: <output as JSON text> } }`, or null.
+   */
+  suppliedOutputsJson: string | null;
 }
 
 export interface StepRecord {
@@ -395,6 +421,12 @@ export interface StepRecord {
   attemptStartedAt: number | null;
   nextAttemptAt: number | null;
   reusedFrom: ExecutionId | null;
+  /** Null for rows written before it was recorded, and while the step has not completed. */
+  outputSource: StepOutputSource | null;
+  /** Who supplied the output (outputSource `supplied`). */
+  suppliedBy: string | null;
+  /** validate's last answer, with the store's time of the write that recorded it. */
+  validation: (StepValidation & { at: number }) | null;
 }
 
 export interface AttemptRecord {
@@ -458,6 +490,12 @@ export interface StepWrite {
   nextAttemptInMs?: number;
   finished?: boolean;
   reusedFrom?: ExecutionId | null;
+  /** Kept as it is when not given. */
+  outputSource?: StepOutputSource;
+  /** Kept as it is when not given. */
+  suppliedBy?: string;
+  /** A new answer of validate: recorded with the store's now; the last one is kept when not given. */
+  validation?: StepValidation;
 }
 
 /** An attempt row to start (`running`) or to finish (any other status). */

@@ -94,4 +94,112 @@ export function describeReplayProvenanceConformance(
     const forced = await store.createReplay(replayOf(original, flow));
     assert.equal(forced.created, true, 'without refuseIfResolved (force) it is created');
   });
+
+  it("records where a step's output came from and validate's answer, keeping them when a later write does not say", async () => {
+    const store = getStore();
+    const flow = 'flow-provenance';
+    await store.createExecution(newExecution({ flow }));
+    const claim = await claimOne(flow);
+    const write = (steps: Parameters<Store['updateExecution']>[0]['steps']) =>
+      store.updateExecution({ executionId: claim.execution.id, leaseToken: claim.leaseToken, workerId: W, steps });
+    const step = { position: 0, name: 'push', repeatable: false, hasValidator: true } as const;
+    await write([{ ...step, status: 'running', attempts: 1, attemptStarted: true }]);
+    await write([
+      { ...step, status: 'running', attempts: 1 },
+      {
+        position: 1,
+        name: 'plain',
+        status: 'succeeded',
+        attempts: 1,
+        repeatable: true,
+        outputSource: 'run',
+        finished: true,
+      },
+    ]);
+    // validate answered "retry" about attempt 1, then attempt 2 starts: one write, as the engine makes it.
+    await write([
+      { ...step, status: 'running', attempts: 2, attemptStarted: true, validation: { attempt: 1, outcome: 'retry' } },
+    ]);
+    let steps = (await store.getExecutionDetail(claim.execution.id))!.steps;
+    assert.deepEqual(
+      steps.map((s) => [s.name, s.outputSource, s.suppliedBy, s.validation?.attempt, s.validation?.outcome]),
+      [
+        ['push', null, null, 1, 'retry'],
+        ['plain', 'run', null, undefined, undefined],
+      ],
+    );
+    assert.equal(typeof steps[0]!.validation?.at, 'number');
+    // Then validate answered "complete" about attempt 2: the step completed by validate.
+    await write([
+      {
+        ...step,
+        status: 'succeeded',
+        attempts: 2,
+        outputJson: '{"id":1}',
+        finished: true,
+        outputSource: 'validate',
+        validation: { attempt: 2, outcome: 'complete' },
+      },
+    ]);
+    await write([{ ...step, status: 'succeeded', attempts: 2, outputJson: '{"id":1}', finished: true }]);
+    steps = (await store.getExecutionDetail(claim.execution.id))!.steps;
+    assert.deepEqual(
+      [steps[0]!.outputSource, steps[0]!.validation?.attempt, steps[0]!.validation?.outcome],
+      ['validate', 2, 'complete'],
+      'kept by a write that does not say',
+    );
+  });
+
+  it('keeps the outputs an operator supplied with the replay: on reused steps, with who, and for unrecorded steps', async () => {
+    const store = getStore();
+    const flow = 'flow-supplied';
+    await store.createExecution(newExecution({ flow }));
+    const original = await finish(flow, 'failed');
+    const supplied = JSON.stringify({ actor: 'ops@example.com', outputs: { enrich: '{"a":[1,2]}' } });
+    const replay = await store.createReplay(
+      replayOf(original, flow, {
+        reusedSteps: [
+          {
+            position: 0,
+            name: 'fetch',
+            outputJson: '{"n":1}',
+            repeatable: true,
+            hasValidator: false,
+            reusedFrom: original,
+          },
+          {
+            position: 1,
+            name: 'push',
+            outputJson: '{"erp":"given"}',
+            repeatable: false,
+            hasValidator: true,
+            reusedFrom: original,
+            outputSource: 'supplied',
+            suppliedBy: 'ops@example.com',
+          },
+        ],
+        suppliedOutputsJson: supplied,
+      }),
+    );
+    assert.equal(replay.execution.suppliedOutputsJson, supplied);
+    const detail = await store.getExecutionDetail(replay.execution.id);
+    assert.deepEqual(
+      detail?.steps.map((s) => [s.name, s.status, s.outputSource, s.suppliedBy, s.reusedFrom, s.outputJson]),
+      [
+        ['fetch', 'reused', 'original', null, original, '{"n":1}'],
+        ['push', 'reused', 'supplied', 'ops@example.com', original, '{"erp":"given"}'],
+      ],
+    );
+    const claim = await claimOne(flow);
+    assert.equal(claim.execution.id, replay.execution.id);
+    assert.equal(claim.execution.suppliedOutputsJson, supplied, 'the claim carries them to the worker');
+    assert.deepEqual(
+      claim.steps.map((s) => [s.name, s.outputSource, s.suppliedBy]),
+      [
+        ['fetch', 'original', null],
+        ['push', 'supplied', 'ops@example.com'],
+      ],
+    );
+    assert.equal((await store.getExecution(original))?.suppliedOutputsJson, null);
+  });
 }

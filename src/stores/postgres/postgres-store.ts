@@ -412,6 +412,8 @@ export class PostgresStore implements Store {
           repeatable: s.repeatable,
           has_validator: s.hasValidator,
           reused_from: s.reusedFrom,
+          output_source: s.outputSource ?? 'original',
+          supplied_by: s.suppliedBy ?? null,
         })),
       ),
       p.audit.actor,
@@ -422,6 +424,7 @@ export class PostgresStore implements Store {
       p.audit.detailsJson,
       p.batchItem?.batchId ?? null,
       p.batchItem?.position ?? null,
+      p.suppliedOutputsJson ?? null,
     ];
     let rows: ExecutionRow[];
     if ((p.reuseInFlight || p.refuseIfResolved) && p.execution.replayOf) {

@@ -94,25 +94,38 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
           attempt_started: s.attemptStarted === true,
           next_in: s.nextAttemptInMs === undefined ? null : Math.round(s.nextAttemptInMs),
           reused_from: s.reusedFrom ?? null,
+          output_source: s.outputSource ?? null,
+          supplied_by: s.suppliedBy ?? null,
+          validated_attempt: s.validation?.attempt ?? null,
+          validated_outcome: s.validation?.outcome ?? null,
         })),
       ),
       'json',
     );
     ctes.push(`w_steps AS (
   INSERT INTO {schema}.steps AS t (execution_id, position, name, status, attempts, output, error, repeatable, has_validator,
-    started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from)
+    started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from,
+    output_source, supplied_by, validated_attempt, validated_outcome, validated_at)
   SELECT upd.id, s.position, s.name, s.status, s.attempts, s.output, s.error, s.repeatable, s.has_validator,
     upd.ms, upd.ms, CASE WHEN s.finished THEN upd.ms END, CASE WHEN s.attempt_started THEN upd.ms END,
-    upd.ms + s.next_in, s.reused_from
+    upd.ms + s.next_in, s.reused_from,
+    s.output_source, s.supplied_by, s.validated_attempt, s.validated_outcome,
+    CASE WHEN s.validated_outcome IS NOT NULL THEN upd.ms END
   FROM upd, json_to_recordset(${json}) AS s(position int, name text, status text, attempts int, output text, error text,
-    repeatable boolean, has_validator boolean, finished boolean, attempt_started boolean, next_in bigint, reused_from text)
+    repeatable boolean, has_validator boolean, finished boolean, attempt_started boolean, next_in bigint, reused_from text,
+    output_source text, supplied_by text, validated_attempt int, validated_outcome text)
   ON CONFLICT (execution_id, position) DO UPDATE SET
     name = excluded.name, status = excluded.status, attempts = excluded.attempts, output = excluded.output,
     error = excluded.error, repeatable = excluded.repeatable, has_validator = excluded.has_validator,
     updated_at = excluded.updated_at, finished_at = excluded.finished_at,
     attempt_started_at = coalesce(excluded.attempt_started_at, t.attempt_started_at),
     next_attempt_at = excluded.next_attempt_at,
-    reused_from = coalesce(excluded.reused_from, t.reused_from))`);
+    reused_from = coalesce(excluded.reused_from, t.reused_from),
+    output_source = coalesce(excluded.output_source, t.output_source),
+    supplied_by = coalesce(excluded.supplied_by, t.supplied_by),
+    validated_attempt = coalesce(excluded.validated_attempt, t.validated_attempt),
+    validated_outcome = coalesce(excluded.validated_outcome, t.validated_outcome),
+    validated_at = coalesce(excluded.validated_at, t.validated_at))`);
   }
 
   const attempts = mergeAttempts(u.attempts ?? []);
@@ -203,6 +216,10 @@ function mergeSteps(steps: StepWrite[]): StepWrite[] {
       ...s,
       attemptStarted: s.attemptStarted === true || prev.attemptStarted === true,
       reusedFrom: s.reusedFrom ?? prev.reusedFrom ?? null,
+      // Kept-when-not-given fields keep the earlier write's value, as two statements would.
+      ...((s.outputSource ?? prev.outputSource) ? { outputSource: s.outputSource ?? prev.outputSource } : {}),
+      ...((s.suppliedBy ?? prev.suppliedBy) ? { suppliedBy: s.suppliedBy ?? prev.suppliedBy } : {}),
+      ...((s.validation ?? prev.validation) ? { validation: s.validation ?? prev.validation } : {}),
     });
   }
   return [...byPosition.values()];

@@ -9,9 +9,9 @@ SELECT * FROM executions WHERE replay_of = @replayOf AND status IN ${ACTIVE} ORD
 /** A step a replay copies from its original, as `reused`. */
 export const INSERT_REUSED_STEP = `
 INSERT INTO steps (execution_id, position, name, status, attempts, output, error, repeatable, has_validator,
-  started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from)
+  started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from, output_source, supplied_by)
 VALUES (@executionId, @position, @name, 'reused', 0, @output, NULL, @repeatable, @hasValidator,
-  @now, @now, @now, NULL, NULL, @reusedFrom)`;
+  @now, @now, @now, NULL, NULL, @reusedFrom, @outputSource, @suppliedBy)`;
 
 export const INSERT_AUDIT = `
 INSERT INTO audit_log (at, actor, action, execution_id, result_execution_id, batch_id, reason, details)

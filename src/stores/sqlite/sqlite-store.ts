@@ -232,7 +232,11 @@ export class SqliteStore implements Store {
   }
 
   /** Inserts, or returns the execution that already holds the idempotency key. */
-  #insertExecution(p: NewExecution, now: number): { execution: ExecutionRecord; created: boolean } {
+  #insertExecution(
+    p: NewExecution,
+    now: number,
+    suppliedOutputsJson: string | null = null,
+  ): { execution: ExecutionRecord; created: boolean } {
     const inserted = this.#stmt(q.INSERT_EXECUTION).run({
       id: p.id,
       flow: p.flow,
@@ -252,6 +256,7 @@ export class SqliteStore implements Store {
       leaseOwner: p.claim?.workerId ?? null,
       leaseToken: p.claim?.leaseToken ?? null,
       claimCount: p.claim ? 1 : 0,
+      suppliedOutputs: suppliedOutputsJson,
     });
     if (inserted.changes === 1) {
       return { execution: toExecution(this.#stmt(q.SELECT_EXECUTION).get(p.id) as ExecutionRow), created: true };
@@ -338,6 +343,10 @@ export class SqliteStore implements Store {
           attemptStartedAt: s.attemptStarted ? now : null,
           nextAttemptAt: s.nextAttemptInMs !== undefined ? now + s.nextAttemptInMs : null,
           reusedFrom: s.reusedFrom ?? null,
+          outputSource: s.outputSource ?? null,
+          suppliedBy: s.suppliedBy ?? null,
+          validatedAttempt: s.validation?.attempt ?? null,
+          validatedOutcome: s.validation?.outcome ?? null,
         });
       }
       for (const a of u.attempts ?? []) {
@@ -457,7 +466,7 @@ export class SqliteStore implements Store {
           throw new ExecutionAlreadyResolvedError(o.id, o.resolvedBy!, o.resolvedAt);
         }
       }
-      const result = this.#insertExecution(p.execution, now);
+      const result = this.#insertExecution(p.execution, now, p.suppliedOutputsJson ?? null);
       if (!result.created) return result;
       for (const step of p.reusedSteps) {
         this.#stmt(rq.INSERT_REUSED_STEP).run({
@@ -469,6 +478,8 @@ export class SqliteStore implements Store {
           hasValidator: step.hasValidator ? 1 : 0,
           now,
           reusedFrom: step.reusedFrom,
+          outputSource: step.outputSource ?? 'original',
+          suppliedBy: step.suppliedBy ?? null,
         });
       }
       this.#insertAudit({ ...p.audit, resultExecutionId: p.execution.id }, now);
