@@ -12,11 +12,12 @@
  * in the same store write.
  */
 import { decodePayload, encodePayload } from './codec.js';
-import { ExecutionNotFoundError, InvalidOptionError, RetraceError, UnknownFlowError } from './errors.js';
+import { ExecutionNotFoundError, RetraceError, UnknownFlowError } from './errors.js';
 import type { AnyFlow } from './flow.js';
 import { type ExecutionId, newExecutionId } from './ids.js';
 import { checkReplayOptions } from './option-checks.js';
 import { resolvedRefusal, statusRefusal } from './replay-guard.js';
+import { planReplaySteps } from './replay-steps.js';
 import { validateInput } from './schema.js';
 import type { ExecutionDetailRecord, ExecutionRecord, NewReplay, ReusedStepWrite, StepRecord, Store } from './store.js';
 
@@ -94,7 +95,12 @@ export class ReplayService {
     const inputValue = options.input !== undefined ? options.input : decodePayload(original.execution.inputJson);
     await validateInput(flow.name, flow.inputSchema, inputValue);
     const { json: inputJson } = encodePayload(inputValue, `Input of flow "${flow.name}"`, this.#deps.maxPayloadBytes);
-    const reusedSteps = this.#reusedSteps(original, options);
+    const actor = options.actor ?? 'library';
+    const { reused: reusedSteps, suppliedOutputsJson } = planReplaySteps(
+      original,
+      { ...options, actor },
+      this.#deps.maxPayloadBytes,
+    );
 
     const newId = newExecutionId();
     const e = original.execution;
@@ -115,12 +121,13 @@ export class ReplayService {
           replayFromStep: options.fromStep ?? null,
         },
         reusedSteps,
+        suppliedOutputsJson,
         reuseInFlight: true,
         // Checked again in the insert's own write: a replay that succeeds between the check above
         // and the insert must not let this one through.
         ...(allowResolved ? {} : { refuseIfResolved: true }),
         audit: {
-          actor: options.actor ?? 'library',
+          actor,
           action: 'replay',
           executionId: e.id,
           batchId: batchItem?.batchId ?? null,
@@ -164,7 +171,11 @@ export class ReplayService {
     }
     let reused: ReusedStepWrite[];
     try {
-      reused = this.#reusedSteps(detail, { ...(options.fromStep ? { fromStep: options.fromStep } : {}) });
+      reused = planReplaySteps(
+        detail,
+        { ...(options.fromStep ? { fromStep: options.fromStep } : {}), actor: 'plan' },
+        this.#deps.maxPayloadBytes,
+      ).reused;
     } catch (err) {
       return { ...base, skip: (err as Error).message };
     }
@@ -189,63 +200,6 @@ export class ReplayService {
     const flow = this.#deps.flows.get(e.flow);
     if (!flow) throw new UnknownFlowError(e.flow, [...this.#deps.flows.keys()]);
     return flow;
-  }
-
-  /** The original's steps before `fromStep`, with overrides applied; clear errors for bad names. */
-  #reusedSteps(
-    original: ExecutionDetailRecord,
-    options: Pick<ReplayOptions, 'fromStep' | 'stepOutputs'>,
-  ): ReusedStepWrite[] {
-    const overrides = options.stepOutputs ?? {};
-    if (options.fromStep === undefined) {
-      if (Object.keys(overrides).length) {
-        throw new InvalidOptionError(
-          'stepOutputs',
-          'stepOutputs needs fromStep: only steps before fromStep are reused',
-        );
-      }
-      return [];
-    }
-    const steps = original.steps;
-    const start = steps.find((s) => s.name === options.fromStep);
-    if (!start) {
-      throw new RetraceError(
-        'UNKNOWN_STEP',
-        `Execution ${original.execution.id} has no step "${options.fromStep}". Recorded steps: ${
-          steps.map((s) => s.name).join(', ') || '(none)'
-        }`,
-      );
-    }
-    const reused = steps.filter((s) => s.position < start.position);
-    for (const name of Object.keys(overrides)) {
-      if (!reused.some((s) => s.name === name)) {
-        throw new RetraceError(
-          'UNKNOWN_STEP',
-          `stepOutputs names "${name}", which is not a step before "${options.fromStep}" (those are: ${
-            reused.map((s) => s.name).join(', ') || 'none'
-          })`,
-        );
-      }
-    }
-    return reused.map((s) => {
-      if (s.status !== 'succeeded' && s.status !== 'reused') {
-        throw new RetraceError(
-          'REPLAY_NOT_ALLOWED',
-          `Step "${s.name}" did not succeed (${s.status}), so it cannot be reused`,
-        );
-      }
-      const outputJson = Object.hasOwn(overrides, s.name)
-        ? encodePayload(overrides[s.name], `Output override for step "${s.name}"`, this.#deps.maxPayloadBytes).json
-        : s.outputJson;
-      return {
-        position: s.position,
-        name: s.name,
-        outputJson,
-        repeatable: s.repeatable,
-        hasValidator: s.hasValidator,
-        reusedFrom: original.execution.id,
-      };
-    });
   }
 }
 
