@@ -45,6 +45,9 @@ const positiveNumber: Check = (v, o) => {
 const positiveInteger: Check = (v, o) => {
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) refuse(o, 'a whole number > 0', v);
 };
+const wholeNumber: Check = (v, o) => {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) refuse(o, 'a whole number >= 0', v);
+};
 /** Any value: a flow's input is checked by its schema and as JSON later. */
 const anything: Check = () => undefined;
 
@@ -81,7 +84,7 @@ const REPLAY_MANY_OPTIONS: Record<string, Check> = {
   ratePerSecond: positiveNumber,
   dryRun: boolean,
   includeResolved: boolean,
-  detailLimit: positiveInteger,
+  detailLimit: wholeNumber,
 };
 
 /** Who and why, for the audit log: `cancel()` and the batch actions. */

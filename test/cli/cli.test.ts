@@ -501,6 +501,14 @@ describe('retrace CLI', { timeout: 600_000 }, () => {
     );
     assert.deepEqual(r.output, { ref: 'R-o2', amount: 250 });
     assert.equal(fetchCalls('o2'), 1, 'fetch was reused, not run again');
+    assert.equal(r.steps[0]!.outputSource, 'supplied');
+    assert.match(r.steps[0]!.suppliedBy ?? '', /^cli:/);
+
+    // Shown as supplied, by whom: not as "reused from original".
+    const shown = await cli(['executions', 'show', r.id]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^\s*0\s+fetch\s+reused supplied by cli:\S+\s+0\s/m);
+    assert.doesNotMatch(shown.stdout, /from original/);
   });
 
   test('replay <id> --input runs with the corrected input', async () => {

@@ -101,7 +101,7 @@ function describeOptionChecks(name: string, engine: () => Engine<typeof flow>) {
         [{ ratePerSecond: 0 }, 'ratePerSecond', /ratePerSecond must be a number > 0/],
         [{ dryRun: 1 }, 'dryRun', /dryRun must be true or false/],
         [{ includeResolved: 'no' }, 'includeResolved', /true or false/],
-        [{ detailLimit: -1 }, 'detailLimit', /whole number > 0/],
+        [{ detailLimit: -1 }, 'detailLimit', /whole number >= 0/],
         [{ dryrun: true }, 'dryrun', /did you mean dryRun\?/],
       ];
       for (const [options, option, message] of many) {

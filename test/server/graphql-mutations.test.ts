@@ -97,6 +97,31 @@ describe('graphql: replayExecution', () => {
       ],
     );
     assert.deepEqual(replay.output, { erpId: 'erp-good-override' });
+
+    // The given output is recorded as supplied, by the calling key: not as "reused from the original".
+    const steps = await operator.request<{
+      executionResult: { stepResults: { nodes: Record<string, unknown>[] } };
+    }>(
+      gql`
+        query ($id: ID!) {
+          executionResult(id: $id) {
+            stepResults { nodes { name status outputSource suppliedBy reusedFrom validation { attempt outcome at } } }
+          }
+        }
+      `,
+      { id: replayId },
+    );
+    assert.deepEqual(steps.executionResult.stepResults.nodes, [
+      {
+        name: 'fetch',
+        status: 'REUSED',
+        outputSource: 'SUPPLIED',
+        suppliedBy: 'ops-bot',
+        reusedFrom: failed,
+        validation: null,
+      },
+      { name: 'push', status: 'SUCCEEDED', outputSource: 'RUN', suppliedBy: null, reusedFrom: null, validation: null },
+    ]);
   });
 
   it('reports refusals in errors with the field concerned: not failed, unknown step, bad input, unknown id', async () => {

@@ -61,7 +61,7 @@ export function registerReplay(program: Command, wrap: Wrap): void {
     .option('--input <file>', 'replay with this corrected input (a JSON file)')
     .option(
       '--step-output <name=file>',
-      "use this JSON file as a reused step's output (repeatable; needs --from-step)",
+      'use this JSON file as the output of a step before --from-step: a recorded one, the one that failed, or one never reached (repeatable)',
       collect,
     )
     .option(
@@ -119,7 +119,7 @@ async function replayOne(ctx: CliContext, id: string, flags: ReplayFlags): Promi
   const options: ReplayOptions = { actor: ctx.actor };
   if (flags.input !== undefined) options.input = readJsonFile(flags.input, '--input', ctx.cwd);
   if (flags.stepOutput?.length) {
-    if (!flags.fromStep) throw new UsageError('--step-output needs --from-step: only steps before it are reused');
+    if (!flags.fromStep) throw new UsageError('--step-output needs --from-step: only steps before it can be given');
     options.stepOutputs = readStepOutputs(flags.stepOutput, ctx.cwd);
   }
   if (flags.fromStep) options.fromStep = flags.fromStep;
@@ -190,8 +190,10 @@ function printOutcome(ctx: CliContext, e: Execution, originalId: string, finishe
   out.line(
     `Replay ${c.bold(e.id)} of ${originalId} ${out.status(e.status)} in ${formatDuration(durationBetween(e.startedAt, e.finishedAt))}`,
   );
-  const reused = e.steps.filter((s) => s.status === 'reused').map((s) => s.name);
+  const reused = e.steps.filter((s) => s.status === 'reused' && s.outputSource !== 'supplied').map((s) => s.name);
   if (reused.length) field('reused', reused.join(', '));
+  const supplied = e.steps.filter((s) => s.outputSource === 'supplied').map((s) => s.name);
+  if (supplied.length) field('supplied', supplied.join(', '));
   if (e.status === 'succeeded') field('output', preview(e.output, Math.max(40, out.width - 14)));
   if (e.error) field('error', c.red(errorLine(e.error)) + (e.error.step ? ` (step ${e.error.step})` : ''));
   out.line(c.dim(`Compare: retrace executions diff ${originalId} ${e.id}`));
