@@ -94,6 +94,21 @@ export const slow = defineFlow({
   },
 });
 
+// Its first call's reply is "lost"; validate finds the invoice the call did create.
+export const invoice = defineFlow({
+  name: 'invoice',
+  async run(ctx) {
+    return ctx.step('create', {
+      repeatable: false,
+      retry: { maxAttempts: 3, delay: 1, jitter: false },
+      validate: () => ({ status: 'complete', output: { invoiceId: 'INV-1' } }),
+      run: () => {
+        throw new Error('socket hang up');
+      },
+    });
+  },
+});
+
 export const notify = defineFlow({
   name: 'notify',
   async run(ctx) {
@@ -482,6 +497,16 @@ describe('retrace CLI', { timeout: 600_000 }, () => {
     const forced = ok<Execution>(await cli(['replay', o1, '--force', '--json']));
     assert.equal(forced.status, 'succeeded');
     assert.equal(fetchCalls('o1'), 4, 'with --force it runs again');
+  });
+
+  test('executions show: a step settled by validate says so, with what validate answered about which attempt', async () => {
+    const ran = ok<Execution>(await cli(['run', 'invoice', '--wait', '--json']));
+    assert.equal(ran.status, 'succeeded');
+    const shown = await cli(['executions', 'show', ran.id]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^\s*0\s+create \(non-repeatable\)\s+succeeded by validate\s+1\s/m);
+    assert.match(shown.stdout, /^\s+attempt 1\s+failed\s.*socket hang up/m);
+    assert.match(shown.stdout, /^\s+validate\s+complete\s+judged attempt 1, at \S+/m);
   });
 
   test('replay <id> --from-step with --step-output reuses the earlier steps, with the given output', async () => {
