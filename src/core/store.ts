@@ -531,7 +531,10 @@ export interface ExecutionUpdate {
     release?: boolean;
     finished?: boolean;
     errorFingerprint?: string | null;
-    /** This execution succeeded and is a replay: mark its failed ancestors resolved by it. */
+    /**
+     * This execution succeeded and is a replay: mark the failed executions of its family (same
+     * root: its ancestors, and sibling replays that failed) resolved by it.
+     */
     resolveAncestors?: boolean;
   };
 }

@@ -95,6 +95,25 @@ export function describeReplayProvenanceConformance(
     assert.equal(forced.created, true, 'without refuseIfResolved (force) it is created');
   });
 
+  it("resolves a replay's whole family when it succeeds: a failed sibling replay is the same work, done", async () => {
+    const store = getStore();
+    const flow = 'flow-family';
+    await store.createExecution(newExecution({ flow }));
+    const original = await finish(flow, 'failed');
+    const first = await store.createReplay(replayOf(original, flow));
+    await finish(flow, 'failed');
+    const second = await store.createReplay(replayOf(original, flow));
+    await finish(flow, 'succeeded');
+    for (const id of [original, first.execution.id]) {
+      assert.equal((await store.getExecution(id))?.resolvedBy, second.execution.id, `${id} is resolved`);
+    }
+    assert.deepEqual((await store.listExecutions({ flow, resolved: false })).items, []);
+    // A failure after the success is a new attempt that failed: not resolved.
+    const third = await store.createReplay(replayOf(original, flow));
+    await finish(flow, 'failed');
+    assert.equal((await store.getExecution(third.execution.id))?.resolvedBy, null);
+  });
+
   it("records where a step's output came from and validate's answer, keeping them when a later write does not say", async () => {
     const store = getStore();
     const flow = 'flow-provenance';

@@ -248,7 +248,7 @@ describe('replaying one execution', () => {
     );
   });
 
-  it('refuses to replay a failure a successful replay resolved, unless forced', async () => {
+  it('refuses to replay a failure a successful replay resolved (a failed sibling replay too), unless forced', async () => {
     const world = { erpUp: false, pushes: [] as string[], fetches: 0 };
     const engine = await startEngine({ flows: [orderSync(world)], store: storeUrl(dir) });
     const original = await engine.run('order-sync', { orderId: 'G1', qty: 1 });
@@ -269,13 +269,18 @@ describe('replaying one execution', () => {
       return true;
     };
     await assert.rejects(engine.replay(original.id), refusedWith(original.id));
+    // The earlier failed replay was the same work: the success resolved it too.
+    await assert.rejects(engine.replay(failedReplay.id), refusedWith(failedReplay.id));
     assert.deepEqual(world.pushes, ['R-G1'], 'nothing ran again');
     assert.equal((await engine.executions.list({ rootId: original.id })).items.length, 3, 'no replay was created');
 
-    const plan = await engine.replayMany({ rootId: original.id, isReplay: false }, { dryRun: true });
+    const plan = await engine.replayMany({ rootId: original.id }, { dryRun: true });
     assert.deepEqual(
       plan.items.map((i) => [i.executionId, i.skip]),
-      [[original.id, `already resolved by ${fixing.id}`]],
+      [
+        [original.id, `already resolved by ${fixing.id}`],
+        [failedReplay.id, `already resolved by ${fixing.id}`],
+      ],
     );
 
     const forced = await engine.replay(original.id, { force: true });

@@ -177,21 +177,15 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
 
   if (e.resolveAncestors) {
     key.push('R');
-    // The replay chain is walked in the database, so it costs nothing extra however deep it goes.
-    ctes.push(
-      `chain(id) AS (
-  SELECT x.replay_of FROM {schema}.executions x WHERE x.id = $1::text AND x.replay_of IS NOT NULL
-  UNION
-  SELECT x.replay_of FROM {schema}.executions x JOIN chain c ON x.id = c.id WHERE x.replay_of IS NOT NULL)`,
-      `w_resolved AS (
+    // Its whole family (same root): ancestors and failed sibling replays, which were the same work.
+    ctes.push(`w_resolved AS (
   UPDATE {schema}.executions x SET resolved_at = upd.ms, resolved_by = upd.id FROM upd
-  WHERE x.id IN (SELECT id FROM chain) AND x.status = 'failed' AND x.resolved_at IS NULL)`,
-    );
+  WHERE x.root_id = (SELECT r.root_id FROM {schema}.executions r WHERE r.id = $1::text) AND x.id <> $1::text
+    AND x.status = 'failed' AND x.resolved_at IS NULL)`);
   }
 
   const select = 'SELECT (SELECT count(*) FROM upd) AS applied';
-  const recursive = e.resolveAncestors ? 'RECURSIVE ' : '';
-  return { key: key.join(''), text: `WITH ${recursive}${ctes.join(',\n')}\n${select}`, values };
+  return { key: key.join(''), text: `WITH ${ctes.join(',\n')}\n${select}`, values };
 }
 
 /** Whether the update hands the execution back claimable at once (released and due now). */

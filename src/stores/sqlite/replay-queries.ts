@@ -20,17 +20,14 @@ VALUES (@at, @actor, @action, @executionId, @resultExecutionId, @batchId, @reaso
 export const SELECT_REPLAYS_OF = 'SELECT * FROM executions WHERE replay_of = ? ORDER BY started_at, id';
 
 /**
- * A replay succeeded: every failed execution up its replay chain is resolved by it. The chain
- * is walked in the database so that it costs one statement however deep replays of replays go.
+ * A replay succeeded: every failed execution of its family (same root: the original and every
+ * replay descending from it) not yet resolved is resolved by it. Not only its ancestors: a
+ * failed sibling replay was the same work, and replaying it again would repeat what is done.
  */
 export const RESOLVE_ANCESTORS = `
-WITH RECURSIVE chain(id) AS (
-  SELECT replay_of FROM executions WHERE id = @id AND replay_of IS NOT NULL
-  UNION
-  SELECT e.replay_of FROM executions e JOIN chain c ON e.id = c.id WHERE e.replay_of IS NOT NULL
-)
 UPDATE executions SET resolved_at = @now, resolved_by = @id
-WHERE id IN (SELECT id FROM chain) AND status = 'failed' AND resolved_at IS NULL`;
+WHERE root_id = (SELECT root_id FROM executions WHERE id = @id) AND id <> @id
+  AND status = 'failed' AND resolved_at IS NULL`;
 
 export const INSERT_BATCH = `
 INSERT INTO replay_batches (id, status, filter, options, actor, reason, created_at, updated_at)
