@@ -350,9 +350,7 @@ export class ExecutionRun {
       return this.#failStep(s, error);
     }
     this.#pending.attempts.push({ position: s.position, attempt: s.attempts, status: 'succeeded' });
-    this.#pending.steps.push(
-      this.#stepRow(s, 'succeeded', { outputJson: encoded, finished: true, outputSource: 'run' }),
-    );
+    this.#pending.steps.push(this.#stepRow(s, 'succeeded', { outputJson: encoded, finished: true }));
     const durationMs = this.#deps.clock.now() - began;
     this.#pending.events.push(() =>
       this.#emit('step:succeeded', {
@@ -674,7 +672,7 @@ export class ExecutionRun {
       ...(extra.attemptStarted ? { attemptStarted: true } : {}),
       ...(extra.nextAttemptInMs !== undefined ? { nextAttemptInMs: extra.nextAttemptInMs } : {}),
       ...(extra.finished ? { finished: true } : {}),
-      ...(extra.outputSource ? { outputSource: extra.outputSource } : {}),
+      ...(status === 'succeeded' ? { outputSource: extra.outputSource ?? 'run' } : {}),
       ...(validation ? { validation } : {}),
     };
   }
