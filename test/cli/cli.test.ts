@@ -424,7 +424,11 @@ describe('retrace CLI', { timeout: 600_000 }, () => {
       [['replay', o1, '--step-output', 'fetch=fetch-output.json'], 2, /--step-output needs --from-step/],
       [['replay', o1, '--from-step', 'nope'], 1, /has no step "nope".*\(UNKNOWN_STEP\)/],
       [['replay', o1, '--input', 'wrong-input.json'], 1, /orderId: orderId must be a string \(INPUT_INVALID\)/],
-      [['replay', notifies[0]!], 1, /succeeded; replaying it may duplicate data.*\(REPLAY_NOT_ALLOWED\)/],
+      [
+        ['replay', notifies[0]!],
+        1,
+        /succeeded; replaying it may duplicate data.*: retrace replay \S+ --force \(REPLAY_NOT_ALLOWED\)/,
+      ],
       [['replay'], 2, /Give an execution id to replay, or filter flags/],
       [['replay', o1, '--status', 'failed'], 2, /not both/],
       [['replay', o1, '--dry-run'], 2, /--dry-run is for replaying many/],

@@ -6,6 +6,7 @@ import {
   ExecutionCancelledError,
   ExecutionFailedError,
   type ReplayOptions,
+  RetraceError,
 } from '../../index.js';
 import { CliError, EXIT, UsageError } from '../cli-error.js';
 import { addJsonOption, type Wrap } from '../command.js';
@@ -130,7 +131,7 @@ async function replayOne(ctx: CliContext, id: string, flags: ReplayFlags): Promi
 
   return ctx.withEngine({ flows: true, worker: wait }, async (engine) => {
     const handle = await engine.replay(id, options).catch((error: unknown) => {
-      throw error instanceof ExecutionAlreadyResolvedError ? resolvedRefusal(error, id) : error;
+      throw error instanceof ExecutionAlreadyResolvedError ? resolvedRefusal(error, id) : inCliTerms(error, id);
     });
     if (!handle.created) out.note(`A replay of ${id} was already in flight: ${handle.id}`);
     if (!wait) {
@@ -161,6 +162,16 @@ function resolvedRefusal(error: ExecutionAlreadyResolvedError, id: string): CliE
       `replaying it again runs its steps again and may duplicate data in end systems. ` +
       `To replay it anyway: retrace replay ${id} --force (${error.code})`,
   );
+}
+
+/** The engine's "pass force" refusals, with the flag that does it. */
+function inCliTerms(error: unknown, id: string): unknown {
+  if (!(error instanceof RetraceError) || error.code !== 'REPLAY_NOT_ALLOWED') return error;
+  const message = error.message.replace(
+    /pass force to replay it anyway$/,
+    `to replay it anyway: retrace replay ${id} --force`,
+  );
+  return message === error.message ? error : new CliError(`${message} (${error.code})`);
 }
 
 /** Waits for the replay's end; false when Ctrl-C came first. */
