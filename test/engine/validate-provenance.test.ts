@@ -4,8 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { WorkerId } from '../../src/core/ids.js';
 import { defineFlow, RetryableError, type ValidateResult } from '../../src/index.js';
-import { startEngine, storeUrl, tempDir } from '../support/temp-engine.js';
+import { deferred, startEngine, storeUrl, tempDir, waitFor } from '../support/temp-engine.js';
 
 const dir = tempDir();
 
@@ -65,5 +66,41 @@ describe("validate's answer on the step", () => {
       [e!.status, e!.outputSource, e!.validation?.attempt, e!.validation?.outcome],
       ['failed', null, 1, 'error'],
     );
+  });
+
+  it('records an interrupted attempt settled by validate on the worker that took it over', async () => {
+    const url = storeUrl(dir);
+    const hold = deferred();
+    let calls = 0;
+    const flow = defineFlow({
+      name: 'interrupted',
+      async run(ctx) {
+        return ctx.step('push', {
+          repeatable: false,
+          validate: () => ({ status: 'complete', output: 'found-in-erp' }),
+          run: async () => {
+            calls++;
+            await hold.promise; // the worker "dies" here, after the side effect
+            return 'never recorded';
+          },
+        });
+      },
+    });
+    const first = await startEngine({ flows: [flow], store: url, lease: '3h', sweepInterval: '1h' });
+    const h = await first.run('interrupted', {});
+    await waitFor(() => calls === 1, 2000, 'the first attempt');
+    await first.store.expireWorkers({ workerIds: [first.workerId as WorkerId] });
+    const second = await startEngine({ flows: [flow], store: url });
+    assert.equal(await second.handle(h.id).result({ timeoutMs: 5000 }), 'found-in-erp');
+    const [step] = (await second.executions.get(h.id)).steps;
+    assert.deepEqual(
+      [step!.status, step!.outputSource, step!.validation?.attempt, step!.validation?.outcome],
+      ['succeeded', 'validate', 1, 'complete'],
+    );
+    assert.deepEqual(
+      step!.attempts.map((a) => a.status),
+      ['interrupted'],
+    );
+    hold.resolve();
   });
 });
