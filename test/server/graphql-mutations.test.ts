@@ -353,6 +353,7 @@ describe('graphql: runFlow and cancelExecution', () => {
       [{ instance: 'sync-order.default', flow: 'slow', input: { key: 'x' } }, 'instance', 'UNKNOWN_INSTANCE'],
       [{ flow: 'no-such-flow' }, 'flow', 'UNKNOWN_FLOW'],
       [{ input: { orderId: 'x' } }, 'instance', 'INVALID_OPTION'],
+      [{ flow: 'sync-order', input: { orderId: 'x' }, idempotencyKey: '' }, 'idempotencyKey', 'INVALID_OPTION'],
     ];
     for (const [input, field, code] of cases) {
       const answer = await operator.request<RunAnswer>(RUN, { input });

@@ -186,7 +186,8 @@ export const mutationResolvers = {
         });
         return { instanceExecutionResult: await ctx.memo.execution(handle.id), created: handle.created };
       },
-      { INVALID_OPTION: 'tags' },
+      // The run() option refused (idempotencyKey, tags, …) is the input field of the same name.
+      { INVALID_OPTION: (err) => (err as { option?: string }).option ?? 'tags' },
     );
   },
 
