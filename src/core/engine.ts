@@ -521,9 +521,9 @@ export class Engine<F extends AnyFlow = AnyFlow> {
 
   /**
    * Replays an execution as a new one (the original is never modified): whole, with corrected
-   * `input`, or `fromStep` with earlier steps reused (and `stepOutputs` overriding some).
-   * A failed execution replays as is; any other needs `force`. While another replay of it is in
-   * flight, that one is returned (`created: false`).
+   * `input`, or `fromStep` with earlier steps reused or supplied (`stepOutputs`, see replay-steps.ts).
+   * A failed execution replays as is; any other, or one a replay resolved, needs `force`. While
+   * another replay of it is in flight, that one is returned (`created: false`).
    */
   async replay(id: string, options: ReplayOptions = {}): Promise<ExecutionHandle> {
     this.#assertStarted();

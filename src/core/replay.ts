@@ -4,12 +4,13 @@
  * - whole: the same flow, instance and exact stored input;
  * - `{ input }`: corrected input, validated like any input;
  * - `{ fromStep, stepOutputs? }`: the steps before `fromStep` are copied from the original as
- *   `reused` (their outputs optionally overridden) and execution starts at `fromStep`.
+ *   `reused`, or supplied by the caller (also ones the original never reached: replay-steps.ts),
+ *   and execution starts at `fromStep`.
  *
- * Guards: a non-failed execution needs `force` (it may duplicate data in end systems); an
- * unfinished one cannot be replayed; a replay while another replay of the same execution is in
- * flight returns the one in flight. Every replay writes an audit record with the new execution,
- * in the same store write.
+ * Guards (replay-guard.ts): a non-failed execution, or a failure a replay already resolved,
+ * needs `force` (it may duplicate data in end systems); an unfinished one cannot be replayed;
+ * a replay while another replay of the same execution is in flight returns the one in flight.
+ * Every replay writes an audit record with the new execution, in the same store write.
  */
 import { decodePayload, encodePayload } from './codec.js';
 import { ExecutionNotFoundError, RetraceError, UnknownFlowError } from './errors.js';
