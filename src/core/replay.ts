@@ -25,9 +25,16 @@ import type { ExecutionDetailRecord, ExecutionRecord, NewReplay, ReusedStepWrite
 export interface ReplayOptions {
   /** Corrected input (validated against the flow's schema); the stored input by default. */
   input?: unknown;
-  /** Start at the first step of this name; earlier steps are reused from the original. */
+  /**
+   * Start at the first step of this name (one the original never reached too); earlier
+   * recorded steps are reused from the original.
+   */
   fromStep?: string;
-  /** Outputs to use instead of the original's for reused steps, by step name. */
+  /**
+   * Outputs of steps before `fromStep`, by step name, recorded as supplied by `actor`: instead
+   * of a recorded step's (a failed one must be given, or the replay start at it), or for a step
+   * the original never reached. JSON, within the payload size limit.
+   */
   stepOutputs?: Record<string, unknown>;
   /**
    * Allow replaying an execution that did not fail, or a failure a successful replay already
