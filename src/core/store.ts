@@ -1,6 +1,33 @@
 import type { ErrorInfo } from './errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from './ids.js';
+import type {
+  AuditRecord,
+  AuditWrite,
+  BatchCounts,
+  BatchItemRecord,
+  BatchRecord,
+  BatchStatus,
+  ErrorGroupFilter,
+  NewBatch,
+  ReusedStepWrite,
+  StepOutputSource,
+  StepValidation,
+} from './replay-records.js';
 import type { ExecutionStatus, StepStatus } from './states.js';
+
+export type {
+  AuditRecord,
+  AuditWrite,
+  BatchCounts,
+  BatchItemRecord,
+  BatchRecord,
+  BatchStatus,
+  ErrorGroupFilter,
+  NewBatch,
+  ReusedStepWrite,
+  StepOutputSource,
+  StepValidation,
+} from './replay-records.js';
 
 /**
  * The store port: everything the engine needs from persistence, and nothing about how.
@@ -210,31 +237,6 @@ export interface InstanceRecord extends NewInstance {
   updatedAt: number;
 }
 
-export interface ReusedStepWrite {
-  position: number;
-  name: string;
-  outputJson: string | null;
-  repeatable: boolean;
-  hasValidator: boolean;
-  reusedFrom: ExecutionId;
-  /** `original` (the default): the original's output; `supplied`: one an operator gave (who: `suppliedBy`). */
-  outputSource?: 'original' | 'supplied';
-  suppliedBy?: string | null;
-}
-
-/**
- * Where a step's output came from: `run` (its code ran), `validate` (validate answered
- * complete), `original` (reused from the replayed execution), `supplied` (given by an operator
- * on replay).
- */
-export type StepOutputSource = 'run' | 'validate' | 'original' | 'supplied';
-
-/** validate's last answer about a step: which attempt it judged and what it said. */
-export interface StepValidation {
-  attempt: number;
-  outcome: 'complete' | 'retry' | 'error';
-}
-
 export interface NewReplay {
   execution: NewExecution;
   reusedSteps: ReusedStepWrite[];
@@ -254,31 +256,6 @@ export interface NewReplay {
   batchItem?: { batchId: string; position: number };
 }
 
-export interface AuditWrite {
-  actor: string;
-  action: string;
-  executionId: ExecutionId | null;
-  resultExecutionId: ExecutionId | null;
-  batchId: string | null;
-  reason: string | null;
-  detailsJson: string | null;
-}
-
-export interface AuditRecord extends AuditWrite {
-  id: number;
-  at: number;
-}
-
-export interface ErrorGroupFilter {
-  flow?: string;
-  instance?: string;
-  startedAfter?: number;
-  startedBefore?: number;
-  /** Only groups with unresolved failures, counting only those. */
-  unresolvedOnly?: boolean;
-  limit?: number;
-}
-
 export interface ErrorGroupRecord {
   fingerprint: string;
   flow: string;
@@ -288,51 +265,6 @@ export interface ErrorGroupRecord {
   lastSeenAt: number;
   /** The most recent failure of the group. */
   sample: ExecutionRecord;
-}
-
-export type BatchStatus = 'running' | 'paused' | 'cancelled' | 'completed';
-
-export interface NewBatch {
-  id: string;
-  filterJson: string;
-  optionsJson: string;
-  actor: string;
-  reason: string | null;
-  items: { executionId: ExecutionId; skipNote: string | null }[];
-}
-
-export interface BatchRecord {
-  id: string;
-  status: BatchStatus;
-  filterJson: string;
-  optionsJson: string;
-  actor: string;
-  reason: string | null;
-  createdAt: number;
-  updatedAt: number;
-  finishedAt: number | null;
-  leaseOwner: WorkerId | null;
-}
-
-export interface BatchCounts {
-  matched: number;
-  skipped: number;
-  pending: number;
-  started: number;
-  succeeded: number;
-  failed: number;
-  /** Started replays not finished yet. */
-  active: number;
-}
-
-export interface BatchItemRecord {
-  position: number;
-  executionId: ExecutionId;
-  state: 'pending' | 'started' | 'skipped';
-  replayId: ExecutionId | null;
-  note: string | null;
-  /** Status of the replay, once started. */
-  replayStatus: ExecutionStatus | null;
 }
 
 export interface RegisterWorkerParams {
