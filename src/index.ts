@@ -15,11 +15,13 @@ export type { ErrorInfo, InputIssue, RetraceErrorCode } from './core/errors.js';
 // Errors: the ones user code throws, and the ones Retrace raises (match on `code`)
 export {
   DefinitionError,
+  ExecutionAlreadyResolvedError,
   ExecutionCancelledError,
   ExecutionFailedError,
   ExecutionNotFoundError,
   FatalError,
   InputValidationError,
+  InvalidOptionError,
   isStoreUnavailable,
   isStoreWriteRefused,
   LeaseLostError,

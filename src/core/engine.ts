@@ -41,9 +41,10 @@ import {
   type InstanceView,
   type UpdateInstanceInput,
 } from './instances.js';
+import { checkActionOptions, checkRunOptions } from './option-checks.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './options.js';
 import type { ProcessProbe } from './process-probe.js';
-import { type ReplayOptions, ReplayService } from './replay.js';
+import { type ReplayOptions, ReplayService, reusedStepRecords } from './replay.js';
 import { type BatchActionOptions, type ErrorGroupFilter, ReplayAdmin, type ReplayManyOptions } from './replay-admin.js';
 import { BatchRunner } from './replay-batches.js';
 import {
@@ -434,6 +435,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
         `Engine is ${this.#state}: call await engine.start() before run()`,
       );
     }
+    checkRunOptions(options);
     const name = typeof flow === 'string' ? flow : (flow as AnyFlow).name;
     const definition = await flowForRun(
       { flows: this.#flows, hasWorker: this.options.worker, store: this.#store },
@@ -441,9 +443,6 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     );
     if (definition) await validateInput(name, definition.inputSchema, input);
     const { json: inputJson } = encodePayload(input, `Input of flow "${name}"`, this.options.maxPayloadBytes);
-    const tags = options.tags ?? [];
-    if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string'))
-      throw new RetraceError('INVALID_OPTION', 'tags must be an array of strings');
 
     const instance = await this.#instances.forRun(name, options.instance);
     const id = newExecutionId();
@@ -458,7 +457,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
           instance: instance.id,
           inputJson,
           idempotencyKey: options.idempotencyKey ?? null,
-          tags,
+          tags: options.tags ?? [],
           trigger: options.trigger ?? 'api',
           correlationId: options.correlationId ?? null,
           replayOf: null,
@@ -491,6 +490,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
    */
   async cancel(id: string, options: { actor?: string; reason?: string } = {}): Promise<Execution> {
     this.#assertStarted();
+    checkActionOptions('cancel()', options);
     const actor = options.actor ?? 'library';
     const result = await this.#store.cancelExecution({
       id: id as ExecutionId,
@@ -514,9 +514,9 @@ export class Engine<F extends AnyFlow = AnyFlow> {
 
   /**
    * Replays an execution as a new one (the original is never modified): whole, with corrected
-   * `input`, or `fromStep` with earlier steps reused (and `stepOutputs` overriding some).
-   * A failed execution replays as is; any other needs `force`. While another replay of it is in
-   * flight, that one is returned (`created: false`).
+   * `input`, or `fromStep` with earlier steps reused or supplied (`stepOutputs`, see replay-steps.ts).
+   * A failed execution replays as is; any other, or one a replay resolved, needs `force`. While
+   * another replay of it is in flight, that one is returned (`created: false`).
    */
   async replay(id: string, options: ReplayOptions = {}): Promise<ExecutionHandle> {
     this.#assertStarted();
@@ -539,22 +539,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
 
   /** Inserts a replay, pre-claimed when this worker has a free slot, and starts it. */
   async #startReplay(params: NewReplay, flow: AnyFlow): Promise<{ execution: ExecutionRecord; created: boolean }> {
-    const reused: StepRecord[] = params.reusedSteps.map((r) => ({
-      position: r.position,
-      name: r.name,
-      status: 'reused',
-      attempts: 0,
-      outputJson: r.outputJson,
-      error: null,
-      repeatable: r.repeatable,
-      hasValidator: r.hasValidator,
-      startedAt: 0,
-      updatedAt: 0,
-      finishedAt: 0,
-      attemptStartedAt: null,
-      nextAttemptAt: null,
-      reusedFrom: r.reusedFrom,
-    }));
+    const reused = reusedStepRecords(params.reusedSteps);
     return this.#insertAndStart(
       flow.name,
       reused,

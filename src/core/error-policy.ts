@@ -1,3 +1,4 @@
+import type { ErrorInfo } from './errors.js';
 import type { ErrorDeclaration, ErrorDeclarations } from './flow.js';
 import { type ResolvedRetryPolicy, type RetryPolicy, resolveRetryPolicy } from './retry-policy.js';
 
@@ -32,6 +33,16 @@ export interface ErrorPolicyInput {
  * 3. Retrace's own errors that cannot heal (over-size payload, bad definition) → fatal;
  * 4. otherwise the default policy.
  */
+/**
+ * The attempts a step allows after `error`, its last recorded one (on resume): classified again
+ * by name and code as it was first time, so a declared error's policy still governs.
+ */
+export function attemptLimitAfter(error: ErrorInfo | null, input: ErrorPolicyInput): number {
+  if (!error) return input.stepPolicy.maxAttempts;
+  const decision = classifyError(error, input);
+  return decision.kind === 'retry' ? decision.policy.maxAttempts : input.stepPolicy.maxAttempts;
+}
+
 export function classifyError(err: unknown, input: ErrorPolicyInput): ErrorDecision {
   const rawName = read(err, 'name');
   const name = typeof rawName === 'string' ? rawName : '';

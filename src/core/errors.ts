@@ -40,6 +40,7 @@ export type RetraceErrorCode =
   | 'STORE_WRITE_REFUSED'
   | 'RESULT_TIMEOUT'
   | 'REPLAY_NOT_ALLOWED'
+  | 'EXECUTION_ALREADY_RESOLVED'
   | 'UNKNOWN_STEP'
   | 'BATCH_NOT_FOUND'
   | 'BATCH_STATE'
@@ -102,6 +103,42 @@ export class ExecutionNotFoundError extends RetraceError {
   constructor(executionId: string) {
     super('EXECUTION_NOT_FOUND', `No execution with id "${executionId}"`);
     this.executionId = executionId;
+  }
+}
+
+/**
+ * A single replay of a failure that a successful replay already resolved: it would run the
+ * steps again (and duplicate what they did in end systems). `resolvedBy` is the replay that
+ * resolved it; `executionId` the resolved failure (the one asked for, or an ancestor of it up
+ * its replay chain). Pass `force` to replay anyway.
+ */
+export class ExecutionAlreadyResolvedError extends RetraceError {
+  readonly executionId: string;
+  readonly resolvedBy: string;
+  readonly resolvedAt: Date | null;
+  constructor(executionId: string, resolvedBy: string, resolvedAt: number | null, requested = executionId) {
+    const which =
+      requested === executionId
+        ? `Execution ${executionId} was`
+        : `Execution ${requested} is a replay of ${executionId}, which was`;
+    super(
+      'EXECUTION_ALREADY_RESOLVED',
+      `${which} already resolved by replay ${resolvedBy}${resolvedAt !== null ? ` at ${new Date(resolvedAt).toISOString()}` : ''}; ` +
+        'replaying it again would run its steps again and may duplicate data in end systems: pass force to replay it anyway',
+    );
+    this.executionId = executionId;
+    this.resolvedBy = resolvedBy;
+    this.resolvedAt = resolvedAt === null ? null : new Date(resolvedAt);
+  }
+}
+
+/** An option given to the API has the wrong type or value, or is not an option at all. */
+export class InvalidOptionError extends RetraceError {
+  /** The option concerned, as the caller spelled it (e.g. `idempotencyKey`, `stepOutputs.fetch`). */
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super('INVALID_OPTION', message);
+    this.option = option;
   }
 }
 

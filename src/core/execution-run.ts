@@ -24,7 +24,7 @@ import type { Clock } from './clock.js';
 import { decodePayload, encodePayload } from './codec.js';
 import type { DebugPoints } from './debug-points.js';
 import { boundErrorInfo, errorTextLimit } from './error-info.js';
-import { classifyError } from './error-policy.js';
+import { attemptLimitAfter, classifyError } from './error-policy.js';
 import {
   AttemptInterruptedError,
   DefinitionError,
@@ -53,6 +53,7 @@ import {
 } from './flow.js';
 import type { LeaseToken, WorkerId } from './ids.js';
 import { logLine } from './log-line.js';
+import { SuppliedSteps } from './replay-steps.js';
 import { type ResolvedRetryPolicy, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
 import { boundErrors, commitUpdate, handBack } from './run-writes.js';
 import { validateInput } from './schema.js';
@@ -66,6 +67,7 @@ import type {
   LogLevel,
   LogWrite,
   StepRecord,
+  StepValidation,
   StepWrite,
   Store,
 } from './store.js';
@@ -100,6 +102,7 @@ export class ExecutionRun {
   readonly #claim: ClaimedExecution;
   readonly #leaseToken: LeaseToken;
   readonly #recorded: Map<number, StepRecord>;
+  readonly #supplied: SuppliedSteps;
   #status: ExecutionStatus;
   #position = 0;
   /** Set once the run must end (suspended, lease lost, or a non-determinism found). */
@@ -126,6 +129,7 @@ export class ExecutionRun {
     this.#status = claim.execution.status;
     this.#recorded = new Map(claim.steps.map((s) => [s.position, s]));
     this.#unfinished = new UnfinishedSteps(claim.steps);
+    this.#supplied = new SuppliedSteps(claim.execution);
     this.#startedAt = deps.clock.now();
   }
 
@@ -285,6 +289,12 @@ export class ExecutionRun {
       throw this.#halt;
     }
     if (recorded?.status === 'succeeded' || recorded?.status === 'reused') return decodePayload(recorded.outputJson);
+    // A replay given this step's output (its original never recorded it): record it, run nothing.
+    const supplied = this.#supplied.take(position, name, recorded !== undefined, step);
+    if (supplied) {
+      this.#pending.steps.push(supplied);
+      return decodePayload(supplied.outputJson ?? null);
+    }
     if (recorded?.status === 'failed') {
       throw new StepFailedError(name, recorded.error ?? { name: 'Error', message: 'failed' }, recorded.attempts);
     }
@@ -296,7 +306,12 @@ export class ExecutionRun {
       name,
       step,
       policy,
-      attemptLimit: this.#attemptLimitFor(recorded?.error ?? null, step, policy),
+      attemptLimit: attemptLimitAfter(recorded?.error ?? null, {
+        stepPolicy: policy,
+        stepErrors: step.errors,
+        flowErrors: this.#flow.errors,
+        defaultErrorPolicy: this.#deps.defaultErrorPolicy,
+      }),
       attempts: recorded?.attempts ?? 0,
       lastError: recorded?.error ?? null,
     };
@@ -482,6 +497,7 @@ export class ExecutionRun {
       );
     }
     this.#emit('step:validated', { executionId, flow: flowName, step: s.name, position: s.position, outcome });
+    s.validation = { attempt: s.attempts, outcome }; // recorded by the step's next write, whichever it is
     if (verdict.status === 'retry') return { done: false };
     if (verdict.status === 'error') return this.#failStep(s, toErrorInfo(verdict.error, s.name));
     let encoded: string | null;
@@ -495,7 +511,7 @@ export class ExecutionRun {
       return this.#failStep(s, toErrorInfo(err, s.name));
     }
     await this.#write({
-      steps: [this.#stepRow(s, 'succeeded', { outputJson: encoded, finished: true })],
+      steps: [this.#stepRow(s, 'succeeded', { outputJson: encoded, finished: true, outputSource: 'validate' })],
       execution: this.#status === 'running' ? undefined : { status: this.#to('running') },
     });
     this.#deps.debug.hit('step:after-commit', { executionId, step: s.name });
@@ -647,11 +663,9 @@ export class ExecutionRun {
     return next;
   }
 
-  #stepRow(
-    s: StepState,
-    status: StepWrite['status'],
-    extra: Partial<Pick<StepWrite, 'outputJson' | 'error' | 'attemptStarted' | 'nextAttemptInMs' | 'finished'>>,
-  ): StepWrite {
+  #stepRow(s: StepState, status: StepWrite['status'], extra: Partial<StepWrite>): StepWrite {
+    const validation = s.validation;
+    s.validation = undefined;
     return {
       position: s.position,
       name: s.name,
@@ -664,6 +678,8 @@ export class ExecutionRun {
       ...(extra.attemptStarted ? { attemptStarted: true } : {}),
       ...(extra.nextAttemptInMs !== undefined ? { nextAttemptInMs: extra.nextAttemptInMs } : {}),
       ...(extra.finished ? { finished: true } : {}),
+      ...(status === 'succeeded' ? { outputSource: extra.outputSource ?? 'run' } : {}),
+      ...(validation ? { validation } : {}),
     };
   }
 
@@ -678,18 +694,6 @@ export class ExecutionRun {
 
   #emit<K extends keyof EngineEvents>(event: K, payload: EngineEvents[K]): void {
     this.#deps.events.emit(event, payload);
-  }
-
-  /** On resume, the recorded last error classifies again by name and code, as it did first time. */
-  #attemptLimitFor(error: ErrorInfo | null, step: NormalizedStep<unknown>, policy: ResolvedRetryPolicy): number {
-    if (!error) return policy.maxAttempts;
-    const decision = classifyError(error, {
-      stepPolicy: policy,
-      stepErrors: step.errors,
-      flowErrors: this.#flow.errors,
-      defaultErrorPolicy: this.#deps.defaultErrorPolicy,
-    });
-    return decision.kind === 'retry' ? decision.policy.maxAttempts : policy.maxAttempts;
   }
 
   #reportWriteFailure(err: unknown): void {
@@ -710,4 +714,6 @@ interface StepState {
   attemptLimit: number;
   attempts: number;
   lastError: ErrorInfo | null;
+  /** validate's answer not yet carried by a write of the step. */
+  validation?: StepValidation;
 }

@@ -9,6 +9,8 @@ import type {
   ExecutionRecord,
   LogLevel,
   LogRecord,
+  StepOutputSource,
+  StepValidation,
 } from './store.js';
 
 /**
@@ -67,6 +69,18 @@ export interface StepView {
   finishedAt: Date | null;
   nextAttemptAt: Date | null;
   reusedFrom: string | null;
+  /**
+   * Where its output came from: `run` (its code ran and returned it), `validate` (an attempt
+   * failed or was interrupted and validate answered complete: the end system had it done),
+   * `original` (reused from the replayed execution), `supplied` (given by an operator on
+   * replay, see suppliedBy). Null until it completes, and for steps recorded before Retrace
+   * kept this.
+   */
+  outputSource: StepOutputSource | null;
+  /** Who supplied the output (outputSource `supplied`). */
+  suppliedBy: string | null;
+  /** validate's last answer: which attempt it judged, what it said, when. */
+  validation: { attempt: number; outcome: StepValidation['outcome']; at: Date } | null;
   logs: LogView[];
 }
 
@@ -181,6 +195,9 @@ export function toExecution(d: ExecutionDetailRecord, replays: ExecutionRecord[]
       finishedAt: date(s.finishedAt),
       nextAttemptAt: s.status === 'retrying' ? date(s.nextAttemptAt) : null,
       reusedFrom: s.reusedFrom,
+      outputSource: s.outputSource,
+      suppliedBy: s.suppliedBy,
+      validation: s.validation ? { ...s.validation, at: new Date(s.validation.at) } : null,
       logs: logs.filter((_, i) => d.logs[i]!.position === s.position),
     })),
     logs,

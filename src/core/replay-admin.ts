@@ -7,6 +7,7 @@ import { RetraceError } from './errors.js';
 import type { ExecutionListFilter } from './execution-view.js';
 import { toStoreFilter } from './execution-view.js';
 import { newExecutionId } from './ids.js';
+import { checkActionOptions, checkReplayManyOptions } from './option-checks.js';
 import type { ReplayPlanItem, ReplayService } from './replay.js';
 import type { BatchOptions } from './replay-batches.js';
 import {
@@ -69,7 +70,7 @@ export class ReplayAdmin {
 
   /** Replays every execution the filter matches (failed ones by default), as a durable batch. */
   async replayMany(filter: ExecutionListFilter, options: ReplayManyOptions = {}): Promise<BatchView | ReplayPlan> {
-    validateBatchOptions(options);
+    checkReplayManyOptions(options);
     const effective: ExecutionListFilter = { ...filter, ...(filter.status === undefined ? { status: 'failed' } : {}) };
     const matched = await this.#match(effective);
     const skipNote = (e: ExecutionRecord): string | null => {
@@ -88,6 +89,7 @@ export class ReplayAdmin {
         const planned = this.#replays.plan(detail, {
           ...(options.fromStep ? { fromStep: options.fromStep } : {}),
           ...(options.force ? { force: true } : {}),
+          allowResolved: options.includeResolved === true,
         });
         items.push(note ? { ...planned, skip: note } : planned);
       }
@@ -158,6 +160,7 @@ export class ReplayAdmin {
   }
 
   async #move(id: string, from: BatchStatus[], to: BatchStatus, options: BatchActionOptions): Promise<BatchView> {
+    checkActionOptions(`batches.${BATCH_ACTIONS[to]}()`, options);
     const current = await this.getBatch(id);
     if (!(await this.#store.setBatchStatus({ batchId: id, from, to }))) {
       throw new RetraceError(
@@ -188,17 +191,5 @@ export class ReplayAdmin {
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     return out;
-  }
-}
-
-function validateBatchOptions(o: ReplayManyOptions): void {
-  for (const key of ['concurrency', 'ratePerSecond'] as const) {
-    const v = o[key];
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) {
-      throw new RetraceError('INVALID_OPTION', `${key} must be a number > 0, got ${JSON.stringify(v)}`);
-    }
-  }
-  if (o.concurrency !== undefined && !Number.isInteger(o.concurrency)) {
-    throw new RetraceError('INVALID_OPTION', `concurrency must be a whole number, got ${o.concurrency}`);
   }
 }

@@ -123,7 +123,7 @@ export class BatchRunner {
   }
 
   async #drive(batch: BatchRecord): Promise<void> {
-    const options = JSON.parse(batch.optionsJson) as BatchOptions;
+    const options = JSON.parse(batch.optionsJson) as BatchOptions & { includeResolved?: boolean };
     const startedAt = this.#clock.now();
     let startedHere = 0;
     while (!this.#stopping.signal.aborted) {
@@ -163,7 +163,11 @@ export class BatchRunner {
     }
   }
 
-  async #replayItem(batch: BatchRecord, item: BatchItemRecord, options: BatchOptions): Promise<void> {
+  async #replayItem(
+    batch: BatchRecord,
+    item: BatchItemRecord,
+    options: BatchOptions & { includeResolved?: boolean },
+  ): Promise<void> {
     try {
       await this.#replays.replay(
         item.executionId,
@@ -173,7 +177,8 @@ export class BatchRunner {
           ...(batch.reason ? { reason: batch.reason } : {}),
           actor: batch.actor,
         },
-        { batchId: batch.id, position: item.position },
+        // A failure resolved since the batch was made (by a single replay, say) is skipped, not replayed twice.
+        { item: { batchId: batch.id, position: item.position }, allowResolved: options.includeResolved === true },
       );
     } catch (error) {
       // The store is unreachable: the replay may or may not have been created. Leave the item

@@ -4,29 +4,42 @@
  * - whole: the same flow, instance and exact stored input;
  * - `{ input }`: corrected input, validated like any input;
  * - `{ fromStep, stepOutputs? }`: the steps before `fromStep` are copied from the original as
- *   `reused` (their outputs optionally overridden) and execution starts at `fromStep`.
+ *   `reused`, or supplied by the caller (also ones the original never reached: replay-steps.ts),
+ *   and execution starts at `fromStep`.
  *
- * Guards: a non-failed execution needs `force` (it may duplicate data in end systems); an
- * unfinished one cannot be replayed; a replay while another replay of the same execution is in
- * flight returns the one in flight. Every replay writes an audit record with the new execution,
- * in the same store write.
+ * Guards (replay-guard.ts): a non-failed execution, or a failure a replay already resolved,
+ * needs `force` (it may duplicate data in end systems); an unfinished one cannot be replayed;
+ * a replay while another replay of the same execution is in flight returns the one in flight.
+ * Every replay writes an audit record with the new execution, in the same store write.
  */
 import { decodePayload, encodePayload } from './codec.js';
 import { ExecutionNotFoundError, RetraceError, UnknownFlowError } from './errors.js';
 import type { AnyFlow } from './flow.js';
 import { type ExecutionId, newExecutionId } from './ids.js';
+import { checkReplayOptions } from './option-checks.js';
+import { resolvedRefusal, statusRefusal } from './replay-guard.js';
+import { planReplaySteps } from './replay-steps.js';
 import { validateInput } from './schema.js';
-import { isTerminal } from './states.js';
-import type { ExecutionDetailRecord, ExecutionRecord, NewReplay, ReusedStepWrite, Store } from './store.js';
+import type { ExecutionDetailRecord, ExecutionRecord, NewReplay, ReusedStepWrite, StepRecord, Store } from './store.js';
 
 export interface ReplayOptions {
   /** Corrected input (validated against the flow's schema); the stored input by default. */
   input?: unknown;
-  /** Start at the first step of this name; earlier steps are reused from the original. */
+  /**
+   * Start at the first step of this name (one the original never reached too); earlier
+   * recorded steps are reused from the original.
+   */
   fromStep?: string;
-  /** Outputs to use instead of the original's for reused steps, by step name. */
+  /**
+   * Outputs of steps before `fromStep`, by step name, recorded as supplied by `actor`: instead
+   * of a recorded step's (a failed one must be given, or the replay start at it), or for a step
+   * the original never reached. JSON, within the payload size limit.
+   */
   stepOutputs?: Record<string, unknown>;
-  /** Allow replaying an execution that did not fail (it may duplicate data). @default false */
+  /**
+   * Allow replaying an execution that did not fail, or a failure a successful replay already
+   * resolved (either may duplicate data in end systems). @default false
+   */
   force?: boolean;
   /** Why, for the audit log. */
   reason?: string;
@@ -65,21 +78,37 @@ export class ReplayService {
     this.#deps = deps;
   }
 
+  /**
+   * `batch`: the batch item this replay is for, and whether the batch replays resolved failures
+   * (`includeResolved`); a single replay allows them only with `force`.
+   */
   async replay(
     id: string,
     options: ReplayOptions = {},
-    batchItem?: { batchId: string; position: number },
+    batch?: { item: { batchId: string; position: number }; allowResolved: boolean },
   ): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    checkReplayOptions(options);
+    const batchItem = batch?.item;
     const original = await this.#deps.store.getExecutionDetail(id as ExecutionId);
     if (!original) throw new ExecutionNotFoundError(id);
     const flow = this.#flowOf(original.execution);
-    const refusal = guard(original.execution, options.force === true);
+    const refusal = statusRefusal(original.execution, options.force === true);
     if (refusal) throw new RetraceError('REPLAY_NOT_ALLOWED', refusal);
+    const allowResolved = batch ? batch.allowResolved : options.force === true;
+    if (!allowResolved) {
+      const resolved = resolvedRefusal(original.execution);
+      if (resolved) throw resolved;
+    }
 
     const inputValue = options.input !== undefined ? options.input : decodePayload(original.execution.inputJson);
     await validateInput(flow.name, flow.inputSchema, inputValue);
     const { json: inputJson } = encodePayload(inputValue, `Input of flow "${flow.name}"`, this.#deps.maxPayloadBytes);
-    const reusedSteps = this.#reusedSteps(original, options);
+    const actor = options.actor ?? 'library';
+    const { reused: reusedSteps, suppliedOutputsJson } = planReplaySteps(
+      original,
+      { ...options, actor },
+      this.#deps.maxPayloadBytes,
+    );
 
     const newId = newExecutionId();
     const e = original.execution;
@@ -100,9 +129,13 @@ export class ReplayService {
           replayFromStep: options.fromStep ?? null,
         },
         reusedSteps,
+        suppliedOutputsJson,
         reuseInFlight: true,
+        // Checked again in the insert's own write: a replay that succeeds between the check above
+        // and the insert must not let this one through.
+        ...(allowResolved ? {} : { refuseIfResolved: true }),
         audit: {
-          actor: options.actor ?? 'library',
+          actor,
           action: 'replay',
           executionId: e.id,
           batchId: batchItem?.batchId ?? null,
@@ -121,7 +154,10 @@ export class ReplayService {
   }
 
   /** What `replay` would do for this execution, without doing it. */
-  plan(detail: ExecutionDetailRecord, options: Pick<ReplayOptions, 'fromStep' | 'force'>): ReplayPlanItem {
+  plan(
+    detail: ExecutionDetailRecord,
+    options: Pick<ReplayOptions, 'fromStep' | 'force'> & { allowResolved?: boolean },
+  ): ReplayPlanItem {
     const e = detail.execution;
     const base: ReplayPlanItem = {
       executionId: e.id,
@@ -136,11 +172,19 @@ export class ReplayService {
     // A plan needs the store alone (a CLI dry run loads no flows): a flow not loaded here is a
     // warning, not a skip, since the batch is replayed by whichever worker has it.
     const flow = this.#deps.flows.get(e.flow);
-    const refusal = guard(e, options.force === true);
+    const refusal = statusRefusal(e, options.force === true);
     if (refusal) return { ...base, skip: refusal };
+    const allowResolved = options.allowResolved ?? options.force === true;
+    if (!allowResolved && e.resolvedAt !== null) {
+      return { ...base, skip: `already resolved by ${e.resolvedBy}; pass force to replay it anyway` };
+    }
     let reused: ReusedStepWrite[];
     try {
-      reused = this.#reusedSteps(detail, { ...(options.fromStep ? { fromStep: options.fromStep } : {}) });
+      reused = planReplaySteps(
+        detail,
+        { ...(options.fromStep ? { fromStep: options.fromStep } : {}), actor: 'plan' },
+        this.#deps.maxPayloadBytes,
+      ).reused;
     } catch (err) {
       return { ...base, skip: (err as Error).message };
     }
@@ -167,67 +211,27 @@ export class ReplayService {
     if (!flow) throw new UnknownFlowError(e.flow, [...this.#deps.flows.keys()]);
     return flow;
   }
-
-  /** The original's steps before `fromStep`, with overrides applied; clear errors for bad names. */
-  #reusedSteps(
-    original: ExecutionDetailRecord,
-    options: Pick<ReplayOptions, 'fromStep' | 'stepOutputs'>,
-  ): ReusedStepWrite[] {
-    const overrides = options.stepOutputs ?? {};
-    if (options.fromStep === undefined) {
-      if (Object.keys(overrides).length) {
-        throw new RetraceError('INVALID_OPTION', 'stepOutputs needs fromStep: only steps before fromStep are reused');
-      }
-      return [];
-    }
-    const steps = original.steps;
-    const start = steps.find((s) => s.name === options.fromStep);
-    if (!start) {
-      throw new RetraceError(
-        'UNKNOWN_STEP',
-        `Execution ${original.execution.id} has no step "${options.fromStep}". Recorded steps: ${
-          steps.map((s) => s.name).join(', ') || '(none)'
-        }`,
-      );
-    }
-    const reused = steps.filter((s) => s.position < start.position);
-    for (const name of Object.keys(overrides)) {
-      if (!reused.some((s) => s.name === name)) {
-        throw new RetraceError(
-          'UNKNOWN_STEP',
-          `stepOutputs names "${name}", which is not a step before "${options.fromStep}" (those are: ${
-            reused.map((s) => s.name).join(', ') || 'none'
-          })`,
-        );
-      }
-    }
-    return reused.map((s) => {
-      if (s.status !== 'succeeded' && s.status !== 'reused') {
-        throw new RetraceError(
-          'REPLAY_NOT_ALLOWED',
-          `Step "${s.name}" did not succeed (${s.status}), so it cannot be reused`,
-        );
-      }
-      const outputJson = Object.hasOwn(overrides, s.name)
-        ? encodePayload(overrides[s.name], `Output override for step "${s.name}"`, this.#deps.maxPayloadBytes).json
-        : s.outputJson;
-      return {
-        position: s.position,
-        name: s.name,
-        outputJson,
-        repeatable: s.repeatable,
-        hasValidator: s.hasValidator,
-        reusedFrom: original.execution.id,
-      };
-    });
-  }
 }
 
-/** Why an execution may not be replayed now, or null. */
-function guard(e: ExecutionRecord, force: boolean): string | null {
-  if (!isTerminal(e.status)) return `Execution ${e.id} is still ${e.status}; only finished executions can be replayed`;
-  if (e.status !== 'failed' && !force) {
-    return `Execution ${e.id} ${e.status}; replaying it may duplicate data in end systems: pass force to replay it anyway`;
-  }
-  return null;
+/** A replay's reused steps as the worker that starts it at once sees them (the rows it inserted). */
+export function reusedStepRecords(reused: ReusedStepWrite[]): StepRecord[] {
+  return reused.map((r) => ({
+    position: r.position,
+    name: r.name,
+    status: 'reused',
+    attempts: 0,
+    outputJson: r.outputJson,
+    error: null,
+    repeatable: r.repeatable,
+    hasValidator: r.hasValidator,
+    startedAt: 0,
+    updatedAt: 0,
+    finishedAt: 0,
+    attemptStartedAt: null,
+    nextAttemptAt: null,
+    reusedFrom: r.reusedFrom,
+    outputSource: r.outputSource ?? 'original',
+    suppliedBy: r.suppliedBy ?? null,
+    validation: null,
+  }));
 }

@@ -1,9 +1,31 @@
 import type { AuditFilter, AuditRecord, AuditWrite } from './audit-records.js';
 import type { ErrorInfo } from './errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from './ids.js';
+import type {
+  BatchCounts,
+  BatchItemRecord,
+  BatchRecord,
+  BatchStatus,
+  ErrorGroupFilter,
+  NewBatch,
+  ReusedStepWrite,
+  StepOutputSource,
+  StepValidation,
+} from './replay-records.js';
 import type { ExecutionStatus, StepStatus } from './states.js';
 
 export type { AuditFilter, AuditRecord, AuditWrite } from './audit-records.js';
+export type {
+  BatchCounts,
+  BatchItemRecord,
+  BatchRecord,
+  BatchStatus,
+  ErrorGroupFilter,
+  NewBatch,
+  ReusedStepWrite,
+  StepOutputSource,
+  StepValidation,
+} from './replay-records.js';
 
 /**
  * The store port: everything the engine needs from persistence, and nothing about how.
@@ -77,7 +99,8 @@ export interface Store {
   /**
    * Inserts a replay with the steps it reuses (status `reused`) and its audit entry, in one
    * write. With `reuseInFlight`, an unfinished replay of the same original is returned instead
-   * (`created: false`, no audit). With `batchItem`, the batch item is marked started with the
+   * (`created: false`, no audit). With `refuseIfResolved`, an original resolved by then is
+   * refused (ExecutionAlreadyResolvedError). With `batchItem`, the batch item is marked started with the
    * replay's id in the same write, so a batch interrupted at any point never replays twice.
    */
   createReplay(params: NewReplay): Promise<{ execution: ExecutionRecord; created: boolean }>;
@@ -214,31 +237,23 @@ export interface InstanceRecord extends NewInstance {
   updatedAt: number;
 }
 
-export interface ReusedStepWrite {
-  position: number;
-  name: string;
-  outputJson: string | null;
-  repeatable: boolean;
-  hasValidator: boolean;
-  reusedFrom: ExecutionId;
-}
-
 export interface NewReplay {
   execution: NewExecution;
   reusedSteps: ReusedStepWrite[];
   reuseInFlight: boolean;
+  /**
+   * Outputs supplied for steps the original never recorded, kept with the replay (see
+   * ExecutionRecord.suppliedOutputsJson); null when there are none.
+   */
+  suppliedOutputsJson?: string | null;
+  /**
+   * Refuse (reject with ExecutionAlreadyResolvedError, nothing written) when the original
+   * (`execution.replayOf`) is resolved at the time of this write. Checked after `reuseInFlight`:
+   * a replay in flight is still returned.
+   */
+  refuseIfResolved?: boolean;
   audit: Omit<AuditWrite, 'resultExecutionId'>;
   batchItem?: { batchId: string; position: number };
-}
-
-export interface ErrorGroupFilter {
-  flow?: string;
-  instance?: string;
-  startedAfter?: number;
-  startedBefore?: number;
-  /** Only groups with unresolved failures, counting only those. */
-  unresolvedOnly?: boolean;
-  limit?: number;
 }
 
 export interface ErrorGroupRecord {
@@ -250,51 +265,6 @@ export interface ErrorGroupRecord {
   lastSeenAt: number;
   /** The most recent failure of the group. */
   sample: ExecutionRecord;
-}
-
-export type BatchStatus = 'running' | 'paused' | 'cancelled' | 'completed';
-
-export interface NewBatch {
-  id: string;
-  filterJson: string;
-  optionsJson: string;
-  actor: string;
-  reason: string | null;
-  items: { executionId: ExecutionId; skipNote: string | null }[];
-}
-
-export interface BatchRecord {
-  id: string;
-  status: BatchStatus;
-  filterJson: string;
-  optionsJson: string;
-  actor: string;
-  reason: string | null;
-  createdAt: number;
-  updatedAt: number;
-  finishedAt: number | null;
-  leaseOwner: WorkerId | null;
-}
-
-export interface BatchCounts {
-  matched: number;
-  skipped: number;
-  pending: number;
-  started: number;
-  succeeded: number;
-  failed: number;
-  /** Started replays not finished yet. */
-  active: number;
-}
-
-export interface BatchItemRecord {
-  position: number;
-  executionId: ExecutionId;
-  state: 'pending' | 'started' | 'skipped';
-  replayId: ExecutionId | null;
-  note: string | null;
-  /** Status of the replay, once started. */
-  replayStatus: ExecutionStatus | null;
 }
 
 export interface RegisterWorkerParams {
@@ -359,6 +329,11 @@ export interface ExecutionRecord {
   /** When a replay descending from this failed execution succeeded. */
   resolvedAt: number | null;
   resolvedBy: ExecutionId | null;
+  /**
+   * A replay's outputs supplied for steps its original never recorded: JSON
+   * `{ actor, outputs: { <step name>: <output as JSON text> } }`, or null.
+   */
+  suppliedOutputsJson: string | null;
 }
 
 export interface StepRecord {
@@ -378,6 +353,12 @@ export interface StepRecord {
   attemptStartedAt: number | null;
   nextAttemptAt: number | null;
   reusedFrom: ExecutionId | null;
+  /** Null for rows written before it was recorded, and while the step has not completed. */
+  outputSource: StepOutputSource | null;
+  /** Who supplied the output (outputSource `supplied`). */
+  suppliedBy: string | null;
+  /** validate's last answer, with the store's time of the write that recorded it. */
+  validation: (StepValidation & { at: number }) | null;
 }
 
 export interface AttemptRecord {
@@ -447,6 +428,12 @@ export interface StepWrite {
   nextAttemptInMs?: number;
   finished?: boolean;
   reusedFrom?: ExecutionId | null;
+  /** Kept as it is when not given. */
+  outputSource?: StepOutputSource;
+  /** Kept as it is when not given. */
+  suppliedBy?: string;
+  /** A new answer of validate: recorded with the store's now; the last one is kept when not given. */
+  validation?: StepValidation;
 }
 
 /** An attempt row to start (`running`) or to finish (any other status). */
@@ -482,7 +469,10 @@ export interface ExecutionUpdate {
     release?: boolean;
     finished?: boolean;
     errorFingerprint?: string | null;
-    /** This execution succeeded and is a replay: mark its failed ancestors resolved by it. */
+    /**
+     * This execution succeeded and is a replay: mark the failed executions of its family (same
+     * root: its ancestors, and sibling replays that failed) resolved by it.
+     */
     resolveAncestors?: boolean;
   };
 }

@@ -13,7 +13,9 @@ import type {
   LogRecord,
   MissedFirePolicy,
   ScheduleRecord,
+  StepOutputSource,
   StepRecord,
+  StepValidation,
   WorkerRecord,
 } from '../core/store.js';
 
@@ -69,6 +71,7 @@ export function toExecution(r: ExecutionRow): ExecutionRecord {
     errorFingerprint: str(r.error_fingerprint),
     resolvedAt: num(r.resolved_at),
     resolvedBy: str(r.resolved_by) as ExecutionId | null,
+    suppliedOutputsJson: str(r.supplied_outputs),
   };
 }
 
@@ -133,6 +136,16 @@ export function toStep(r: Record<string, unknown>): StepRecord {
     attemptStartedAt: num(r.attempt_started_at),
     nextAttemptAt: num(r.next_attempt_at),
     reusedFrom: str(r.reused_from) as ExecutionId | null,
+    outputSource: str(r.output_source) as StepOutputSource | null,
+    suppliedBy: str(r.supplied_by),
+    validation:
+      r.validated_outcome === null || r.validated_outcome === undefined
+        ? null
+        : {
+            attempt: Number(r.validated_attempt),
+            outcome: r.validated_outcome as StepValidation['outcome'],
+            at: Number(r.validated_at),
+          },
   };
 }
 

@@ -11,6 +11,7 @@ import { defaultInstanceId, type NewExecution, type Store } from '../core/store.
 import { describeApiKeyAndWebhookConformance } from './api-key-webhook-conformance.js';
 import { describeAuditConformance } from './audit-conformance.js';
 import { describeLeaseConformance } from './lease-conformance.js';
+import { describeReplayProvenanceConformance } from './replay-provenance-conformance.js';
 import { describeTextConformance } from './text-conformance.js';
 
 export interface ConformanceTarget {
@@ -627,6 +628,7 @@ export function describeStoreConformance(name: string, target: ConformanceTarget
     describeAuditConformance(() => store);
     describeLeaseConformance(() => store, newExecution);
     describeTextConformance(() => store, newExecution);
+    describeReplayProvenanceConformance(() => store, newExecution);
 
     describe('listing', () => {
       const ids: string[] = [];

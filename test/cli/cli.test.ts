@@ -94,6 +94,21 @@ export const slow = defineFlow({
   },
 });
 
+// Its first call's reply is "lost"; validate finds the invoice the call did create.
+export const invoice = defineFlow({
+  name: 'invoice',
+  async run(ctx) {
+    return ctx.step('create', {
+      repeatable: false,
+      retry: { maxAttempts: 3, delay: 1, jitter: false },
+      validate: () => ({ status: 'complete', output: { invoiceId: 'INV-1' } }),
+      run: () => {
+        throw new Error('socket hang up');
+      },
+    });
+  },
+});
+
 export const notify = defineFlow({
   name: 'notify',
   async run(ctx) {
@@ -409,7 +424,11 @@ describe('retrace CLI', { timeout: 600_000 }, () => {
       [['replay', o1, '--step-output', 'fetch=fetch-output.json'], 2, /--step-output needs --from-step/],
       [['replay', o1, '--from-step', 'nope'], 1, /has no step "nope".*\(UNKNOWN_STEP\)/],
       [['replay', o1, '--input', 'wrong-input.json'], 1, /orderId: orderId must be a string \(INPUT_INVALID\)/],
-      [['replay', notifies[0]!], 1, /succeeded; replaying it may duplicate data.*\(REPLAY_NOT_ALLOWED\)/],
+      [
+        ['replay', notifies[0]!],
+        1,
+        /succeeded; replaying it may duplicate data.*: retrace replay \S+ --force \(REPLAY_NOT_ALLOWED\)/,
+      ],
       [['replay'], 2, /Give an execution id to replay, or filter flags/],
       [['replay', o1, '--status', 'failed'], 2, /not both/],
       [['replay', o1, '--dry-run'], 2, /--dry-run is for replaying many/],
@@ -462,6 +481,38 @@ describe('retrace CLI', { timeout: 600_000 }, () => {
     assert.match(human.stdout, /^\s+output\s+\{"ref":"R-o5","amount":100\}$/m);
   });
 
+  test('replay <id> of a failure a replay already resolved: refused, naming that replay and --force', async () => {
+    const o1 = order('o1');
+    const fixing = (await reader.executions.get(o1)).resolvedBy;
+    assert.ok(fixing, 'o1 was resolved by the previous test');
+    const replaysBefore = (await reader.executions.list({ replayOf: o1 })).items.length;
+    const refused = await cli(['replay', o1]);
+    assertOneLineError(
+      refused,
+      1,
+      new RegExp(
+        `${o1} was already resolved by replay ${fixing}.*retrace replay ${o1} --force.*EXECUTION_ALREADY_RESOLVED`,
+      ),
+      'replay of a resolved failure',
+    );
+    assert.equal((await reader.executions.list({ replayOf: o1 })).items.length, replaysBefore, 'nothing replayed');
+    assert.equal(fetchCalls('o1'), 3, 'no flow code ran');
+
+    const forced = ok<Execution>(await cli(['replay', o1, '--force', '--json']));
+    assert.equal(forced.status, 'succeeded');
+    assert.equal(fetchCalls('o1'), 4, 'with --force it runs again');
+  });
+
+  test('executions show: a step settled by validate says so, with what validate answered about which attempt', async () => {
+    const ran = ok<Execution>(await cli(['run', 'invoice', '--wait', '--json']));
+    assert.equal(ran.status, 'succeeded');
+    const shown = await cli(['executions', 'show', ran.id]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^\s*0\s+create \(non-repeatable\)\s+succeeded by validate\s+1\s/m);
+    assert.match(shown.stdout, /^\s+attempt 1\s+failed\s.*socket hang up/m);
+    assert.match(shown.stdout, /^\s+validate\s+complete\s+judged attempt 1, at \S+/m);
+  });
+
   test('replay <id> --from-step with --step-output reuses the earlier steps, with the given output', async () => {
     writeFileSync(join(dir, 'override.json'), JSON.stringify({ orderId: 'o2', amount: 250, notes: 'corrected' }));
     const o2 = order('o2');
@@ -479,6 +530,14 @@ describe('retrace CLI', { timeout: 600_000 }, () => {
     );
     assert.deepEqual(r.output, { ref: 'R-o2', amount: 250 });
     assert.equal(fetchCalls('o2'), 1, 'fetch was reused, not run again');
+    assert.equal(r.steps[0]!.outputSource, 'supplied');
+    assert.match(r.steps[0]!.suppliedBy ?? '', /^cli:/);
+
+    // Shown as supplied, by whom: not as "reused from original".
+    const shown = await cli(['executions', 'show', r.id]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^\s*0\s+fetch\s+reused supplied by cli:\S+\s+0\s/m);
+    assert.doesNotMatch(shown.stdout, /from original/);
   });
 
   test('replay <id> --input runs with the corrected input', async () => {

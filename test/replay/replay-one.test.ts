@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { defineFlow, ExecutionFailedError, InputValidationError, type RetraceError } from '../../src/index.js';
+import {
+  defineFlow,
+  ExecutionAlreadyResolvedError,
+  ExecutionFailedError,
+  InputValidationError,
+  type RetraceError,
+} from '../../src/index.js';
 import { deferred, startEngine, storeUrl, tempDir } from '../support/temp-engine.js';
 
 const dir = tempDir();
@@ -240,5 +246,45 @@ describe('replaying one execution', () => {
       inGroup.items.map((e) => e.id),
       [originals[1], originals[2]],
     );
+  });
+
+  it('refuses to replay a failure a successful replay resolved (a failed sibling replay too), unless forced', async () => {
+    const world = { erpUp: false, pushes: [] as string[], fetches: 0 };
+    const engine = await startEngine({ flows: [orderSync(world)], store: storeUrl(dir) });
+    const original = await engine.run('order-sync', { orderId: 'G1', qty: 1 });
+    await assert.rejects(original.result());
+    const failedReplay = await engine.replay(original.id);
+    await assert.rejects(failedReplay.result());
+    world.erpUp = true;
+    const fixing = await engine.replay(original.id);
+    await fixing.result();
+    assert.deepEqual(world.pushes, ['R-G1']);
+
+    const refusedWith = (executionId: string) => (err: unknown) => {
+      assert.ok(err instanceof ExecutionAlreadyResolvedError, String(err));
+      assert.equal(err.code, 'EXECUTION_ALREADY_RESOLVED');
+      assert.equal(err.resolvedBy, fixing.id);
+      assert.equal(err.executionId, executionId);
+      assert.match(err.message, new RegExp(`already resolved by replay ${fixing.id}.*pass force`));
+      return true;
+    };
+    await assert.rejects(engine.replay(original.id), refusedWith(original.id));
+    // The earlier failed replay was the same work: the success resolved it too.
+    await assert.rejects(engine.replay(failedReplay.id), refusedWith(failedReplay.id));
+    assert.deepEqual(world.pushes, ['R-G1'], 'nothing ran again');
+    assert.equal((await engine.executions.list({ rootId: original.id })).items.length, 3, 'no replay was created');
+
+    const plan = await engine.replayMany({ rootId: original.id }, { dryRun: true });
+    assert.deepEqual(
+      plan.items.map((i) => [i.executionId, i.skip]),
+      [
+        [original.id, `already resolved by ${fixing.id}`],
+        [failedReplay.id, `already resolved by ${fixing.id}`],
+      ],
+    );
+
+    const forced = await engine.replay(original.id, { force: true });
+    await forced.result();
+    assert.deepEqual(world.pushes, ['R-G1', 'R-G1'], 'force replays it anyway');
   });
 });

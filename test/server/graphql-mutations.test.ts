@@ -97,6 +97,31 @@ describe('graphql: replayExecution', () => {
       ],
     );
     assert.deepEqual(replay.output, { erpId: 'erp-good-override' });
+
+    // The given output is recorded as supplied, by the calling key: not as "reused from the original".
+    const steps = await operator.request<{
+      executionResult: { stepResults: { nodes: Record<string, unknown>[] } };
+    }>(
+      gql`
+        query ($id: ID!) {
+          executionResult(id: $id) {
+            stepResults { nodes { name status outputSource suppliedBy reusedFrom validation { attempt outcome at } } }
+          }
+        }
+      `,
+      { id: replayId },
+    );
+    assert.deepEqual(steps.executionResult.stepResults.nodes, [
+      {
+        name: 'fetch',
+        status: 'REUSED',
+        outputSource: 'SUPPLIED',
+        suppliedBy: 'ops-bot',
+        reusedFrom: failed,
+        validation: null,
+      },
+      { name: 'push', status: 'SUCCEEDED', outputSource: 'RUN', suppliedBy: null, reusedFrom: null, validation: null },
+    ]);
   });
 
   it('reports refusals in errors with the field concerned: not failed, unknown step, bad input, unknown id', async () => {
@@ -121,6 +146,30 @@ describe('graphql: replayExecution', () => {
       assert.match(error!.messages.join(' '), message);
     }
     assert.equal((await h.engine.executions.list({ replayOf: failed })).items.length, 0, 'nothing was replayed');
+  });
+
+  it('refuses a second replay of a failure a replay already resolved, as a user error naming it; force replays it', async () => {
+    const failed = await runOrder(h.engine, 'bad-resolved');
+    const first = await operator.request<ReplayAnswer>(REPLAY, {
+      input: { id: failed, input: { orderId: 'fixed-resolved' } },
+    });
+    const fixing = first.replayExecution.instanceExecutionResult!.id;
+    await h.engine.handle(fixing).result();
+
+    const again = await operator.request<ReplayAnswer>(REPLAY, { input: { id: failed } });
+    assert.equal(again.replayExecution.instanceExecutionResult, null);
+    assert.equal(again.replayExecution.errors.length, 1, JSON.stringify(again));
+    const [error] = again.replayExecution.errors;
+    assert.equal(error!.field, 'id');
+    assert.equal(error!.code, 'EXECUTION_ALREADY_RESOLVED');
+    assert.match(error!.messages.join(' '), new RegExp(`already resolved by replay ${fixing}.*force`));
+    assert.equal((await h.engine.executions.list({ replayOf: failed })).items.length, 1, 'nothing was replayed');
+
+    const forced = await operator.request<ReplayAnswer>(REPLAY, {
+      input: { id: failed, input: { orderId: 'fixed-resolved' }, force: true },
+    });
+    assert.deepEqual(forced.replayExecution.errors, []);
+    assert.equal((await h.engine.executions.list({ replayOf: failed })).items.length, 2);
   });
 
   it('force replays a succeeded execution', async () => {
@@ -304,6 +353,7 @@ describe('graphql: runFlow and cancelExecution', () => {
       [{ instance: 'sync-order.default', flow: 'slow', input: { key: 'x' } }, 'instance', 'UNKNOWN_INSTANCE'],
       [{ flow: 'no-such-flow' }, 'flow', 'UNKNOWN_FLOW'],
       [{ input: { orderId: 'x' } }, 'instance', 'INVALID_OPTION'],
+      [{ flow: 'sync-order', input: { orderId: 'x' }, idempotencyKey: '' }, 'idempotencyKey', 'INVALID_OPTION'],
     ];
     for (const [input, field, code] of cases) {
       const answer = await operator.request<RunAnswer>(RUN, { input });

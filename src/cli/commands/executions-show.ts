@@ -119,7 +119,7 @@ function printExecution(out: Output, e: Execution, logLimit: number): void {
       rows.push([
         String(s.position),
         s.name + (s.repeatable ? '' : c.dim(' (non-repeatable)')),
-        out.status(s.status) + (s.reusedFrom ? c.dim(' from original') : ''),
+        out.status(s.status) + c.dim(sourceNote(s)),
         String(s.attemptCount),
         formatDuration(durationBetween(s.startedAt, s.finishedAt)),
         s.error
@@ -128,8 +128,8 @@ function printExecution(out: Output, e: Execution, logLimit: number): void {
             ? `next at ${formatTime(s.nextAttemptAt)}`
             : '',
       ]);
-      // The timeline of a retried step: each attempt and what it failed with.
-      if (s.attempts.length > 1) {
+      // The timeline of a retried step, or one settled by validate: each attempt and what it failed with.
+      if (s.attempts.length > 1 || s.validation) {
         for (const a of s.attempts) {
           rows.push([
             '',
@@ -140,6 +140,10 @@ function printExecution(out: Output, e: Execution, logLimit: number): void {
             a.error ? errorLine(a.error) : '',
           ]);
         }
+      }
+      if (s.validation) {
+        const v = s.validation;
+        rows.push(['', c.dim('  validate'), v.outcome, '', '', `judged attempt ${v.attempt}, at ${formatTime(v.at)}`]);
       }
     }
     out.table(['#', 'STEP', 'STATUS', 'ATTEMPTS', 'DURATION', 'ERROR'], rows, { flex: 5 });
@@ -157,4 +161,12 @@ function printExecution(out: Output, e: Execution, logLimit: number): void {
     }
     if (e.logs.length > logLimit) out.line(c.dim(`  … ${e.logs.length - logLimit} more (--logs N, or --json)`));
   }
+}
+
+/** Where a completed step's output came from, when not simply from running it. */
+function sourceNote(s: StepView): string {
+  if (s.outputSource === 'supplied') return ` supplied by ${s.suppliedBy ?? 'an operator'}`;
+  if (s.outputSource === 'validate') return ' by validate';
+  if (s.outputSource === 'original' || (s.outputSource === null && s.reusedFrom)) return ' from original';
+  return '';
 }

@@ -2,11 +2,13 @@ import type { Command } from 'commander';
 import {
   type Engine,
   type Execution,
+  ExecutionAlreadyResolvedError,
   ExecutionCancelledError,
   ExecutionFailedError,
   type ReplayOptions,
+  RetraceError,
 } from '../../index.js';
-import { EXIT, UsageError } from '../cli-error.js';
+import { CliError, EXIT, UsageError } from '../cli-error.js';
 import { addJsonOption, type Wrap } from '../command.js';
 import type { CliContext } from '../context.js';
 import { addFilterOptions, type FilterFlags, toFilter } from '../filters.js';
@@ -60,10 +62,13 @@ export function registerReplay(program: Command, wrap: Wrap): void {
     .option('--input <file>', 'replay with this corrected input (a JSON file)')
     .option(
       '--step-output <name=file>',
-      "use this JSON file as a reused step's output (repeatable; needs --from-step)",
+      'use this JSON file as the output of a step before --from-step: a recorded one, the one that failed, or one never reached (repeatable)',
       collect,
     )
-    .option('--force', 'replay even if the execution did not fail (it may duplicate data in end systems)')
+    .option(
+      '--force',
+      'replay even if the execution did not fail, or a replay already resolved it (it may duplicate data in end systems)',
+    )
     .option('--reason <text>', 'why, for the audit log')
     .option('--no-wait', "do not wait: leave the replay (or batch) to the application's running workers");
   addBulkOptions(cmd);
@@ -115,7 +120,7 @@ async function replayOne(ctx: CliContext, id: string, flags: ReplayFlags): Promi
   const options: ReplayOptions = { actor: ctx.actor };
   if (flags.input !== undefined) options.input = readJsonFile(flags.input, '--input', ctx.cwd);
   if (flags.stepOutput?.length) {
-    if (!flags.fromStep) throw new UsageError('--step-output needs --from-step: only steps before it are reused');
+    if (!flags.fromStep) throw new UsageError('--step-output needs --from-step: only steps before it can be given');
     options.stepOutputs = readStepOutputs(flags.stepOutput, ctx.cwd);
   }
   if (flags.fromStep) options.fromStep = flags.fromStep;
@@ -125,7 +130,9 @@ async function replayOne(ctx: CliContext, id: string, flags: ReplayFlags): Promi
   const out = ctx.out;
 
   return ctx.withEngine({ flows: true, worker: wait }, async (engine) => {
-    const handle = await engine.replay(id, options);
+    const handle = await engine.replay(id, options).catch((error: unknown) => {
+      throw error instanceof ExecutionAlreadyResolvedError ? resolvedRefusal(error, id) : inCliTerms(error, id);
+    });
     if (!handle.created) out.note(`A replay of ${id} was already in flight: ${handle.id}`);
     if (!wait) {
       const queued = await engine.executions.get(handle.id);
@@ -143,6 +150,28 @@ async function replayOne(ctx: CliContext, id: string, flags: ReplayFlags): Promi
     if (!finished) return EXIT.interrupted;
     return e.status === 'succeeded' ? EXIT.ok : EXIT.replayFailed;
   });
+}
+
+/** The refusal of a resolved failure, said in the CLI's terms: which replay resolved it, and how to force. */
+function resolvedRefusal(error: ExecutionAlreadyResolvedError, id: string): CliError {
+  const which =
+    error.executionId === id ? `Execution ${id} was` : `Execution ${id} is a replay of ${error.executionId}, which was`;
+  const when = error.resolvedAt ? ` at ${error.resolvedAt.toISOString()}` : '';
+  return new CliError(
+    `${which} already resolved by replay ${error.resolvedBy}${when} (see: retrace executions show ${error.resolvedBy}); ` +
+      `replaying it again runs its steps again and may duplicate data in end systems. ` +
+      `To replay it anyway: retrace replay ${id} --force (${error.code})`,
+  );
+}
+
+/** The engine's "pass force" refusals, with the flag that does it. */
+function inCliTerms(error: unknown, id: string): unknown {
+  if (!(error instanceof RetraceError) || error.code !== 'REPLAY_NOT_ALLOWED') return error;
+  const message = error.message.replace(
+    /pass force to replay it anyway$/,
+    `to replay it anyway: retrace replay ${id} --force`,
+  );
+  return message === error.message ? error : new CliError(`${message} (${error.code})`);
 }
 
 /** Waits for the replay's end; false when Ctrl-C came first. */
@@ -172,8 +201,10 @@ function printOutcome(ctx: CliContext, e: Execution, originalId: string, finishe
   out.line(
     `Replay ${c.bold(e.id)} of ${originalId} ${out.status(e.status)} in ${formatDuration(durationBetween(e.startedAt, e.finishedAt))}`,
   );
-  const reused = e.steps.filter((s) => s.status === 'reused').map((s) => s.name);
+  const reused = e.steps.filter((s) => s.status === 'reused' && s.outputSource !== 'supplied').map((s) => s.name);
   if (reused.length) field('reused', reused.join(', '));
+  const supplied = e.steps.filter((s) => s.outputSource === 'supplied').map((s) => s.name);
+  if (supplied.length) field('supplied', supplied.join(', '));
   if (e.status === 'succeeded') field('output', preview(e.output, Math.max(40, out.width - 14)));
   if (e.error) field('error', c.red(errorLine(e.error)) + (e.error.step ? ` (step ${e.error.step})` : ''));
   out.line(c.dim(`Compare: retrace executions diff ${originalId} ${e.id}`));

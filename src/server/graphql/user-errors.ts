@@ -17,6 +17,7 @@ const USER_ERROR_FIELDS: Record<string, string> = {
   EXECUTION_NOT_FOUND: 'id',
   EXECUTION_FINISHED: 'id',
   REPLAY_NOT_ALLOWED: 'id',
+  EXECUTION_ALREADY_RESOLVED: 'id',
   UNKNOWN_STEP: 'fromStep',
   INPUT_INVALID: 'input',
   PAYLOAD_TOO_LARGE: 'input',

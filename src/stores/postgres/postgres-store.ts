@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import PQueue from 'p-queue';
 import pg from 'pg';
 import type { Clock } from '../../core/clock.js';
-import { LeaseLostError, RetraceError, StoreUnavailableError } from '../../core/errors.js';
+import {
+  ExecutionAlreadyResolvedError,
+  LeaseLostError,
+  RetraceError,
+  StoreUnavailableError,
+} from '../../core/errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
 import type { ExecutionStatus } from '../../core/states.js';
 import { CANCELLED_STEP_ERROR_JSON } from '../../core/step-settlement.js';
@@ -421,6 +426,8 @@ export class PostgresStore implements Store {
           repeatable: s.repeatable,
           has_validator: s.hasValidator,
           reused_from: s.reusedFrom,
+          output_source: s.outputSource ?? 'original',
+          supplied_by: s.suppliedBy ?? null,
         })),
       ),
       p.audit.actor,
@@ -431,16 +438,27 @@ export class PostgresStore implements Store {
       p.audit.detailsJson,
       p.batchItem?.batchId ?? null,
       p.batchItem?.position ?? null,
+      p.suppliedOutputsJson ?? null,
     ];
     let rows: ExecutionRow[];
-    if (p.reuseInFlight && p.execution.replayOf) {
+    if ((p.reuseInFlight || p.refuseIfResolved) && p.execution.replayOf) {
       // Reusing a replay in flight needs "is there one?" and "insert one" to be one decision
       // across processes: lock the original first, then decide in a statement whose snapshot
       // is taken after the lock, so it sees a replay another process committed meanwhile.
       // Four round trips (BEGIN, lock, write, COMMIT); replays are operator actions, not the hot path.
+      // The lock also orders this write after a replay's success that resolves the original
+      // (that update waits for the lock, or this lock for it), and returns the row as it is
+      // now, so `refuseIfResolved` sees a resolution committed a moment ago.
       const replayOf = p.execution.replayOf;
       rows = await this.#transaction(async (query) => {
-        await query(q.LOCK_EXECUTION, [replayOf]);
+        const locked = (await query(rq.LOCK_REPLAY_ORIGINAL, [replayOf])).rows[0];
+        if (p.refuseIfResolved && locked && locked.resolved_by !== null) {
+          const inFlight = p.reuseInFlight && (await query(rq.SELECT_IN_FLIGHT_REPLAY, [replayOf])).rows.length > 0;
+          if (!inFlight) {
+            const o = toExecution(locked);
+            throw new ExecutionAlreadyResolvedError(o.id, o.resolvedBy!, o.resolvedAt);
+          }
+        }
         return (await query(rq.CREATE_REPLAY, values)).rows;
       });
     } else {

@@ -8,7 +8,7 @@ const NOW = `now AS (SELECT ${NOW_MS} AS ms)`;
  * Create a replay in one statement: unless an unfinished replay of the same original is in
  * flight and $15 asks to reuse it, insert the execution ($1–$14 as in INSERT_EXECUTION), the
  * steps it reuses ($16, JSON), its audit entry ($17–$22) and, for a batch ($23, $24), mark the
- * item started with the replay's id. Returns the replay with `created`, or the one in flight,
+ * item started with the replay's id; $25 the outputs supplied for unrecorded steps. Returns the replay with `created`, or the one in flight,
  * or the execution already holding the idempotency key. Run after LOCK_EXECUTION on the
  * original when reusing, so two concurrent replays of one original cannot both see none.
  */
@@ -19,17 +19,18 @@ inflight AS (
   WHERE $15::boolean AND replay_of = $10::text AND status IN ${ACTIVE}
   ORDER BY started_at LIMIT 1),
 ins AS (
-  INSERT INTO {schema}.executions (${NEW_EXECUTION_COLUMNS})
-  SELECT ${NEW_EXECUTION_VALUES} FROM now WHERE NOT EXISTS (SELECT 1 FROM inflight)
+  INSERT INTO {schema}.executions (${NEW_EXECUTION_COLUMNS}, supplied_outputs)
+  SELECT ${NEW_EXECUTION_VALUES}, $25::text FROM now WHERE NOT EXISTS (SELECT 1 FROM inflight)
   ON CONFLICT DO NOTHING
   RETURNING *),
 reused AS (
   INSERT INTO {schema}.steps (execution_id, position, name, status, attempts, output, error, repeatable, has_validator,
-    started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from)
+    started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from, output_source, supplied_by)
   SELECT ins.id, s.position, s.name, 'reused', 0, s.output, NULL, s.repeatable, s.has_validator,
-    now.ms, now.ms, now.ms, NULL, NULL, s.reused_from
+    now.ms, now.ms, now.ms, NULL, NULL, s.reused_from, s.output_source, s.supplied_by
   FROM ins, now, json_to_recordset($16::json)
-    AS s(position int, name text, output text, repeatable boolean, has_validator boolean, reused_from text)
+    AS s(position int, name text, output text, repeatable boolean, has_validator boolean, reused_from text,
+      output_source text, supplied_by text)
   RETURNING 1),
 audited AS (
   INSERT INTO {schema}.audit_log (at, actor, action, execution_id, result_execution_id, batch_id, reason, details)
@@ -47,6 +48,13 @@ UNION ALL
 SELECT e.*, FALSE FROM {schema}.executions e
 WHERE e.flow = $2::text AND e.idempotency_key = $6::text
   AND NOT EXISTS (SELECT 1 FROM ins) AND NOT EXISTS (SELECT 1 FROM inflight)`;
+
+/** Lock the original of a replay (see PostgresStore.createReplay) and read it as it is now. */
+export const LOCK_REPLAY_ORIGINAL = 'SELECT * FROM {schema}.executions WHERE id = $1 FOR NO KEY UPDATE';
+
+/** Whether an unfinished replay of an execution is in flight. */
+export const SELECT_IN_FLIGHT_REPLAY = `
+SELECT id FROM {schema}.executions WHERE replay_of = $1::text AND status IN ${ACTIVE} LIMIT 1`;
 
 /** Append an operator action to the audit log, stamped with the store's clock. */
 export const INSERT_AUDIT = `

@@ -95,25 +95,38 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
           attempt_started: s.attemptStarted === true,
           next_in: s.nextAttemptInMs === undefined ? null : Math.round(s.nextAttemptInMs),
           reused_from: s.reusedFrom ?? null,
+          output_source: s.outputSource ?? null,
+          supplied_by: s.suppliedBy ?? null,
+          validated_attempt: s.validation?.attempt ?? null,
+          validated_outcome: s.validation?.outcome ?? null,
         })),
       ),
       'json',
     );
     ctes.push(`w_steps AS (
   INSERT INTO {schema}.steps AS t (execution_id, position, name, status, attempts, output, error, repeatable, has_validator,
-    started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from)
+    started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from,
+    output_source, supplied_by, validated_attempt, validated_outcome, validated_at)
   SELECT upd.id, s.position, s.name, s.status, s.attempts, s.output, s.error, s.repeatable, s.has_validator,
     upd.ms, upd.ms, CASE WHEN s.finished THEN upd.ms END, CASE WHEN s.attempt_started THEN upd.ms END,
-    upd.ms + s.next_in, s.reused_from
+    upd.ms + s.next_in, s.reused_from,
+    s.output_source, s.supplied_by, s.validated_attempt, s.validated_outcome,
+    CASE WHEN s.validated_outcome IS NOT NULL THEN upd.ms END
   FROM upd, json_to_recordset(${json}) AS s(position int, name text, status text, attempts int, output text, error text,
-    repeatable boolean, has_validator boolean, finished boolean, attempt_started boolean, next_in bigint, reused_from text)
+    repeatable boolean, has_validator boolean, finished boolean, attempt_started boolean, next_in bigint, reused_from text,
+    output_source text, supplied_by text, validated_attempt int, validated_outcome text)
   ON CONFLICT (execution_id, position) DO UPDATE SET
     name = excluded.name, status = excluded.status, attempts = excluded.attempts, output = excluded.output,
     error = excluded.error, repeatable = excluded.repeatable, has_validator = excluded.has_validator,
     updated_at = excluded.updated_at, finished_at = excluded.finished_at,
     attempt_started_at = coalesce(excluded.attempt_started_at, t.attempt_started_at),
     next_attempt_at = excluded.next_attempt_at,
-    reused_from = coalesce(excluded.reused_from, t.reused_from))`);
+    reused_from = coalesce(excluded.reused_from, t.reused_from),
+    output_source = coalesce(excluded.output_source, t.output_source),
+    supplied_by = coalesce(excluded.supplied_by, t.supplied_by),
+    validated_attempt = coalesce(excluded.validated_attempt, t.validated_attempt),
+    validated_outcome = coalesce(excluded.validated_outcome, t.validated_outcome),
+    validated_at = coalesce(excluded.validated_at, t.validated_at))`);
   }
 
   const attempts = mergeAttempts(u.attempts ?? []);
@@ -165,21 +178,15 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
 
   if (e.resolveAncestors) {
     key.push('R');
-    // The replay chain is walked in the database, so it costs nothing extra however deep it goes.
-    ctes.push(
-      `chain(id) AS (
-  SELECT x.replay_of FROM {schema}.executions x WHERE x.id = $1::text AND x.replay_of IS NOT NULL
-  UNION
-  SELECT x.replay_of FROM {schema}.executions x JOIN chain c ON x.id = c.id WHERE x.replay_of IS NOT NULL)`,
-      `w_resolved AS (
+    // Its whole family (same root): ancestors and failed sibling replays, which were the same work.
+    ctes.push(`w_resolved AS (
   UPDATE {schema}.executions x SET resolved_at = upd.ms, resolved_by = upd.id FROM upd
-  WHERE x.id IN (SELECT id FROM chain) AND x.status = 'failed' AND x.resolved_at IS NULL)`,
-    );
+  WHERE x.root_id = (SELECT r.root_id FROM {schema}.executions r WHERE r.id = $1::text) AND x.id <> $1::text
+    AND x.status = 'failed' AND x.resolved_at IS NULL)`);
   }
 
   const select = 'SELECT (SELECT count(*) FROM upd) AS applied';
-  const recursive = e.resolveAncestors ? 'RECURSIVE ' : '';
-  return { key: key.join(''), text: `WITH ${recursive}${ctes.join(',\n')}\n${select}`, values };
+  return { key: key.join(''), text: `WITH ${ctes.join(',\n')}\n${select}`, values };
 }
 
 /** Whether the update hands the execution back claimable at once (released and due now). */
@@ -204,6 +211,10 @@ function mergeSteps(steps: StepWrite[]): StepWrite[] {
       ...s,
       attemptStarted: s.attemptStarted === true || prev.attemptStarted === true,
       reusedFrom: s.reusedFrom ?? prev.reusedFrom ?? null,
+      // Kept-when-not-given fields keep the earlier write's value, as two statements would.
+      ...((s.outputSource ?? prev.outputSource) ? { outputSource: s.outputSource ?? prev.outputSource } : {}),
+      ...((s.suppliedBy ?? prev.suppliedBy) ? { suppliedBy: s.suppliedBy ?? prev.suppliedBy } : {}),
+      ...((s.validation ?? prev.validation) ? { validation: s.validation ?? prev.validation } : {}),
     });
   }
   return [...byPosition.values()];

@@ -39,9 +39,11 @@ AND NOT EXISTS (SELECT 1 FROM executions WHERE lease_owner = workers.worker_id A
 /** A new execution; an idempotency key already used for the flow makes this a no-op. */
 export const INSERT_EXECUTION = `
 INSERT INTO executions (id, flow, flow_version, instance, status, input, idempotency_key, tags, trigger, correlation_id,
-  replay_of, root_id, replay_from_step, started_at, updated_at, due_at, lease_owner, lease_token, claim_count)
+  replay_of, root_id, replay_from_step, started_at, updated_at, due_at, lease_owner, lease_token, claim_count,
+  supplied_outputs)
 VALUES (@id, @flow, @flowVersion, @instance, @status, @input, @idempotencyKey, @tags, @trigger, @correlationId,
-  @replayOf, @rootId, @replayFromStep, @now, @now, @dueAt, @leaseOwner, @leaseToken, @claimCount)
+  @replayOf, @rootId, @replayFromStep, @now, @now, @dueAt, @leaseOwner, @leaseToken, @claimCount,
+  @suppliedOutputs)
 ON CONFLICT DO NOTHING`;
 
 export const SELECT_BY_IDEMPOTENCY_KEY = 'SELECT * FROM executions WHERE flow = @flow AND idempotency_key = @key';
@@ -76,19 +78,29 @@ export const SELECT_STEPS = 'SELECT * FROM steps WHERE execution_id = ? ORDER BY
 export const SELECT_ATTEMPTS = 'SELECT * FROM step_attempts WHERE execution_id = ? ORDER BY position, attempt';
 export const SELECT_LOGS = 'SELECT * FROM logs WHERE execution_id = ? ORDER BY id';
 
-/** Write a step's state at a position (insert, or replace all but its first start time). */
+/**
+ * Write a step's state at a position (insert, or replace all but its first start time). Where
+ * its output came from, who supplied it and validate's last answer are kept when not given.
+ */
 export const UPSERT_STEP = `
 INSERT INTO steps (execution_id, position, name, status, attempts, output, error, repeatable, has_validator,
-  started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from)
+  started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from,
+  output_source, supplied_by, validated_attempt, validated_outcome, validated_at)
 VALUES (@executionId, @position, @name, @status, @attempts, @output, @error, @repeatable, @hasValidator,
-  @now, @now, @finishedAt, @attemptStartedAt, @nextAttemptAt, @reusedFrom)
+  @now, @now, @finishedAt, @attemptStartedAt, @nextAttemptAt, @reusedFrom,
+  @outputSource, @suppliedBy, @validatedAttempt, @validatedOutcome, CASE WHEN @validatedOutcome IS NULL THEN NULL ELSE @now END)
 ON CONFLICT (execution_id, position) DO UPDATE SET
   name = excluded.name, status = excluded.status, attempts = excluded.attempts, output = excluded.output,
   error = excluded.error, repeatable = excluded.repeatable, has_validator = excluded.has_validator, updated_at = excluded.updated_at,
   finished_at = excluded.finished_at,
   attempt_started_at = coalesce(excluded.attempt_started_at, steps.attempt_started_at),
   next_attempt_at = excluded.next_attempt_at,
-  reused_from = coalesce(excluded.reused_from, steps.reused_from)`;
+  reused_from = coalesce(excluded.reused_from, steps.reused_from),
+  output_source = coalesce(excluded.output_source, steps.output_source),
+  supplied_by = coalesce(excluded.supplied_by, steps.supplied_by),
+  validated_attempt = coalesce(excluded.validated_attempt, steps.validated_attempt),
+  validated_outcome = coalesce(excluded.validated_outcome, steps.validated_outcome),
+  validated_at = coalesce(excluded.validated_at, steps.validated_at)`;
 
 /** Start an attempt (status running) or record how it ended. */
 export const UPSERT_ATTEMPT = `

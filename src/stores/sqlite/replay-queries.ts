@@ -9,9 +9,9 @@ SELECT * FROM executions WHERE replay_of = @replayOf AND status IN ${ACTIVE} ORD
 /** A step a replay copies from its original, as `reused`. */
 export const INSERT_REUSED_STEP = `
 INSERT INTO steps (execution_id, position, name, status, attempts, output, error, repeatable, has_validator,
-  started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from)
+  started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from, output_source, supplied_by)
 VALUES (@executionId, @position, @name, 'reused', 0, @output, NULL, @repeatable, @hasValidator,
-  @now, @now, @now, NULL, NULL, @reusedFrom)`;
+  @now, @now, @now, NULL, NULL, @reusedFrom, @outputSource, @suppliedBy)`;
 
 export const INSERT_AUDIT = `
 INSERT INTO audit_log (at, actor, action, execution_id, result_execution_id, batch_id, reason, details)
@@ -20,17 +20,14 @@ VALUES (@at, @actor, @action, @executionId, @resultExecutionId, @batchId, @reaso
 export const SELECT_REPLAYS_OF = 'SELECT * FROM executions WHERE replay_of = ? ORDER BY started_at, id';
 
 /**
- * A replay succeeded: every failed execution up its replay chain is resolved by it. The chain
- * is walked in the database so that it costs one statement however deep replays of replays go.
+ * A replay succeeded: every failed execution of its family (same root: the original and every
+ * replay descending from it) not yet resolved is resolved by it. Not only its ancestors: a
+ * failed sibling replay was the same work, and replaying it again would repeat what is done.
  */
 export const RESOLVE_ANCESTORS = `
-WITH RECURSIVE chain(id) AS (
-  SELECT replay_of FROM executions WHERE id = @id AND replay_of IS NOT NULL
-  UNION
-  SELECT e.replay_of FROM executions e JOIN chain c ON e.id = c.id WHERE e.replay_of IS NOT NULL
-)
 UPDATE executions SET resolved_at = @now, resolved_by = @id
-WHERE id IN (SELECT id FROM chain) AND status = 'failed' AND resolved_at IS NULL`;
+WHERE root_id = (SELECT root_id FROM executions WHERE id = @id) AND id <> @id
+  AND status = 'failed' AND resolved_at IS NULL`;
 
 export const INSERT_BATCH = `
 INSERT INTO replay_batches (id, status, filter, options, actor, reason, created_at, updated_at)

@@ -2,7 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type Clock, systemClock } from '../../core/clock.js';
-import { LeaseLostError, RetraceError, StoreNotADatabaseError, UnsafeFilesystemError } from '../../core/errors.js';
+import {
+  ExecutionAlreadyResolvedError,
+  LeaseLostError,
+  RetraceError,
+  StoreNotADatabaseError,
+  UnsafeFilesystemError,
+} from '../../core/errors.js';
 import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
 import type { ExecutionStatus } from '../../core/states.js';
 import { CANCELLED_STEP_ERROR_JSON } from '../../core/step-settlement.js';
@@ -237,7 +243,11 @@ export class SqliteStore implements Store {
   }
 
   /** Inserts, or returns the execution that already holds the idempotency key. */
-  #insertExecution(p: NewExecution, now: number): { execution: ExecutionRecord; created: boolean } {
+  #insertExecution(
+    p: NewExecution,
+    now: number,
+    suppliedOutputsJson: string | null = null,
+  ): { execution: ExecutionRecord; created: boolean } {
     assertStorableExecution(p);
     const inserted = this.#stmt(q.INSERT_EXECUTION).run({
       id: p.id,
@@ -258,6 +268,7 @@ export class SqliteStore implements Store {
       leaseOwner: p.claim?.workerId ?? null,
       leaseToken: p.claim?.leaseToken ?? null,
       claimCount: p.claim ? 1 : 0,
+      suppliedOutputs: suppliedOutputsJson,
     });
     if (inserted.changes === 1) {
       return { execution: toExecution(this.#stmt(q.SELECT_EXECUTION).get(p.id) as ExecutionRow), created: true };
@@ -348,6 +359,10 @@ export class SqliteStore implements Store {
           attemptStartedAt: s.attemptStarted ? now : null,
           nextAttemptAt: s.nextAttemptInMs !== undefined ? now + s.nextAttemptInMs : null,
           reusedFrom: s.reusedFrom ?? null,
+          outputSource: s.outputSource ?? null,
+          suppliedBy: s.suppliedBy ?? null,
+          validatedAttempt: s.validation?.attempt ?? null,
+          validatedOutcome: s.validation?.outcome ?? null,
         });
       }
       for (const a of u.attempts ?? []) {
@@ -464,7 +479,14 @@ export class SqliteStore implements Store {
           return { execution: toExecution(inFlight), created: false };
         }
       }
-      const result = this.#insertExecution(p.execution, now);
+      if (p.refuseIfResolved && p.execution.replayOf) {
+        const original = this.#stmt(q.SELECT_EXECUTION).get(p.execution.replayOf) as ExecutionRow | undefined;
+        if (original && original.resolved_by !== null && original.resolved_by !== undefined) {
+          const o = toExecution(original);
+          throw new ExecutionAlreadyResolvedError(o.id, o.resolvedBy!, o.resolvedAt);
+        }
+      }
+      const result = this.#insertExecution(p.execution, now, p.suppliedOutputsJson ?? null);
       if (!result.created) return result;
       for (const step of p.reusedSteps) {
         this.#stmt(rq.INSERT_REUSED_STEP).run({
@@ -476,6 +498,8 @@ export class SqliteStore implements Store {
           hasValidator: step.hasValidator ? 1 : 0,
           now,
           reusedFrom: step.reusedFrom,
+          outputSource: step.outputSource ?? 'original',
+          suppliedBy: step.suppliedBy ?? null,
         });
       }
       this.#insertAudit({ ...p.audit, resultExecutionId: p.execution.id }, now);

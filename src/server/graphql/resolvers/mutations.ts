@@ -60,7 +60,8 @@ export const mutationResolvers = {
       },
       {
         UNKNOWN_FLOW: 'id',
-        INVALID_OPTION: 'stepOutputs',
+        // The option it names (`stepOutputs`, `fromStep`, …) is the input field of the same name.
+        INVALID_OPTION: (err) => (err as { option?: string }).option?.split('.')[0] ?? 'stepOutputs',
         UNKNOWN_STEP: (err) => (err.message.startsWith('stepOutputs') ? 'stepOutputs' : 'fromStep'),
         PAYLOAD_TOO_LARGE: (err) => (err.message.includes('Output override') ? 'stepOutputs' : 'input'),
       },
@@ -185,7 +186,8 @@ export const mutationResolvers = {
         });
         return { instanceExecutionResult: await ctx.memo.execution(handle.id), created: handle.created };
       },
-      { INVALID_OPTION: 'tags' },
+      // The run() option refused (idempotencyKey, tags, …) is the input field of the same name.
+      { INVALID_OPTION: (err) => (err as { option?: string }).option ?? 'tags' },
     );
   },
 

@@ -107,6 +107,11 @@ export const typeResolvers = {
     hasError: (s: StepView) => s.error !== null,
     endedAt: (s: StepView) => s.finishedAt,
     durationMs: (s: StepView) => durationMs(s.startedAt, s.finishedAt),
+    outputSource: (s: StepView) => (s.outputSource ? enumValue(s.outputSource) : null),
+  },
+
+  StepValidation: {
+    outcome: (v: NonNullable<StepView['validation']>) => enumValue(v.outcome),
   },
 
   StepAttempt: {

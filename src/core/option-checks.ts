@@ -1,0 +1,149 @@
+/**
+ * Checks of the options callers pass to `run()`, `replay()` and `replayMany()`, before anything
+ * is stored: a wrong type is refused with InvalidOptionError naming the option (never a
+ * driver's TypeError, never a silent coercion: a numeric idempotency key would otherwise be
+ * stored as text differently by each store, and no longer match the same key given as a
+ * string), and a key that is not an option is refused too, with the option it was probably
+ * meant to be. `undefined` means "not given"; `null` is refused (the types do not allow it).
+ */
+import { InvalidOptionError } from './errors.js';
+
+/** Checks one option's value; throws InvalidOptionError. */
+type Check = (value: unknown, option: string) => void;
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean') return `the ${typeof value} ${String(value)}`;
+  return `a${typeof value === 'object' || typeof value === 'undefined' ? 'n' : ''} ${typeof value}`;
+}
+
+const refuse = (option: string, expected: string, value: unknown): never => {
+  throw new InvalidOptionError(option, `${option} must be ${expected}, got ${describe(value)}`);
+};
+
+const nonEmptyString: Check = (v, o) => {
+  if (typeof v !== 'string' || v.length === 0) refuse(o, 'a non-empty string', v);
+};
+const string: Check = (v, o) => {
+  if (typeof v !== 'string') refuse(o, 'a string', v);
+};
+const boolean: Check = (v, o) => {
+  if (typeof v !== 'boolean') refuse(o, 'true or false', v);
+};
+const stringArray: Check = (v, o) => {
+  if (!Array.isArray(v) || v.some((t) => typeof t !== 'string')) refuse(o, 'an array of strings', v);
+};
+const plainObject: Check = (v, o) => {
+  if (!isPlainObject(v)) refuse(o, 'an object of step name to output', v);
+};
+const positiveNumber: Check = (v, o) => {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) refuse(o, 'a number > 0', v);
+};
+const positiveInteger: Check = (v, o) => {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) refuse(o, 'a whole number > 0', v);
+};
+const wholeNumber: Check = (v, o) => {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) refuse(o, 'a whole number >= 0', v);
+};
+/** Any value: a flow's input is checked by its schema and as JSON later. */
+const anything: Check = () => undefined;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+const RUN_OPTIONS: Record<string, Check> = {
+  idempotencyKey: nonEmptyString,
+  tags: stringArray,
+  correlationId: string,
+  trigger: nonEmptyString,
+  instance: nonEmptyString,
+  actor: nonEmptyString,
+};
+
+const REPLAY_OPTIONS: Record<string, Check> = {
+  input: anything,
+  fromStep: nonEmptyString,
+  stepOutputs: plainObject,
+  force: boolean,
+  reason: string,
+  actor: nonEmptyString,
+};
+
+const REPLAY_MANY_OPTIONS: Record<string, Check> = {
+  fromStep: nonEmptyString,
+  force: boolean,
+  reason: string,
+  actor: nonEmptyString,
+  concurrency: positiveInteger,
+  ratePerSecond: positiveNumber,
+  dryRun: boolean,
+  includeResolved: boolean,
+  detailLimit: wholeNumber,
+};
+
+/** Who and why, for the audit log: `cancel()` and the batch actions. */
+const ACTION_OPTIONS: Record<string, Check> = { actor: nonEmptyString, reason: string };
+
+export function checkActionOptions(call: string, options: unknown): void {
+  checkOptions(call, options, ACTION_OPTIONS);
+}
+
+export function checkRunOptions(options: unknown): void {
+  checkOptions('run()', options, RUN_OPTIONS);
+}
+
+export function checkReplayOptions(options: unknown): void {
+  checkOptions('replay()', options, REPLAY_OPTIONS);
+}
+
+export function checkReplayManyOptions(options: unknown): void {
+  checkOptions('replayMany()', options, REPLAY_MANY_OPTIONS);
+}
+
+function checkOptions(call: string, options: unknown, spec: Record<string, Check>): void {
+  if (options === undefined) return;
+  if (!isPlainObject(options)) {
+    throw new InvalidOptionError('options', `The options of ${call} must be an object, got ${describe(options)}`);
+  }
+  const known = Object.keys(spec);
+  for (const [key, value] of Object.entries(options)) {
+    const check = spec[key];
+    if (!check) {
+      const near = closest(key, known);
+      throw new InvalidOptionError(
+        key,
+        `${key} is not an option of ${call}${near ? `: did you mean ${near}?` : ''} (its options: ${known.join(', ')})`,
+      );
+    }
+    if (value !== undefined) check(value, key);
+  }
+}
+
+/** The known name a typo most likely meant: same letters in another case, or at most 2 edits away. */
+function closest(name: string, known: string[]): string | undefined {
+  const lower = name.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = candidate.toLowerCase() === lower ? 0 : editDistance(lower, candidate.toLowerCase());
+    if (distance <= 2 && (!best || distance < best.distance)) best = { name: candidate, distance };
+  }
+  return best?.name;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
