@@ -13,8 +13,11 @@ import { tempDir } from '../support/temp-engine.js';
 import { cli, ok, type Run } from './cli-support.js';
 
 /** ESC [2J clears the screen; OSC 0 sets the title; CSI (C1 0x9b) and NEL (0x85) are C1; BEL, BS, CR, NUL, DEL are C0. */
-const NASTY = 'boom\u001b[2J\u001b[H\u001b]0;pwned\u0007\r\b\u0000\u007f\u009b2J\u0085\u202eend';
-const STEP = 'step\u001b[31m\u009b1A';
+const NASTY = 'boom\u001b[2J\u001b[H\u001b]0;pwned\u0007\r\b\u007f\u009b2J\u0085\u202eend';
+/** A NUL is kept exactly only in payloads (JSON); stores keep free text with U+FFFD instead and refuse it in names and tags. */
+const NASTY_PAYLOAD = `${NASTY}\u0000`;
+/** Step names with control characters are refused at the step call, so none is recorded to show. */
+const STEP = 'echo';
 // Raw control bytes a terminal acts on: C0 but newline, DEL, C1, and the bidi/line controls that reorder or split text.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
@@ -58,7 +61,7 @@ before(async () => {
       { actor: `cli:${NASTY}` },
     );
     instanceId = instance.id;
-    const h = await engine.run('hostile', { note: NASTY }, { instance: instance.id, tags: [`t${NASTY}`] });
+    const h = await engine.run('hostile', { note: NASTY_PAYLOAD }, { instance: instance.id, tags: [`t${NASTY}`] });
     await h.result().catch(() => undefined);
     failedId = h.id;
     const replay = await engine.replay(failedId, { actor: `cli:${NASTY}`, reason: NASTY });
@@ -96,7 +99,7 @@ describe('control characters in recorded text', () => {
     const e = ok<Execution>(await run(['executions', 'show', failedId, '--json']));
     assert.equal(e.error?.message, NASTY);
     assert.ok(e.steps.some((s) => s.name === STEP));
-    assert.deepEqual(e.input, { note: NASTY });
+    assert.deepEqual(e.input, { note: NASTY_PAYLOAD });
     const text = (await run(['executions', 'show', failedId, '--json'])).stdout;
     assert.equal(text.search(RAW_CONTROL), -1, 'JSON escapes C1 and bidi controls too, so a terminal shows text');
     const audit = ok<{ items: { reason: string | null; actor: string }[] }>(await run(['audit', '--json']));
