@@ -20,7 +20,7 @@ export function addProcessOptions(cmd: Command): Command {
     .option('--concurrency <n>', 'executions run at once by this process (default 10)')
     .option(
       '--stop-timeout <duration>',
-      'on SIGTERM/Ctrl-C, how long running steps get to finish before their executions are released to other workers',
+      'on SIGTERM/Ctrl-C, how long running steps get to finish; a step still running after that keeps its execution leased until the process exits',
       '30s',
     )
     .option(
@@ -34,7 +34,7 @@ export async function openProcessEngine(ctx: CliContext, flags: ProcessFlags): P
   const concurrency =
     flags.concurrency !== undefined ? parsePositiveInt(flags.concurrency, '--concurrency', 10_000) : undefined;
   const stopTimeoutMs = parseWait(flags.stopTimeout ?? '30s', '--stop-timeout');
-  ctx.stopNotice = `Stopping: running steps get up to ${seconds(stopTimeoutMs)} to finish, the rest is released (signal again to quit at once)…`;
+  ctx.stopNotice = `Stopping: running steps get up to ${seconds(stopTimeoutMs)} to finish; executions of steps still running stay leased until this process exits (signal again to quit at once)…`;
   return ctx.openEngine({
     flows: true,
     worker: true,

@@ -1,7 +1,8 @@
 /**
  * `retrace worker [flows module]`: the engine alone (no HTTP), running the flows' executions
  * until SIGTERM or Ctrl-C; then it stops claiming, lets running steps finish (up to
- * --stop-timeout) and releases what did not, so another worker takes it over. Run as many as
+ * --stop-timeout) and exits; an execution whose step is still running stays leased until its lease
+ * runs out, then another worker recovers that step by its declaration. Run as many as
  * the store allows: several per machine on SQLite, any number on PostgreSQL.
  */
 import type { Command } from 'commander';
