@@ -48,6 +48,7 @@ import type {
 } from '../../core/store.js';
 import { defaultInstanceId } from '../../core/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
+import { behindReason } from '../migration-ledger.js';
 import { type MigrationReport, migrationReport } from '../migration-report.js';
 import {
   auditLimit,
@@ -82,7 +83,7 @@ import {
 } from '../text-guard.js';
 import * as akq from './api-key-queries.js';
 import * as iq from './instance-queries.js';
-import { assertNotNewer, listMigrations, migrate, quoteIdent } from './migrate.js';
+import { appliedVersions, assertNotNewer, listMigrations, migrate, quoteIdent } from './migrate.js';
 import { classifyPostgresError } from './pg-errors.js';
 import * as q from './queries.js';
 import * as rq from './replay-queries.js';
@@ -233,22 +234,16 @@ export class PostgresStore implements Store {
   }
 
   async #checkMigrated(client: pg.PoolClient): Promise<void> {
-    const latest = listMigrations().at(-1)?.version ?? 0;
-    let applied = 0;
-    try {
-      const { rows } = await client.query<{ v: number | null }>(
-        `SELECT max(version) AS v FROM ${quoteIdent(this.schema)}.retrace_migrations`,
-      );
-      applied = Number(rows[0]?.v ?? 0);
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code !== '42P01' && code !== '3F000') throw err;
-    }
-    assertNotNewer(new Set([applied]), this.#label);
-    if (applied < latest) {
+    const applied = await appliedVersions(client, `${quoteIdent(this.schema)}.retrace_migrations`);
+    assertNotNewer(applied, this.#label);
+    const reason = behindReason(
+      applied,
+      listMigrations().map((m) => m.version),
+    );
+    if (reason) {
       throw new RetraceError(
         'STORE_ERROR',
-        `PostgreSQL schema "${this.schema}" at ${this.target} is at migration ${applied}, this Retrace needs ${latest}: ` +
+        `PostgreSQL schema "${this.schema}" at ${this.target} ${reason}: ` +
           'run `retrace migrate`, or open it once with migrations enabled (option migrate, true by default)',
       );
     }
