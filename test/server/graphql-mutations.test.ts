@@ -79,6 +79,23 @@ describe('graphql: replayExecution', () => {
     assert.equal(audit[0]!.reason, 'Acme is back');
   });
 
+  it("keeps an operator's reason with a NUL as U+FFFD, and refuses a step name with one as a user error on fromStep", async () => {
+    const failed = await runOrder(h.engine, 'bad-nul-reason');
+    const refused = await operator.request<ReplayAnswer>(REPLAY, { input: { id: failed, fromStep: 'push\u0000' } });
+    assert.equal(refused.replayExecution.instanceExecutionResult, null);
+    assert.deepEqual(
+      refused.replayExecution.errors.map((e) => [e.field, e.code]),
+      [['fromStep', 'INVALID_OPTION']],
+    );
+    const answer = await operator.request<ReplayAnswer>(REPLAY, { input: { id: failed, reason: 'Acme\u0000back' } });
+    assert.deepEqual(answer.replayExecution.errors, []);
+    const audit = await h.engine.audit.list({ executionId: failed, action: 'replay' });
+    assert.deepEqual(
+      audit.map((a) => a.reason),
+      ['Acme\ufffdback'],
+    );
+  });
+
   it('replays from a step with the earlier steps reused, one of them with a given output', async () => {
     const failed = await runOrder(h.engine, 'bad-from-step');
     const answer = await operator.request<ReplayAnswer>(REPLAY, {
