@@ -24,7 +24,9 @@ import type {
  * - free text (a reason, a note, a host) is stored with U+FFFD in their place (storableText);
  *   the engine does the same to log lines and errors before they get here;
  * - JSON text (payloads, details, labels, headers) holds them as escapes and is kept exactly:
- *   it is checked only so that text that is not what JSON.stringify writes is refused too.
+ *   it is checked (off the hot path) so that text that is not what JSON.stringify writes is
+ *   refused too. An execution's input and a step's output are not scanned: the engine writes
+ *   them with JSON.stringify, and rescanning every payload would cost every run.
  * Each value is checked where it enters (a name when it is defined, an execution when it is
  * created), not on every write that merely carries it on.
  */
@@ -74,7 +76,6 @@ export function assertStorableExecution(p: NewExecution): void {
   check(p.correlationId, 'Correlation id');
   check(p.flowVersion, 'Flow version');
   check(p.replayFromStep, 'Replay step');
-  check(p.inputJson, 'Input JSON');
   for (const tag of p.tags) check(tag, 'Tag');
 }
 
