@@ -8,6 +8,10 @@
  * - Text is made storable the same way on every store (storableText).
  * - `message` and `stack` are each cut to a byte limit, with a marker saying how much was cut.
  */
+import { storableText } from './storable-text.js';
+
+export { storableText };
+
 /** The stored shape of an error: what survives a restart and what replay classifies by. */
 export interface ErrorInfo {
   name: string;
@@ -25,16 +29,6 @@ const NAME_MAX_CHARS = 200;
 /** The bound for an engine whose payload limit is `maxPayloadBytes`: one error takes at most half of it. */
 export function errorTextLimit(maxPayloadBytes: number): number {
   return Math.min(ERROR_TEXT_MAX_BYTES, Math.max(256, Math.floor(maxPayloadBytes / 4)));
-}
-
-/**
- * Text as every store can keep it: U+0000 (which PostgreSQL text cannot hold) and lone UTF-16
- * surrogates (which no UTF-8 store can hold; drivers silently turn them into U+FFFD) both become
- * U+FFFD. Applied by the engine before any free text (log lines, error messages) is written.
- */
-export function storableText(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what must go
-  return text.replace(/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
 /** `text` cut to at most `maxBytes` of UTF-8 (marker included), ending with a marker of how much was cut. */

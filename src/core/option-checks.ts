@@ -7,6 +7,7 @@
  * meant to be. `undefined` means "not given"; `null` is refused (the types do not allow it).
  */
 import { InvalidOptionError } from './errors.js';
+import { assertStorableOption } from './storable-text.js';
 
 /** Checks one option's value; throws InvalidOptionError. */
 type Check = (value: unknown, option: string) => void;
@@ -24,10 +25,18 @@ const refuse = (option: string, expected: string, value: unknown): never => {
   throw new InvalidOptionError(option, `${option} must be ${expected}, got ${describe(value)}`);
 };
 
+/** A name or key (refused with a NUL or a lone surrogate, which no store keeps exactly). */
 const nonEmptyString: Check = (v, o) => {
   if (typeof v !== 'string' || v.length === 0) refuse(o, 'a non-empty string', v);
+  assertStorableOption(v as string, o);
 };
+/** A name or key that may be empty. */
 const string: Check = (v, o) => {
+  if (typeof v !== 'string') refuse(o, 'a string', v);
+  assertStorableOption(v as string, o);
+};
+/** Free text (a reason): stored with U+FFFD for what a store cannot keep, so any string. */
+const text: Check = (v, o) => {
   if (typeof v !== 'string') refuse(o, 'a string', v);
 };
 const boolean: Check = (v, o) => {
@@ -35,6 +44,9 @@ const boolean: Check = (v, o) => {
 };
 const stringArray: Check = (v, o) => {
   if (!Array.isArray(v) || v.some((t) => typeof t !== 'string')) refuse(o, 'an array of strings', v);
+  (v as string[]).forEach((t, i) => {
+    assertStorableOption(t, `${o}[${i}]`);
+  });
 };
 const plainObject: Check = (v, o) => {
   if (!isPlainObject(v)) refuse(o, 'an object of step name to output', v);
@@ -71,14 +83,14 @@ const REPLAY_OPTIONS: Record<string, Check> = {
   fromStep: nonEmptyString,
   stepOutputs: plainObject,
   force: boolean,
-  reason: string,
+  reason: text,
   actor: nonEmptyString,
 };
 
 const REPLAY_MANY_OPTIONS: Record<string, Check> = {
   fromStep: nonEmptyString,
   force: boolean,
-  reason: string,
+  reason: text,
   actor: nonEmptyString,
   concurrency: positiveInteger,
   ratePerSecond: positiveNumber,
@@ -88,7 +100,7 @@ const REPLAY_MANY_OPTIONS: Record<string, Check> = {
 };
 
 /** Who and why, for the audit log: `cancel()` and the batch actions. */
-const ACTION_OPTIONS: Record<string, Check> = { actor: nonEmptyString, reason: string };
+const ACTION_OPTIONS: Record<string, Check> = { actor: nonEmptyString, reason: text };
 
 export function checkActionOptions(call: string, options: unknown): void {
   checkOptions(call, options, ACTION_OPTIONS);

@@ -1,19 +1,37 @@
+import type { AuditWrite } from '../core/audit-records.js';
 import { StoreWriteRefusedError } from '../core/errors.js';
-import type { ExecutionUpdate, NewExecution } from '../core/store.js';
+import type { NewBatch } from '../core/replay-records.js';
+import { isStorableText, storableText } from '../core/storable-text.js';
+import type {
+  ExecutionUpdate,
+  FireSchedule,
+  NewApiKey,
+  NewExecution,
+  NewInstance,
+  NewReplay,
+  NewSchedule,
+  NewWebhookDelivery,
+  RegisterWorkerParams,
+  WebhookSettlement,
+} from '../core/store.js';
 
 /**
- * Both adapters accept and refuse the same text. PostgreSQL cannot hold U+0000 in text, nor a
- * lone UTF-16 surrogate in the JSON it is sent; SQLite takes the first and silently alters the
- * second. So the engine makes free text storable before writing it (core/error-info.ts,
- * storableText) and validates names where they are defined, and every adapter refuses what
- * still carries either, before writing anything: StoreWriteRefusedError, the same on both.
- * Payloads are JSON text, where both are escapes (`\u0000`) and nothing needs checking.
+ * Both adapters accept, alter and refuse the same text (docs/durability.md, "Text every store
+ * can hold"). PostgreSQL cannot hold U+0000 in text, and a lone UTF-16 surrogate has no UTF-8
+ * form (drivers silently turn it into U+FFFD); SQLite would keep the first. So, for every write
+ * of the port, before anything is written:
+ * - identifiers, names and keys carrying either are refused: StoreWriteRefusedError;
+ * - free text (a reason, a note, a host) is stored with U+FFFD in their place (storableText);
+ *   the engine does the same to log lines and errors before they get here;
+ * - JSON text (payloads, details, labels, headers) holds them as escapes and is kept exactly:
+ *   it is checked (off the hot path) so that text that is not what JSON.stringify writes is
+ *   refused too. An execution's input and a step's output are not scanned: the engine writes
+ *   them with JSON.stringify, and rescanning every payload would cost every run.
+ * Each value is checked where it enters (a name when it is defined, an execution when it is
+ * created), not on every write that merely carries it on.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what is looked for
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 function check(value: string | null | undefined, what: string): void {
-  if (typeof value === 'string' && UNSTORABLE.test(value)) {
+  if (typeof value === 'string' && !isStorableText(value)) {
     throw new StoreWriteRefusedError(
       `${what} ${JSON.stringify(value.slice(0, 200))} holds a NUL or a lone surrogate, which the store cannot keep`,
       {
@@ -21,6 +39,25 @@ function check(value: string | null | undefined, what: string): void {
       },
     );
   }
+}
+
+function free<T extends string | null | undefined>(value: T): T {
+  return (typeof value === 'string' ? storableText(value) : value) as T;
+}
+
+/**
+ * Whether a lookup by `key` (or a filter holding it) can match nothing: no store holds such a
+ * key, so both answer "not found" instead of PostgreSQL failing the query. Checks the strings
+ * of a filter object, and of its arrays, except an opaque cursor (which its decoder judges).
+ */
+export function matchesNothing(key: string | object): boolean {
+  if (typeof key === 'string') return !isStorableText(key);
+  for (const [name, value] of Object.entries(key)) {
+    if (name === 'cursor') continue;
+    const values = Array.isArray(value) ? value : [value];
+    if (values.some((v) => typeof v === 'string' && !isStorableText(v))) return true;
+  }
+  return false;
 }
 
 export function assertStorableUpdate(u: ExecutionUpdate): void {
@@ -32,6 +69,7 @@ export function assertStorableUpdate(u: ExecutionUpdate): void {
 }
 
 export function assertStorableExecution(p: NewExecution): void {
+  check(p.flow, 'Flow');
   check(p.instance, 'Instance');
   check(p.idempotencyKey, 'Idempotency key');
   check(p.trigger, 'Trigger');
@@ -39,4 +77,96 @@ export function assertStorableExecution(p: NewExecution): void {
   check(p.flowVersion, 'Flow version');
   check(p.replayFromStep, 'Replay step');
   for (const tag of p.tags) check(tag, 'Tag');
+}
+
+export function storableWorker(p: RegisterWorkerParams): RegisterWorkerParams {
+  check(p.workerId, 'Worker id');
+  return { ...p, host: storableText(p.host) };
+}
+
+/** An audit entry as stored: actor and action refused, the reason altered, details JSON checked. */
+export function storableAudit<A extends Partial<AuditWrite>>(a: A): A {
+  check(a.actor, 'Actor');
+  check(a.action, 'Audit action');
+  check(a.batchId, 'Batch id');
+  check(a.detailsJson, 'Audit details JSON');
+  return { ...a, reason: free(a.reason) };
+}
+
+export function storableReplay(p: NewReplay): NewReplay {
+  assertStorableExecution(p.execution);
+  check(p.suppliedOutputsJson, 'Supplied outputs JSON');
+  return { ...p, audit: storableAudit(p.audit) };
+}
+
+export function storableBatch(p: NewBatch): NewBatch {
+  check(p.id, 'Batch id');
+  check(p.filterJson, 'Batch filter JSON');
+  check(p.optionsJson, 'Batch options JSON');
+  check(p.actor, 'Actor');
+  return {
+    ...p,
+    reason: free(p.reason),
+    items: p.items.map((item) => ({ ...item, skipNote: free(item.skipNote) })),
+  };
+}
+
+export function storableNote<P extends { batchId: string; note: string }>(p: P): P {
+  check(p.batchId, 'Batch id');
+  return { ...p, note: storableText(p.note) };
+}
+
+export function assertStorableFlows(flows: string[]): void {
+  for (const flow of flows) check(flow, 'Flow');
+}
+
+export function assertStorableInstance(i: NewInstance): void {
+  check(i.id, 'Instance id');
+  check(i.flow, 'Flow');
+  check(i.name, 'Instance name');
+  check(i.configJson, 'Instance config JSON');
+  check(i.secretsJson, 'Instance secrets JSON');
+  // labels are written as JSON.stringify(labels): escapes, whatever they hold.
+}
+
+export function assertStorableSchedule(s: NewSchedule): void {
+  check(s.id, 'Schedule id');
+  check(s.instanceId, 'Instance id');
+  check(s.flow, 'Flow');
+  check(s.cron, 'Cron expression');
+  check(s.timezone, 'Time zone');
+  check(s.missedPolicy, 'Missed-fire policy');
+  check(s.inputJson, 'Schedule input JSON');
+}
+
+export function assertStorableFire(p: FireSchedule): void {
+  check(p.scheduleId, 'Schedule id');
+  if (p.execution) assertStorableExecution(p.execution);
+}
+
+export function assertStorableApiKey(k: NewApiKey): void {
+  check(k.id, 'API key id');
+  check(k.name, 'API key name');
+  check(k.prefix, 'API key prefix');
+  check(k.secretHash, 'API key hash');
+  for (const scope of k.scopes) check(scope, 'API key scope');
+}
+
+export function assertStorableDelivery(d: NewWebhookDelivery): void {
+  check(d.id, 'Delivery id');
+  check(d.instanceId, 'Instance id');
+  check(d.flow, 'Flow');
+  check(d.idempotencyKey, 'Idempotency key');
+  check(d.outcome, 'Delivery outcome');
+  check(d.executionId, 'Execution id');
+  check(d.errorJson, 'Delivery error JSON');
+  check(d.redeliveryOf, 'Redelivered delivery id');
+  check(d.actor, 'Actor');
+  // headers are written as JSON.stringify(headers), the body as bytes: nothing to check.
+}
+
+export function assertStorableSettlement(p: WebhookSettlement): void {
+  check(p.id, 'Delivery id');
+  check(p.executionId, 'Execution id');
+  check(p.errorJson, 'Delivery error JSON');
 }

@@ -9,12 +9,14 @@ import { it } from 'node:test';
 import type { ErrorInfo } from '../core/errors.js';
 import { newLeaseToken, type WorkerId } from '../core/ids.js';
 import type { NewExecution, Store } from '../core/store.js';
+import { describeTextWriteConformance } from './text-write-conformance.js';
 
 export function describeTextConformance(
   getStore: () => Store,
   newExecution: (overrides: Partial<NewExecution>) => NewExecution,
 ): void {
   const refused = { name: 'StoreWriteRefusedError', code: 'STORE_WRITE_REFUSED' };
+  describeTextWriteConformance(getStore, newExecution);
 
   it('refuses a NUL or a lone surrogate in a step name or log message, writing nothing of the update', async () => {
     const store = getStore();

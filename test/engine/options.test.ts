@@ -40,6 +40,11 @@ const BAD_RUN_OPTIONS: [Record<string, unknown>, string, RegExp][] = [
   [{ trigger: 5 }, 'trigger', /trigger must be a non-empty string/],
   [{ instance: ['x'] }, 'instance', /instance must be a non-empty string, got an array/],
   [{ actor: false }, 'actor', /actor must be a non-empty string/],
+  // Names and keys no store keeps exactly (docs/durability.md, "Text every store can hold").
+  [{ idempotencyKey: 'k\u0000' }, 'idempotencyKey', /must not contain a NUL character or a lone UTF-16 surrogate/],
+  [{ tags: ['ok', 'x\ud800'] }, 'tags[1]', /tags\[1\] must not contain a NUL/],
+  [{ correlationId: '\udc00' }, 'correlationId', /lone UTF-16 surrogate/],
+  [{ instance: 'eu\u0000' }, 'instance', /must not contain a NUL/],
   [{ idempotencykey: 'k' }, 'idempotencykey', /not an option of run\(\): did you mean idempotencyKey\?/],
   [{ tag: ['a'] }, 'tag', /did you mean tags\?/],
   [{ wait: true }, 'wait', /wait is not an option of run\(\) \(its options: idempotencyKey/],

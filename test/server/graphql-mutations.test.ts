@@ -79,6 +79,23 @@ describe('graphql: replayExecution', () => {
     assert.equal(audit[0]!.reason, 'Acme is back');
   });
 
+  it("keeps an operator's reason with a NUL as U+FFFD, and refuses a step name with one as a user error on fromStep", async () => {
+    const failed = await runOrder(h.engine, 'bad-nul-reason');
+    const refused = await operator.request<ReplayAnswer>(REPLAY, { input: { id: failed, fromStep: 'push\u0000' } });
+    assert.equal(refused.replayExecution.instanceExecutionResult, null);
+    assert.deepEqual(
+      refused.replayExecution.errors.map((e) => [e.field, e.code]),
+      [['fromStep', 'INVALID_OPTION']],
+    );
+    const answer = await operator.request<ReplayAnswer>(REPLAY, { input: { id: failed, reason: 'Acme\u0000back' } });
+    assert.deepEqual(answer.replayExecution.errors, []);
+    const audit = await h.engine.audit.list({ executionId: failed, action: 'replay' });
+    assert.deepEqual(
+      audit.map((a) => a.reason),
+      ['Acme\ufffdback'],
+    );
+  });
+
   it('replays from a step with the earlier steps reused, one of them with a given output', async () => {
     const failed = await runOrder(h.engine, 'bad-from-step');
     const answer = await operator.request<ReplayAnswer>(REPLAY, {
@@ -518,6 +535,13 @@ describe('graphql: instances (admin) and their secrets', () => {
       badName.createInstance!.errors.map((e) => [e.field, e.code]),
       [['input', 'INSTANCE_INVALID']],
     );
+    // A name no store can keep (a NUL): refused as the caller's to fix, on the input, not as a server error.
+    const nulName = await admin.request<InstanceAnswer>(create, { input: { flow: 'sync-order', name: 'eu\u0000' } });
+    assert.deepEqual(
+      nulName.createInstance!.errors.map((e) => e.field),
+      ['input'],
+    );
+    assert.equal(await h.engine.instances.get('sync-order.eu\u0000').catch(() => undefined), undefined);
     const update = await admin.request<InstanceAnswer>(
       gql`mutation { updateInstance(input: { id: "in-nope", name: "y" }) { ${FIELDS} } }`,
     );

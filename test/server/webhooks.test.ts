@@ -23,6 +23,19 @@ describe('webhooks over HTTP', async () => {
   });
   const nowSeconds = () => Math.floor(Date.now() / 1000);
 
+  it('lets no lone surrogate through a header, and keeps a NUL or one in a JSON body exactly', async () => {
+    // A header is bytes, read as Latin-1: the UTF-8 bytes of a lone surrogate (ED A0 80) arrive
+    // as three ordinary characters, which every store keeps exactly.
+    const key = 'k-\u00ed\u00a0\u0080-1';
+    const body = '{"orderId":"A-\\u0000-\\ud800"}';
+    const { status, json } = await post(`${url}/webhooks/flow/sync-order`, body, { 'idempotency-key': key });
+    assert.equal(status, 202, JSON.stringify(json));
+    const delivery = await engine.webhooks.deliveries.get(json.deliveryId as string);
+    assert.equal(delivery.idempotencyKey, key);
+    const execution = await engine.executions.get(json.executionId as string);
+    assert.deepEqual(execution.input, { orderId: 'A-\u0000-\ud800' });
+  });
+
   it('accepts a delivery to a flow, runs it with trigger webhook, and records the delivery whole', async () => {
     const body = JSON.stringify({ orderId: 'A-1' });
     const { status, json } = await post(`${url}/webhooks/flow/sync-order`, body, {

@@ -7,10 +7,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { createEngine, openStore, PostgresStore, RetraceError, SqliteStore } from '../../src/index.js';
 import { listMigrations } from '../../src/stores/sqlite/migrate.js';
 import { tempDir } from '../support/temp-engine.js';
-import { assertReachable, DATABASE_URL, dropSchemas, randomSchema } from './postgres-support.js';
+import { adminQuery, assertReachable, DATABASE_URL, dropSchemas, randomSchema } from './postgres-support.js';
 
 const latest = listMigrations().at(-1)!;
 const all = listMigrations().map((m) => m.version);
@@ -28,6 +29,29 @@ function assertBehind(err: unknown): true {
   assert.equal(err.code, 'STORE_ERROR');
   assert.match(err.message, /is at migration 0, this Retrace needs \d+: run `retrace migrate`/);
   return true;
+}
+
+/** Undoes migration 0006 (its columns and its ledger row): a ledger with a gap, 1–5 and 7. */
+const UNDO_0006 = [
+  'ALTER TABLE steps DROP COLUMN output_source',
+  'ALTER TABLE steps DROP COLUMN supplied_by',
+  'ALTER TABLE steps DROP COLUMN validated_attempt',
+  'ALTER TABLE steps DROP COLUMN validated_outcome',
+  'ALTER TABLE steps DROP COLUMN validated_at',
+  'ALTER TABLE executions DROP COLUMN supplied_outputs',
+  'DELETE FROM retrace_migrations WHERE version = 6',
+];
+
+async function openGap(kind: 'sqlite' | 'postgres', url: string): Promise<void> {
+  (await openAndReport(url)).close();
+  if (kind === 'sqlite') {
+    const db = new Database(url.slice('sqlite:'.length));
+    for (const sql of UNDO_0006) db.exec(sql);
+    db.close();
+  } else {
+    const schema = new URL(url).searchParams.get('schema')!;
+    for (const sql of UNDO_0006) await adminQuery(`SET search_path TO "${schema}"; ${sql}`);
+  }
 }
 
 const dir = tempDir('retrace-migrate-option-');
@@ -72,6 +96,43 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       await assert.rejects(openAndReport(url, false), assertBehind);
       // Still behind: the refused open migrated nothing.
       await assert.rejects(openAndReport(url, false), assertBehind);
+    });
+
+    test('a ledger with a gap (1–5 and 7) gets the missing migration, or is refused naming it with migrate: false', async () => {
+      if (kind === 'postgres') await assertReachable();
+      const url = freshUrl();
+      await openGap(kind, url);
+      await assert.rejects(openAndReport(url, false), (err: unknown) => {
+        assert.ok(err instanceof RetraceError, String(err));
+        assert.equal(err.code, 'STORE_ERROR');
+        assert.match(err.message, /lacks migration 6\b.*run `retrace migrate`/);
+        return true;
+      });
+      const healed = await openAndReport(url);
+      assert.deepEqual(
+        healed.migrations?.applied.map((m) => m.version),
+        [6],
+      );
+      // Migration 6's columns are back: a replay's supplied outputs can be stored and read.
+      const { execution } = await healed.createExecution({
+        id: 'ex-gap' as never,
+        flow: 'f',
+        flowVersion: null,
+        instance: 'f.default',
+        inputJson: null,
+        idempotencyKey: null,
+        tags: [],
+        trigger: 'api',
+        correlationId: null,
+        replayOf: null,
+        rootId: 'ex-gap' as never,
+        replayFromStep: null,
+      });
+      assert.equal((await healed.getExecution(execution.id))?.suppliedOutputsJson ?? null, null);
+      await healed.close();
+      const checked = await openAndReport(url, false);
+      assert.deepEqual(checked.migrations?.applied, []);
+      await checked.close();
     });
 
     test('createEngine({ migrate: false }) fails to start on a store that is behind', async () => {

@@ -33,9 +33,16 @@ const badNameFlow = defineFlow({
   },
 });
 
+const waitingFlow = defineFlow({
+  name: 'awkward-wait',
+  async run(ctx) {
+    await ctx.step('wait', (s) => new Promise((resolve) => s.signal.addEventListener('abort', resolve)));
+  },
+});
+
 /** What one store made of the cases: compared between stores, and checked against what is expected. */
 export async function awkwardTextOutcome(store: Store): Promise<unknown> {
-  const engine = createEngine({ ...FAST, flows: [textFlow, badNameFlow], store });
+  const engine = createEngine({ ...FAST, flows: [textFlow, badNameFlow, waitingFlow], store });
   await engine.start();
   try {
     const text = await engine.run('awkward-text', {});
@@ -44,10 +51,18 @@ export async function awkwardTextOutcome(store: Store): Promise<unknown> {
     const named = await engine.run('awkward-step-name', {});
     await assert.rejects(named.result({ timeoutMs: 10_000 }), { code: 'EXECUTION_FAILED' });
     const n = await engine.executions.get(named.id);
-    const keyed = await engine.run('awkward-text', {}, { idempotencyKey: 'key\u0000' }).then(
-      () => 'accepted',
-      (err: { code?: string }) => err.code,
-    );
+    const refusedAs = (err: { code?: string; option?: string }) => `${err.code} ${err.option}`;
+    const keyed = await engine
+      .run('awkward-text', {}, { idempotencyKey: 'key\u0000' })
+      .then(() => 'accepted', refusedAs);
+    // An operator's words are free text: kept with U+FFFD; who they are is a name: refused.
+    const replayedBy = await engine.replay(text.id, { actor: LONE }).then(() => 'accepted', refusedAs);
+    const replay = await engine.replay(text.id, { reason: NUL, actor: 'ops' });
+    await assert.rejects(replay.result({ timeoutMs: 10_000 }), { code: 'EXECUTION_FAILED' });
+    const replayAudit = (await engine.audit.list({ executionId: text.id, action: 'replay' })).map((a) => a.reason);
+    const waiting = await engine.run('awkward-wait', {});
+    await engine.cancel(waiting.id, { reason: LONE });
+    const cancelAudit = (await engine.audit.list({ executionId: waiting.id, action: 'cancel' })).map((a) => a.reason);
     const outcome = {
       text: {
         status: t.status,
@@ -58,6 +73,9 @@ export async function awkwardTextOutcome(store: Store): Promise<unknown> {
       },
       badName: { status: n.status, claimCount: n.claimCount, code: n.error?.code, steps: n.steps.map((s) => s.name) },
       keyed,
+      replayedBy,
+      replayAudit,
+      cancelAudit,
     };
     assert.deepEqual(outcome, {
       text: {
@@ -74,7 +92,10 @@ export async function awkwardTextOutcome(store: Store): Promise<unknown> {
         ],
       },
       badName: { status: 'failed', claimCount: 1, code: 'INVALID_DEFINITION', steps: ['fine'] },
-      keyed: 'STORE_WRITE_REFUSED',
+      keyed: 'INVALID_OPTION idempotencyKey',
+      replayedBy: 'INVALID_OPTION actor',
+      replayAudit: [REPLACED[NUL]],
+      cancelAudit: [REPLACED[LONE]],
     });
     return outcome;
   } finally {

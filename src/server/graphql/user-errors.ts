@@ -39,11 +39,21 @@ const USER_ERROR_FIELDS: Record<string, string> = {
  */
 export type FieldOverrides = Record<string, string | ((err: Error) => string)>;
 
+/**
+ * Text no store can keep (a NUL or a lone surrogate in a name, refused by the store before it
+ * wrote anything) is the caller's to fix too; any other refused write is a server error.
+ */
+function isUnstorableText(err: unknown): boolean {
+  const e = err as { code?: unknown; reason?: unknown };
+  return e?.code === 'STORE_WRITE_REFUSED' && e.reason === 'UNSTORABLE_TEXT';
+}
+
 export function toUserErrors(err: unknown, fields: FieldOverrides = {}): UserError[] | undefined {
   const code = (err as { code?: unknown })?.code;
-  if (typeof code !== 'string' || !(code in USER_ERROR_FIELDS)) return undefined;
+  if (typeof code !== 'string' || !(code in USER_ERROR_FIELDS || isUnstorableText(err))) return undefined;
   const override = fields[code];
-  const field = typeof override === 'function' ? override(err as Error) : (override ?? USER_ERROR_FIELDS[code]!);
+  const field =
+    typeof override === 'function' ? override(err as Error) : (override ?? USER_ERROR_FIELDS[code] ?? 'input');
   const issues = (err as { issues?: InputIssue[] }).issues;
   if (code === 'INPUT_INVALID' && Array.isArray(issues) && issues.length > 0) {
     // One entry per input field, as Prismatic's form errors do: `input.customer.email`.

@@ -33,16 +33,17 @@ export const NOW_MS = '(floor(extract(epoch FROM clock_timestamp()) * 1000))::bi
  * the transaction, so a migrator that dies cannot leave it held. PostgreSQL's DDL is
  * transactional: a failing migration leaves neither tables nor a ledger row behind.
  *
- * A store that is already up to date costs one read of the ledger and takes no lock. A schema
+ * Every migration missing from the ledger is applied, in order, even below the newest one
+ * recorded. A store that already has them all costs one read of the ledger and takes no lock. A schema
  * that a newer release migrated (`label` names it in the error) is refused and left as it is.
  */
 export async function migrate(client: pg.ClientBase, schema: string, label: string): Promise<number[]> {
   const migrations = listMigrations();
   const ledger = `${quoteIdent(schema)}.retrace_migrations`;
-  const latest = migrations[migrations.length - 1]?.version ?? 0;
   const before = await appliedVersions(client, ledger);
   assertNotNewer(before, label);
-  if (before.has(latest)) return [];
+  // Every migration must be in the ledger, not only the newest: one with 1–5 and 7 still needs 6.
+  if (migrations.every((m) => before.has(m.version))) return [];
 
   const applied: number[] = [];
   await client.query('BEGIN');
@@ -78,7 +79,7 @@ export async function migrate(client: pg.ClientBase, schema: string, label: stri
 }
 
 /** Versions in the ledger; none when the schema or the ledger does not exist yet. */
-async function appliedVersions(client: pg.ClientBase, ledger: string): Promise<Set<number>> {
+export async function appliedVersions(client: pg.ClientBase, ledger: string): Promise<Set<number>> {
   try {
     const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${ledger}`);
     return new Set(rows.map((r) => Number(r.version)));

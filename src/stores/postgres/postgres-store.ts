@@ -48,6 +48,7 @@ import type {
 } from '../../core/store.js';
 import { defaultInstanceId } from '../../core/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
+import { behindReason } from '../migration-ledger.js';
 import { type MigrationReport, migrationReport } from '../migration-report.js';
 import {
   auditLimit,
@@ -63,10 +64,26 @@ import {
   toStep,
   toWorker,
 } from '../rows.js';
-import { assertStorableExecution, assertStorableUpdate } from '../text-guard.js';
+import {
+  assertStorableApiKey,
+  assertStorableDelivery,
+  assertStorableExecution,
+  assertStorableFire,
+  assertStorableFlows,
+  assertStorableInstance,
+  assertStorableSchedule,
+  assertStorableSettlement,
+  assertStorableUpdate,
+  matchesNothing,
+  storableAudit,
+  storableBatch,
+  storableNote,
+  storableReplay,
+  storableWorker,
+} from '../text-guard.js';
 import * as akq from './api-key-queries.js';
 import * as iq from './instance-queries.js';
-import { assertNotNewer, listMigrations, migrate, quoteIdent } from './migrate.js';
+import { appliedVersions, assertNotNewer, listMigrations, migrate, quoteIdent } from './migrate.js';
 import { classifyPostgresError } from './pg-errors.js';
 import * as q from './queries.js';
 import * as rq from './replay-queries.js';
@@ -217,22 +234,16 @@ export class PostgresStore implements Store {
   }
 
   async #checkMigrated(client: pg.PoolClient): Promise<void> {
-    const latest = listMigrations().at(-1)?.version ?? 0;
-    let applied = 0;
-    try {
-      const { rows } = await client.query<{ v: number | null }>(
-        `SELECT max(version) AS v FROM ${quoteIdent(this.schema)}.retrace_migrations`,
-      );
-      applied = Number(rows[0]?.v ?? 0);
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code !== '42P01' && code !== '3F000') throw err;
-    }
-    assertNotNewer(new Set([applied]), this.#label);
-    if (applied < latest) {
+    const applied = await appliedVersions(client, `${quoteIdent(this.schema)}.retrace_migrations`);
+    assertNotNewer(applied, this.#label);
+    const reason = behindReason(
+      applied,
+      listMigrations().map((m) => m.version),
+    );
+    if (reason) {
       throw new RetraceError(
         'STORE_ERROR',
-        `PostgreSQL schema "${this.schema}" at ${this.target} is at migration ${applied}, this Retrace needs ${latest}: ` +
+        `PostgreSQL schema "${this.schema}" at ${this.target} ${reason}: ` +
           'run `retrace migrate`, or open it once with migrations enabled (option migrate, true by default)',
       );
     }
@@ -268,7 +279,8 @@ export class PostgresStore implements Store {
 
   // -- workers ------------------------------------------------------------------------------
 
-  async registerWorker(p: RegisterWorkerParams): Promise<void> {
+  async registerWorker(params: RegisterWorkerParams): Promise<void> {
+    const p = storableWorker(params);
     await this.#query(q.UPSERT_WORKER, [p.workerId, p.host, p.pid, Math.round(p.leaseMs)], true, 'high');
   }
 
@@ -352,7 +364,8 @@ export class PostgresStore implements Store {
     id: ExecutionId;
     audit: Omit<AuditWrite, 'executionId' | 'resultExecutionId'>;
   }): Promise<{ execution: ExecutionRecord; cancelled: boolean } | undefined> {
-    const { actor, action, batchId, reason, detailsJson } = p.audit;
+    const { actor, action, batchId, reason, detailsJson } = storableAudit(p.audit);
+    if (matchesNothing(p.id)) return undefined;
     const values = [p.id, actor, action, batchId, reason, detailsJson, CANCELLED_STEP_ERROR_JSON];
     const row = (await this.#query(q.CANCEL_EXECUTION, values)).rows[0];
     if (row) return { execution: toExecution(row), cancelled: true };
@@ -361,11 +374,13 @@ export class PostgresStore implements Store {
   }
 
   async getExecution(id: ExecutionId): Promise<ExecutionRecord | undefined> {
+    if (matchesNothing(id)) return undefined;
     const row = (await this.#query(q.SELECT_EXECUTION, [id])).rows[0];
     return row ? toExecution(row) : undefined;
   }
 
   async getExecutionDetail(id: ExecutionId): Promise<ExecutionDetailRecord | undefined> {
+    if (matchesNothing(id)) return undefined;
     const row = (await this.#query(q.SELECT_EXECUTION_DETAIL, [id])).rows[0];
     if (!row) return undefined;
     return {
@@ -377,6 +392,7 @@ export class PostgresStore implements Store {
   }
 
   async listExecutions(f: ExecutionFilter): Promise<ExecutionPage> {
+    if (matchesNothing(f)) return { items: [], nextCursor: null, ...(f.includeTotal ? { totalCount: 0 } : {}) };
     const { where, values } = executionWhere(f);
     const column = f.sortBy === 'finishedAt' ? 'finished_at' : 'started_at';
     if (column === 'finished_at') where.push('finished_at IS NOT NULL');
@@ -414,7 +430,8 @@ export class PostgresStore implements Store {
 
   // -- replay ---------------------------------------------------------------------------------
 
-  async createReplay(p: NewReplay): Promise<{ execution: ExecutionRecord; created: boolean }> {
+  async createReplay(replay: NewReplay): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    const p = storableReplay(replay);
     const values = [
       ...newExecutionValues(p.execution),
       p.reuseInFlight,
@@ -470,10 +487,12 @@ export class PostgresStore implements Store {
   }
 
   async listReplaysOf(id: ExecutionId): Promise<ExecutionRecord[]> {
+    if (matchesNothing(id)) return [];
     return (await this.#query(rq.SELECT_REPLAYS_OF, [id])).rows.map(toExecution);
   }
 
   async listErrorGroups(f: ErrorGroupFilter): Promise<ErrorGroupRecord[]> {
+    if (matchesNothing(f)) return [];
     const where = ["status = 'failed'", 'error_fingerprint IS NOT NULL'];
     const values: unknown[] = [];
     const add = (clause: (n: string) => string, value: unknown) => {
@@ -509,7 +528,8 @@ export class PostgresStore implements Store {
     }));
   }
 
-  async appendAudit(entry: AuditWrite): Promise<void> {
+  async appendAudit(write: AuditWrite): Promise<void> {
+    const entry = storableAudit(write);
     await this.#query(rq.INSERT_AUDIT, [
       entry.actor,
       entry.action,
@@ -522,6 +542,7 @@ export class PostgresStore implements Store {
   }
 
   async listAudit(f: AuditFilter): Promise<AuditRecord[]> {
+    if (matchesNothing(f)) return [];
     const { rows } = await this.#query(rq.SELECT_AUDIT, [
       f.executionId ?? null,
       f.batchId ?? null,
@@ -537,7 +558,8 @@ export class PostgresStore implements Store {
 
   // -- replay batches -------------------------------------------------------------------------
 
-  async createBatch(p: NewBatch): Promise<BatchRecord> {
+  async createBatch(batch: NewBatch): Promise<BatchRecord> {
+    const p = storableBatch(batch);
     const { rows } = await this.#query(rq.CREATE_BATCH, [
       p.id,
       p.filterJson,
@@ -552,6 +574,7 @@ export class PostgresStore implements Store {
   }
 
   async getBatch(id: string): Promise<{ batch: BatchRecord; counts: BatchCounts } | undefined> {
+    if (matchesNothing(id)) return undefined;
     const row = (await this.#query(rq.SELECT_BATCH_WITH_COUNTS, [id])).rows[0];
     if (!row) return undefined;
     return {
@@ -573,6 +596,7 @@ export class PostgresStore implements Store {
   }
 
   async listBatchItems(p: { batchId: string; limit?: number; afterPosition?: number }): Promise<BatchItemRecord[]> {
+    if (matchesNothing(p)) return [];
     const { rows } = await this.#query(rq.SELECT_BATCH_ITEMS, [
       p.batchId,
       p.afterPosition ?? -1,
@@ -582,6 +606,7 @@ export class PostgresStore implements Store {
   }
 
   async setBatchStatus(p: { batchId: string; from: BatchStatus[]; to: BatchStatus }): Promise<boolean> {
+    if (matchesNothing(p.batchId)) return false;
     const finished = p.to === 'cancelled' || p.to === 'completed';
     const { rows } = await this.#query(rq.SET_BATCH_STATUS, [p.batchId, p.from, p.to, finished]);
     const moved = Number(rows[0]?.moved) === 1;
@@ -600,7 +625,8 @@ export class PostgresStore implements Store {
   }
 
   async skipBatchItem(p: { batchId: string; position: number; note: string }): Promise<void> {
-    await this.#query(rq.SKIP_ITEM, [p.batchId, p.position, p.note]);
+    const { batchId, note } = storableNote(p);
+    await this.#query(rq.SKIP_ITEM, [batchId, p.position, note]);
   }
 
   async countActiveReplays(batchId: string): Promise<number> {
@@ -610,11 +636,13 @@ export class PostgresStore implements Store {
   // -- instances ------------------------------------------------------------------------------
 
   async ensureDefaultInstances(p: { flows: string[] }): Promise<void> {
+    assertStorableFlows(p.flows);
     if (p.flows.length === 0) return;
     await this.#query(iq.INSERT_DEFAULT_INSTANCES, [p.flows.map((f) => defaultInstanceId(f)), p.flows]);
   }
 
   async createInstance(i: NewInstance): Promise<boolean> {
+    assertStorableInstance(i);
     const r = await this.#query(iq.INSERT_INSTANCE, [
       i.id,
       i.flow,
@@ -628,6 +656,7 @@ export class PostgresStore implements Store {
   }
 
   async updateInstance(i: NewInstance): Promise<boolean> {
+    assertStorableInstance(i);
     const r = await this.#query(iq.UPDATE_INSTANCE, [
       i.id,
       i.name,
@@ -640,15 +669,18 @@ export class PostgresStore implements Store {
   }
 
   async deleteInstance(id: string): Promise<boolean> {
+    if (matchesNothing(id)) return false;
     return (await this.#query(iq.DELETE_INSTANCE, [id])).rowCount === 1;
   }
 
   async getInstance(id: string): Promise<InstanceRecord | undefined> {
+    if (matchesNothing(id)) return undefined;
     const row = (await this.#query(iq.SELECT_INSTANCE, [id])).rows[0];
     return row ? toInstance(row) : undefined;
   }
 
   async listInstances(f: { flow?: string; limit?: number }): Promise<InstanceRecord[]> {
+    if (matchesNothing(f)) return [];
     const { rows } = await this.#query(iq.SELECT_INSTANCES, [
       f.flow ?? null,
       Math.min(Math.max(1, f.limit ?? 100), 1000),
@@ -659,6 +691,7 @@ export class PostgresStore implements Store {
   // -- schedules ------------------------------------------------------------------------------
 
   async createSchedule(sc: NewSchedule): Promise<void> {
+    assertStorableSchedule(sc);
     await this.#query(sq.INSERT_SCHEDULE, [
       sc.id,
       sc.instanceId,
@@ -673,6 +706,7 @@ export class PostgresStore implements Store {
   }
 
   async updateSchedule(sc: NewSchedule): Promise<boolean> {
+    assertStorableSchedule(sc);
     const r = await this.#query(sq.UPDATE_SCHEDULE, [
       sc.id,
       sc.cron,
@@ -686,15 +720,18 @@ export class PostgresStore implements Store {
   }
 
   async deleteSchedule(id: string): Promise<boolean> {
+    if (matchesNothing(id)) return false;
     return (await this.#query(sq.DELETE_SCHEDULE, [id])).rowCount === 1;
   }
 
   async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    if (matchesNothing(id)) return undefined;
     const row = (await this.#query(sq.SELECT_SCHEDULE, [id])).rows[0];
     return row ? toSchedule(row) : undefined;
   }
 
   async listSchedules(f: { instanceId?: string; limit?: number }): Promise<ScheduleRecord[]> {
+    if (matchesNothing(f)) return [];
     const { rows } = await this.#query(sq.SELECT_SCHEDULES, [
       f.instanceId ?? null,
       Math.min(Math.max(1, f.limit ?? 100), 1000),
@@ -708,6 +745,7 @@ export class PostgresStore implements Store {
   }
 
   async fireSchedule(p: FireSchedule): Promise<{ fired: boolean; execution: ExecutionRecord | null }> {
+    assertStorableFire(p);
     const execution = p.execution;
     const { rows } = await this.#query(sq.FIRE_SCHEDULE, [
       ...(execution ? newExecutionValues(execution) : Array.from({ length: 14 }, () => null)),
@@ -726,15 +764,18 @@ export class PostgresStore implements Store {
   // -- API keys and webhook deliveries (api-key-queries.ts, webhook-queries.ts) ---------------
 
   async createApiKey(k: NewApiKey): Promise<boolean> {
+    assertStorableApiKey(k);
     return (await this.#query(akq.INSERT_API_KEY, akq.apiKeyValues(k))).rowCount === 1;
   }
 
   async getApiKey(idOrName: string): Promise<ApiKeyRecord | undefined> {
+    if (matchesNothing(idOrName)) return undefined;
     const row = (await this.#query(akq.SELECT_API_KEY, [idOrName])).rows[0];
     return row ? akq.toApiKey(row) : undefined;
   }
 
   async getApiKeyByHash(secretHash: string): Promise<ApiKeyRecord | undefined> {
+    if (matchesNothing(secretHash)) return undefined;
     const row = (await this.#query(akq.SELECT_API_KEY_BY_HASH, [secretHash])).rows[0];
     return row ? akq.toApiKey(row) : undefined;
   }
@@ -744,23 +785,28 @@ export class PostgresStore implements Store {
   }
 
   async revokeApiKey(p: { id: string }): Promise<boolean> {
+    if (matchesNothing(p.id)) return false;
     return (await this.#query(akq.REVOKE_API_KEY, [p.id])).rowCount === 1;
   }
 
   async touchApiKey(p: { id: string }): Promise<void> {
+    if (matchesNothing(p.id)) return;
     await this.#query(akq.TOUCH_API_KEY, [p.id]);
   }
 
   async recordWebhookDelivery(d: NewWebhookDelivery): Promise<void> {
+    assertStorableDelivery(d);
     await this.#query(wq.INSERT_DELIVERY, wq.deliveryValues(d));
   }
 
   async settleWebhookDelivery(p: WebhookSettlement): Promise<boolean> {
+    assertStorableSettlement(p);
     const r = await this.#query(wq.SETTLE_DELIVERY, [p.id, p.outcome, p.executionId, p.errorJson]);
     return r.rowCount === 1;
   }
 
   async getWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | undefined> {
+    if (matchesNothing(id)) return undefined;
     const row = (await this.#query(wq.SELECT_DELIVERY, [id])).rows[0];
     return row ? wq.toDelivery(row) : undefined;
   }
@@ -768,6 +814,7 @@ export class PostgresStore implements Store {
   async listWebhookDeliveries(
     f: WebhookDeliveryFilter,
   ): Promise<{ items: WebhookDeliveryRecord[]; nextCursor: string | null }> {
+    if (matchesNothing(f)) return { items: [], nextCursor: null };
     const { sql, values, limit } = wq.listDeliveriesSql(f);
     const rows = (await this.#query(sql, values, false)).rows.map(wq.toDelivery);
     const items = rows.slice(0, limit);

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
 import { RetraceError, StoreNotADatabaseError, StoreTooNewError } from '../../core/errors.js';
+import { behindReason } from '../migration-ledger.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -19,7 +20,7 @@ export function listMigrations(): { version: number; name: string; sql: string }
 }
 
 /**
- * Applies pending migrations, each in its own IMMEDIATE transaction that first records the
+ * Applies every migration missing from the ledger (even below the newest recorded), each in its own IMMEDIATE transaction that first records the
  * version in the ledger: two processes migrating at once serialise on the write lock, and the
  * second sees the ledger row and skips.
  */
@@ -52,12 +53,18 @@ export function migrate(db: Database.Database, now: number, path: string): numbe
  * migrations (or missing), with what to do, instead of failing later on a missing table.
  */
 export function assertMigrated(db: Database.Database, path: string): void {
-  const latest = listMigrations().at(-1)?.version ?? 0;
-  const applied = assertNotNewer(db, path);
-  if (applied < latest) {
+  assertNotNewer(db, path);
+  const ledger = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'retrace_migrations'").get();
+  const versions = ledger ? (db.prepare('SELECT version FROM retrace_migrations').pluck().all() as number[]) : [];
+  const applied = new Set(versions.map(Number));
+  const reason = behindReason(
+    applied,
+    listMigrations().map((m) => m.version),
+  );
+  if (reason) {
     throw new RetraceError(
       'STORE_ERROR',
-      `SQLite store ${path} is at migration ${applied}, this Retrace needs ${latest}: run \`retrace migrate\`, or open it with migrations enabled (option migrate, true by default)`,
+      `SQLite store ${path} ${reason}: run \`retrace migrate\`, or open it with migrations enabled (option migrate, true by default)`,
     );
   }
 }

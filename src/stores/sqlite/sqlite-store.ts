@@ -64,7 +64,23 @@ import {
   toStep,
   toWorker,
 } from '../rows.js';
-import { assertStorableExecution, assertStorableUpdate } from '../text-guard.js';
+import {
+  assertStorableApiKey,
+  assertStorableDelivery,
+  assertStorableExecution,
+  assertStorableFire,
+  assertStorableFlows,
+  assertStorableInstance,
+  assertStorableSchedule,
+  assertStorableSettlement,
+  assertStorableUpdate,
+  matchesNothing,
+  storableAudit,
+  storableBatch,
+  storableNote,
+  storableReplay,
+  storableWorker,
+} from '../text-guard.js';
 import * as akq from './api-key-queries.js';
 import { GroupCommitter } from './group-commit.js';
 import * as iq from './instance-queries.js';
@@ -191,7 +207,8 @@ export class SqliteStore implements Store {
 
   // -- workers ------------------------------------------------------------------------------
 
-  registerWorker(p: RegisterWorkerParams): Promise<void> {
+  async registerWorker(params: RegisterWorkerParams): Promise<void> {
+    const p = storableWorker(params);
     return this.#write(() => {
       const now = this.#clock.now();
       this.#stmt(q.UPSERT_WORKER).run({
@@ -390,15 +407,17 @@ export class SqliteStore implements Store {
     });
   }
 
-  cancelExecution(p: {
+  async cancelExecution(p: {
     id: ExecutionId;
     audit: Omit<AuditWrite, 'executionId' | 'resultExecutionId'>;
   }): Promise<{ execution: ExecutionRecord; cancelled: boolean } | undefined> {
+    const audit = storableAudit(p.audit);
+    if (matchesNothing(p.id)) return undefined;
     return this.#write(() => {
       const now = this.#clock.now();
       const cancelled = this.#stmt(q.CANCEL_EXECUTION).run({ id: p.id, now }).changes === 1;
       if (cancelled) {
-        this.#insertAudit({ ...p.audit, executionId: p.id, resultExecutionId: null }, now);
+        this.#insertAudit({ ...audit, executionId: p.id, resultExecutionId: null }, now);
         for (const sql of [q.SETTLE_CANCELLED_STEPS, q.SETTLE_CANCELLED_ATTEMPTS])
           this.#stmt(sql).run({ id: p.id, now, error: CANCELLED_STEP_ERROR_JSON });
       }
@@ -408,11 +427,13 @@ export class SqliteStore implements Store {
   }
 
   async getExecution(id: ExecutionId): Promise<ExecutionRecord | undefined> {
+    if (matchesNothing(id)) return undefined;
     const row = this.#stmt(q.SELECT_EXECUTION).get(id) as ExecutionRow | undefined;
     return row ? toExecution(row) : undefined;
   }
 
   async getExecutionDetail(id: ExecutionId): Promise<ExecutionDetailRecord | undefined> {
+    if (matchesNothing(id)) return undefined;
     const db = this.#conn();
     // One read transaction so the execution, its steps and its logs are one consistent snapshot.
     return db
@@ -430,6 +451,7 @@ export class SqliteStore implements Store {
   }
 
   async listExecutions(f: ExecutionFilter): Promise<ExecutionPage> {
+    if (matchesNothing(f)) return { items: [], nextCursor: null, ...(f.includeTotal ? { totalCount: 0 } : {}) };
     const { where, params } = executionWhere(f);
     const column = f.sortBy === 'finishedAt' ? 'finished_at' : 'started_at';
     if (column === 'finished_at') where.push('finished_at IS NOT NULL');
@@ -464,7 +486,8 @@ export class SqliteStore implements Store {
 
   // -- replay ---------------------------------------------------------------------------------
 
-  createReplay(p: NewReplay): Promise<{ execution: ExecutionRecord; created: boolean }> {
+  async createReplay(replay: NewReplay): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    const p = storableReplay(replay);
     return this.#write(() => {
       const now = this.#clock.now();
       const markItem = (replayId: string) => {
@@ -509,10 +532,12 @@ export class SqliteStore implements Store {
   }
 
   async listReplaysOf(id: ExecutionId): Promise<ExecutionRecord[]> {
+    if (matchesNothing(id)) return [];
     return (this.#stmt(rq.SELECT_REPLAYS_OF).all(id) as ExecutionRow[]).map(toExecution);
   }
 
   async listErrorGroups(f: ErrorGroupFilter): Promise<ErrorGroupRecord[]> {
+    if (matchesNothing(f)) return [];
     const where = ["status = 'failed'", 'error_fingerprint IS NOT NULL'];
     const params: Record<string, unknown> = { limit: Math.min(Math.max(1, f.limit ?? 50), 1000) };
     if (f.flow !== undefined) {
@@ -549,7 +574,8 @@ export class SqliteStore implements Store {
     }));
   }
 
-  appendAudit(entry: AuditWrite): Promise<void> {
+  async appendAudit(write: AuditWrite): Promise<void> {
+    const entry = storableAudit(write);
     return this.#write(() => this.#insertAudit(entry, this.#clock.now()));
   }
 
@@ -567,6 +593,7 @@ export class SqliteStore implements Store {
   }
 
   async listAudit(f: AuditFilter): Promise<AuditRecord[]> {
+    if (matchesNothing(f)) return [];
     return (
       this.#stmt(rq.SELECT_AUDIT).all({
         executionId: f.executionId ?? null,
@@ -583,7 +610,8 @@ export class SqliteStore implements Store {
 
   // -- replay batches -------------------------------------------------------------------------
 
-  createBatch(p: NewBatch): Promise<BatchRecord> {
+  async createBatch(batch: NewBatch): Promise<BatchRecord> {
+    const p = storableBatch(batch);
     return this.#write(() => {
       const now = this.#clock.now();
       this.#stmt(rq.INSERT_BATCH).run({
@@ -609,6 +637,7 @@ export class SqliteStore implements Store {
   }
 
   async getBatch(id: string): Promise<{ batch: BatchRecord; counts: BatchCounts } | undefined> {
+    if (matchesNothing(id)) return undefined;
     const row = this.#stmt(rq.SELECT_BATCH).get(id) as Record<string, unknown> | undefined;
     if (!row) return undefined;
     const c = this.#stmt(rq.SELECT_BATCH_COUNTS).get(id) as Record<string, number>;
@@ -633,6 +662,7 @@ export class SqliteStore implements Store {
   }
 
   async listBatchItems(p: { batchId: string; limit?: number; afterPosition?: number }): Promise<BatchItemRecord[]> {
+    if (matchesNothing(p)) return [];
     return (
       this.#stmt(rq.SELECT_BATCH_ITEMS).all({
         batchId: p.batchId,
@@ -642,7 +672,8 @@ export class SqliteStore implements Store {
     ).map(toBatchItem);
   }
 
-  setBatchStatus(p: { batchId: string; from: BatchStatus[]; to: BatchStatus }): Promise<boolean> {
+  async setBatchStatus(p: { batchId: string; from: BatchStatus[]; to: BatchStatus }): Promise<boolean> {
+    if (matchesNothing(p.batchId)) return false;
     return this.#write(() => {
       const now = this.#clock.now();
       const finished = p.to === 'cancelled' || p.to === 'completed';
@@ -672,9 +703,10 @@ export class SqliteStore implements Store {
     return (this.#stmt(rq.SELECT_PENDING_ITEMS).all(p) as Record<string, unknown>[]).map(toBatchItem);
   }
 
-  skipBatchItem(p: { batchId: string; position: number; note: string }): Promise<void> {
+  async skipBatchItem(p: { batchId: string; position: number; note: string }): Promise<void> {
+    const item = storableNote(p);
     return this.#write(() => {
-      this.#stmt(rq.SKIP_ITEM).run(p);
+      this.#stmt(rq.SKIP_ITEM).run(item);
     });
   }
 
@@ -684,7 +716,8 @@ export class SqliteStore implements Store {
 
   // -- instances ------------------------------------------------------------------------------
 
-  ensureDefaultInstances(p: { flows: string[] }): Promise<void> {
+  async ensureDefaultInstances(p: { flows: string[] }): Promise<void> {
+    assertStorableFlows(p.flows);
     return this.#write(() => {
       const now = this.#clock.now();
       for (const flow of p.flows)
@@ -692,24 +725,29 @@ export class SqliteStore implements Store {
     });
   }
 
-  createInstance(i: NewInstance): Promise<boolean> {
+  async createInstance(i: NewInstance): Promise<boolean> {
+    assertStorableInstance(i);
     return this.#write(() => this.#stmt(iq.INSERT_INSTANCE).run(instanceParams(i, this.#clock.now())).changes === 1);
   }
 
-  updateInstance(i: NewInstance): Promise<boolean> {
+  async updateInstance(i: NewInstance): Promise<boolean> {
+    assertStorableInstance(i);
     return this.#write(() => this.#stmt(iq.UPDATE_INSTANCE).run(instanceParams(i, this.#clock.now())).changes === 1);
   }
 
-  deleteInstance(id: string): Promise<boolean> {
+  async deleteInstance(id: string): Promise<boolean> {
+    if (matchesNothing(id)) return false;
     return this.#write(() => this.#stmt(iq.DELETE_INSTANCE).run(id).changes === 1);
   }
 
   async getInstance(id: string): Promise<InstanceRecord | undefined> {
+    if (matchesNothing(id)) return undefined;
     const row = this.#stmt(iq.SELECT_INSTANCE).get(id) as Record<string, unknown> | undefined;
     return row ? toInstance(row) : undefined;
   }
 
   async listInstances(f: { flow?: string; limit?: number }): Promise<InstanceRecord[]> {
+    if (matchesNothing(f)) return [];
     return (
       this.#stmt(iq.SELECT_INSTANCES).all({
         flow: f.flow ?? null,
@@ -720,26 +758,31 @@ export class SqliteStore implements Store {
 
   // -- schedules ------------------------------------------------------------------------------
 
-  createSchedule(sc: NewSchedule): Promise<void> {
+  async createSchedule(sc: NewSchedule): Promise<void> {
+    assertStorableSchedule(sc);
     return this.#write(() => {
       this.#stmt(sq.INSERT_SCHEDULE).run(scheduleParams(sc, this.#clock.now()));
     });
   }
 
-  updateSchedule(sc: NewSchedule): Promise<boolean> {
+  async updateSchedule(sc: NewSchedule): Promise<boolean> {
+    assertStorableSchedule(sc);
     return this.#write(() => this.#stmt(sq.UPDATE_SCHEDULE).run(scheduleParams(sc, this.#clock.now())).changes === 1);
   }
 
-  deleteSchedule(id: string): Promise<boolean> {
+  async deleteSchedule(id: string): Promise<boolean> {
+    if (matchesNothing(id)) return false;
     return this.#write(() => this.#stmt(sq.DELETE_SCHEDULE).run(id).changes === 1);
   }
 
   async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    if (matchesNothing(id)) return undefined;
     const row = this.#stmt(sq.SELECT_SCHEDULE).get(id) as Record<string, unknown> | undefined;
     return row ? toSchedule(row) : undefined;
   }
 
   async listSchedules(f: { instanceId?: string; limit?: number }): Promise<ScheduleRecord[]> {
+    if (matchesNothing(f)) return [];
     const rows = this.#stmt(sq.SELECT_SCHEDULES).all({
       instanceId: f.instanceId ?? null,
       limit: Math.min(Math.max(1, f.limit ?? 100), 1000),
@@ -755,7 +798,8 @@ export class SqliteStore implements Store {
     return rows.map(toSchedule);
   }
 
-  fireSchedule(p: FireSchedule): Promise<{ fired: boolean; execution: ExecutionRecord | null }> {
+  async fireSchedule(p: FireSchedule): Promise<{ fired: boolean; execution: ExecutionRecord | null }> {
+    assertStorableFire(p);
     return this.#write(() => {
       const now = this.#clock.now();
       const advanced = this.#stmt(sq.ADVANCE_SCHEDULE).run({
@@ -772,16 +816,19 @@ export class SqliteStore implements Store {
 
   // -- API keys and webhook deliveries (api-key-queries.ts, webhook-queries.ts) ---------------
 
-  createApiKey(k: NewApiKey): Promise<boolean> {
+  async createApiKey(k: NewApiKey): Promise<boolean> {
+    assertStorableApiKey(k);
     return this.#write(() => this.#stmt(akq.INSERT_API_KEY).run(akq.apiKeyParams(k, this.#clock.now())).changes === 1);
   }
 
   async getApiKey(idOrName: string): Promise<ApiKeyRecord | undefined> {
+    if (matchesNothing(idOrName)) return undefined;
     const row = this.#stmt(akq.SELECT_API_KEY).get({ key: idOrName }) as Record<string, unknown> | undefined;
     return row ? akq.toApiKey(row) : undefined;
   }
 
   async getApiKeyByHash(secretHash: string): Promise<ApiKeyRecord | undefined> {
+    if (matchesNothing(secretHash)) return undefined;
     const row = this.#stmt(akq.SELECT_API_KEY_BY_HASH).get(secretHash) as Record<string, unknown> | undefined;
     return row ? akq.toApiKey(row) : undefined;
   }
@@ -790,23 +837,27 @@ export class SqliteStore implements Store {
     return (this.#stmt(akq.SELECT_API_KEYS).all() as Record<string, unknown>[]).map(akq.toApiKey);
   }
 
-  revokeApiKey(p: { id: string }): Promise<boolean> {
+  async revokeApiKey(p: { id: string }): Promise<boolean> {
+    if (matchesNothing(p.id)) return false;
     return this.#write(() => this.#stmt(akq.REVOKE_API_KEY).run({ id: p.id, now: this.#clock.now() }).changes === 1);
   }
 
-  touchApiKey(p: { id: string }): Promise<void> {
+  async touchApiKey(p: { id: string }): Promise<void> {
+    if (matchesNothing(p.id)) return;
     return this.#write(() => {
       this.#stmt(akq.TOUCH_API_KEY).run({ id: p.id, now: this.#clock.now() });
     });
   }
 
-  recordWebhookDelivery(d: NewWebhookDelivery): Promise<void> {
+  async recordWebhookDelivery(d: NewWebhookDelivery): Promise<void> {
+    assertStorableDelivery(d);
     return this.#write(() => {
       this.#stmt(wq.INSERT_DELIVERY).run(wq.deliveryParams(d, this.#clock.now()));
     });
   }
 
-  settleWebhookDelivery(p: WebhookSettlement): Promise<boolean> {
+  async settleWebhookDelivery(p: WebhookSettlement): Promise<boolean> {
+    assertStorableSettlement(p);
     return this.#write(
       () =>
         this.#stmt(wq.SETTLE_DELIVERY).run({
@@ -820,6 +871,7 @@ export class SqliteStore implements Store {
   }
 
   async getWebhookDelivery(id: string): Promise<WebhookDeliveryRecord | undefined> {
+    if (matchesNothing(id)) return undefined;
     const row = this.#stmt(wq.SELECT_DELIVERY).get(id) as Record<string, unknown> | undefined;
     return row ? wq.toDelivery(row) : undefined;
   }
@@ -827,6 +879,7 @@ export class SqliteStore implements Store {
   async listWebhookDeliveries(
     f: WebhookDeliveryFilter,
   ): Promise<{ items: WebhookDeliveryRecord[]; nextCursor: string | null }> {
+    if (matchesNothing(f)) return { items: [], nextCursor: null };
     const { sql, params, limit } = wq.listDeliveriesSql(f);
     const rows = (this.#conn().prepare(sql).all(params) as Record<string, unknown>[]).map(wq.toDelivery);
     const items = rows.slice(0, limit);
