@@ -516,7 +516,7 @@ describe('graphql: instances (admin) and their secrets', () => {
     const badName = await admin.request<InstanceAnswer>(create, { input: { flow: 'sync-order', name: ' ' } });
     assert.deepEqual(
       badName.createInstance!.errors.map((e) => [e.field, e.code]),
-      [['input', 'INSTANCE_INVALID']],
+      [['name', 'INSTANCE_INVALID']],
     );
     const update = await admin.request<InstanceAnswer>(
       gql`mutation { updateInstance(input: { id: "in-nope", name: "y" }) { ${FIELDS} } }`,
