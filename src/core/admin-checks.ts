@@ -33,11 +33,16 @@ export function checkAuditOptions(call: string, options: unknown): void {
   checkOptions(call, options, { actor: nonEmptyString });
 }
 
-/** A page size from 0 (an empty page, as the server allows) to 1000. */
-export const pageLimit: Check = (v, o) => {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_LIMIT)
-    refuse(o, `a whole number from 0 to ${MAX_LIMIT}`, v);
-};
+/** A page size from 0 (an empty page, as the server allows) to `max` (what the store returns at most). */
+const pageLimitUpTo =
+  (max: number): Check =>
+  (v, o) => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max)
+      refuse(o, `a whole number from 0 to ${max}`, v);
+  };
+export const pageLimit = pageLimitUpTo(MAX_LIMIT);
+/** A batch's items are read 10,000 at a time (`retrace batches show --limit`). */
+const MAX_BATCH_ITEMS = 10_000;
 
 /** A page size of the cursor-paged lists (executions, deliveries): from 1 to 1000. */
 export const cursorPageLimit: Check = (v, o) => {
@@ -185,7 +190,7 @@ export function checkScheduleFilter(filter: unknown): void {
 }
 
 export function checkBatchPage(options: unknown): void {
-  checkOptions('batches.items()', options, { limit: pageLimit, afterPosition: wholeNumber });
+  checkOptions('batches.items()', options, { limit: pageLimitUpTo(MAX_BATCH_ITEMS), afterPosition: wholeNumber });
 }
 
 export function checkBatchListLimit(limit: unknown): void {

@@ -10,7 +10,7 @@ import { UsageError } from '../cli-error.js';
 import { addJsonOption, type Wrap } from '../command.js';
 import type { CliContext } from '../context.js';
 import { formatTime, type Output, preview } from '../output.js';
-import { collect, parsePairs, parsePositiveInt, readJsonArg, readSecrets } from '../parse.js';
+import { collect, parseCount, parsePairs, readJsonArg, readSecrets } from '../parse.js';
 
 interface ChangeFlags {
   name?: string;
@@ -39,7 +39,7 @@ export function registerInstances(program: Command, wrap: Wrap): void {
   addJsonOption(list);
   list.action(
     wrap<{ flow?: string; limit?: string; json?: boolean }>(async (ctx, flags) => {
-      const limit = parsePositiveInt(flags.limit ?? '200', '--limit', 1000);
+      const limit = parseCount(flags.limit ?? '200', '--limit', { max: 1000 });
       const views = await ctx.withEngine({ flows: false, worker: false }, (engine) =>
         engine.instances.list({ ...(flags.flow ? { flow: flags.flow } : {}), limit }),
       );
