@@ -126,14 +126,17 @@ export class InstanceService {
     checkInstancePatch(patch);
     checkAuditOptions('instances.update()', options);
     const current = await this.#record(id);
-    const flow = this.#flow(current.flow);
     const config = mergeNullable(JSON.parse(current.configJson) as Record<string, unknown>, patch.config ?? {});
     const sealed = JSON.parse(current.secretsJson) as Record<string, string>;
     for (const [key, value] of Object.entries(patch.secrets ?? {})) {
       if (value === null) delete sealed[key];
       else sealed[key] = this.#seal(checkSecrets({ [key]: value }))[key]!;
     }
-    await this.#validateConfig(flow, config, this.#open(sealed));
+    // Only a change of config or secrets can make the config invalid for the flow: enabling,
+    // disabling, renaming or relabelling works without the flow loaded (and without the key).
+    if (patch.config !== undefined || patch.secrets !== undefined) {
+      await this.#validateConfig(this.#flow(current.flow), config, this.#open(sealed));
+    }
     await this.#store.updateInstance({
       id,
       flow: current.flow,
