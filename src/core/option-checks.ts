@@ -108,6 +108,9 @@ export function checkReplayManyOptions(options: unknown): void {
   checkOptions('replayMany()', options, REPLAY_MANY_OPTIONS);
 }
 
+/** Hoisted: run() calls checkOptions on the hot path, and a default literal would be allocated each time. */
+const OPTIONS = { one: 'an option', many: 'options', whole: 'options' };
+
 /**
  * Checks every key of `options` against `spec`. `noun` names the keys (options, or the fields
  * of an input record such as an instance's) and the whole, in the errors.
@@ -116,7 +119,7 @@ export function checkOptions(
   call: string,
   options: unknown,
   spec: Record<string, Check>,
-  noun: { one: string; many: string; whole: string } = { one: 'an option', many: 'options', whole: 'options' },
+  noun: { one: string; many: string; whole: string } = OPTIONS,
 ): void {
   if (options === undefined) return;
   if (!isPlainObject(options)) {
