@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import type { Engine } from '../index.js';
 import type { CliContext } from './context.js';
-import { parsePositiveInt, parseWait } from './parse.js';
+import { parseCount, parseWait } from './parse.js';
 
 export interface ProcessFlags {
   concurrency?: string;
@@ -32,7 +32,7 @@ export function addProcessOptions(cmd: Command): Command {
 /** Opens the engine with a worker, after checking every flag (a bad one starts nothing). */
 export async function openProcessEngine(ctx: CliContext, flags: ProcessFlags): Promise<Engine> {
   const concurrency =
-    flags.concurrency !== undefined ? parsePositiveInt(flags.concurrency, '--concurrency', 10_000) : undefined;
+    flags.concurrency !== undefined ? parseCount(flags.concurrency, '--concurrency', { max: 10_000 }) : undefined;
   const stopTimeoutMs = parseWait(flags.stopTimeout ?? '30s', '--stop-timeout');
   ctx.stopNotice = `Stopping: running steps get up to ${seconds(stopTimeoutMs)} to finish; executions of steps still running stay leased until this process exits (signal again to quit at once)…`;
   return ctx.openEngine({

@@ -65,19 +65,33 @@ export function parseTime(value: string, flag: string, now = Date.now()): Date {
   throw new UsageError(`${flag} takes ${TIME_FORMS}, got ${JSON.stringify(value)}`);
 }
 
-export function parsePositiveInt(value: string, flag: string, max = Number.MAX_SAFE_INTEGER): number {
+/**
+ * The one parser of every count a flag takes (limits, `--logs`, `--concurrency`, bytes): plain
+ * decimal digits only, so `1e3`, `0x10`, `2.5`, ` ` and `-1` are refused rather than read as
+ * whatever Number() makes of them, from `min` (default 1) to `max`.
+ */
+export function parseCount(
+  value: string,
+  flag: string,
+  { min = 1, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
+): number {
   const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > max) {
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
     throw new UsageError(
-      `${flag} takes a whole number from 1${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}, got ${JSON.stringify(value)}`,
+      `${flag} takes a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}, got ${JSON.stringify(value)}`,
     );
   }
   return n;
 }
 
-export function parsePositiveNumber(value: string, flag: string): number {
+/** A rate or other amount: plain decimal (`0.5`, `20`), more than 0 and at most `max`. */
+export function parsePositiveNumber(value: string, flag: string, max = Number.MAX_SAFE_INTEGER): number {
   const n = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${flag} takes a number > 0, got ${JSON.stringify(value)}`);
+  if (!(n > 0) || !Number.isFinite(n) || n > max) {
+    throw new UsageError(
+      `${flag} takes a number > 0${max < Number.MAX_SAFE_INTEGER ? ` and at most ${max}` : ''}, got ${JSON.stringify(value)}`,
+    );
+  }
   return n;
 }
 

@@ -80,10 +80,10 @@ import {
 import { Worker } from './worker.js';
 
 export interface RunOptions {
-  /** A second run with the same key (per flow) returns the first execution instead of starting another. */
+  /** A second run with the same key (per flow) returns the first execution instead of starting another; non-empty (omit it for none). */
   idempotencyKey?: string;
-  tags?: string[];
-  /** Carried with the execution for correlating requests across systems. */
+  /** Searchable labels, each non-empty (an empty tag could never be found: it is refused). */ tags?: string[];
+  /** Carried with the execution for correlating requests across systems; non-empty (omit it for none: "" correlates nothing). */
   correlationId?: string;
   /** What started it, for the record (`api`, `webhook`, `schedule`, `cli`, …). @default 'api' */
   trigger?: string;

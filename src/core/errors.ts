@@ -136,8 +136,9 @@ export class ExecutionAlreadyResolvedError extends RetraceError {
 export class InvalidOptionError extends RetraceError {
   /** The option concerned, as the caller spelled it (e.g. `idempotencyKey`, `stepOutputs.fetch`). */
   readonly option: string;
-  constructor(option: string, message: string) {
-    super('INVALID_OPTION', message);
+  /** `INSTANCE_INVALID` for a field of an instance (that code's meaning since the start). */
+  constructor(option: string, message: string, code: 'INVALID_OPTION' | 'INSTANCE_INVALID' = 'INVALID_OPTION') {
+    super(code, message);
     this.option = option;
   }
 }

@@ -1,6 +1,8 @@
+import { cursorPageLimit } from './admin-checks.js';
 import { decodePayload } from './codec.js';
-import { type ErrorInfo, RetraceError } from './errors.js';
+import { type ErrorInfo, InvalidOptionError, RetraceError } from './errors.js';
 import type { ExecutionId } from './ids.js';
+import { boolean, type Check, checkOptions, describe, string, tagArray } from './option-checks.js';
 import { EXECUTION_STATUSES, type ExecutionStatus, type StepStatus } from './states.js';
 import type {
   AttemptRecord,
@@ -229,31 +231,7 @@ function toLogView(l: LogRecord, stepNames: Map<number, string>): LogView {
 /** Turns the public filter into the store's, refusing unparseable bounds with a clear error. */
 export function toStoreFilter(f: ExecutionListFilter): ExecutionFilter {
   const out: ExecutionFilter = {};
-  const known = new Set([
-    'flow',
-    'instance',
-    'status',
-    'hasError',
-    'startedAfter',
-    'startedBefore',
-    'finishedAfter',
-    'finishedBefore',
-    'errorText',
-    'tags',
-    'replayOf',
-    'rootId',
-    'isReplay',
-    'resolved',
-    'errorFingerprint',
-    'sortBy',
-    'order',
-    'limit',
-    'cursor',
-    'includeTotal',
-  ]);
-  for (const key of Object.keys(f)) {
-    if (!known.has(key)) throw new RetraceError('INVALID_OPTION', `Unknown filter field "${key}"`);
-  }
+  checkOptions('executions.list()', f, EXECUTION_FILTER, FILTER_NOUN);
   if (f.flow !== undefined) out.flow = f.flow;
   if (f.instance !== undefined) out.instance = f.instance;
   if (f.status !== undefined) {
@@ -271,12 +249,7 @@ export function toStoreFilter(f: ExecutionListFilter): ExecutionFilter {
   if (f.finishedAfter !== undefined) out.finishedAfter = toEpoch(f.finishedAfter, 'finishedAfter');
   if (f.finishedBefore !== undefined) out.finishedBefore = toEpoch(f.finishedBefore, 'finishedBefore');
   if (f.errorText !== undefined) out.errorText = f.errorText;
-  if (f.tags !== undefined) {
-    if (!Array.isArray(f.tags) || f.tags.some((t) => typeof t !== 'string')) {
-      throw new RetraceError('INVALID_OPTION', 'tags must be an array of strings');
-    }
-    out.tags = f.tags;
-  }
+  if (f.tags !== undefined) out.tags = f.tags;
   if (f.replayOf !== undefined) out.replayOf = f.replayOf as ExecutionId;
   if (f.rootId !== undefined) out.rootId = f.rootId as ExecutionId;
   if (f.isReplay !== undefined) out.isReplay = f.isReplay;
@@ -297,23 +270,68 @@ export function toStoreFilter(f: ExecutionListFilter): ExecutionFilter {
     }
     out.order = f.order;
   }
-  if (f.limit !== undefined) {
-    if (!Number.isInteger(f.limit) || f.limit < 1 || f.limit > 1000) {
-      throw new RetraceError('INVALID_OPTION', `limit must be a whole number from 1 to 1000, got ${f.limit}`);
-    }
-    out.limit = f.limit;
-  }
+  if (f.limit !== undefined) out.limit = f.limit;
   if (f.cursor !== undefined) out.cursor = f.cursor;
   if (f.includeTotal) out.includeTotal = true;
   return out;
 }
 
+/** The largest time a Date can hold either side of 1970 (ECMAScript's limit). */
+const MAX_DATE_MS = 8.64e15;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?/;
+
 function toEpoch(v: Date | string | number, name: string): number {
-  const ms = v instanceof Date ? v.getTime() : typeof v === 'number' ? v : Date.parse(v);
-  if (!Number.isFinite(ms))
-    throw new RetraceError(
-      'INVALID_OPTION',
-      `${name} is not a valid time: ${JSON.stringify(v)} (use ISO-8601, e.g. 2026-11-23T09:00:00+01:00)`,
+  const ms =
+    v instanceof Date
+      ? v.getTime()
+      : typeof v === 'number'
+        ? v
+        : typeof v === 'string' && realDate(v)
+          ? Date.parse(v)
+          : Number.NaN;
+  if (!Number.isFinite(ms) || Math.abs(ms) > MAX_DATE_MS)
+    throw new InvalidOptionError(
+      name,
+      `${name} is not a valid time: ${describe(v)} (a Date, epoch milliseconds or ISO-8601, e.g. 2026-11-23T09:00:00+01:00)`,
     );
   return ms;
 }
+
+/** Date.parse rolls a day that does not exist (2024-02-30) over into the next month: such a bound is refused. */
+function realDate(text: string): boolean {
+  const m = ISO_DATE.exec(text.trim());
+  if (!m) return true;
+  const [year, month, day, hour = 0, minute = 0, second = 0] = m
+    .slice(1)
+    .map((x) => (x === undefined ? undefined : Number(x)));
+  const back = new Date(Date.UTC(2000, month! - 1, day!));
+  back.setUTCFullYear(year!);
+  return (
+    back.getUTCMonth() === month! - 1 && back.getUTCDate() === day && hour! <= 23 && minute! <= 59 && second! <= 59
+  );
+}
+
+const TIME: Check = () => undefined;
+const EXECUTION_FILTER: Record<string, Check> = {
+  flow: string,
+  instance: string,
+  status: () => undefined, // each status is checked below
+  hasError: boolean,
+  startedAfter: TIME,
+  startedBefore: TIME,
+  finishedAfter: TIME,
+  finishedBefore: TIME,
+  errorText: string,
+  tags: tagArray,
+  replayOf: string,
+  rootId: string,
+  isReplay: boolean,
+  resolved: boolean,
+  errorFingerprint: string,
+  sortBy: () => undefined,
+  order: () => undefined,
+  limit: cursorPageLimit,
+  cursor: string,
+  includeTotal: boolean,
+};
+const FILTER_NOUN = { one: 'a filter', many: 'filters', whole: 'filter' };

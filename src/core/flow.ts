@@ -214,8 +214,9 @@ export function validateErrorDeclarations(errors: ErrorDeclarations | undefined,
   }
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-const UNPRINTABLE_NAME = /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+export const UNPRINTABLE_NAME =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Validates the options of one `ctx.step` call; a bad definition fails the execution before the step runs. */
 export function normalizeStepOptions<T>(name: string, arg: StepFn<T> | StepOptions<T>): NormalizedStep<T> {

@@ -7,6 +7,13 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import {
+  checkAuditOptions,
+  checkId,
+  checkInstanceCreate,
+  checkInstanceFilter,
+  checkInstancePatch,
+} from './admin-checks.js';
 import type { AuditTrail } from './audit-trail.js';
 import { RetraceError } from './errors.js';
 import type { AnyFlow, InstanceContext } from './flow.js';
@@ -93,10 +100,11 @@ export class InstanceService {
   }
 
   async create(input: CreateInstanceInput, options: AuditOptions = {}): Promise<InstanceView> {
+    checkInstanceCreate(input);
+    checkAuditOptions('instances.create()', options);
     const flow = this.#flow(input.flow);
-    checkName(input.name);
-    const labels = checkLabels(input.labels ?? {});
-    const config = checkObject(input.config ?? {}, 'config');
+    const labels = input.labels ?? {};
+    const config = input.config ?? {};
     const secrets = checkSecrets(input.secrets ?? {});
     await this.#validateConfig(flow, config, secrets);
     const record: NewInstance = {
@@ -114,24 +122,26 @@ export class InstanceService {
   }
 
   async update(id: string, patch: UpdateInstanceInput, options: AuditOptions = {}): Promise<InstanceView> {
+    checkId(id);
+    checkInstancePatch(patch);
+    checkAuditOptions('instances.update()', options);
     const current = await this.#record(id);
-    const flow = this.#flow(current.flow);
-    if (patch.name !== undefined) checkName(patch.name);
-    const config = mergeNullable(
-      JSON.parse(current.configJson) as Record<string, unknown>,
-      checkObject(patch.config ?? {}, 'config'),
-    );
+    const config = mergeNullable(JSON.parse(current.configJson) as Record<string, unknown>, patch.config ?? {});
     const sealed = JSON.parse(current.secretsJson) as Record<string, string>;
     for (const [key, value] of Object.entries(patch.secrets ?? {})) {
       if (value === null) delete sealed[key];
       else sealed[key] = this.#seal(checkSecrets({ [key]: value }))[key]!;
     }
-    await this.#validateConfig(flow, config, this.#open(sealed));
+    // Only a change of config or secrets can make the config invalid for the flow: enabling,
+    // disabling, renaming or relabelling works without the flow loaded (and without the key).
+    if (patch.config !== undefined || patch.secrets !== undefined) {
+      await this.#validateConfig(this.#flow(current.flow), config, this.#open(sealed));
+    }
     await this.#store.updateInstance({
       id,
       flow: current.flow,
       name: patch.name ?? current.name,
-      labels: patch.labels !== undefined ? checkLabels(patch.labels) : current.labels,
+      labels: patch.labels ?? current.labels,
       enabled: patch.enabled ?? current.enabled,
       configJson: JSON.stringify(config),
       secretsJson: JSON.stringify(sealed),
@@ -142,6 +152,8 @@ export class InstanceService {
   }
 
   async delete(id: string, options: AuditOptions = {}): Promise<void> {
+    checkId(id);
+    checkAuditOptions('instances.delete()', options);
     const current = await this.#record(id);
     if (current.isDefault)
       throw new RetraceError(
@@ -171,10 +183,13 @@ export class InstanceService {
   }
 
   async get(id: string): Promise<InstanceView> {
+    checkId(id);
     return toView(await this.#record(id));
   }
 
   async list(filter: { flow?: string; limit?: number } = {}): Promise<InstanceView[]> {
+    checkInstanceFilter(filter);
+    if (filter.limit === 0) return []; // an empty page, as on the server (a store may read 0 as "no limit")
     return (await this.#store.listInstances(filter)).map(toView);
   }
 
@@ -351,25 +366,11 @@ function toView(r: InstanceRecord): InstanceView {
   };
 }
 
-function checkName(name: unknown): void {
-  if (typeof name !== 'string' || name.trim() === '' || name.length > 200) {
-    throw new RetraceError('INSTANCE_INVALID', 'An instance needs a name of 1-200 characters');
-  }
-}
-
 function checkObject(value: unknown, what: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new RetraceError('INSTANCE_INVALID', `Instance ${what} must be an object`);
   }
   return value as Record<string, unknown>;
-}
-
-function checkLabels(labels: unknown): Record<string, string> {
-  const obj = checkObject(labels, 'labels');
-  for (const [k, v] of Object.entries(obj)) {
-    if (typeof v !== 'string') throw new RetraceError('INSTANCE_INVALID', `Label "${k}" must be a string`);
-  }
-  return obj as Record<string, string>;
 }
 
 /** `name`, `enabled`, `config.region`, `secrets.apiKey`: what an input sets, by name only. */

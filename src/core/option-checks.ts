@@ -10,9 +10,9 @@ import { InvalidOptionError } from './errors.js';
 import { assertStorableOption } from './storable-text.js';
 
 /** Checks one option's value; throws InvalidOptionError. */
-type Check = (value: unknown, option: string) => void;
+export type Check = (value: unknown, option: string) => void;
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string')
@@ -21,17 +21,17 @@ function describe(value: unknown): string {
   return `a${typeof value === 'object' || typeof value === 'undefined' ? 'n' : ''} ${typeof value}`;
 }
 
-const refuse = (option: string, expected: string, value: unknown): never => {
+export const refuse = (option: string, expected: string, value: unknown): never => {
   throw new InvalidOptionError(option, `${option} must be ${expected}, got ${describe(value)}`);
 };
 
 /** A name or key (refused with a NUL or a lone surrogate, which no store keeps exactly). */
-const nonEmptyString: Check = (v, o) => {
+export const nonEmptyString: Check = (v, o) => {
   if (typeof v !== 'string' || v.length === 0) refuse(o, 'a non-empty string', v);
   assertStorableOption(v as string, o);
 };
 /** A name or key that may be empty. */
-const string: Check = (v, o) => {
+export const string: Check = (v, o) => {
   if (typeof v !== 'string') refuse(o, 'a string', v);
   assertStorableOption(v as string, o);
 };
@@ -39,11 +39,13 @@ const string: Check = (v, o) => {
 const text: Check = (v, o) => {
   if (typeof v !== 'string') refuse(o, 'a string', v);
 };
-const boolean: Check = (v, o) => {
+export const boolean: Check = (v, o) => {
   if (typeof v !== 'boolean') refuse(o, 'true or false', v);
 };
-const stringArray: Check = (v, o) => {
-  if (!Array.isArray(v) || v.some((t) => typeof t !== 'string')) refuse(o, 'an array of strings', v);
+/** Tags are searched for by exact value: an empty one could never be found, so it is refused. */
+export const tagArray: Check = (v, o) => {
+  if (!Array.isArray(v) || v.some((t) => typeof t !== 'string' || t.length === 0))
+    refuse(o, 'an array of non-empty strings', v);
   (v as string[]).forEach((t, i) => {
     assertStorableOption(t, `${o}[${i}]`);
   });
@@ -54,16 +56,16 @@ const plainObject: Check = (v, o) => {
 const positiveNumber: Check = (v, o) => {
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) refuse(o, 'a number > 0', v);
 };
-const positiveInteger: Check = (v, o) => {
+export const positiveInteger: Check = (v, o) => {
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) refuse(o, 'a whole number > 0', v);
 };
-const wholeNumber: Check = (v, o) => {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) refuse(o, 'a whole number >= 0', v);
+export const wholeNumber: Check = (v, o) => {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) refuse(o, 'a whole number >= 0', v);
 };
 /** Any value: a flow's input is checked by its schema and as JSON later. */
 const anything: Check = () => undefined;
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
@@ -71,8 +73,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 const RUN_OPTIONS: Record<string, Check> = {
   idempotencyKey: nonEmptyString,
-  tags: stringArray,
-  correlationId: string,
+  tags: tagArray,
+  correlationId: nonEmptyString,
   trigger: nonEmptyString,
   instance: nonEmptyString,
   actor: nonEmptyString,
@@ -118,10 +120,25 @@ export function checkReplayManyOptions(options: unknown): void {
   checkOptions('replayMany()', options, REPLAY_MANY_OPTIONS);
 }
 
-function checkOptions(call: string, options: unknown, spec: Record<string, Check>): void {
+/** Hoisted: run() calls checkOptions on the hot path, and a default literal would be allocated each time. */
+const OPTIONS = { one: 'an option', many: 'options', whole: 'options' };
+
+/**
+ * Checks every key of `options` against `spec`. `noun` names the keys (options, or the fields
+ * of an input record such as an instance's) and the whole, in the errors.
+ */
+export function checkOptions(
+  call: string,
+  options: unknown,
+  spec: Record<string, Check>,
+  noun: { one: string; many: string; whole: string } = OPTIONS,
+): void {
   if (options === undefined) return;
   if (!isPlainObject(options)) {
-    throw new InvalidOptionError('options', `The options of ${call} must be an object, got ${describe(options)}`);
+    throw new InvalidOptionError(
+      noun.whole,
+      `The ${noun.whole} of ${call} must be an object, got ${describe(options)}`,
+    );
   }
   const known = Object.keys(spec);
   for (const [key, value] of Object.entries(options)) {
@@ -130,7 +147,7 @@ function checkOptions(call: string, options: unknown, spec: Record<string, Check
       const near = closest(key, known);
       throw new InvalidOptionError(
         key,
-        `${key} is not an option of ${call}${near ? `: did you mean ${near}?` : ''} (its options: ${known.join(', ')})`,
+        `${key} is not ${noun.one} of ${call}${near ? `: did you mean ${near}?` : ''} (its ${noun.many}: ${known.join(', ')})`,
       );
     }
     if (value !== undefined) check(value, key);

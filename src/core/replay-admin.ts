@@ -2,6 +2,7 @@
  * The operator's side of replay, shared by the library, the CLI and the server: replay many
  * executions by filter (or plan it), manage batches, and read error groups.
  */
+import { checkBatchListLimit, checkBatchPage, checkErrorGroupFilter } from './admin-checks.js';
 import type { AuditTrail } from './audit-trail.js';
 import { RetraceError } from './errors.js';
 import type { ExecutionListFilter } from './execution-view.js';
@@ -121,12 +122,16 @@ export class ReplayAdmin {
   }
 
   async listBatches(limit = 50): Promise<BatchView[]> {
+    checkBatchListLimit(limit);
+    if (limit === 0) return []; // an empty page, as on the server (a store may read 0 as "no limit")
     const batches = await this.#store.listBatches({ limit });
     return Promise.all(batches.map((b) => this.getBatch(b.id)));
   }
 
   async batchItems(id: string, options: { limit?: number; afterPosition?: number } = {}): Promise<BatchItemView[]> {
+    checkBatchPage(options);
     await this.getBatch(id);
+    if (options.limit === 0) return [];
     return (await this.#store.listBatchItems({ batchId: id, ...options })).map(toBatchItemView);
   }
 
@@ -145,6 +150,8 @@ export class ReplayAdmin {
   }
 
   async errorGroups(filter: ErrorGroupFilter = {}): Promise<ErrorGroupView[]> {
+    checkErrorGroupFilter(filter);
+    if (filter.limit === 0) return [];
     const storeFilter = toStoreFilter({
       ...(filter.startedAfter !== undefined ? { startedAfter: filter.startedAfter } : {}),
       ...(filter.startedBefore !== undefined ? { startedBefore: filter.startedBefore } : {}),

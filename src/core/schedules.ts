@@ -11,10 +11,17 @@
 
 import { randomUUID } from 'node:crypto';
 import { Cron } from 'croner';
+import {
+  checkAuditOptions,
+  checkId,
+  checkScheduleCreate,
+  checkScheduleFilter,
+  checkSchedulePatch,
+} from './admin-checks.js';
 import type { AuditTrail } from './audit-trail.js';
 import type { Clock } from './clock.js';
 import { encodePayload } from './codec.js';
-import { RetraceError } from './errors.js';
+import { InvalidOptionError, RetraceError } from './errors.js';
 import type { EngineEventBus } from './events.js';
 import type { AnyFlow } from './flow.js';
 import { IdleWait } from './idle-wait.js';
@@ -77,6 +84,8 @@ export class ScheduleService {
   }
 
   async create(input: CreateScheduleInput, options: AuditOptions = {}): Promise<ScheduleView> {
+    checkScheduleCreate(input);
+    checkAuditOptions('schedules.create()', options);
     const instance = await this.#instances.get(input.instance);
     const timezone = input.timezone ?? 'UTC';
     const cron = cronOf(input.cron, timezone);
@@ -89,7 +98,7 @@ export class ScheduleService {
       cron: input.cron,
       timezone,
       inputJson,
-      missedPolicy: checkPolicy(input.missed ?? 'run-once'),
+      missedPolicy: input.missed ?? 'run-once',
       enabled: input.enabled ?? true,
       nextFireAt: nextAfter(cron, await this.#store.now()),
     });
@@ -98,6 +107,9 @@ export class ScheduleService {
   }
 
   async update(id: string, patch: UpdateScheduleInput, options: AuditOptions = {}): Promise<ScheduleView> {
+    checkId(id);
+    checkSchedulePatch(patch);
+    checkAuditOptions('schedules.update()', options);
     const current = await this.#record(id);
     const cronText = patch.cron ?? current.cron;
     const timezone = patch.timezone ?? current.timezone;
@@ -108,7 +120,7 @@ export class ScheduleService {
       cron: cronText,
       timezone,
       inputJson: patch.input !== undefined ? await this.#checkedInput(current.flow, patch.input) : current.inputJson,
-      missedPolicy: patch.missed !== undefined ? checkPolicy(patch.missed) : current.missedPolicy,
+      missedPolicy: patch.missed ?? current.missedPolicy,
       enabled: patch.enabled ?? current.enabled,
       nextFireAt: timingChanged ? nextAfter(cron, await this.#store.now()) : current.nextFireAt,
     });
@@ -117,6 +129,8 @@ export class ScheduleService {
   }
 
   async delete(id: string, options: AuditOptions = {}): Promise<void> {
+    checkId(id);
+    checkAuditOptions('schedules.delete()', options);
     const current = await this.#record(id);
     await this.#store.deleteSchedule(id);
     await this.#audit(options, 'schedule.delete', current, {});
@@ -142,10 +156,12 @@ export class ScheduleService {
   }
 
   async get(id: string): Promise<ScheduleView> {
+    checkId(id);
     return toView(await this.#record(id));
   }
 
   async list(filter: { instance?: string } = {}): Promise<ScheduleView[]> {
+    checkScheduleFilter(filter);
     return (await this.#store.listSchedules(filter.instance ? { instanceId: filter.instance } : {})).map(toView);
   }
 
@@ -285,27 +301,26 @@ export class Scheduler {
 
 function cronOf(pattern: string, timezone: string): Cron {
   try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone });
+  } catch {
+    throw new InvalidOptionError(
+      'timezone',
+      `Invalid schedule "${pattern}" in ${timezone}: timezone ${JSON.stringify(timezone)} is not an IANA time zone (e.g. Europe/Paris)`,
+    );
+  }
+  try {
     const cron = new Cron(pattern, { timezone, paused: true });
     cron.nextRun(); // resolves the time zone now, so a bad one fails here, not at fire time
     return cron;
   } catch (error) {
-    throw new RetraceError(
-      'INVALID_OPTION',
-      `Invalid schedule "${pattern}" in ${timezone}: ${(error as Error).message}`,
-    );
+    throw new InvalidOptionError('cron', `Invalid schedule "${pattern}" in ${timezone}: ${(error as Error).message}`);
   }
 }
 
 function nextAfter(cron: Cron, after: number): number {
   const next = cron.nextRun(new Date(after));
-  if (!next) throw new RetraceError('INVALID_OPTION', `Schedule "${cron.getPattern()}" never fires again`);
+  if (!next) throw new InvalidOptionError('cron', `Schedule "${cron.getPattern()}" never fires again`);
   return next.getTime();
-}
-
-function checkPolicy(p: unknown): MissedFirePolicy {
-  if (p !== 'skip' && p !== 'run-once')
-    throw new RetraceError('INVALID_OPTION', `missed must be 'skip' or 'run-once', got ${JSON.stringify(p)}`);
-  return p;
 }
 
 function toView(r: ScheduleRecord): ScheduleView {

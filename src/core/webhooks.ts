@@ -31,6 +31,7 @@
  * The core knows no HTTP: headers come as a plain record and the body as bytes.
  */
 import { v7 as uuidv7 } from 'uuid';
+import { checkDeliveryFilter } from './admin-checks.js';
 import { InputValidationError, RetraceError, WebhookRejectedError } from './errors.js';
 import type { EngineEventBus } from './events.js';
 import type { AnyFlow } from './flow.js';
@@ -241,14 +242,12 @@ export class WebhookService {
   async list(
     filter: { instance?: string; outcome?: WebhookOutcome; limit?: number; cursor?: string } = {},
   ): Promise<WebhookDeliveryList> {
+    checkDeliveryFilter(filter);
     if (filter.outcome !== undefined && !['received', 'accepted', 'rejected'].includes(filter.outcome)) {
       throw new RetraceError(
         'INVALID_OPTION',
         `outcome must be received, accepted or rejected (got ${filter.outcome})`,
       );
-    }
-    if (filter.limit !== undefined && !(Number.isInteger(filter.limit) && filter.limit >= 1 && filter.limit <= 1000)) {
-      throw new RetraceError('INVALID_OPTION', `limit must be a whole number from 1 to 1000, got ${filter.limit}`);
     }
     const page = await this.#store.listWebhookDeliveries({
       ...(filter.instance !== undefined ? { instanceId: filter.instance } : {}),

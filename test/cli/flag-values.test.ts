@@ -82,6 +82,20 @@ describe('flag values', () => {
       [['worker', flows, '--concurrency', '10001'], '--concurrency'],
       [['serve', flows, '--port', '65536'], '--port'],
       [['serve', flows, '--port', '-1'], '--port'],
+      [['serve', flows, '--port', '0x50'], '--port'],
+      [['serve', flows, '--max-body', '1e6'], '--max-body'],
+      // One parser for every count: plain decimal digits, with an upper bound.
+      [['executions', 'show', 'e-1', '--logs', '1e3'], '--logs'],
+      [['executions', 'show', 'e-1', '--logs', '0x10'], '--logs'],
+      [['executions', 'show', 'e-1', '--logs', '-1'], '--logs'],
+      [['executions', 'show', 'e-1', '--logs', ' '], '--logs'],
+      [['executions', 'show', 'e-1', '--logs', '99999999999999999999'], '--logs'],
+      [['replay', '--flow', 'greet', '--dry-run', '--concurrency', '10001'], '--concurrency'],
+      [['replay', '--flow', 'greet', '--dry-run', '--concurrency', '1e2'], '--concurrency'],
+      [['replay', '--flow', 'greet', '--dry-run', '--rate', '10001'], '--rate'],
+      [['replay', '--flow', 'greet', '--dry-run', '--rate', '1e400'], '--rate'],
+      [['replay', '--flow', 'greet', '--dry-run', '--rate', '0x10'], '--rate'],
+      [['errors', 'replay', 'fp', '--concurrency', '99999999'], '--concurrency'],
     ];
     for (const [args, flag] of cases) {
       assertOneLineError(await run(args), 2, new RegExp(`${flag}\\b`), args.join(' '));

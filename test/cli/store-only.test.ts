@@ -70,6 +70,20 @@ describe('without flows', () => {
     assert.deepEqual((done.output as { text: string }).text, 'Hello, Ada');
   });
 
+  test('instances disable and enable change the flag from the store alone (the config is not touched)', async () => {
+    const made = await withEngine((engine) =>
+      engine.instances.create({ flow: 'greet', name: 'toggled', config: { region: 'eu' }, labels: { tier: 'gold' } }),
+    );
+    const disabled = ok<InstanceView>(await run(['instances', 'disable', made.id, '--json']));
+    assert.equal(disabled.enabled, false);
+    assertOneLineError(await run(['run', 'greet', '--instance', made.id, '--input', '{}']), 1, /disabled/, 'run on it');
+    const enabled = ok<InstanceView>(await run(['instances', 'enable', made.id, '--json']));
+    assert.deepEqual(
+      [enabled.enabled, enabled.config, enabled.labels, enabled.name],
+      [true, { region: 'eu' }, { tier: 'gold' }, 'toggled'],
+    );
+  });
+
   test('run of a flow the store does not know is refused with the flows it knows', async () => {
     assertOneLineError(
       await run(['run', 'gret', '--input', '{}']),

@@ -105,7 +105,10 @@ describe('instances', () => {
       (e: unknown) => code(e) === 'INSTANCE_INVALID' && /baseUrl/.test((e as Error).message),
     );
     await assert.rejects(engine.instances.create({ flow: 'nope', name: 'x' }), /Unknown flow "nope"/);
-    await assert.rejects(engine.instances.create({ flow: 'acme-sync', name: '' }), /needs a name/);
+    await assert.rejects(
+      engine.instances.create({ flow: 'acme-sync', name: '' }),
+      /name must be text of 1-200 characters/,
+    );
 
     const keyless = createEngine({ ...FAST, flows: [sync], store: storeUrl(dir) });
     await keyless.start();

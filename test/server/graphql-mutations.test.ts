@@ -533,7 +533,7 @@ describe('graphql: instances (admin) and their secrets', () => {
     const badName = await admin.request<InstanceAnswer>(create, { input: { flow: 'sync-order', name: ' ' } });
     assert.deepEqual(
       badName.createInstance!.errors.map((e) => [e.field, e.code]),
-      [['input', 'INSTANCE_INVALID']],
+      [['name', 'INSTANCE_INVALID']],
     );
     // A name no store can keep (a NUL): refused as the caller's to fix, on the input, not as a server error.
     const nulName = await admin.request<InstanceAnswer>(create, { input: { flow: 'sync-order', name: 'eu\u0000' } });

@@ -7,7 +7,7 @@ import { type Command, Option } from 'commander';
 import type { AuditEntry, AuditListFilter } from '../../index.js';
 import { addJsonOption, type Wrap } from '../command.js';
 import { formatTime, type Output, oneLine } from '../output.js';
-import { collect, parsePositiveInt, parseTime } from '../parse.js';
+import { collect, parseCount, parseTime } from '../parse.js';
 
 interface AuditFlags {
   execution?: string;
@@ -78,7 +78,7 @@ instance.update, instance.delete, schedule.create, schedule.update, schedule.del
   );
   cmd.action(
     wrap<AuditFlags>(async (ctx, flags) => {
-      const filter: AuditListFilter = { limit: parsePositiveInt(flags.limit ?? '50', '--limit', 1000) };
+      const filter: AuditListFilter = { limit: parseCount(flags.limit ?? '50', '--limit', { max: 1000 }) };
       if (flags.execution !== undefined) filter.executionId = flags.execution;
       if (flags.batch !== undefined) filter.batchId = flags.batch;
       if (flags.auditActor !== undefined) filter.actor = flags.auditActor;

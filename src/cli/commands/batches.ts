@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { BatchView, Engine } from '../../index.js';
 import { addJsonOption, type Wrap } from '../command.js';
 import { formatTime, type Output, oneLine } from '../output.js';
-import { parsePositiveInt } from '../parse.js';
+import { parseCount } from '../parse.js';
 
 export function registerBatches(program: Command, wrap: Wrap): void {
   const batches = program.command('batches').description('Bulk replay batches: list, inspect, pause, resume, cancel');
@@ -15,7 +15,7 @@ export function registerBatches(program: Command, wrap: Wrap): void {
   addJsonOption(list);
   list.action(
     wrap<{ limit?: string; json?: boolean }>(async (ctx, flags) => {
-      const limit = parsePositiveInt(flags.limit ?? '20', '--limit', 1000);
+      const limit = parseCount(flags.limit ?? '20', '--limit', { max: 1000 });
       const views = await ctx.withEngine({ flows: false, worker: false }, (engine) => engine.batches.list(limit));
       if (flags.json) ctx.out.json(views);
       else if (views.length === 0) ctx.out.line('No batches.');
@@ -32,7 +32,7 @@ export function registerBatches(program: Command, wrap: Wrap): void {
   addJsonOption(show);
   show.action(
     wrap<{ limit?: string; json?: boolean }>(async (ctx, flags, [id]) => {
-      const limit = parsePositiveInt(flags.limit ?? '200', '--limit', 10_000);
+      const limit = parseCount(flags.limit ?? '200', '--limit', { max: 10_000 });
       const [batch, items] = await ctx.withEngine({ flows: false, worker: false }, async (engine) => [
         await engine.batches.get(id!),
         await engine.batches.items(id!, { limit }),

@@ -5,7 +5,7 @@ import { addJsonOption, type Wrap } from '../command.js';
 import { withInstanceId } from '../filters.js';
 import { INSTANCE_HELP } from '../instance-arg.js';
 import { formatTime, oneLine } from '../output.js';
-import { parsePositiveInt, parseTime } from '../parse.js';
+import { parseCount, parseTime } from '../parse.js';
 import { addBulkOptions, bulkOptions, type ReplayFlags } from './replay.js';
 import { runBulk } from './replay-bulk.js';
 
@@ -45,7 +45,7 @@ Examples:
   addJsonOption(cmd);
   cmd.action(
     wrap<ErrorsFlags>(async (ctx, flags) => {
-      const filter: ErrorGroupFilter = { limit: parsePositiveInt(flags.limit ?? '50', '--limit', 1000) };
+      const filter: ErrorGroupFilter = { limit: parseCount(flags.limit ?? '50', '--limit', { max: 1000 }) };
       if (flags.flow) filter.flow = flags.flow;
       if (flags.instance) filter.instance = flags.instance;
       if (flags.unresolved) filter.unresolvedOnly = true;

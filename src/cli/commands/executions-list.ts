@@ -4,7 +4,7 @@ import { UsageError } from '../cli-error.js';
 import { addJsonOption, type Wrap } from '../command.js';
 import { addFilterOptions, type FilterFlags, toFilter, withInstanceId } from '../filters.js';
 import { durationBetween, errorLine, formatDuration, formatTime, type Output } from '../output.js';
-import { parsePositiveInt } from '../parse.js';
+import { parseCount } from '../parse.js';
 
 interface ListFlags extends FilterFlags {
   sort?: string;
@@ -44,7 +44,7 @@ Examples:
       }
       filter.sortBy = flags.sort === 'finished' ? 'finishedAt' : 'startedAt';
       filter.order = flags.asc ? 'asc' : 'desc';
-      filter.limit = parsePositiveInt(flags.limit ?? '50', '--limit', 1000);
+      filter.limit = parseCount(flags.limit ?? '50', '--limit', { max: 1000 });
       if (flags.cursor) filter.cursor = flags.cursor;
       if (flags.total) filter.includeTotal = true;
 

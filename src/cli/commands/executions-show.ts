@@ -3,6 +3,7 @@ import type { Execution, StepView } from '../../index.js';
 import { CliError } from '../cli-error.js';
 import { addJsonOption, type Wrap } from '../command.js';
 import { durationBetween, errorLine, formatDuration, formatTime, type Output, preview } from '../output.js';
+import { parseCount } from '../parse.js';
 
 interface ShowFlags {
   step?: string;
@@ -29,10 +30,7 @@ Examples:
   addJsonOption(cmd);
   cmd.action(
     wrap<ShowFlags>(async (ctx, flags, [id]) => {
-      const logLimit = flags.logs === undefined ? DEFAULT_LOG_LINES : Number(flags.logs);
-      if (!Number.isInteger(logLimit) || logLimit < 0) {
-        throw new CliError(`--logs takes a whole number >= 0, got ${JSON.stringify(flags.logs)}`, 2);
-      }
+      const logLimit = flags.logs === undefined ? DEFAULT_LOG_LINES : parseCount(flags.logs, '--logs', { min: 0 });
       const execution = await ctx.withEngine({ flows: false, worker: false }, (engine) => engine.executions.get(id!));
       const out = ctx.out;
       if (flags.step !== undefined) {

@@ -1,8 +1,9 @@
 /**
  * `retrace instances …`: a flow deployed with its own config, secrets, labels and enabled flag.
  * Secret values go in (`--secret NAME=VALUE`, better `NAME=@file`) and never come out: lists and
- * `show` name the secrets that are set, nothing more. Commands that change an instance load the
- * flows, because the engine checks the config against the flow's config schema.
+ * `show` name the secrets that are set, nothing more. Commands that may change the config load
+ * the flows, because the engine checks it against the flow's config schema; `enable` and
+ * `disable` change only the flag and need the store alone.
  */
 import { type Command, Option } from 'commander';
 import type { InstanceView, UpdateInstanceInput } from '../../index.js';
@@ -10,7 +11,7 @@ import { UsageError } from '../cli-error.js';
 import { addJsonOption, type Wrap } from '../command.js';
 import type { CliContext } from '../context.js';
 import { formatTime, type Output, preview } from '../output.js';
-import { collect, parsePairs, parsePositiveInt, readJsonArg, readSecrets } from '../parse.js';
+import { collect, parseCount, parsePairs, readJsonArg, readSecrets } from '../parse.js';
 
 interface ChangeFlags {
   name?: string;
@@ -39,7 +40,7 @@ export function registerInstances(program: Command, wrap: Wrap): void {
   addJsonOption(list);
   list.action(
     wrap<{ flow?: string; limit?: string; json?: boolean }>(async (ctx, flags) => {
-      const limit = parsePositiveInt(flags.limit ?? '200', '--limit', 1000);
+      const limit = parseCount(flags.limit ?? '200', '--limit', { max: 1000 });
       const views = await ctx.withEngine({ flows: false, worker: false }, (engine) =>
         engine.instances.list({ ...(flags.flow ? { flow: flags.flow } : {}), limit }),
       );
@@ -145,7 +146,8 @@ and never shown again. Prefer NAME=@file: a value on the command line stays in s
     addJsonOption(cmd);
     cmd.action(
       wrap<{ json?: boolean }>(async (ctx, flags, [id]) => {
-        const view = await ctx.withEngine({ flows: true, worker: false }, (engine) =>
+        // Only the flag changes, so the config is not checked again: the store alone is enough.
+        const view = await ctx.withEngine({ flows: false, worker: false }, (engine) =>
           engine.instances.update(id!, { enabled }, { actor: ctx.actor }),
         );
         if (!flags.json) ctx.out.note(`Instance ${view.id} (${view.name}) is ${enabled ? 'enabled' : 'disabled'}.`);

@@ -13,7 +13,7 @@ import { addJsonOption, type Wrap } from '../command.js';
 import type { CliContext } from '../context.js';
 import { addFilterOptions, type FilterFlags, toFilter } from '../filters.js';
 import { durationBetween, errorLine, formatDuration, preview } from '../output.js';
-import { collect, parsePositiveInt, parsePositiveNumber, readJsonFile, readStepOutputs } from '../parse.js';
+import { collect, parseCount, parsePositiveNumber, readJsonFile, readStepOutputs } from '../parse.js';
 import { type BulkOptions, runBulk } from './replay-bulk.js';
 
 export interface ReplayFlags extends FilterFlags {
@@ -30,12 +30,16 @@ export interface ReplayFlags extends FilterFlags {
   includeResolved?: boolean;
 }
 
+/** Bounds of the bulk flags: as many as a worker runs at once (`worker --concurrency`), and starts per second. */
+const MAX_BULK_CONCURRENCY = 10_000;
+const MAX_BULK_RATE = 10_000;
+
 /** The bulk flags, shared with `errors replay`. */
 export function addBulkOptions(cmd: Command): Command {
   return cmd
     .option('--dry-run', 'print what would be replayed (and skipped, and why); change nothing')
-    .option('--concurrency <n>', 'at most N replays of the batch unfinished at once')
-    .option('--rate <n>', 'start at most N replays per second')
+    .option('--concurrency <n>', 'at most N replays of the batch unfinished at once (1-10000)')
+    .option('--rate <n>', 'start at most N replays per second (up to 10000; 0.5 is one every 2 s)')
     .option('--include-resolved', 'also replay failures already resolved by an earlier replay');
 }
 
@@ -44,8 +48,10 @@ export function bulkOptions(flags: ReplayFlags): BulkOptions {
     dryRun: flags.dryRun === true,
     wait: flags.wait !== false,
     json: flags.json === true,
-    ...(flags.concurrency !== undefined ? { concurrency: parsePositiveInt(flags.concurrency, '--concurrency') } : {}),
-    ...(flags.rate !== undefined ? { ratePerSecond: parsePositiveNumber(flags.rate, '--rate') } : {}),
+    ...(flags.concurrency !== undefined
+      ? { concurrency: parseCount(flags.concurrency, '--concurrency', { max: MAX_BULK_CONCURRENCY }) }
+      : {}),
+    ...(flags.rate !== undefined ? { ratePerSecond: parsePositiveNumber(flags.rate, '--rate', MAX_BULK_RATE) } : {}),
     ...(flags.fromStep ? { fromStep: flags.fromStep } : {}),
     includeResolved: flags.includeResolved === true,
     force: flags.force === true,

@@ -29,7 +29,7 @@ import {
   type ProcessFlags,
   seconds,
 } from '../long-running.js';
-import { parsePositiveInt } from '../parse.js';
+import { parseCount } from '../parse.js';
 
 interface ServeFlags extends ProcessFlags {
   port?: string;
@@ -102,7 +102,7 @@ async function serve(ctx: CliContext, mode: Mode, flags: ServeFlags, flowsModule
   const config = await ctx.config();
   const port = parsePort(flags.port, config.port, ctx.env);
   const host = flags.host ?? config.host ?? (ctx.env.RETRACE_HOST || DEFAULT_HOST[mode]);
-  const maxBodyBytes = flags.maxBody !== undefined ? parsePositiveInt(flags.maxBody, '--max-body') : undefined;
+  const maxBodyBytes = flags.maxBody !== undefined ? parseCount(flags.maxBody, '--max-body') : undefined;
   const local = isLoopback(host);
   const auth = flags.insecure || (mode === 'dev' && local) ? 'none' : 'api-keys';
 

@@ -27,6 +27,12 @@ const fieldByMessage =
   (err: Error): string =>
     rules.find(([start]) => err.message.startsWith(start))?.[1] ?? fallback;
 
+/** The input field an InvalidOptionError names (`labels.region` is the field `labels`), else `fallback`. */
+const namedField =
+  (fallback: string | ((err: Error) => string)) =>
+  (err: Error): string =>
+    (err as { option?: string }).option?.split('.')[0] ?? (typeof fallback === 'string' ? fallback : fallback(err));
+
 export const mutationResolvers = {
   replayExecution: async (
     _: unknown,
@@ -200,19 +206,22 @@ export const mutationResolvers = {
     },
     ctx: GraphQLContext,
   ) =>
-    withUserErrors(async () => ({
-      instance: await ctx.engine.instances.create(
-        {
-          flow: input.flow,
-          name: input.name,
-          ...(input.labels != null ? { labels: input.labels as Record<string, string> } : {}),
-          ...(input.config != null ? { config: input.config as Record<string, unknown> } : {}),
-          ...(input.secrets != null ? { secrets: input.secrets as Record<string, string> } : {}),
-          enabled: input.enabled !== false,
-        },
-        { actor: ctx.actor },
-      ),
-    })),
+    withUserErrors(
+      async () => ({
+        instance: await ctx.engine.instances.create(
+          {
+            flow: input.flow,
+            name: input.name,
+            ...(input.labels != null ? { labels: input.labels as Record<string, string> } : {}),
+            ...(input.config != null ? { config: input.config as Record<string, unknown> } : {}),
+            ...(input.secrets != null ? { secrets: input.secrets as Record<string, string> } : {}),
+            enabled: input.enabled !== false,
+          },
+          { actor: ctx.actor },
+        ),
+      }),
+      { INSTANCE_INVALID: namedField('input') },
+    ),
 
   updateInstance: (
     _: unknown,
@@ -244,7 +253,7 @@ export const mutationResolvers = {
           { actor: ctx.actor },
         ),
       }),
-      { UNKNOWN_INSTANCE: 'id' },
+      { UNKNOWN_INSTANCE: 'id', INSTANCE_INVALID: namedField('input') },
     ),
 
   deleteInstance: (_: unknown, { input }: { input: { id: string } }, ctx: GraphQLContext) =>
@@ -282,7 +291,7 @@ export const mutationResolvers = {
       ...(input.missed != null ? { missed: input.missed === 'SKIP' ? 'skip' : 'run-once' } : {}),
     };
     return withUserErrors(async () => ({ schedule: await ctx.engine.schedules.create(create, { actor: ctx.actor }) }), {
-      INVALID_OPTION: fieldByMessage([['missed', 'missed']], 'cron'),
+      INVALID_OPTION: namedField('cron'),
     });
   },
 
@@ -312,13 +321,7 @@ export const mutationResolvers = {
     return withUserErrors(
       async () => ({ schedule: await ctx.engine.schedules.update(toRetraceId(input.id), patch, { actor: ctx.actor }) }),
       {
-        INVALID_OPTION: fieldByMessage(
-          [
-            ['missed', 'missed'],
-            ['No schedule', 'id'],
-          ],
-          'cron',
-        ),
+        INVALID_OPTION: namedField(fieldByMessage([['No schedule', 'id']], 'cron')),
       },
     );
   },
