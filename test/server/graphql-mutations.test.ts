@@ -535,11 +535,11 @@ describe('graphql: instances (admin) and their secrets', () => {
       badName.createInstance!.errors.map((e) => [e.field, e.code]),
       [['name', 'INSTANCE_INVALID']],
     );
-    // A name no store can keep (a NUL): refused as the caller's to fix, on the input, not as a server error.
+    // A name no store can keep (a NUL): refused as the caller's to fix, on the field, not as a server error.
     const nulName = await admin.request<InstanceAnswer>(create, { input: { flow: 'sync-order', name: 'eu\u0000' } });
     assert.deepEqual(
-      nulName.createInstance!.errors.map((e) => e.field),
-      ['input'],
+      nulName.createInstance!.errors.map((e) => [e.field, e.code]),
+      [['name', 'INSTANCE_INVALID']],
     );
     assert.equal(await h.engine.instances.get('sync-order.eu\u0000').catch(() => undefined), undefined);
     const update = await admin.request<InstanceAnswer>(

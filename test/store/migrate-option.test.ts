@@ -43,7 +43,7 @@ const UNDO_0006 = [
 ];
 
 async function openGap(kind: 'sqlite' | 'postgres', url: string): Promise<void> {
-  (await openAndReport(url)).close();
+  await (await openAndReport(url)).close();
   if (kind === 'sqlite') {
     const db = new Database(url.slice('sqlite:'.length));
     for (const sql of UNDO_0006) db.exec(sql);
