@@ -163,7 +163,7 @@ export class SqliteStore implements Store {
       throw notADatabase(err, this.path) ?? err;
     }
     this.#db = db;
-    this.#writer = new GroupCommitter(db);
+    this.#writer = new GroupCommitter(db, (err) => classifySqliteError(err, this.path));
     this.#checkpointTimer = setInterval(() => this.#checkpoint('PASSIVE'), this.#options.checkpointIntervalMs);
     this.#checkpointTimer.unref();
   }
@@ -853,9 +853,7 @@ export class SqliteStore implements Store {
   /** Through the group committer; busy, full and refused writes are classified (sqlite-errors.ts). */
   #write<T>(work: () => T): Promise<T> {
     this.#conn();
-    return this.#writer!.run(work).catch((err: unknown) => {
-      throw classifySqliteError(err, this.path);
-    });
+    return this.#writer!.run(work);
   }
 
   #stmt(sql: string): Database.Statement {
