@@ -538,7 +538,7 @@ export class ExecutionRun {
   }
 
   /** Runs a step function or validator with its own context, timeout and abort signal. */
-  async #invoke<T>(s: StepState, fn: (ctx: StepContext) => T | Promise<T>): Promise<T> {
+  #invoke<T>(s: StepState, fn: (ctx: StepContext) => T | Promise<T>): Promise<T> {
     const context = {
       executionId: this.executionId,
       step: s.name,
