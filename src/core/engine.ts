@@ -437,10 +437,9 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     }
     checkRunOptions(options);
     const name = typeof flow === 'string' ? flow : (flow as AnyFlow).name;
-    const definition = await flowForRun(
-      { flows: this.#flows, hasWorker: this.options.worker, store: this.#store },
-      name,
-    );
+    const definition = // a loaded flow without an await (flowForRun asks the store only for others)
+      this.#flows.get(name) ??
+      (await flowForRun({ flows: this.#flows, hasWorker: this.options.worker, store: this.#store }, name));
     if (definition) await validateInput(name, definition.inputSchema, input);
     const { json: inputJson } = encodePayload(input, `Input of flow "${name}"`, this.options.maxPayloadBytes);
 

@@ -23,7 +23,7 @@
 import type { Clock } from './clock.js';
 import { decodePayload, encodePayload } from './codec.js';
 import type { DebugPoints } from './debug-points.js';
-import { boundErrorInfo, errorTextLimit } from './error-info.js';
+import { errorTextLimit } from './error-info.js';
 import { attemptLimitAfter, classifyError } from './error-policy.js';
 import {
   AttemptInterruptedError,
@@ -55,7 +55,7 @@ import type { LeaseToken, WorkerId } from './ids.js';
 import { logLine } from './log-line.js';
 import { SuppliedSteps } from './replay-steps.js';
 import { type ResolvedRetryPolicy, resolveRetryPolicy, retryDelayMs } from './retry-policy.js';
-import { boundErrors, commitUpdate, handBack } from './run-writes.js';
+import { commitUpdate, handBack, RunUpdates } from './run-writes.js';
 import { validateInput } from './schema.js';
 import { assertTransition, type ExecutionStatus } from './states.js';
 import { Cancelled, invokeStep, Suspended } from './step-invoke.js';
@@ -100,7 +100,6 @@ export class ExecutionRun {
   readonly #deps: ExecutionRunDeps;
   readonly #flow: AnyFlow;
   readonly #claim: ClaimedExecution;
-  readonly #leaseToken: LeaseToken;
   readonly #recorded: Map<number, StepRecord>;
   readonly #supplied: SuppliedSteps;
   #status: ExecutionStatus;
@@ -120,16 +119,19 @@ export class ExecutionRun {
   readonly #startedAt: number;
   /** Step rows unfinished in the store: settled by whatever ends the execution. */
   readonly #unfinished: UnfinishedSteps;
+  /** The updates as sent: fenced by this run's lease, each error bounded (maxPayloadBytes' share). */
+  readonly #updates: RunUpdates;
 
   constructor(deps: ExecutionRunDeps, flow: AnyFlow, claim: ClaimedExecution) {
     this.#deps = deps;
     this.#flow = flow;
     this.#claim = claim;
-    this.#leaseToken = claim.leaseToken;
     this.#status = claim.execution.status;
     this.#recorded = new Map(claim.steps.map((s) => [s.position, s]));
     this.#unfinished = new UnfinishedSteps(claim.steps);
     this.#supplied = new SuppliedSteps(claim.execution);
+    const fence = { executionId: claim.execution.id, leaseToken: claim.leaseToken, workerId: deps.workerId };
+    this.#updates = new RunUpdates(fence, errorTextLimit(deps.maxPayloadBytes));
     this.#startedAt = deps.clock.now();
   }
 
@@ -176,7 +178,7 @@ export class ExecutionRun {
       const output = await this.#flow.run(this.#context(instance), input as never);
       if (this.#halt) throw this.#halt;
       // A recorded unfinished step the code no longer reached: the flow changed under it.
-      const [skipped] = this.#unfinished.after(this.#pending.steps).filter((r) => r.position >= this.#position);
+      const skipped = this.#unfinished.after(this.#pending.steps).find((r) => r.position >= this.#position);
       if (skipped) this.#halt = new NonDeterminismError(skipped.position, skipped.name, null);
       if (this.#halt) throw this.#halt;
       await this.#succeed(output);
@@ -213,14 +215,14 @@ export class ExecutionRun {
   /** Gives the execution back (see handBack in run-writes.ts); told to the worker if even that cannot land. */
   async #handBack(): Promise<void> {
     const { events: _unsent, ...pending } = this.#takePending();
-    const result = await handBack(this.#deps, this.#update(pending));
+    const result = await handBack(this.#deps, this.#updates.of(pending));
     if (result.outcome === 'released') {
       this.#emit('execution:suspended', { executionId: this.executionId, flow: this.flowName, dueInMs: null });
     } else if (result.outcome === 'lost') {
       this.#emit('lease:lost', { executionId: this.executionId, flow: this.flowName });
     } else {
       this.#reportWriteFailure(result.error);
-      this.#deps.onHandBackFailed?.({ executionId: this.executionId, leaseToken: this.#leaseToken });
+      this.#deps.onHandBackFailed?.({ executionId: this.executionId, leaseToken: this.#claim.leaseToken });
     }
   }
 
@@ -243,7 +245,7 @@ export class ExecutionRun {
     try {
       await commitUpdate(
         this.#deps,
-        this.#update({ ...this.#unfinished.settle('the store refused a write'), execution }),
+        this.#updates.of({ ...this.#unfinished.settle('the store refused a write'), execution }),
       );
       this.#emit('engine:error', { error: refused, context: `recording execution ${this.executionId}: failed it` });
       const durationMs = this.#deps.clock.now() - this.#startedAt;
@@ -536,7 +538,7 @@ export class ExecutionRun {
   }
 
   /** Runs a step function or validator with its own context, timeout and abort signal. */
-  async #invoke<T>(s: StepState, fn: (ctx: StepContext) => T | Promise<T>): Promise<T> {
+  #invoke<T>(s: StepState, fn: (ctx: StepContext) => T | Promise<T>): Promise<T> {
     const context = {
       executionId: this.executionId,
       step: s.name,
@@ -577,7 +579,7 @@ export class ExecutionRun {
 
   async #fail(error: ErrorInfo): Promise<void> {
     this.#deps.debug.hit('execution:before-complete', { executionId: this.executionId });
-    error = boundErrorInfo(error, errorTextLimit(this.#deps.maxPayloadBytes));
+    error = this.#updates.error(error);
     await this.#write({
       ...this.#unfinished.settle(`failed: ${error.code ?? error.name}`, this.#pending.steps),
       execution: {
@@ -612,13 +614,15 @@ export class ExecutionRun {
 
   /** One fenced store write carrying everything pending plus `extra`; then the pending events fire. */
   async #write(extra: Pick<ExecutionUpdate, 'steps' | 'attempts' | 'execution'>): Promise<void> {
-    const pending = this.#takePending();
+    const pending = this.#takePending(); // its arrays are this write's own now
+    if (extra.steps) pending.steps.push(...extra.steps);
+    if (extra.attempts) pending.attempts.push(...extra.attempts);
     await this.#commit(
-      this.#update({
-        steps: [...pending.steps, ...(extra.steps ?? [])],
-        attempts: [...pending.attempts, ...(extra.attempts ?? [])],
+      this.#updates.of({
+        steps: pending.steps,
+        attempts: pending.attempts,
         logs: pending.logs,
-        ...(extra.execution ? { execution: extra.execution } : {}),
+        execution: extra.execution,
       }),
     );
     for (const fire of pending.events) fire();
@@ -628,13 +632,6 @@ export class ExecutionRun {
     const pending = this.#pending;
     this.#pending = { steps: [], attempts: [], logs: [], events: [] };
     return pending;
-  }
-
-  /** The update as sent: fenced by this run's lease, each error bounded (maxPayloadBytes). */
-  #update(body: Pick<ExecutionUpdate, 'steps' | 'attempts' | 'logs' | 'execution'>): ExecutionUpdate {
-    const { id: executionId } = this.#claim.execution;
-    const fence = { executionId, leaseToken: this.#leaseToken, workerId: this.#deps.workerId };
-    return boundErrors({ ...fence, ...body }, errorTextLimit(this.#deps.maxPayloadBytes));
   }
 
   /**

@@ -85,15 +85,65 @@ export async function handBack(
   return { outcome: 'failed', error: lastError };
 }
 
-/** `update` with every error it carries (steps, attempts, execution) bounded to `limitBytes` of text each. */
-export function boundErrors(update: ExecutionUpdate, limitBytes: number): ExecutionUpdate {
-  const bound = <T extends { error?: ErrorInfo | null }>(w: T): T =>
-    w.error ? { ...w, error: boundErrorInfo(w.error, limitBytes) } : w;
-  return {
-    ...update,
-    steps: (update.steps ?? []).map(bound),
-    attempts: (update.attempts ?? []).map(bound),
-    logs: update.logs ?? [],
-    ...(update.execution ? { execution: bound(update.execution) } : {}),
-  };
+/**
+ * The updates one run sends: fenced by its lease, every error bounded to `errorLimitBytes` of
+ * text (boundErrorInfo), each error object once. A step's last error rides on several writes
+ * (its failed attempt, its retrying row, its next running row), and an update without errors
+ * (most of them) goes as built, with no copy.
+ */
+export class RunUpdates {
+  readonly #fence: Pick<ExecutionUpdate, 'executionId' | 'leaseToken' | 'workerId'>;
+  readonly #limitBytes: number;
+  /** Error as given → the same bounded (a bounded one maps to itself). */
+  readonly #bounded = new WeakMap<ErrorInfo, ErrorInfo>();
+
+  constructor(fence: Pick<ExecutionUpdate, 'executionId' | 'leaseToken' | 'workerId'>, errorLimitBytes: number) {
+    this.#fence = fence;
+    this.#limitBytes = errorLimitBytes;
+  }
+
+  /** The update as sent. */
+  of(body: Pick<ExecutionUpdate, 'steps' | 'attempts' | 'logs' | 'execution'>): ExecutionUpdate {
+    const { executionId, leaseToken, workerId } = this.#fence;
+    const update: ExecutionUpdate = {
+      executionId,
+      leaseToken,
+      workerId,
+      steps: this.#rows(body.steps ?? []),
+      attempts: this.#rows(body.attempts ?? []),
+      logs: body.logs ?? [],
+    };
+    if (body.execution) update.execution = this.#row(body.execution);
+    return update;
+  }
+
+  /** `error` bounded. */
+  error(error: ErrorInfo): ErrorInfo {
+    let bounded = this.#bounded.get(error);
+    if (bounded === undefined) {
+      bounded = boundErrorInfo(error, this.#limitBytes);
+      this.#bounded.set(error, bounded);
+      this.#bounded.set(bounded, bounded);
+    }
+    return bounded;
+  }
+
+  /** `rows` with their errors bounded: the same array when none needed it. */
+  #rows<T extends { error?: ErrorInfo | null }>(rows: T[]): T[] {
+    let out: T[] | undefined;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const bounded = this.#row(row);
+      if (bounded === row) continue;
+      out ??= rows.slice();
+      out[i] = bounded;
+    }
+    return out ?? rows;
+  }
+
+  #row<T extends { error?: ErrorInfo | null }>(row: T): T {
+    if (!row.error) return row;
+    const error = this.error(row.error);
+    return error === row.error ? row : { ...row, error };
+  }
 }

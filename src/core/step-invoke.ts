@@ -22,6 +22,8 @@ export class Cancelled extends Error {
   }
 }
 
+const ONCE = Object.freeze({ once: true });
+
 export async function invokeStep<T>(
   call: {
     killed: AbortSignal;
@@ -34,13 +36,14 @@ export async function invokeStep<T>(
   const controller = new AbortController();
   const onKill = () => controller.abort(new Error('engine stopped'));
   const onCancel = () => controller.abort(call.cancelled.reason);
-  call.killed.addEventListener('abort', onKill, { once: true });
-  call.cancelled.addEventListener('abort', onCancel, { once: true });
+  call.killed.addEventListener('abort', onKill, ONCE);
+  call.cancelled.addEventListener('abort', onCancel, ONCE);
   // A signal that has already fired fires no event: a call started after it begins aborted.
   if (call.killed.aborted) onKill();
   else if (call.cancelled.aborted) onCancel();
   let timer: NodeJS.Timeout | undefined;
-  const ctx: StepContext = { ...call.context, signal: controller.signal };
+  const { executionId, step, attempt, log } = call.context; // fields named: no object spread per call
+  const ctx: StepContext = { executionId, step, attempt, log, signal: controller.signal };
   try {
     const work = Promise.resolve().then(() => fn(ctx));
     const { timeoutMs } = call;

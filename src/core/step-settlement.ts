@@ -34,7 +34,7 @@ export class UnfinishedSteps {
   readonly #rows = new Map<number, Unfinished>();
 
   constructor(recorded: StepRecord[]) {
-    for (const s of recorded) if (s.status === 'running' || s.status === 'retrying') this.#rows.set(s.position, s);
+    for (const s of recorded) if (isUnfinished(s)) this.#rows.set(s.position, s);
   }
 
   /** An update carrying these step rows has landed. */
@@ -42,11 +42,19 @@ export class UnfinishedSteps {
     apply(this.#rows, rows);
   }
 
-  /** The steps still unfinished once `writing` (rows of the update about to be sent) lands. */
+  /**
+   * The steps still unfinished once `writing` (rows of the update about to be sent) lands, by
+   * position. Called by every ending write: no copy of the map (a run has a step or two unfinished).
+   */
   after(writing: StepWrite[] = []): Unfinished[] {
-    const rows = new Map(this.#rows);
-    apply(rows, writing);
-    return [...rows.values()].sort((a, b) => a.position - b.position);
+    const out: Unfinished[] = [];
+    for (const [position, row] of this.#rows) if (lastAt(writing, position, 0) === -1) out.push(row);
+    for (let i = 0; i < writing.length; i++) {
+      const w = writing[i]!;
+      if (isUnfinished(w) && lastAt(writing, w.position, i + 1) === -1) out.push(w);
+    }
+    if (out.length > 1) out.sort((a, b) => a.position - b.position);
+    return out;
   }
 
   /**
@@ -68,9 +76,17 @@ export class UnfinishedSteps {
   }
 }
 
+const isUnfinished = (w: Pick<StepWrite, 'status'>): boolean => w.status === 'running' || w.status === 'retrying';
+
+/** The index of the last of `writes` from `from` on at `position`, or -1. */
+function lastAt(writes: StepWrite[], position: number, from: number): number {
+  for (let i = writes.length - 1; i >= from; i--) if (writes[i]!.position === position) return i;
+  return -1;
+}
+
 function apply(rows: Map<number, Unfinished>, writes: StepWrite[]): void {
   for (const w of writes) {
-    if (w.status === 'running' || w.status === 'retrying') rows.set(w.position, w);
+    if (isUnfinished(w)) rows.set(w.position, w);
     else rows.delete(w.position);
   }
 }

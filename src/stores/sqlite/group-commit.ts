@@ -11,14 +11,17 @@ import type Database from 'better-sqlite3';
  */
 export class GroupCommitter {
   readonly #db: Database.Database;
+  /** What a failed write or commit rejects with (the store's typed error for the driver's). */
+  readonly #classify: (error: unknown) => unknown;
   #queue: { work: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
   #scheduled = false;
   #closed = false;
   /** Commits made and writes they carried, for the benchmark's "writes per commit". */
   readonly stats = { commits: 0, writes: 0 };
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, classify: (error: unknown) => unknown = (error) => error) {
     this.#db = db;
+    this.#classify = classify;
   }
 
   run<T>(work: () => T): Promise<T> {
@@ -66,13 +69,14 @@ export class GroupCommitter {
       // BEGIN or COMMIT failed (busy beyond the timeout, disk full, I/O error): nothing of the
       // batch is durable, so every write in it fails.
       if (db.inTransaction) db.exec('ROLLBACK');
-      for (const item of batch) item.reject(error);
+      const classified = this.#classify(error);
+      for (const item of batch) item.reject(classified);
       return;
     }
     batch.forEach((item, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(outcome.value);
+      else item.reject(this.#classify(outcome.value));
     });
   }
 }

@@ -82,6 +82,7 @@ import {
   storableWorker,
 } from '../text-guard.js';
 import * as akq from './api-key-queries.js';
+import { BoundStatements } from './bound-statements.js';
 import { GroupCommitter } from './group-commit.js';
 import * as iq from './instance-queries.js';
 import { assertMigrated, listMigrations, migrate } from './migrate.js';
@@ -127,6 +128,8 @@ export class SqliteStore implements Store {
   #writer: GroupCommitter | undefined;
   #checkpointTimer: NodeJS.Timeout | undefined;
   #statements = new Map<string, Database.Statement>();
+  /** The write path's statements, bound by position (bound-statements.ts). */
+  #bound: BoundStatements | undefined;
   #migrations: MigrationReport | undefined;
 
   constructor(options: SqliteStoreOptions) {
@@ -179,7 +182,8 @@ export class SqliteStore implements Store {
       throw notADatabase(err, this.path) ?? err;
     }
     this.#db = db;
-    this.#writer = new GroupCommitter(db);
+    this.#bound = new BoundStatements(db);
+    this.#writer = new GroupCommitter(db, (err) => classifySqliteError(err, this.path));
     this.#checkpointTimer = setInterval(() => this.#checkpoint('PASSIVE'), this.#options.checkpointIntervalMs);
     this.#checkpointTimer.unref();
   }
@@ -191,7 +195,7 @@ export class SqliteStore implements Store {
     this.#checkpoint('TRUNCATE');
     this.#db.close();
     this.#db = undefined;
-    this.#writer = undefined;
+    this.#writer = this.#bound = undefined;
     this.#statements.clear();
   }
 
@@ -266,7 +270,7 @@ export class SqliteStore implements Store {
     suppliedOutputsJson: string | null = null,
   ): { execution: ExecutionRecord; created: boolean } {
     assertStorableExecution(p);
-    const inserted = this.#stmt(q.INSERT_EXECUTION).run({
+    const inserted = this.#bound!.of(q.INSERT_EXECUTION).run({
       id: p.id,
       flow: p.flow,
       flowVersion: p.flowVersion,
@@ -308,13 +312,18 @@ export class SqliteStore implements Store {
         if (remaining <= 0) break;
         const take = Math.min(limit, remaining);
         if (take <= 0) continue;
-        const ids = this.#stmt(q.SELECT_CLAIMABLE).all({ flow, now, limit: take, workerId: p.workerId }) as {
+        const ids = this.#bound!.of(q.SELECT_CLAIMABLE).all({ flow, now, limit: take, workerId: p.workerId }) as {
           id: string;
           abandoned_at: number | null;
         }[];
         for (const { id, abandoned_at: abandonedAt } of ids) {
           const leaseToken = p.newLeaseToken();
-          const row = this.#stmt(q.CLAIM_EXECUTION).get({ id, workerId: p.workerId, leaseToken, now }) as ExecutionRow;
+          const row = this.#bound!.of(q.CLAIM_EXECUTION).get({
+            id,
+            workerId: p.workerId,
+            leaseToken,
+            now,
+          }) as ExecutionRow;
           const steps = (this.#stmt(q.SELECT_STEPS).all(id) as Record<string, unknown>[]).map(toStep);
           const execution = toExecution(row);
           claimed.push({ execution, leaseToken: leaseToken as LeaseToken, steps, claimedAt: now, abandonedAt });
@@ -357,11 +366,11 @@ export class SqliteStore implements Store {
       if (e.release || e.finished) sets.push('lease_owner = NULL', 'lease_token = NULL');
       if (e.release && !e.finished) sets.push('abandoned_at = @now');
       const sql = `UPDATE executions SET ${sets.join(', ')} WHERE id = @id AND lease_token = @leaseToken`;
-      if (this.#stmt(sql).run(params).changes !== 1) throw new LeaseLostError(u.executionId);
+      if (this.#bound!.of(sql).run(params).changes !== 1) throw new LeaseLostError(u.executionId);
       if (e.resolveAncestors) this.#stmt(rq.RESOLVE_ANCESTORS).run({ id: u.executionId, now });
 
       for (const s of u.steps ?? []) {
-        this.#stmt(q.UPSERT_STEP).run({
+        this.#bound!.of(q.UPSERT_STEP).run({
           executionId: u.executionId,
           position: s.position,
           name: s.name,
@@ -383,7 +392,7 @@ export class SqliteStore implements Store {
         });
       }
       for (const a of u.attempts ?? []) {
-        this.#stmt(q.UPSERT_ATTEMPT).run({
+        this.#bound!.of(q.UPSERT_ATTEMPT).run({
           executionId: u.executionId,
           position: a.position,
           attempt: a.attempt,
@@ -395,7 +404,7 @@ export class SqliteStore implements Store {
         });
       }
       for (const l of u.logs ?? []) {
-        this.#stmt(q.INSERT_LOG).run({
+        this.#bound!.of(q.INSERT_LOG).run({
           executionId: u.executionId,
           position: l.position,
           at: l.at,
@@ -906,9 +915,7 @@ export class SqliteStore implements Store {
   /** Through the group committer; busy, full and refused writes are classified (sqlite-errors.ts). */
   #write<T>(work: () => T): Promise<T> {
     this.#conn();
-    return this.#writer!.run(work).catch((err: unknown) => {
-      throw classifySqliteError(err, this.path);
-    });
+    return this.#writer!.run(work);
   }
 
   #stmt(sql: string): Database.Statement {
