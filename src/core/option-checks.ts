@@ -7,7 +7,14 @@
  * meant to be. `undefined` means "not given"; `null` is refused (the types do not allow it).
  */
 import { InvalidOptionError } from './errors.js';
-import { assertStorableOption } from './storable-text.js';
+import { isStorableText } from './storable-text.js';
+
+/** Refuses a name or key (`option`, as the caller spelled it) that no store could keep exactly. */
+export function assertStorableOption(value: string | null | undefined, option: string): void {
+  if (typeof value === 'string' && !isStorableText(value)) {
+    throw new InvalidOptionError(option, `${option} must not contain a NUL character or a lone UTF-16 surrogate`);
+  }
+}
 
 /** Checks one option's value; throws InvalidOptionError. */
 export type Check = (value: unknown, option: string) => void;
