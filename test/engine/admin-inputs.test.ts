@@ -5,11 +5,10 @@
  * driver's TypeError and never silently ignored; on both stores.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { createEngine, defineFlow, type Engine, InvalidOptionError, PostgresStore } from '../../src/index.js';
-import { assertReachable, DATABASE_URL, dropSchemas, randomSchema } from '../store/postgres-support.js';
-import { FAST, storeUrl, tempDir } from '../support/temp-engine.js';
+import { defineFlow, type Engine, InvalidOptionError } from '../../src/index.js';
+import { enginesOnEachStore } from '../support/each-store.js';
 
 const flow = defineFlow({ name: 'adm', retry: { maxAttempts: 1 }, run: async (ctx) => ctx.step('a', () => 1) });
 
@@ -231,26 +230,6 @@ function describeAdminChecks(name: string, engine: () => Engine<typeof flow>) {
   });
 }
 
-let sqlite: Engine<typeof flow>;
-let postgres: Engine<typeof flow>;
-const schema = randomSchema();
-const dir = tempDir();
-before(async () => {
-  sqlite = createEngine({ ...FAST, flows: [flow], store: storeUrl(dir) });
-  await sqlite.start();
-  await assertReachable();
-  postgres = createEngine({
-    ...FAST,
-    flows: [flow],
-    store: new PostgresStore({ connectionString: DATABASE_URL, schema }),
-  });
-  await postgres.start();
-});
-after(async () => {
-  await sqlite?.stop();
-  await postgres?.stop();
-  await dropSchemas([schema]);
-});
-
-describeAdminChecks('sqlite', () => sqlite);
-describeAdminChecks('postgres', () => postgres);
+const engines = enginesOnEachStore([flow]);
+describeAdminChecks('sqlite', () => engines.sqlite);
+describeAdminChecks('postgres', () => engines.postgres);

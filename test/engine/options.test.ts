@@ -4,10 +4,9 @@
  * a driver's TypeError and never a silent coercion; on both stores.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { createEngine, defineFlow, type Engine, InvalidOptionError, PostgresStore } from '../../src/index.js';
-import { assertReachable, DATABASE_URL, dropSchemas, randomSchema } from '../store/postgres-support.js';
-import { FAST, storeUrl, tempDir } from '../support/temp-engine.js';
+import { describe, it } from 'node:test';
+import { defineFlow, type Engine, InvalidOptionError } from '../../src/index.js';
+import { enginesOnEachStore } from '../support/each-store.js';
 
 const flow = defineFlow({
   name: 'opts',
@@ -127,26 +126,6 @@ function describeOptionChecks(name: string, engine: () => Engine<typeof flow>) {
   });
 }
 
-let sqlite: Engine<typeof flow>;
-let postgres: Engine<typeof flow>;
-const schema = randomSchema();
-const dir = tempDir();
-before(async () => {
-  sqlite = createEngine({ ...FAST, flows: [flow], store: storeUrl(dir) });
-  await sqlite.start();
-  await assertReachable();
-  postgres = createEngine({
-    ...FAST,
-    flows: [flow],
-    store: new PostgresStore({ connectionString: DATABASE_URL, schema }),
-  });
-  await postgres.start();
-});
-after(async () => {
-  await sqlite?.stop();
-  await postgres?.stop();
-  await dropSchemas([schema]);
-});
-
-describeOptionChecks('sqlite', () => sqlite);
-describeOptionChecks('postgres', () => postgres);
+const engines = enginesOnEachStore([flow]);
+describeOptionChecks('sqlite', () => engines.sqlite);
+describeOptionChecks('postgres', () => engines.postgres);
