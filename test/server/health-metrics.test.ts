@@ -66,12 +66,14 @@ describe('metrics over HTTP', async () => {
     assert.equal(v('retrace_execution_duration_seconds_count{flow="sync-order",status="failed"}'), 1);
     assert.equal(v('retrace_step_duration_seconds_count{flow="sync-order",step="fetch"}'), 5);
     // Durations are measured in whole milliseconds: an instant step may sum to 0, so its series
-    // must exist; a step that sleeps 60 ms must sum to at least that.
+    // must exist; a step that sleeps 60 ms must sum to about that. A timer fires by libuv's cached
+    // loop time while the duration is read from Date.now(), so it may read 1-2 ms short (0.059 s
+    // was seen in CI on Node 24): allow 5 ms for that, not more.
     const fetchSum = m.get('retrace_step_duration_seconds_sum{flow="sync-order",step="fetch"}');
     assert.equal(typeof fetchSum, 'number', 'the fetch step duration series is exported');
     assert.ok(Number.isFinite(fetchSum) && fetchSum! >= 0);
     const sleepSum = m.get('retrace_step_duration_seconds_sum{flow="sleep",step="sleep"}');
-    assert.ok(sleepSum !== undefined && sleepSum >= 0.06 && sleepSum < 10, `sleep step took ${sleepSum} s`);
+    assert.ok(sleepSum !== undefined && sleepSum >= 0.055 && sleepSum < 10, `sleep step took ${sleepSum} s`);
     assert.equal(m.get('retrace_step_duration_seconds_count{flow="sleep",step="sleep"}'), 1);
   });
 
