@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
-import { errorFingerprint } from '../src/core/fingerprint.js';
+import { errorFingerprint } from '../src/core/run/fingerprint.js';
 import { createEngine, defineFlow } from '../src/index.js';
 import { SqliteStore } from '../src/stores/sqlite/sqlite-store.js';
 import { describeMachine } from './machine.js';

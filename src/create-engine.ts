@@ -4,11 +4,12 @@
  * and builds an engine from them. Only here (and in the CLI and server roots) is the
  * environment read.
  */
+
+import { SecretBox } from './core/admin/secrets.js';
+import type { EngineOptions } from './core/context/options.js';
 import { Engine } from './core/engine.js';
-import type { AnyFlow } from './core/flow.js';
-import type { EngineOptions } from './core/options.js';
-import { SecretBox } from './core/secrets.js';
-import type { Store } from './core/store.js';
+import type { AnyFlow } from './core/flow/flow.js';
+import type { Store } from './core/store/store.js';
 import { crashPointsFromEnv } from './runtime/crash-points.js';
 import { nodeProcessProbe } from './runtime/node-process-probe.js';
 import { isPostgresUrl, openStore } from './stores/open-store.js';

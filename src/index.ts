@@ -3,15 +3,60 @@
  */
 
 // API keys (for the server)
-export type { ApiKeyScope, ApiKeyView, CreateApiKeyInput } from './core/api-keys.js';
-export { API_KEY_SCOPES } from './core/api-keys.js';
-export type { AuditEntry, AuditListFilter, AuditPage } from './core/audit-log.js';
-export { auditCursorAfter } from './core/audit-log.js';
-export type { Clock } from './core/clock.js';
-export type { Duration } from './core/duration.js';
+export type { ApiKeyScope, ApiKeyView, CreateApiKeyInput } from './core/admin/api-keys.js';
+export { API_KEY_SCOPES } from './core/admin/api-keys.js';
+export type { AuditEntry, AuditListFilter, AuditPage } from './core/admin/audit-log.js';
+export { auditCursorAfter } from './core/admin/audit-log.js';
+// Instances
+export type { AuditOptions, CreateInstanceInput, InstanceView, UpdateInstanceInput } from './core/admin/instances.js';
+export type { EngineEventName, EngineEvents } from './core/context/events.js';
+export type { EngineOptions } from './core/context/options.js';
 export type { ExecutionHandle, RunOptions } from './core/engine.js';
 export { Engine } from './core/engine.js';
-export type { ErrorInfo, InputIssue, RetraceErrorCode } from './core/errors.js';
+export type {
+  ErrorDeclaration,
+  ErrorDeclarations,
+  Flow,
+  FlowContext,
+  FlowInput,
+  FlowOutput,
+  InstanceContext,
+  Logger,
+  NonRepeatableStepOptions,
+  RepeatableStepOptions,
+  StepContext,
+  StepOptions,
+  ValidateResult,
+} from './core/flow/flow.js';
+// Defining flows
+export { defineFlow } from './core/flow/flow.js';
+export type { RetryPolicy } from './core/flow/retry-policy.js';
+// Finding and replaying failures
+export type { ReplayOptions, ReplayPlanItem } from './core/replay/replay.js';
+export type { ErrorGroupFilter, ReplayManyOptions } from './core/replay/replay-admin.js';
+export type { BatchOptions } from './core/replay/replay-batches.js';
+export type {
+  BatchItemView,
+  BatchView,
+  ErrorGroupView,
+  ExecutionDiff,
+  ReplayPlan,
+  StepDiff,
+} from './core/replay/replay-view.js';
+// Reading executions
+export type {
+  AttemptView,
+  Execution,
+  ExecutionList,
+  ExecutionListFilter,
+  ExecutionSummary,
+  LogView,
+  StepView,
+} from './core/run/execution-view.js';
+export { normalizeErrorMessage } from './core/run/fingerprint.js';
+export type { Clock } from './core/shared/clock.js';
+export type { Duration } from './core/shared/duration.js';
+export type { ErrorInfo, InputIssue, RetraceErrorCode } from './core/shared/errors.js';
 // Errors: the ones user code throws, and the ones Retrace raises (match on `code`)
 export {
   DefinitionError,
@@ -37,59 +82,14 @@ export {
   UnknownFlowError,
   UnsafeFilesystemError,
   WebhookRejectedError,
-} from './core/errors.js';
-export type { EngineEventName, EngineEvents } from './core/events.js';
-// Reading executions
-export type {
-  AttemptView,
-  Execution,
-  ExecutionList,
-  ExecutionListFilter,
-  ExecutionSummary,
-  LogView,
-  StepView,
-} from './core/execution-view.js';
-export { normalizeErrorMessage } from './core/fingerprint.js';
-export type {
-  ErrorDeclaration,
-  ErrorDeclarations,
-  Flow,
-  FlowContext,
-  FlowInput,
-  FlowOutput,
-  InstanceContext,
-  Logger,
-  NonRepeatableStepOptions,
-  RepeatableStepOptions,
-  StepContext,
-  StepOptions,
-  ValidateResult,
-} from './core/flow.js';
-// Defining flows
-export { defineFlow } from './core/flow.js';
-// Instances
-export type { AuditOptions, CreateInstanceInput, InstanceView, UpdateInstanceInput } from './core/instances.js';
-export type { EngineOptions } from './core/options.js';
-// Finding and replaying failures
-export type { ReplayOptions, ReplayPlanItem } from './core/replay.js';
-export type { ErrorGroupFilter, ReplayManyOptions } from './core/replay-admin.js';
-export type { BatchOptions } from './core/replay-batches.js';
-export type {
-  BatchItemView,
-  BatchView,
-  ErrorGroupView,
-  ExecutionDiff,
-  ReplayPlan,
-  StepDiff,
-} from './core/replay-view.js';
-export type { RetryPolicy } from './core/retry-policy.js';
-// Schedules
-export type { CreateScheduleInput, ScheduleView, UpdateScheduleInput } from './core/schedules.js';
-export type { ExecutionStatus, StepStatus } from './core/states.js';
+} from './core/shared/errors.js';
+export type { ExecutionStatus, StepStatus } from './core/shared/states.js';
 // Stores
-export type { BatchCounts, BatchStatus, MissedFirePolicy, Store, WebhookOutcome } from './core/store.js';
+export type { BatchCounts, BatchStatus, MissedFirePolicy, Store, WebhookOutcome } from './core/store/store.js';
+// Schedules
+export type { CreateScheduleInput, ScheduleView, UpdateScheduleInput } from './core/triggers/schedules.js';
 // Webhooks: deliveries recorded whole, then run; Standard Webhooks signatures
-export { DEFAULT_SIGNATURE_TOLERANCE_MS, signatureHeaders } from './core/webhook-signature.js';
+export { DEFAULT_SIGNATURE_TOLERANCE_MS, signatureHeaders } from './core/triggers/webhook-signature.js';
 export type {
   ReceiveWebhookInput,
   RedeliverOptions,
@@ -97,8 +97,8 @@ export type {
   WebhookAccepted,
   WebhookDeliveryList,
   WebhookDeliveryView,
-} from './core/webhooks.js';
-export { WEBHOOK_SECRET_NAME } from './core/webhooks.js';
+} from './core/triggers/webhooks.js';
+export { WEBHOOK_SECRET_NAME } from './core/triggers/webhooks.js';
 export type { CreateEngineOptions } from './create-engine.js';
 // Running them
 export { createEngine } from './create-engine.js';

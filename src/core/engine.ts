@@ -9,20 +9,37 @@
  * engine that cannot yet make it durable.
  */
 
-import { ApiKeyService, type ApiKeyView, type CreateApiKeyInput } from './api-keys.js';
-import { AuditLog } from './audit-log.js';
-import { AuditTrail } from './audit-trail.js';
-import { encodePayload } from './codec.js';
-import type { DebugPoints } from './debug-points.js';
+import { ApiKeyService, type ApiKeyView, type CreateApiKeyInput } from './admin/api-keys.js';
+import { AuditLog } from './admin/audit-log.js';
+import { AuditTrail } from './admin/audit-trail.js';
 import {
-  EngineStateError,
-  ExecutionCancelledError,
-  ExecutionFailedError,
-  ExecutionNotFoundError,
-  isStoreUnavailable,
-  RetraceError,
-} from './errors.js';
-import { EngineEventBus, type EngineEventListener, type EngineEventName } from './events.js';
+  type AuditOptions,
+  type CreateInstanceInput,
+  InstanceService,
+  type InstanceView,
+  type UpdateInstanceInput,
+} from './admin/instances.js';
+import type { SecretBox } from './admin/secrets.js';
+import { EngineEventBus, type EngineEventListener, type EngineEventName } from './context/events.js';
+import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './context/options.js';
+import type { AnyFlow, FlowInput, FlowOutput } from './flow/flow.js';
+import { validateInput } from './flow/schema.js';
+import { type ReplayOptions, ReplayService, reusedStepRecords } from './replay/replay.js';
+import {
+  type BatchActionOptions,
+  type ErrorGroupFilter,
+  ReplayAdmin,
+  type ReplayManyOptions,
+} from './replay/replay-admin.js';
+import { BatchRunner } from './replay/replay-batches.js';
+import {
+  type BatchItemView,
+  type BatchView,
+  diffExecutions,
+  type ErrorGroupView,
+  type ExecutionDiff,
+  type ReplayPlan,
+} from './replay/replay-view.js';
 import {
   type Execution,
   type ExecutionList,
@@ -31,42 +48,31 @@ import {
   toExecution,
   toStoreFilter,
   toSummary,
-} from './execution-view.js';
-import type { AnyFlow, FlowInput, FlowOutput } from './flow.js';
-import { type ExecutionId, newExecutionId, newLeaseToken, newWorkerId, type WorkerId } from './ids.js';
+} from './run/execution-view.js';
+import { flowForRun } from './run/run-target.js';
+import { Worker } from './run/worker.js';
+import { encodePayload } from './shared/codec.js';
+import type { DebugPoints } from './shared/debug-points.js';
 import {
-  type AuditOptions,
-  type CreateInstanceInput,
-  InstanceService,
-  type InstanceView,
-  type UpdateInstanceInput,
-} from './instances.js';
-import { checkActionOptions, checkRunOptions } from './option-checks.js';
-import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './options.js';
-import type { ProcessProbe } from './process-probe.js';
-import { type ReplayOptions, ReplayService, reusedStepRecords } from './replay.js';
-import { type BatchActionOptions, type ErrorGroupFilter, ReplayAdmin, type ReplayManyOptions } from './replay-admin.js';
-import { BatchRunner } from './replay-batches.js';
-import {
-  type BatchItemView,
-  type BatchView,
-  diffExecutions,
-  type ErrorGroupView,
-  type ExecutionDiff,
-  type ReplayPlan,
-} from './replay-view.js';
-import { flowForRun } from './run-target.js';
+  EngineStateError,
+  ExecutionCancelledError,
+  ExecutionFailedError,
+  ExecutionNotFoundError,
+  isStoreUnavailable,
+  RetraceError,
+} from './shared/errors.js';
+import { type ExecutionId, newExecutionId, newLeaseToken, newWorkerId, type WorkerId } from './shared/ids.js';
+import { checkActionOptions, checkRunOptions } from './shared/option-checks.js';
+import type { ProcessProbe } from './shared/process-probe.js';
+import { type ExecutionStatus, isTerminal } from './shared/states.js';
+import type { ExecutionRecord, NewExecution, NewReplay, StepRecord, Store } from './store/store.js';
 import {
   type CreateScheduleInput,
   Scheduler,
   ScheduleService,
   type ScheduleView,
   type UpdateScheduleInput,
-} from './schedules.js';
-import { validateInput } from './schema.js';
-import type { SecretBox } from './secrets.js';
-import { type ExecutionStatus, isTerminal } from './states.js';
-import type { ExecutionRecord, NewExecution, NewReplay, StepRecord, Store } from './store.js';
+} from './triggers/schedules.js';
 import {
   type ReceiveWebhookInput,
   type RedeliverOptions,
@@ -75,9 +81,7 @@ import {
   type WebhookDeliveryList,
   type WebhookDeliveryView,
   WebhookService,
-} from './webhooks.js';
-
-import { Worker } from './worker.js';
+} from './triggers/webhooks.js';
 
 export interface RunOptions {
   /** A second run with the same key (per flow) returns the first execution instead of starting another; non-empty (omit it for none). */

@@ -1,4 +1,4 @@
-import { DEBUG_POINTS, type DebugPointName, type DebugPoints, noDebugPoints } from '../core/debug-points.js';
+import { DEBUG_POINTS, type DebugPointName, type DebugPoints, noDebugPoints } from '../core/shared/debug-points.js';
 
 /**
  * Crash points for crash tests, armed only through the environment of a child process that a

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { ProcessProbe } from '../core/process-probe.js';
+import type { ProcessProbe } from '../core/shared/process-probe.js';
 
 /** Liveness of processes on this machine, by signal 0 (no signal is sent; only existence is checked). */
 export function nodeProcessProbe(): ProcessProbe {

@@ -1,4 +1,4 @@
-import { RetraceError } from '../core/errors.js';
+import { RetraceError } from '../core/shared/errors.js';
 
 /** Keyset pagination cursors shared by the store adapters: the sort key and id of the last row seen. */
 export interface CursorPosition {

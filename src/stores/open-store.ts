@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
-import type { Clock } from '../core/clock.js';
-import { RetraceError } from '../core/errors.js';
-import type { Store } from '../core/store.js';
+import type { Clock } from '../core/shared/clock.js';
+import { RetraceError } from '../core/shared/errors.js';
+import type { Store } from '../core/store/store.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 

@@ -1,6 +1,6 @@
-import type { ErrorInfo } from '../core/errors.js';
-import type { ExecutionId, WorkerId } from '../core/ids.js';
-import type { ExecutionStatus, StepStatus } from '../core/states.js';
+import type { ErrorInfo } from '../core/shared/errors.js';
+import type { ExecutionId, WorkerId } from '../core/shared/ids.js';
+import type { ExecutionStatus, StepStatus } from '../core/shared/states.js';
 import type {
   AttemptRecord,
   AuditRecord,
@@ -17,7 +17,7 @@ import type {
   StepRecord,
   StepValidation,
   WorkerRecord,
-} from '../core/store.js';
+} from '../core/store/store.js';
 
 /**
  * Row → record mapping for both adapters: snake_case columns stay inside the stores. The two

@@ -1,7 +1,7 @@
-import type { AuditWrite } from '../core/audit-records.js';
-import { StoreWriteRefusedError } from '../core/errors.js';
-import type { NewBatch } from '../core/replay-records.js';
-import { isStorableText, storableText } from '../core/storable-text.js';
+import { StoreWriteRefusedError } from '../core/shared/errors.js';
+import { isStorableText, storableText } from '../core/shared/storable-text.js';
+import type { AuditWrite } from '../core/store/audit-records.js';
+import type { NewBatch } from '../core/store/replay-records.js';
 import type {
   ExecutionUpdate,
   FireSchedule,
@@ -13,7 +13,7 @@ import type {
   NewWebhookDelivery,
   RegisterWorkerParams,
   WebhookSettlement,
-} from '../core/store.js';
+} from '../core/store/store.js';
 
 /**
  * Both adapters accept, alter and refuse the same text (docs/durability.md, "Text every store

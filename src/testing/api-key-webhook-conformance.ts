@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { newLeaseToken, type WorkerId } from '../core/ids.js';
-import type { NewWebhookDelivery, Store } from '../core/store.js';
+import { newLeaseToken, type WorkerId } from '../core/shared/ids.js';
+import type { NewWebhookDelivery, Store } from '../core/store/store.js';
 
 export function describeApiKeyAndWebhookConformance(
   getStore: () => Store,

@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { type ExecutionId, newExecutionId } from '../core/ids.js';
-import type { AuditRecord, AuditWrite, Store } from '../core/store.js';
+import { type ExecutionId, newExecutionId } from '../core/shared/ids.js';
+import type { AuditRecord, AuditWrite, Store } from '../core/store/store.js';
 
 export function describeAuditConformance(getStore: () => Store): void {
   it('lists the audit log by execution, batch, actor, actions and time, newest first, in keyset pages', async () => {

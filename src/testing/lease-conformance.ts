@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { type ExecutionId, newLeaseToken, type WorkerId } from '../core/ids.js';
-import type { NewExecution, Store } from '../core/store.js';
+import { type ExecutionId, newLeaseToken, type WorkerId } from '../core/shared/ids.js';
+import type { NewExecution, Store } from '../core/store/store.js';
 
 export function describeLeaseConformance(
   getStore: () => Store,

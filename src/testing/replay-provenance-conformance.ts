@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { RetraceError } from '../core/errors.js';
-import { type ExecutionId, newExecutionId, newLeaseToken, type WorkerId } from '../core/ids.js';
-import type { NewExecution, NewReplay, Store } from '../core/store.js';
+import type { RetraceError } from '../core/shared/errors.js';
+import { type ExecutionId, newExecutionId, newLeaseToken, type WorkerId } from '../core/shared/ids.js';
+import type { NewExecution, NewReplay, Store } from '../core/store/store.js';
 
 const W = 'w-conformance-1' as WorkerId;
 

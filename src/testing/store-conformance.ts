@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { LeaseLostError } from '../core/errors.js';
-import { type ExecutionId, newExecutionId, newLeaseToken, type WorkerId } from '../core/ids.js';
-import { defaultInstanceId, type NewExecution, type Store } from '../core/store.js';
+import { LeaseLostError } from '../core/shared/errors.js';
+import { type ExecutionId, newExecutionId, newLeaseToken, type WorkerId } from '../core/shared/ids.js';
+import { defaultInstanceId, type NewExecution, type Store } from '../core/store/store.js';
 import { describeApiKeyAndWebhookConformance } from './api-key-webhook-conformance.js';
 import { describeAuditConformance } from './audit-conformance.js';
 import { describeLeaseConformance } from './lease-conformance.js';

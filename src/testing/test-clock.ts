@@ -1,5 +1,5 @@
-import type { Clock } from '../core/clock.js';
-import { systemClock } from '../core/clock.js';
+import type { Clock } from '../core/shared/clock.js';
+import { systemClock } from '../core/shared/clock.js';
 
 /**
  * A clock that runs at real speed but can be moved forward: `advance('3d')`-style jumps let a

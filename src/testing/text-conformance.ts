@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { ErrorInfo } from '../core/errors.js';
-import { newLeaseToken, type WorkerId } from '../core/ids.js';
-import type { NewExecution, Store } from '../core/store.js';
+import type { ErrorInfo } from '../core/shared/errors.js';
+import { newLeaseToken, type WorkerId } from '../core/shared/ids.js';
+import type { NewExecution, Store } from '../core/store/store.js';
 import { describeTextWriteConformance } from './text-write-conformance.js';
 
 export function describeTextConformance(

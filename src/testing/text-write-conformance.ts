@@ -8,10 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { AuditWrite } from '../core/audit-records.js';
-import { storableText } from '../core/error-info.js';
-import { type ExecutionId, newExecutionId, type WorkerId } from '../core/ids.js';
-import type { NewExecution, NewInstance, NewSchedule, NewWebhookDelivery, Store } from '../core/store.js';
+import { storableText } from '../core/shared/error-info.js';
+import { type ExecutionId, newExecutionId, type WorkerId } from '../core/shared/ids.js';
+import type { AuditWrite } from '../core/store/audit-records.js';
+import type { NewExecution, NewInstance, NewSchedule, NewWebhookDelivery, Store } from '../core/store/store.js';
 
 const BAD = ['a\u0000b', 'x\ud800y', '\udc00z'];
 const refused = { name: 'StoreWriteRefusedError', code: 'STORE_WRITE_REFUSED' };

@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { allowedExecutionTransitions, TERMINAL_EXECUTION_STATUSES } from '../../src/core/states.js';
+import { allowedExecutionTransitions, TERMINAL_EXECUTION_STATUSES } from '../../src/core/shared/states.js';
 import { SqliteStore } from '../../src/index.js';
 import { Ledger } from './ledger.js';
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { SecretBox } from '../../src/core/secrets.js';
+import { SecretBox } from '../../src/core/admin/secrets.js';
 import { createEngine, defineFlow, type RetraceError } from '../../src/index.js';
 import { FAST, startEngine, storeUrl, tempDir } from '../support/temp-engine.js';
 

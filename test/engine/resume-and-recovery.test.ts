@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { newExecutionId, newLeaseToken, type WorkerId } from '../../src/core/ids.js';
+import { newExecutionId, newLeaseToken, type WorkerId } from '../../src/core/shared/ids.js';
 import { createEngine, defineFlow, ExecutionFailedError, RetryableError } from '../../src/index.js';
 import type { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { newExecution, OffsetClock } from '../../src/testing/index.js';

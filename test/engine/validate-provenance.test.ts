@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { WorkerId } from '../../src/core/ids.js';
+import type { WorkerId } from '../../src/core/shared/ids.js';
 import { defineFlow, RetryableError, type ValidateResult } from '../../src/index.js';
 import { deferred, startEngine, storeUrl, tempDir, waitFor } from '../support/temp-engine.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { systemClock } from '../../src/core/clock.js';
+import { systemClock } from '../../src/core/shared/clock.js';
 import { type Clock, createEngine, defineFlow, FatalError, type RetraceError } from '../../src/index.js';
 import { FAST, storeUrl, tempDir } from '../support/temp-engine.js';
 

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { REFUSED_HEADER_LIMITS } from '../../src/core/webhook-headers.js';
+import { REFUSED_HEADER_LIMITS } from '../../src/core/triggers/webhook-headers.js';
 import { defineFlow, signatureHeaders } from '../../src/index.js';
 import { createServer } from '../../src/server/server.js';
 import { startEngine, storeUrl, tempDir } from '../support/temp-engine.js';

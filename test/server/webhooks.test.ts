@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { describe, it } from 'node:test';
-import { SecretBox } from '../../src/core/secrets.js';
+import { SecretBox } from '../../src/core/admin/secrets.js';
 import { signatureHeaders } from '../../src/index.js';
 import { createServer } from '../../src/server/server.js';
 import { startEngine, storeUrl, tempDir, waitFor } from '../support/temp-engine.js';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { newExecutionId } from '../../src/core/ids.js';
+import { newExecutionId } from '../../src/core/shared/ids.js';
 import { PostgresStore, StoreBusyError } from '../../src/index.js';
 import { newExecution } from '../../src/testing/store-conformance.js';
 import { assertReachable, DATABASE_URL, dropSchemas, randomSchema } from './postgres-support.js';

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
-import { RetraceError } from '../../src/core/errors.js';
-import { type ExecutionId, newLeaseToken, type WorkerId } from '../../src/core/ids.js';
-import type { ClaimedExecution } from '../../src/core/store.js';
+import { RetraceError } from '../../src/core/shared/errors.js';
+import { type ExecutionId, newLeaseToken, type WorkerId } from '../../src/core/shared/ids.js';
+import type { ClaimedExecution } from '../../src/core/store/store.js';
 import { createEngine, defineFlow } from '../../src/index.js';
 import { openStore } from '../../src/stores/open-store.js';
 import { listMigrations } from '../../src/stores/postgres/migrate.js';

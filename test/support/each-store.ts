@@ -5,7 +5,7 @@
  * schema dropped, after the file.
  */
 import { after, before } from 'node:test';
-import type { AnyFlow } from '../../src/core/flow.js';
+import type { AnyFlow } from '../../src/core/flow/flow.js';
 import { createEngine, type Engine, PostgresStore } from '../../src/index.js';
 import { assertReachable, DATABASE_URL, dropSchemas, randomSchema } from '../store/postgres-support.js';
 import { FAST, storeUrl, tempDir } from './temp-engine.js';

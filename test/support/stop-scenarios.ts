@@ -4,7 +4,7 @@
  * "end system". Used by test/engine/stop-keeps-lease.test.ts and its PostgreSQL twin.
  */
 import assert from 'node:assert/strict';
-import { type ExecutionId, newExecutionId, newLeaseToken, type WorkerId } from '../../src/core/ids.js';
+import { type ExecutionId, newExecutionId, newLeaseToken, type WorkerId } from '../../src/core/shared/ids.js';
 import { createEngine, defineFlow, type Engine, type Store } from '../../src/index.js';
 import { deferred, FAST, waitFor } from './temp-engine.js';
 

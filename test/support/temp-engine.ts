@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import type { AnyFlow } from '../../src/core/flow.js';
+import type { AnyFlow } from '../../src/core/flow/flow.js';
 import { type CreateEngineOptions, createEngine, type Engine } from '../../src/index.js';
 
 /** A fresh directory for one test file's stores, removed after the file's tests. */

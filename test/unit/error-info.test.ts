@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { boundErrorInfo, cutText, storableText, toErrorInfo } from '../../src/core/error-info.js';
+import { boundErrorInfo, cutText, storableText, toErrorInfo } from '../../src/core/shared/error-info.js';
 
 describe('error-info', () => {
   it('storableText replaces NULs and lone surrogates, and keeps surrogate pairs', () => {

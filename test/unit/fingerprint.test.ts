@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { errorFingerprint, normalizeErrorMessage } from '../../src/core/fingerprint.js';
+import { errorFingerprint, normalizeErrorMessage } from '../../src/core/run/fingerprint.js';
 
 describe('error fingerprints', () => {
   it('normalises what varies between occurrences of one problem', () => {

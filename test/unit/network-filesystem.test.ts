@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { UnsafeFilesystemError } from '../../src/core/errors.js';
+import { UnsafeFilesystemError } from '../../src/core/shared/errors.js';
 import { filesystemTypeOf, networkFilesystemOf } from '../../src/stores/sqlite/network-filesystem.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDuration } from '../../src/core/duration.js';
-import { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from '../../src/core/retry-policy.js';
+import { DEFAULT_RETRY_POLICY, resolveRetryPolicy, retryDelayMs } from '../../src/core/flow/retry-policy.js';
+import { parseDuration } from '../../src/core/shared/duration.js';
 
 describe('retry policy', () => {
   it('produces the documented default schedule: 1s, 2s, 4s … capped at 5 minutes', () => {

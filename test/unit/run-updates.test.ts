@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ExecutionId, LeaseToken, WorkerId } from '../../src/core/ids.js';
-import { RunUpdates } from '../../src/core/run-writes.js';
-import type { StepWrite } from '../../src/core/store.js';
+import { RunUpdates } from '../../src/core/run/run-writes.js';
+import type { ExecutionId, LeaseToken, WorkerId } from '../../src/core/shared/ids.js';
+import type { StepWrite } from '../../src/core/store/store.js';
 
 const fence = { executionId: 'e1' as ExecutionId, leaseToken: 't1' as LeaseToken, workerId: 'w1' as WorkerId };
 const row = (error: StepWrite['error']): StepWrite => ({

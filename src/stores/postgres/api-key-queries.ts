@@ -1,5 +1,5 @@
 /** SQL of the PostgreSQL adapter for API keys, and their row mapping. */
-import type { ApiKeyRecord, NewApiKey } from '../../core/store.js';
+import type { ApiKeyRecord, NewApiKey } from '../../core/store/store.js';
 import { NOW_MS } from './migrate.js';
 
 /** A new key ($1 id, $2 name, $3 prefix, $4 hash, $5 scopes JSON); a taken name or hash inserts nothing. */

@@ -1,4 +1,4 @@
-import { StoreBusyError, StoreWriteRefusedError } from '../../core/errors.js';
+import { StoreBusyError, StoreWriteRefusedError } from '../../core/shared/errors.js';
 
 /**
  * What a PostgreSQL statement error means for the caller, by SQLSTATE. Connection failures are

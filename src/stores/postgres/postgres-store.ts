@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import PQueue from 'p-queue';
 import pg from 'pg';
-import type { Clock } from '../../core/clock.js';
+import { CANCELLED_STEP_ERROR_JSON } from '../../core/run/step-settlement.js';
+import type { Clock } from '../../core/shared/clock.js';
 import {
   ExecutionAlreadyResolvedError,
   LeaseLostError,
   RetraceError,
   StoreUnavailableError,
-} from '../../core/errors.js';
-import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
-import type { ExecutionStatus } from '../../core/states.js';
-import { CANCELLED_STEP_ERROR_JSON } from '../../core/step-settlement.js';
+} from '../../core/shared/errors.js';
+import type { ExecutionId, LeaseToken, WorkerId } from '../../core/shared/ids.js';
+import type { ExecutionStatus } from '../../core/shared/states.js';
 import type {
   ApiKeyRecord,
   AuditFilter,
@@ -45,8 +45,8 @@ import type {
   WebhookDeliveryRecord,
   WebhookSettlement,
   WorkerRecord,
-} from '../../core/store.js';
-import { defaultInstanceId } from '../../core/store.js';
+} from '../../core/store/store.js';
+import { defaultInstanceId } from '../../core/store/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { behindReason } from '../migration-ledger.js';
 import { type MigrationReport, migrationReport } from '../migration-report.js';

@@ -1,4 +1,4 @@
-import type { ExecutionUpdate, StepWrite } from '../../core/store.js';
+import type { ExecutionUpdate, StepWrite } from '../../core/store/store.js';
 import { NOW_MS } from './migrate.js';
 
 /**

@@ -4,7 +4,7 @@ import type {
   WebhookDeliveryFilter,
   WebhookDeliveryRecord,
   WebhookOutcome,
-} from '../../core/store.js';
+} from '../../core/store/store.js';
 import { decodeCursor } from '../cursor.js';
 import { NOW_MS } from './migrate.js';
 

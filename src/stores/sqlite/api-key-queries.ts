@@ -1,5 +1,5 @@
 /** SQL of the SQLite adapter for API keys, and their row mapping. */
-import type { ApiKeyRecord, NewApiKey } from '../../core/store.js';
+import type { ApiKeyRecord, NewApiKey } from '../../core/store/store.js';
 
 /** A new key; a name (or hash) already taken makes this a no-op (0 changes). */
 export const INSERT_API_KEY = `

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Database from 'better-sqlite3';
-import { RetraceError, StoreNotADatabaseError, StoreTooNewError } from '../../core/errors.js';
+import { RetraceError, StoreNotADatabaseError, StoreTooNewError } from '../../core/shared/errors.js';
 import { behindReason } from '../migration-ledger.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');

@@ -1,4 +1,4 @@
-import { StoreBusyError, StoreWriteRefusedError } from '../../core/errors.js';
+import { StoreBusyError, StoreWriteRefusedError } from '../../core/shared/errors.js';
 
 /**
  * What a SQLite failure means for the caller, by its result code (better-sqlite3 puts the

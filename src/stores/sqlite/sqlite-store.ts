@@ -1,17 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { type Clock, systemClock } from '../../core/clock.js';
+import { CANCELLED_STEP_ERROR_JSON } from '../../core/run/step-settlement.js';
+import { type Clock, systemClock } from '../../core/shared/clock.js';
 import {
   ExecutionAlreadyResolvedError,
   LeaseLostError,
   RetraceError,
   StoreNotADatabaseError,
   UnsafeFilesystemError,
-} from '../../core/errors.js';
-import type { ExecutionId, LeaseToken, WorkerId } from '../../core/ids.js';
-import type { ExecutionStatus } from '../../core/states.js';
-import { CANCELLED_STEP_ERROR_JSON } from '../../core/step-settlement.js';
+} from '../../core/shared/errors.js';
+import type { ExecutionId, LeaseToken, WorkerId } from '../../core/shared/ids.js';
+import type { ExecutionStatus } from '../../core/shared/states.js';
 import type {
   ApiKeyRecord,
   AuditFilter,
@@ -46,8 +46,8 @@ import type {
   WebhookDeliveryRecord,
   WebhookSettlement,
   WorkerRecord,
-} from '../../core/store.js';
-import { defaultInstanceId } from '../../core/store.js';
+} from '../../core/store/store.js';
+import { defaultInstanceId } from '../../core/store/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { type MigrationReport, migrationReport } from '../migration-report.js';
 import {

@@ -1,0 +1,245 @@
+/**
+ * Replay: a new execution of a recorded one, never a change to it.
+ *
+ * - whole: the same flow, instance and exact stored input;
+ * - `{ input }`: corrected input, validated like any input;
+ * - `{ fromStep, stepOutputs? }`: the steps before `fromStep` are copied from the original as
+ *   `reused`, or supplied by the caller (also ones the original never reached: replay-steps.ts),
+ *   and execution starts at `fromStep`.
+ *
+ * Guards (replay-guard.ts): a non-failed execution, or a failure a replay already resolved,
+ * needs `force` (it may duplicate data in end systems); an unfinished one cannot be replayed;
+ * a replay while another replay of the same execution is in flight returns the one in flight.
+ * Every replay writes an audit record with the new execution, in the same store write.
+ */
+
+import type { AnyFlow } from '../flow/flow.js';
+import { validateInput } from '../flow/schema.js';
+import { decodePayload, encodePayload } from '../shared/codec.js';
+import { ExecutionNotFoundError, RetraceError, UnknownFlowError } from '../shared/errors.js';
+import { type ExecutionId, newExecutionId } from '../shared/ids.js';
+import { checkReplayOptions } from '../shared/option-checks.js';
+import type {
+  ExecutionDetailRecord,
+  ExecutionRecord,
+  NewReplay,
+  ReusedStepWrite,
+  StepRecord,
+  Store,
+} from '../store/store.js';
+import { resolvedRefusal, statusRefusal } from './replay-guard.js';
+import { planReplaySteps } from './replay-steps.js';
+
+export interface ReplayOptions {
+  /** Corrected input (validated against the flow's schema); the stored input by default. */
+  input?: unknown;
+  /**
+   * Start at the first step of this name (one the original never reached too); earlier
+   * recorded steps are reused from the original.
+   */
+  fromStep?: string;
+  /**
+   * Outputs of steps before `fromStep`, by step name, recorded as supplied by `actor`: instead
+   * of a recorded step's (a failed one must be given, or the replay start at it), or for a step
+   * the original never reached. JSON, within the payload size limit.
+   */
+  stepOutputs?: Record<string, unknown>;
+  /**
+   * Allow replaying an execution that did not fail, or a failure a successful replay already
+   * resolved (either may duplicate data in end systems). @default false
+   */
+  force?: boolean;
+  /** Why, for the audit log. */
+  reason?: string;
+  /** Who, for the audit log. @default 'library' */
+  actor?: string;
+}
+
+/** What a replay of one execution would do. */
+export interface ReplayPlanItem {
+  executionId: string;
+  flow: string;
+  status: string;
+  /** Why it would not be replayed, when it would not. */
+  skip: string | null;
+  /** Steps copied from the original as reused. */
+  reusedSteps: string[];
+  /** The step execution starts at (null: from the beginning). */
+  startsAt: string | null;
+  /** Recorded non-repeatable steps that will run again, and whether each has a validator. */
+  nonRepeatableRerun: { step: string; hasValidator: boolean }[];
+  warnings: string[];
+}
+
+export interface ReplayDeps {
+  store: Store;
+  flows: Map<string, AnyFlow>;
+  maxPayloadBytes: number;
+  /** Inserts the replay (pre-claimed when the worker has room) and starts it. */
+  start(params: NewReplay, flow: AnyFlow): Promise<{ execution: ExecutionRecord; created: boolean }>;
+}
+
+export class ReplayService {
+  readonly #deps: ReplayDeps;
+
+  constructor(deps: ReplayDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * `batch`: the batch item this replay is for, and whether the batch replays resolved failures
+   * (`includeResolved`); a single replay allows them only with `force`.
+   */
+  async replay(
+    id: string,
+    options: ReplayOptions = {},
+    batch?: { item: { batchId: string; position: number }; allowResolved: boolean },
+  ): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    checkReplayOptions(options);
+    const batchItem = batch?.item;
+    const original = await this.#deps.store.getExecutionDetail(id as ExecutionId);
+    if (!original) throw new ExecutionNotFoundError(id);
+    const flow = this.#flowOf(original.execution);
+    const refusal = statusRefusal(original.execution, options.force === true);
+    if (refusal) throw new RetraceError('REPLAY_NOT_ALLOWED', refusal);
+    const allowResolved = batch ? batch.allowResolved : options.force === true;
+    if (!allowResolved) {
+      const resolved = resolvedRefusal(original.execution);
+      if (resolved) throw resolved;
+    }
+
+    const inputValue = options.input !== undefined ? options.input : decodePayload(original.execution.inputJson);
+    await validateInput(flow.name, flow.inputSchema, inputValue);
+    const { json: inputJson } = encodePayload(inputValue, `Input of flow "${flow.name}"`, this.#deps.maxPayloadBytes);
+    const actor = options.actor ?? 'library';
+    const { reused: reusedSteps, suppliedOutputsJson } = planReplaySteps(
+      original,
+      { ...options, actor },
+      this.#deps.maxPayloadBytes,
+    );
+
+    const newId = newExecutionId();
+    const e = original.execution;
+    return this.#deps.start(
+      {
+        execution: {
+          id: newId,
+          flow: flow.name,
+          flowVersion: flow.version,
+          instance: e.instance,
+          inputJson,
+          idempotencyKey: null,
+          tags: e.tags,
+          trigger: 'replay',
+          correlationId: e.correlationId,
+          replayOf: e.id,
+          rootId: e.rootId,
+          replayFromStep: options.fromStep ?? null,
+        },
+        reusedSteps,
+        suppliedOutputsJson,
+        reuseInFlight: true,
+        // Checked again in the insert's own write: a replay that succeeds between the check above
+        // and the insert must not let this one through.
+        ...(allowResolved ? {} : { refuseIfResolved: true }),
+        audit: {
+          actor,
+          action: 'replay',
+          executionId: e.id,
+          batchId: batchItem?.batchId ?? null,
+          reason: options.reason ?? null,
+          detailsJson: JSON.stringify({
+            fromStep: options.fromStep ?? null,
+            correctedInput: options.input !== undefined,
+            stepOutputs: Object.keys(options.stepOutputs ?? {}),
+            force: options.force === true,
+          }),
+        },
+        ...(batchItem ? { batchItem } : {}),
+      },
+      flow,
+    );
+  }
+
+  /** What `replay` would do for this execution, without doing it. */
+  plan(
+    detail: ExecutionDetailRecord,
+    options: Pick<ReplayOptions, 'fromStep' | 'force'> & { allowResolved?: boolean },
+  ): ReplayPlanItem {
+    const e = detail.execution;
+    const base: ReplayPlanItem = {
+      executionId: e.id,
+      flow: e.flow,
+      status: e.status,
+      skip: null,
+      reusedSteps: [],
+      startsAt: options.fromStep ?? null,
+      nonRepeatableRerun: [],
+      warnings: [],
+    };
+    // A plan needs the store alone (a CLI dry run loads no flows): a flow not loaded here is a
+    // warning, not a skip, since the batch is replayed by whichever worker has it.
+    const flow = this.#deps.flows.get(e.flow);
+    const refusal = statusRefusal(e, options.force === true);
+    if (refusal) return { ...base, skip: refusal };
+    const allowResolved = options.allowResolved ?? options.force === true;
+    if (!allowResolved && e.resolvedAt !== null) {
+      return { ...base, skip: `already resolved by ${e.resolvedBy}; pass force to replay it anyway` };
+    }
+    let reused: ReusedStepWrite[];
+    try {
+      reused = planReplaySteps(
+        detail,
+        { ...(options.fromStep ? { fromStep: options.fromStep } : {}), actor: 'plan' },
+        this.#deps.maxPayloadBytes,
+      ).reused;
+    } catch (err) {
+      return { ...base, skip: (err as Error).message };
+    }
+    const firstRerun = reused.length;
+    const warnings: string[] = [];
+    if (!flow) warnings.push(`flow "${e.flow}" is not loaded here: its version is not compared with the code`);
+    else if ((e.flowVersion ?? null) !== (flow.version ?? null)) {
+      warnings.push(
+        `recorded on flow version ${e.flowVersion ?? '(none)'}, loaded version is ${flow.version ?? '(none)'}`,
+      );
+    }
+    return {
+      ...base,
+      reusedSteps: reused.map((s) => s.name),
+      nonRepeatableRerun: detail.steps
+        .filter((s) => s.position >= firstRerun && !s.repeatable)
+        .map((s) => ({ step: s.name, hasValidator: s.hasValidator })),
+      warnings,
+    };
+  }
+
+  #flowOf(e: ExecutionRecord): AnyFlow {
+    const flow = this.#deps.flows.get(e.flow);
+    if (!flow) throw new UnknownFlowError(e.flow, [...this.#deps.flows.keys()]);
+    return flow;
+  }
+}
+
+/** A replay's reused steps as the worker that starts it at once sees them (the rows it inserted). */
+export function reusedStepRecords(reused: ReusedStepWrite[]): StepRecord[] {
+  return reused.map((r) => ({
+    position: r.position,
+    name: r.name,
+    status: 'reused',
+    attempts: 0,
+    outputJson: r.outputJson,
+    error: null,
+    repeatable: r.repeatable,
+    hasValidator: r.hasValidator,
+    startedAt: 0,
+    updatedAt: 0,
+    finishedAt: 0,
+    attemptStartedAt: null,
+    nextAttemptAt: null,
+    reusedFrom: r.reusedFrom,
+    outputSource: r.outputSource ?? 'original',
+    suppliedBy: r.suppliedBy ?? null,
+    validation: null,
+  }));
+}
