@@ -20,6 +20,7 @@ import {
   type UpdateInstanceInput,
 } from './admin/instances.js';
 import type { SecretBox } from './admin/secrets.js';
+import type { EngineContext } from './context/engine-context.js';
 import { EngineEventBus, type EngineEventListener, type EngineEventName } from './context/events.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './context/options.js';
 import type { AnyFlow, FlowInput, FlowOutput } from './flow/flow.js';
@@ -289,6 +290,18 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     this.events.on('execution:failed', onFinish);
   }
 
+  get #context(): EngineContext {
+    return {
+      store: this.#internals.store,
+      clock: this.options.clock,
+      events: this.events,
+      debug: this.#internals.debug,
+      options: this.options,
+      flows: this.#flows,
+      probe: this.#internals.probe,
+    };
+  }
+
   get #store(): Store {
     return this.#internals.store;
   }
@@ -347,12 +360,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
         const limit = o.flowConcurrency[flow.name] ?? flow.concurrency;
         if (limit !== undefined) flowConcurrency.set(flow.name, limit);
       }
-      this.#worker = new Worker({
-        store: this.#store,
-        flows: this.#flows,
-        clock: o.clock,
-        events: this.events,
-        probe: this.#internals.probe,
+      this.#worker = new Worker(this.#context, {
         workerId: (o.workerId ?? newWorkerId()) as WorkerId,
         options: {
           concurrency: o.concurrency,
@@ -362,15 +370,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
           sweepIntervalMs: o.sweepIntervalMs,
           stopTimeoutMs: o.stopTimeoutMs,
         },
-        runDeps: {
-          instanceContext: (id) => this.#instances.contextFor(id),
-          debug: this.#internals.debug,
-          defaultRetry: o.retry,
-          defaultErrorPolicy: o.defaultErrorPolicy,
-          maxPayloadBytes: o.maxPayloadBytes,
-          recoverDelayMs: o.recoverDelayMs,
-          inMemoryRetryMaxMs: o.inMemoryRetryMaxMs,
-        },
+        instanceContext: (id) => this.#instances.contextFor(id),
       });
       await this.#worker.start();
       this.#batchRunner = new BatchRunner({

@@ -13,6 +13,7 @@ import type {
   LogRecord,
   MissedFirePolicy,
   ScheduleRecord,
+  StepKind,
   StepOutputSource,
   StepRecord,
   StepValidation,
@@ -124,6 +125,8 @@ export function toStep(r: Record<string, unknown>): StepRecord {
   return {
     position: Number(r.position),
     name: r.name as string,
+    // Rows written before steps had a kind (migration 0008 adds the column) are all `run`.
+    kind: (str(r.kind) ?? 'run') as StepKind,
     status: r.status as StepStatus,
     attempts: Number(r.attempts),
     outputJson: str(r.output),

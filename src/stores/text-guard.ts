@@ -1,7 +1,7 @@
 import { StoreWriteRefusedError } from '../core/shared/errors.js';
 import { isStorableText, storableText } from '../core/shared/storable-text.js';
-import type { AuditWrite } from '../core/store/audit-records.js';
-import type { NewBatch } from '../core/store/replay-records.js';
+import type { AuditWrite } from '../core/store/audit.js';
+import type { NewBatch } from '../core/store/replays.js';
 import type {
   ExecutionUpdate,
   FireSchedule,

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { storableText } from '../core/shared/error-info.js';
 import { type ExecutionId, newExecutionId, type WorkerId } from '../core/shared/ids.js';
-import type { AuditWrite } from '../core/store/audit-records.js';
+import type { AuditWrite } from '../core/store/audit.js';
 import type { NewExecution, NewInstance, NewSchedule, NewWebhookDelivery, Store } from '../core/store/store.js';
 
 const BAD = ['a\u0000b', 'x\ud800y', '\udc00z'];

@@ -226,6 +226,7 @@ export function reusedStepRecords(reused: ReusedStepWrite[]): StepRecord[] {
   return reused.map((r) => ({
     position: r.position,
     name: r.name,
+    kind: r.kind ?? 'run',
     status: 'reused',
     attempts: 0,
     outputJson: r.outputJson,

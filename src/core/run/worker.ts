@@ -19,6 +19,7 @@
  * and only then does it claim again.
  */
 import { setMaxListeners } from 'node:events';
+import type { EngineContext } from '../context/engine-context.js';
 import type { EngineEventBus } from '../context/events.js';
 import type { AnyFlow } from '../flow/flow.js';
 import type { Clock } from '../shared/clock.js';
@@ -43,7 +44,7 @@ export interface WorkerOptions {
 
 export class Worker {
   readonly #store: Store;
-  readonly #flows: Map<string, AnyFlow>;
+  readonly #flows: ReadonlyMap<string, AnyFlow>;
   readonly #options: WorkerOptions;
   readonly #clock: Clock;
   readonly #events: EngineEventBus;
@@ -68,34 +69,40 @@ export class Worker {
   /** Set by a stop that returned with runs still going: resolves once they have returned and the worker is gone. */
   lingering: Promise<void> | undefined;
 
-  constructor(params: {
-    store: Store;
-    flows: Map<string, AnyFlow>;
-    options: WorkerOptions;
-    clock: Clock;
-    events: EngineEventBus;
-    probe: ProcessProbe;
-    workerId: WorkerId;
-    runDeps: Omit<ExecutionRunDeps, 'store' | 'workerId' | 'clock' | 'events' | 'stopping' | 'killed'>;
-  }) {
-    this.#store = params.store;
-    this.#flows = params.flows;
+  constructor(
+    ctx: EngineContext,
+    params: {
+      workerId: WorkerId;
+      options: WorkerOptions;
+      /** What the flow sees of the instance an execution runs on. */
+      instanceContext: ExecutionRunDeps['instanceContext'];
+    },
+  ) {
+    this.#store = ctx.store;
+    this.#flows = ctx.flows;
     this.#options = params.options;
-    this.#clock = params.clock;
-    this.#events = params.events;
-    this.#probe = params.probe;
+    this.#clock = ctx.clock;
+    this.#events = ctx.events;
+    this.#probe = ctx.probe;
     this.workerId = params.workerId;
     this.#stopping = new AbortController();
     this.#killed = new AbortController();
-    this.#idle = new IdleWait(params.clock);
+    this.#idle = new IdleWait(ctx.clock);
     // Every in-flight step and in-memory retry wait listens on these two signals.
     setMaxListeners(0, this.#stopping.signal, this.#killed.signal);
+    const o = ctx.options;
     this.#runDeps = {
-      ...params.runDeps,
-      store: params.store,
+      instanceContext: params.instanceContext,
+      debug: ctx.debug,
+      defaultRetry: o.retry,
+      defaultErrorPolicy: o.defaultErrorPolicy,
+      maxPayloadBytes: o.maxPayloadBytes,
+      recoverDelayMs: o.recoverDelayMs,
+      inMemoryRetryMaxMs: o.inMemoryRetryMaxMs,
+      store: ctx.store,
       workerId: params.workerId,
-      clock: params.clock,
-      events: params.events,
+      clock: ctx.clock,
+      events: ctx.events,
       stopping: this.#stopping.signal,
       killed: this.#killed.signal,
       onStoreUnavailable: (error) => this.#noteOutage(error),

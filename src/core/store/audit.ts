@@ -1,5 +1,13 @@
-/** The audit log's rows as the store port (store.ts) writes and reads them. */
+/**
+ * Store port slice: The audit log of operator actions.
+ */
 import type { ExecutionId } from '../shared/ids.js';
+
+export interface AuditStore {
+  appendAudit(entry: AuditWrite): Promise<void>;
+  /** Audit entries matching the filter, newest (highest id) first. */
+  listAudit(filter: AuditFilter): Promise<AuditRecord[]>;
+}
 
 export interface AuditWrite {
   actor: string;

@@ -1,0 +1,178 @@
+/**
+ * Store port slice: Executions and their leases: insert (optionally pre-claimed), claim what is due, one fenced write of progress, cancel, read, count.
+ */
+import type { ErrorInfo } from '../shared/errors.js';
+import type { ExecutionId, LeaseToken, WorkerId } from '../shared/ids.js';
+import type { ExecutionStatus } from '../shared/states.js';
+import type { AuditWrite } from './audit.js';
+import type { AttemptWrite, LogWrite, StepRecord, StepWrite } from './steps.js';
+
+export interface ExecutionStore {
+  /** Inserts an execution; with an idempotency key already used for the flow, returns the
+   *  existing execution instead (`created: false`). With `claim`, the new row is inserted
+   *  already running and leased to that worker. */
+  createExecution(params: NewExecution): Promise<{ execution: ExecutionRecord; created: boolean }>;
+  /** Leases due executions of the given flows to a worker: queued or waiting ones whose due
+   *  time has come, and active ones whose owner's lease has expired. A worker whose own lease
+   *  has expired (or that is not registered) claims nothing. */
+  claimExecutions(params: ClaimParams): Promise<ClaimedExecution[]>;
+  /** One fenced, atomic write of an execution's progress. */
+  updateExecution(update: ExecutionUpdate): Promise<void>;
+  /**
+   * Cancels an unfinished execution in one write: status `cancelled`, finished now, lease and
+   * due time cleared (a worker still running it fails its next fenced write with LeaseLostError
+   * and stops), its running or retrying steps settled (`failed`, with a STEP_ABANDONED error; a
+   * running attempt `interrupted`), and the audit entry. `cancelled: false` when it had already finished (nothing
+   * written); undefined when there is no such execution.
+   */
+  cancelExecution(params: {
+    id: ExecutionId;
+    audit: Omit<AuditWrite, 'executionId' | 'resultExecutionId'>;
+  }): Promise<{ execution: ExecutionRecord; cancelled: boolean } | undefined>;
+  getExecution(id: ExecutionId): Promise<ExecutionRecord | undefined>;
+  listExecutions(filter: ExecutionFilter): Promise<ExecutionPage>;
+  /** How many unfinished executions there are, by flow and status (queue depth, for metrics). */
+  countUnfinishedExecutions(): Promise<{ flow: string; status: ExecutionStatus; count: number }[]>;
+}
+
+export interface NewExecution {
+  id: ExecutionId;
+  flow: string;
+  flowVersion: string | null;
+  instance: string;
+  inputJson: string | null;
+  idempotencyKey: string | null;
+  tags: string[];
+  trigger: string;
+  correlationId: string | null;
+  replayOf: ExecutionId | null;
+  rootId: ExecutionId;
+  replayFromStep: string | null;
+  /** Insert already leased to this worker (the caller runs it at once). */
+  claim?: { workerId: WorkerId; leaseToken: LeaseToken };
+}
+
+export interface ExecutionRecord {
+  id: ExecutionId;
+  flow: string;
+  flowVersion: string | null;
+  instance: string;
+  status: ExecutionStatus;
+  inputJson: string | null;
+  outputJson: string | null;
+  error: ErrorInfo | null;
+  idempotencyKey: string | null;
+  tags: string[];
+  trigger: string;
+  correlationId: string | null;
+  replayOf: ExecutionId | null;
+  rootId: ExecutionId;
+  replayFromStep: string | null;
+  startedAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+  /** When a queued, retrying or waiting execution is next due. */
+  dueAt: number | null;
+  leaseOwner: WorkerId | null;
+  /** How many times a worker has claimed it: 1 for a run that was never interrupted. */
+  claimCount: number;
+  /** Groups failures that are the same problem (flow, step, error name, normalised message). */
+  errorFingerprint: string | null;
+  /** When a replay descending from this failed execution succeeded. */
+  resolvedAt: number | null;
+  resolvedBy: ExecutionId | null;
+  /**
+   * A replay's outputs supplied for steps its original never recorded: JSON
+   * `{ actor, outputs: { <step name>: <output as JSON text> } }`, or null.
+   */
+  suppliedOutputsJson: string | null;
+}
+
+export interface ClaimParams {
+  workerId: WorkerId;
+  /** Flows this worker can run, each with how many more executions of it the worker takes. */
+  flows: { flow: string; limit: number }[];
+  /** Upper bound over all flows. */
+  limit: number;
+  /** A fresh lease token for each claimed execution. */
+  newLeaseToken: () => LeaseToken;
+}
+
+export interface ClaimedExecution {
+  execution: ExecutionRecord;
+  leaseToken: LeaseToken;
+  steps: StepRecord[];
+  /** The store's clock at the claim. */
+  claimedAt: number;
+  /**
+   * When the previous holder let go of the execution (store clock): released it, was removed or
+   * declared dead, or its lease ran out. Recovery's `recoverDelay` counts from it. Null (or
+   * absent) when nobody held it before, or the store cannot tell.
+   */
+  abandonedAt?: number | null;
+}
+
+export interface ExecutionUpdate {
+  executionId: ExecutionId;
+  leaseToken: LeaseToken;
+  workerId: WorkerId;
+  steps?: StepWrite[];
+  attempts?: AttemptWrite[];
+  logs?: LogWrite[];
+  execution?: {
+    status?: ExecutionStatus;
+    outputJson?: string | null;
+    error?: ErrorInfo | null;
+    /** Next due this long after the store's now (retrying, waiting). */
+    dueInMs?: number;
+    /** Give up the lease: anyone may claim it (when due). Records the abandonment (store clock). */
+    release?: boolean;
+    finished?: boolean;
+    errorFingerprint?: string | null;
+    /**
+     * This execution succeeded and is a replay: mark the failed executions of its family (same
+     * root: its ancestors, and sibling replays that failed) resolved by it.
+     */
+    resolveAncestors?: boolean;
+  };
+}
+
+export type ExecutionOrder = 'asc' | 'desc';
+
+export interface ExecutionFilter {
+  flow?: string;
+  instance?: string;
+  status?: ExecutionStatus | ExecutionStatus[];
+  /** true: only executions with an error recorded; false: only those without. */
+  hasError?: boolean;
+  /** Inclusive bounds, epoch ms. */
+  startedAfter?: number;
+  startedBefore?: number;
+  finishedAfter?: number;
+  finishedBefore?: number;
+  /** Case-insensitive substring of the error's name or message. */
+  errorText?: string;
+  /** Executions carrying every one of these tags. */
+  tags?: string[];
+  replayOf?: ExecutionId;
+  rootId?: ExecutionId;
+  /** true: only replays; false: only originals. */
+  isReplay?: boolean;
+  /** true: failed and since resolved by a replay; false: failed and not resolved. */
+  resolved?: boolean;
+  errorFingerprint?: string;
+  /** @default 'startedAt' */
+  sortBy?: 'startedAt' | 'finishedAt';
+  order?: ExecutionOrder;
+  limit?: number;
+  cursor?: string;
+  /** Also count every match (costs a second query). */
+  includeTotal?: boolean;
+}
+
+export interface ExecutionPage {
+  items: ExecutionRecord[];
+  /** Pass back as `cursor` for the next page; null when this page is the last. */
+  nextCursor: string | null;
+  totalCount?: number;
+}

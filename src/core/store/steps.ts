@@ -1,0 +1,111 @@
+/**
+ * Store port slice: Steps, their attempts and log lines: written as part of ExecutionStore.updateExecution (fenced with the execution), read back whole with the execution.
+ */
+import type { ErrorInfo } from '../shared/errors.js';
+import type { ExecutionId, WorkerId } from '../shared/ids.js';
+import type { StepStatus } from '../shared/states.js';
+import type { ExecutionRecord } from './executions.js';
+import type { StepOutputSource, StepValidation } from './replays.js';
+
+export interface StepStore {
+  getExecutionDetail(id: ExecutionId): Promise<ExecutionDetailRecord | undefined>;
+}
+
+/** What a step is: today only `run` (a function attempted under a retry policy); the kind is recorded so steps of other kinds share the step machine and its positional check. */
+export type StepKind = 'run';
+
+export interface StepRecord {
+  position: number;
+  name: string;
+  /** What the step is (recorded with its first write; the positional check compares it too). */
+  kind: StepKind;
+  status: StepStatus;
+  /** Attempts started so far (counted when an attempt starts, not when it fails). */
+  attempts: number;
+  outputJson: string | null;
+  error: ErrorInfo | null;
+  repeatable: boolean;
+  hasValidator: boolean;
+  startedAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+  /** When the current attempt started (store clock). Recovery's `recoverDelay` counts from the abandonment (ClaimedExecution). */
+  attemptStartedAt: number | null;
+  nextAttemptAt: number | null;
+  reusedFrom: ExecutionId | null;
+  /** Null for rows written before it was recorded, and while the step has not completed. */
+  outputSource: StepOutputSource | null;
+  /** Who supplied the output (outputSource `supplied`). */
+  suppliedBy: string | null;
+  /** validate's last answer, with the store's time of the write that recorded it. */
+  validation: (StepValidation & { at: number }) | null;
+}
+
+export interface AttemptRecord {
+  position: number;
+  attempt: number;
+  status: 'running' | 'succeeded' | 'failed' | 'interrupted';
+  startedAt: number;
+  finishedAt: number | null;
+  error: ErrorInfo | null;
+  workerId: WorkerId | null;
+}
+
+export interface LogRecord {
+  position: number | null;
+  at: number;
+  level: LogLevel;
+  message: string;
+  dataJson: string | null;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface ExecutionDetailRecord {
+  execution: ExecutionRecord;
+  steps: StepRecord[];
+  attempts: AttemptRecord[];
+  logs: LogRecord[];
+}
+
+/** A step row as it should be after the write (insert or replace by position). */
+export interface StepWrite {
+  position: number;
+  name: string;
+  /** Recorded by the step's first write and never changed after. @default 'run' */
+  kind?: StepKind;
+  status: StepStatus;
+  attempts: number;
+  outputJson?: string | null;
+  error?: ErrorInfo | null;
+  repeatable: boolean;
+  hasValidator?: boolean;
+  /** Set `attempt_started_at` to the store's now (an attempt starts in this write). */
+  attemptStarted?: boolean;
+  /** For `retrying`: the next attempt is due this long after the store's now. */
+  nextAttemptInMs?: number;
+  finished?: boolean;
+  reusedFrom?: ExecutionId | null;
+  /** Kept as it is when not given. */
+  outputSource?: StepOutputSource;
+  /** Kept as it is when not given. */
+  suppliedBy?: string;
+  /** A new answer of validate: recorded with the store's now; the last one is kept when not given. */
+  validation?: StepValidation;
+}
+
+/** An attempt row to start (`running`) or to finish (any other status). */
+export interface AttemptWrite {
+  position: number;
+  attempt: number;
+  status: AttemptRecord['status'];
+  error?: ErrorInfo | null;
+}
+
+export interface LogWrite {
+  position: number | null;
+  at: number;
+  level: LogLevel;
+  message: string;
+  dataJson: string | null;
+}
