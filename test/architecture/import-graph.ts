@@ -28,6 +28,8 @@ export interface SourceFileInfo {
   path: string;
   imports: ImportRef[];
   globals: GlobalUse[];
+  /** Lines of text, counted as `wc -l` does for a file that ends with a newline. */
+  lines: number;
 }
 
 /** Every `.ts` file under `dir`, recursively, as absolute paths in a stable order. */
@@ -82,7 +84,13 @@ export function scanSource(path: string, text: string): SourceFileInfo {
     ts.forEachChild(node, visit);
   };
   visit(sf);
-  return { path, imports, globals };
+  return { path, imports, globals, lines: countLines(text) };
+}
+
+function countLines(text: string): number {
+  if (text === '') return 0;
+  const breaks = text.split('\n').length - 1;
+  return text.endsWith('\n') ? breaks : breaks + 1;
 }
 
 function isTypeOnlyImport(node: ts.ImportDeclaration): boolean {

@@ -1,13 +1,25 @@
 /**
  * The layering of docs/ARCHITECTURE.md, checked on the sources themselves:
  *
- *   composition roots (create-engine, later cli/server) → core (engine) → Store port ← adapters
+ *   composition roots: src/create-engine.ts, src/index.ts, src/cli/, src/server/
+ *     │
+ *   src/core/engine.ts (the facade)
+ *     │
+ *   src/core/triggers/   src/core/replay/      peers: neither imports the other
+ *     │
+ *   src/core/run/ → admin/ → context/ → flow/ → store/ → shared/
+ *                                                 ▲         ▲
+ *   src/stores/ (adapters) ───────────────────────┴─────────┘  the port and the leaves only
  *
- * The engine must stay free of storage, HTTP and the process environment so that it can run on
- * any store and be driven by any interface; only the roots wire I/O in. A failing test here
- * names the file and line of the offending import.
+ * A file imports its own folder and the folders below it, never one above, and type-only
+ * imports obey the same rule: a type that points upward ties a lower capability to a higher one
+ * as surely as a value does. The engine stays free of storage, HTTP and the process environment
+ * so that it can run on any store and be driven by any interface; only the roots wire I/O in.
+ * Files stay small enough to read whole. A failing test names the file and line of the
+ * offending import (or the file and its length).
  */
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +30,46 @@ const graph = buildImportGraph(ROOT, 'src');
 const files = graph.files;
 const coreFiles = files.filter((f) => f.path.startsWith('src/core/'));
 const storeFiles = files.filter((f) => f.path.startsWith('src/stores/'));
+
+/**
+ * src/core from the top down. A row may import its own folder and any row below it; folders on
+ * one row are peers and import neither each other nor anything above. A new capability gets a
+ * folder here, at the height of what it needs.
+ */
+const CORE_LAYERS: readonly (readonly string[])[] = [
+  ['engine.ts'],
+  ['triggers', 'replay'],
+  ['run'],
+  ['admin'],
+  ['context'],
+  ['flow'],
+  ['store'],
+  ['shared'],
+];
+const layerOf = new Map(CORE_LAYERS.flatMap((row, height) => row.map((unit) => [unit, height] as const)));
+/** `engine.ts` for the facade, the folder (`run`, `store`, …) for anything in one, else undefined. */
+const unitOf = (path: string): string | undefined => {
+  if (path === 'src/core/engine.ts') return 'engine.ts';
+  const parts = path.split('/');
+  return parts.length > 3 && parts[0] === 'src' && parts[1] === 'core' ? parts[2] : undefined;
+};
+const shown = (unit: string) => (unit.endsWith('.ts') ? unit : `${unit}/`);
+/** What a unit may import, in words, for the failure message. */
+const mayImport = (unit: string): string => {
+  const below = CORE_LAYERS.slice((layerOf.get(unit) ?? CORE_LAYERS.length) + 1).flat();
+  return `${shown(unit)} imports only ${[unit, ...below].map(shown).join(', ')}`;
+};
+
+/** Where src/core/engine.ts may be imported from: the composition roots, which build the engine. */
+const isCompositionRoot = (path: string): boolean =>
+  path === 'src/create-engine.ts' ||
+  path === 'src/index.ts' ||
+  path.startsWith('src/cli/') ||
+  path.startsWith('src/server/');
+
+const MAX_FILE_LINES = 600;
+const MAX_FACADE_LINES = 350;
+const MIN_CAPABILITY_FOLDERS = 4;
 
 /** The repository path a relative import points at, or the package name of a bare one. */
 function target(file: SourceFileInfo, imp: ImportRef): string {
@@ -85,9 +137,25 @@ describe('architecture: the scan itself', () => {
   it('reads the real source tree (so the rules below cannot pass on an empty scan)', () => {
     assert.ok(files.length >= 20, `expected the src/ tree, found ${files.length} files`);
     assert.ok(coreFiles.some((f) => f.path === 'src/core/engine.ts'));
-    const engineImports = graph.edges.get('src/core/engine.ts')?.map((e) => e.to) ?? [];
-    assert.ok(engineImports.includes('src/core/worker.ts'), 'engine.ts → worker.ts should be seen');
-    assert.ok(engineImports.includes('src/core/store.ts'), 'engine.ts → store.ts should be seen (type import)');
+    for (const unit of CORE_LAYERS.flat().filter((u) => !u.endsWith('.ts'))) {
+      assert.ok(
+        coreFiles.some((f) => unitOf(f.path) === unit),
+        `src/core/${unit}/ should hold files`,
+      );
+    }
+    const edges = [...graph.edges].flatMap(([from, es]) => es.map((e) => ({ from, ...e })));
+    assert.ok(
+      edges.some((e) => e.from === 'src/create-engine.ts' && e.to === 'src/core/engine.ts' && !e.typeOnly),
+      'create-engine.ts → core/engine.ts should be seen',
+    );
+    assert.ok(
+      edges.some((e) => e.from === 'src/core/engine.ts' && e.to.startsWith('src/core/run/')),
+      'engine.ts → run/ should be seen',
+    );
+    assert.ok(
+      edges.some((e) => e.from.startsWith('src/core/run/') && e.to.startsWith('src/core/store/') && e.typeOnly),
+      'a type-only import run/ → store/ should be seen (type imports are checked too)',
+    );
   });
 
   it('resolves every relative import to a file', () => {
@@ -137,6 +205,9 @@ describe('architecture: the scan itself', () => {
         ['console', 15],
       ],
     );
+    assert.equal(sample.lines, 15);
+    assert.equal(scanSource('empty.ts', '').lines, 0);
+    assert.equal(scanSource('one.ts', 'x;\n').lines, 1);
   });
 
   it('finds cycles, including self-imports, and reports a concrete path', () => {
@@ -166,8 +237,48 @@ describe('architecture: the scan itself', () => {
   });
 });
 
-describe('architecture: layers', () => {
-  it('src/core imports nothing from src/stores, src/runtime, src/server, src/cli or the composition roots', () => {
+describe('architecture: the layers of src/core', () => {
+  it('every file of src/core is the facade (engine.ts) or lives in a capability folder of CORE_LAYERS', () => {
+    assert.deepEqual(
+      coreFiles
+        .filter((f) => !layerOf.has(unitOf(f.path) ?? ''))
+        .map((f) => `${f.path}: not in a layer (move it into a capability folder, or add its folder to CORE_LAYERS)`),
+      [],
+    );
+  });
+
+  it('a file imports its own folder and folders below it, never above; triggers/ and replay/ not each other; type-only imports too', () => {
+    const found: { where: string; imports: string; rule: string }[] = [];
+    for (const file of coreFiles) {
+      const from = unitOf(file.path);
+      const height = layerOf.get(from ?? '');
+      if (from === undefined || height === undefined) continue; // reported by the test above
+      for (const edge of graph.edges.get(file.path) ?? []) {
+        const to = unitOf(edge.to);
+        if (to === undefined || to === from) continue;
+        const toHeight = layerOf.get(to);
+        if (toHeight !== undefined && toHeight > height) continue;
+        found.push({
+          where: `${file.path}:${edge.line}`,
+          imports: `${edge.to}${edge.typeOnly ? ' (type-only)' : ''}`,
+          rule: mayImport(from),
+        });
+      }
+    }
+    assert.deepEqual(found, []);
+  });
+
+  it('nothing under src/core imports src/core/engine.ts; only the composition roots (create-engine, index, cli/, server/) may', () => {
+    assert.deepEqual(
+      violations(
+        files.filter((f) => !isCompositionRoot(f.path)),
+        (t) => t === 'src/core/engine.ts',
+      ),
+      [],
+    );
+  });
+
+  it('src/core imports nothing from src/stores, src/runtime, src/server, src/cli, src/testing or the composition roots', () => {
     const outward = ['src/stores/', 'src/runtime/', 'src/server/', 'src/cli/', 'src/testing/'];
     const roots = ['src/create-engine.ts', 'src/index.ts'];
     assert.deepEqual(
@@ -176,7 +287,7 @@ describe('architecture: layers', () => {
     );
   });
 
-  it('src/core imports no database driver, HTTP framework or process-level I/O module', () => {
+  it('src/core imports no database driver, HTTP framework or process-level I/O module (it knows no SQL, no HTTP)', () => {
     assert.deepEqual(
       violations(coreFiles, (t) => isIoPackage(t)),
       [],
@@ -187,33 +298,35 @@ describe('architecture: layers', () => {
     const uses = coreFiles.flatMap((f) => f.globals.map((g) => `${f.path}:${g.line} uses ${g.what}`));
     assert.deepEqual(uses, []);
   });
+});
 
-  it('better-sqlite3 is imported only under src/stores/sqlite/', () => {
+describe('architecture: the store adapters', () => {
+  it('is scanned (so the rules below cannot pass on an empty layer)', () => {
+    assert.ok(storeFiles.some((f) => f.path === 'src/stores/sqlite/sqlite-store.ts'));
+    assert.ok(storeFiles.some((f) => f.path === 'src/stores/postgres/postgres-store.ts'));
+  });
+
+  it('src/stores imports from src/ only its own files, the store port (src/core/store/) and the shared leaves (src/core/shared/)', () => {
+    const allowed = ['src/stores/', 'src/core/store/', 'src/core/shared/'];
     assert.deepEqual(
-      violations(
-        files.filter((f) => !f.path.startsWith('src/stores/sqlite/')),
-        (t) => packageName(t) === 'better-sqlite3',
-      ),
+      violations(storeFiles, (t, imp) => imp.specifier.startsWith('.') && !allowed.some((p) => t.startsWith(p))),
       [],
     );
   });
 
-  it('store adapters know no engine, flow code, runtime or roots: only the Store port and its vocabulary', () => {
-    const engineSide = [
-      'src/core/engine.ts',
-      'src/core/worker.ts',
-      'src/core/execution-run.ts',
-      'src/core/flow.ts',
-      'src/create-engine.ts',
-      'src/index.ts',
-    ];
-    assert.deepEqual(
-      violations(
-        storeFiles,
-        (t) => engineSide.includes(t) || ['src/runtime/', 'src/server/', 'src/cli/'].some((p) => t.startsWith(p)),
-      ),
-      [],
-    );
+  it('each database driver is imported only by its adapter: better-sqlite3 under src/stores/sqlite/, pg under src/stores/postgres/', () => {
+    for (const [driver, home] of [
+      ['better-sqlite3', 'src/stores/sqlite/'],
+      ['pg', 'src/stores/postgres/'],
+    ] as const) {
+      assert.deepEqual(
+        violations(
+          files.filter((f) => !f.path.startsWith(home)),
+          (t) => packageName(t) === driver,
+        ),
+        [],
+      );
+    }
   });
 });
 
@@ -238,7 +351,11 @@ describe('architecture: the server layer', () => {
 });
 
 describe('architecture: no circular imports in src/', () => {
-  it('has no import cycle among modules at run time', () => {
+  // Type-only imports are left out: they are erased at run time, so they cannot make a module
+  // see another half-initialised, and the store port's slices rightly name each other's records
+  // (executions.ts ↔ steps.ts). A cycle of types across folders is still impossible: it would
+  // need an upward import, which the layer rule refuses.
+  it('has no import cycle among modules at run time (type-only imports excluded)', () => {
     const runtime = new Map(
       [...graph.edges].map(([from, es]) => [from, es.filter((e) => !e.typeOnly).map((e) => e.to)]),
     );
@@ -247,12 +364,27 @@ describe('architecture: no circular imports in src/', () => {
       [],
     );
   });
+});
 
-  it('has no cycle through type-only imports either (a cycle of types is a tangle of layers)', () => {
-    const all = new Map([...graph.edges].map(([from, es]) => [from, es.map((e) => e.to)]));
+describe('architecture: file sizes', () => {
+  // TypeScript sources only: the GraphQL SDL and the SQL migrations are declarations, not code.
+  it(`no TypeScript file in src/ is over ${MAX_FILE_LINES} lines`, () => {
     assert.deepEqual(
-      findCycles(all).map((c) => c.join(' → ')),
+      files.filter((f) => f.lines > MAX_FILE_LINES).map((f) => `${f.path}: ${f.lines} lines`),
       [],
     );
+  });
+
+  it(`the facade src/core/engine.ts is at most ${MAX_FACADE_LINES} lines (it wires capabilities; they live in their folders)`, () => {
+    const engine = files.find((f) => f.path === 'src/core/engine.ts');
+    assert.ok(engine, 'src/core/engine.ts should exist');
+    assert.ok(engine.lines <= MAX_FACADE_LINES, `src/core/engine.ts: ${engine.lines} lines`);
+  });
+
+  it(`src/core has at least ${MIN_CAPABILITY_FOLDERS} capability folders`, () => {
+    const folders = readdirSync(join(ROOT, 'src', 'core'), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+    assert.ok(folders.length >= MIN_CAPABILITY_FOLDERS, `src/core/ has ${folders.length}: ${folders.join(', ')}`);
   });
 });
