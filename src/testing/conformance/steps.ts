@@ -1,14 +1,16 @@
 /**
  * Store conformance, steps (core/store/steps.ts): steps, attempts and logs written with the
- * execution and read back in order; where a step's output came from and validate's answer.
+ * execution and read back in order; where a step's output came from and validate's answer; and
+ * a step's kind, recorded by its first write and never changed after.
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { newLeaseToken } from '../../core/shared/ids.js';
 import type { Store } from '../../core/store/store.js';
-import { type GetStore, newExecution, sleep, W1, workerMoves } from './fixtures.js';
+import { type GetStore, newExecution, replayReusingFetch, sleep, W1, workerMoves } from './fixtures.js';
 
 export function describeStepConformance(getStore: GetStore): void {
-  const { claimAll, claimOne } = workerMoves(getStore);
+  const { claimAll, claimOne, finished } = workerMoves(getStore);
 
   it('records steps, attempts and logs in one write and reads them back in order', async () => {
     const store = getStore();
@@ -138,6 +140,110 @@ export function describeStepConformance(getStore: GetStore): void {
       [steps[0]!.outputSource, steps[0]!.validation?.attempt, steps[0]!.validation?.outcome],
       ['validate', 2, 'complete'],
       'kept by a write that does not say',
+    );
+  });
+
+  // Only `run` exists today; these pin the default and the "first write decides" rule so that
+  // adapters storing the kind, and those reading a missing column as `run`, agree.
+  it("reads a step written without a kind back as kind 'run', in the detail and in a claim", async () => {
+    const store = getStore();
+    const flow = 'flow-kind-default';
+    const leaseToken = newLeaseToken();
+    const { execution } = await store.createExecution(newExecution({ flow, claim: { workerId: W1, leaseToken } }));
+    await store.updateExecution({
+      executionId: execution.id,
+      leaseToken,
+      workerId: W1,
+      steps: [
+        {
+          position: 0,
+          name: 'fetch',
+          status: 'succeeded',
+          attempts: 1,
+          repeatable: true,
+          outputJson: '1',
+          finished: true,
+        },
+      ],
+      execution: { release: true },
+    });
+    const detail = await store.getExecutionDetail(execution.id);
+    assert.deepEqual(
+      detail?.steps.map((s) => [s.name, s.kind]),
+      [['fetch', 'run']],
+    );
+    const [claim] = await claimAll(W1, flow);
+    assert.equal(claim?.execution.id, execution.id);
+    assert.deepEqual(
+      claim?.steps.map((s) => [s.name, s.kind]),
+      [['fetch', 'run']],
+      'the claim carries the kind to the worker',
+    );
+  });
+
+  it("reads a step written with kind 'run' back as 'run'; a later write without a kind leaves it unchanged", async () => {
+    const store = getStore();
+    const leaseToken = newLeaseToken();
+    const { execution } = await store.createExecution(
+      newExecution({ flow: 'flow-kind-run', claim: { workerId: W1, leaseToken } }),
+    );
+    const write = (steps: Parameters<Store['updateExecution']>[0]['steps']) =>
+      store.updateExecution({ executionId: execution.id, leaseToken, workerId: W1, steps });
+    const kinds = async () =>
+      (await store.getExecutionDetail(execution.id))?.steps.map((s) => [s.position, s.status, s.kind]);
+    await write([{ position: 0, name: 'push', kind: 'run', status: 'running', attempts: 1, repeatable: false }]);
+    assert.deepEqual(await kinds(), [[0, 'running', 'run']]);
+    await write([
+      {
+        position: 0,
+        name: 'push',
+        status: 'succeeded',
+        attempts: 1,
+        repeatable: false,
+        outputJson: '1',
+        finished: true,
+      },
+      { position: 1, name: 'notify', kind: 'run', status: 'running', attempts: 1, repeatable: true },
+    ]);
+    assert.deepEqual(
+      await kinds(),
+      [
+        [0, 'succeeded', 'run'],
+        [1, 'running', 'run'],
+      ],
+      'a write that does not say keeps the kind',
+    );
+  });
+
+  it('records the kind given for a reused step of a replay, and run when none is given', async () => {
+    const store = getStore();
+    const flow = 'flow-kind-replay';
+    const original = await finished(flow, 'failed');
+    const reused = { outputJson: '{"n":1}', repeatable: true, hasValidator: false, reusedFrom: original };
+    const replay = await store.createReplay({
+      ...replayReusingFetch(original, { flow }),
+      reusedSteps: [
+        { ...reused, position: 0, name: 'fetch', kind: 'run' },
+        { ...reused, position: 1, name: 'enrich' },
+      ],
+    });
+    assert.equal(replay.created, true);
+    const detail = await store.getExecutionDetail(replay.execution.id);
+    assert.deepEqual(
+      detail?.steps.map((s) => [s.name, s.status, s.kind]),
+      [
+        ['fetch', 'reused', 'run'],
+        ['enrich', 'reused', 'run'],
+      ],
+    );
+    const [claim] = await claimAll(W1, flow);
+    assert.equal(claim?.execution.id, replay.execution.id);
+    assert.deepEqual(
+      claim?.steps.map((s) => [s.name, s.kind]),
+      [
+        ['fetch', 'run'],
+        ['enrich', 'run'],
+      ],
     );
   });
 }
