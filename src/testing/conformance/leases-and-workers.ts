@@ -1,19 +1,18 @@
 /**
- * The part of the store conformance suite about letting go of executions: every way a holder
- * abandons an execution (release, removal, declared dead, lease run out) is recorded by the
- * store's clock and handed to the next claimer as `abandonedAt`, which recovery's recoverDelay
- * counts from. Called from `describeStoreConformance` with the store under test.
+ * Store conformance, workers and their leases (core/store/workers.ts): a dead or removed
+ * worker's executions pass to others and the old owner is fenced off; every way a holder
+ * abandons an execution (release, removal, declared dead, lease run out, cancel) is recorded by
+ * the store's clock and handed to the next claimer as `abandonedAt`, which recovery's
+ * recoverDelay counts from.
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { type ExecutionId, newLeaseToken, type WorkerId } from '../core/shared/ids.js';
-import type { NewExecution, Store } from '../core/store/store.js';
+import { LeaseLostError } from '../../core/shared/errors.js';
+import { type ExecutionId, newLeaseToken, type WorkerId } from '../../core/shared/ids.js';
+import { type GetStore, newExecution, sleep, W1, W2, workerMoves } from './fixtures.js';
 
-export function describeLeaseConformance(
-  getStore: () => Store,
-  newExecution: (overrides: Partial<NewExecution>) => NewExecution,
-): void {
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export function describeLeaseAndWorkerConformance(getStore: GetStore): void {
+  const { claimAll } = workerMoves(getStore);
 
   /** A worker of its own holding one new execution of its own flow (so other tests never claim it). */
   async function held(name: string, leaseMs = 60_000) {
@@ -37,6 +36,53 @@ export function describeLeaseConformance(
     };
     return { store, workerId, leaseToken, id: execution.id as ExecutionId, claim };
   }
+
+  it('lets others take over a dead worker’s executions, and fences the old owner', async () => {
+    const store = getStore();
+    const dead = 'w-conformance-dead' as WorkerId;
+    await store.registerWorker({ workerId: dead, host: 'h', pid: 3, leaseMs: 60_000 });
+    const { execution } = await store.createExecution(newExecution({ flow: 'flow-takeover' }));
+    const [claim] = await claimAll(dead, 'flow-takeover');
+    assert.ok(claim);
+    assert.equal((await claimAll(W1, 'flow-takeover')).length, 0, 'a live owner keeps it');
+    await store.expireWorkers({ workerIds: [dead] });
+    assert.equal(
+      await store.heartbeatWorker({ workerId: dead, leaseMs: 60_000 }),
+      false,
+      'an expired worker cannot heartbeat back',
+    );
+    const [taken] = await claimAll(W1, 'flow-takeover');
+    assert.equal(taken?.execution.id, execution.id);
+    await assert.rejects(
+      store.updateExecution({
+        executionId: execution.id,
+        leaseToken: claim!.leaseToken,
+        workerId: dead,
+        execution: { status: 'succeeded', finished: true },
+      }),
+      LeaseLostError,
+    );
+    const workers = await store.listWorkers();
+    assert.ok(workers.some((w) => w.workerId === dead && w.expiresAt <= Date.now()));
+    // A worker declared dead claims nothing until it registers again.
+    await store.createExecution(newExecution({ flow: 'flow-takeover' }));
+    assert.equal((await claimAll(dead, 'flow-takeover')).length, 0);
+    await store.registerWorker({ workerId: dead, host: 'h', pid: 3, leaseMs: 60_000 });
+    assert.equal((await claimAll(dead, 'flow-takeover')).length, 1);
+  });
+
+  it('releases a removed worker’s executions for immediate claim', async () => {
+    const store = getStore();
+    const leaving = 'w-conformance-leaving' as WorkerId;
+    await store.registerWorker({ workerId: leaving, host: 'h', pid: 4, leaseMs: 60_000 });
+    assert.equal(await store.heartbeatWorker({ workerId: leaving, leaseMs: 60_000 }), true);
+    await store.createExecution(newExecution({ flow: 'flow-release' }));
+    const [claim] = await claimAll(leaving, 'flow-release');
+    await store.removeWorker({ workerId: leaving });
+    const [taken] = await claimAll(W2, 'flow-release');
+    assert.equal(taken?.execution.id, claim?.execution.id);
+    assert.equal(taken?.execution.status, 'running');
+  });
 
   it('records when a released execution was abandoned, and the next claim clears it', async () => {
     const { store, workerId, leaseToken, id, claim } = await held('release');

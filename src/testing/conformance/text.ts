@@ -1,22 +1,20 @@
 /**
- * The part of the store conformance suite about text: every adapter accepts and refuses the
+ * Store conformance, text on an execution's own rows: every adapter accepts and refuses the
  * same strings. A NUL or a lone surrogate in a name, a log message or an execution's text field
  * is refused with StoreWriteRefusedError before anything is written (PostgreSQL cannot hold
  * them; SQLite would keep or alter them); inside JSON payloads they are escapes, kept exactly.
+ * The other tables' text rules are in text-writes.ts.
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { ErrorInfo } from '../core/shared/errors.js';
-import { newLeaseToken, type WorkerId } from '../core/shared/ids.js';
-import type { NewExecution, Store } from '../core/store/store.js';
-import { describeTextWriteConformance } from './text-write-conformance.js';
+import type { ErrorInfo } from '../../core/shared/errors.js';
+import { newLeaseToken, type WorkerId } from '../../core/shared/ids.js';
+import { type GetStore, newExecution } from './fixtures.js';
+import { describeTextWriteConformance } from './text-writes.js';
 
-export function describeTextConformance(
-  getStore: () => Store,
-  newExecution: (overrides: Partial<NewExecution>) => NewExecution,
-): void {
+export function describeTextConformance(getStore: GetStore): void {
   const refused = { name: 'StoreWriteRefusedError', code: 'STORE_WRITE_REFUSED' };
-  describeTextWriteConformance(getStore, newExecution);
+  describeTextWriteConformance(getStore);
 
   it('refuses a NUL or a lone surrogate in a step name or log message, writing nothing of the update', async () => {
     const store = getStore();

@@ -1,39 +1,26 @@
 /**
- * The part of the store conformance suite for replay guards and provenance: a replay refused
- * once its original is resolved, the outputs an operator supplies for a replay, and what a
- * step's record says about how it completed (by running, by `validate`, supplied). Called
- * from `describeStoreConformance` with the store under test.
+ * Store conformance, replays (core/store/replays.ts): a replay made with its reused steps and
+ * audit entry in one write (the one in flight returned instead of a second), refused once its
+ * original is resolved when asked, resolving its failed ancestors and siblings when it
+ * succeeds, error groups by fingerprint, and the outputs an operator supplies with it.
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { RetraceError } from '../core/shared/errors.js';
-import { type ExecutionId, newExecutionId, newLeaseToken, type WorkerId } from '../core/shared/ids.js';
-import type { NewExecution, NewReplay, Store } from '../core/store/store.js';
+import type { RetraceError } from '../../core/shared/errors.js';
+import { type ExecutionId, newExecutionId } from '../../core/shared/ids.js';
+import type { NewReplay } from '../../core/store/store.js';
+import { type GetStore, newExecution, replayReusingFetch, W1, workerMoves } from './fixtures.js';
 
-const W = 'w-conformance-1' as WorkerId;
+export function describeReplayConformance(getStore: GetStore): void {
+  const { claimAll, claimOne, finished } = workerMoves(getStore);
 
-export function describeReplayProvenanceConformance(
-  getStore: () => Store,
-  newExecution: (overrides: Partial<NewExecution>) => NewExecution,
-): void {
-  const claimOne = async (flow: string) => {
-    const [claim] = await getStore().claimExecutions({
-      workerId: W,
-      flows: [{ flow, limit: 1 }],
-      limit: 1,
-      newLeaseToken,
-    });
-    assert.ok(claim, `an execution of ${flow} is claimable`);
-    return claim;
-  };
-
-  /** Runs the claimed execution of `flow` to its end as a worker would. */
-  const finish = async (flow: string, outcome: 'failed' | 'succeeded') => {
+  /** Claims the next execution of `flow` and runs it to its end as a worker would. */
+  const claimAndFinish = async (flow: string, outcome: 'failed' | 'succeeded') => {
     const claim = await claimOne(flow);
     await getStore().updateExecution({
       executionId: claim.execution.id,
       leaseToken: claim.leaseToken,
-      workerId: W,
+      workerId: W1,
       execution:
         outcome === 'failed'
           ? { status: 'failed', error: { name: 'E', message: 'down' }, errorFingerprint: `fp-${flow}`, finished: true }
@@ -48,6 +35,7 @@ export function describeReplayProvenanceConformance(
     return claim.execution.id;
   };
 
+  /** A replay of `original` reusing nothing unless `extra` says. */
   const replayOf = (original: ExecutionId, flow: string, extra: Partial<NewReplay> = {}): NewReplay => {
     const id = newExecutionId();
     return {
@@ -66,18 +54,71 @@ export function describeReplayProvenanceConformance(
     };
   };
 
+  it('creates a replay with its reused steps and audit record, and returns the one in flight', async () => {
+    const store = getStore();
+    const original = await finished('flow-replay', 'failed');
+    const first = await store.createReplay(replayReusingFetch(original));
+    assert.equal(first.created, true);
+    assert.equal(first.execution.replayOf, original);
+    const detail = await store.getExecutionDetail(first.execution.id);
+    assert.deepEqual(
+      detail?.steps.map((s) => [s.position, s.name, s.status, s.outputJson, s.reusedFrom, s.attempts]),
+      [[0, 'fetch', 'reused', '{"n":2}', original, 0]],
+    );
+    const second = await store.createReplay(replayReusingFetch(original));
+    assert.equal(second.created, false);
+    assert.equal(second.execution.id, first.execution.id);
+    const audit = await store.listAudit({ executionId: original });
+    assert.equal(audit.length, 1, 'no audit for a replay that was not created');
+    assert.equal(audit[0]?.resultExecutionId, first.execution.id);
+    assert.deepEqual(await store.listReplaysOf(original).then((r) => r.map((e) => e.id)), [first.execution.id]);
+  });
+
+  it('resolves every failed ancestor when a replay succeeds, and groups failures by fingerprint', async () => {
+    const store = getStore();
+    const root = await finished('flow-chain', 'failed');
+    const middle = await store.createReplay(replayReusingFetch(root, { flow: 'flow-chain' }));
+    const [claim] = await claimAll(W1, 'flow-chain');
+    await store.updateExecution({
+      executionId: middle.execution.id,
+      leaseToken: claim!.leaseToken,
+      workerId: W1,
+      execution: {
+        status: 'failed',
+        error: { name: 'E', message: 'down again' },
+        errorFingerprint: 'fp-flow-chain',
+        finished: true,
+      },
+    });
+    let groups = await store.listErrorGroups({ flow: 'flow-chain' });
+    assert.deepEqual(
+      groups.map((g) => [g.fingerprint, g.count, g.unresolvedCount]),
+      [['fp-flow-chain', 2, 2]],
+    );
+    assert.equal(groups[0]?.sample.id, middle.execution.id, 'the latest failure is the sample');
+    const last = await finished('flow-chain', 'succeeded', { replayOf: middle.execution.id, rootId: root });
+    assert.equal((await store.getExecution(root))?.resolvedBy, last);
+    assert.equal((await store.getExecution(middle.execution.id))?.resolvedBy, last);
+    groups = await store.listErrorGroups({ flow: 'flow-chain' });
+    assert.equal(groups[0]?.unresolvedCount, 0);
+    assert.deepEqual(await store.listErrorGroups({ flow: 'flow-chain', unresolvedOnly: true }), []);
+    assert.deepEqual((await store.listExecutions({ flow: 'flow-chain', resolved: false })).items, []);
+    assert.equal((await store.listExecutions({ flow: 'flow-chain', resolved: true })).items.length, 2);
+    assert.equal((await store.listExecutions({ rootId: root })).items.length, 3);
+  });
+
   it('refuses a replay of a resolved original when asked to, in the same write; returns one in flight first', async () => {
     const store = getStore();
     const flow = 'flow-resolved-guard';
     await store.createExecution(newExecution({ flow }));
-    const original = await finish(flow, 'failed');
+    const original = await claimAndFinish(flow, 'failed');
     const fixing = await store.createReplay(replayOf(original, flow, { refuseIfResolved: true }));
     assert.equal(fixing.created, true, 'an unresolved original replays');
 
     const inFlight = await store.createReplay(replayOf(original, flow, { refuseIfResolved: true }));
     assert.deepEqual([inFlight.created, inFlight.execution.id], [false, fixing.execution.id]);
 
-    await finish(flow, 'succeeded');
+    await claimAndFinish(flow, 'succeeded');
     assert.equal((await store.getExecution(original))?.resolvedBy, fixing.execution.id);
     await assert.rejects(store.createReplay(replayOf(original, flow, { refuseIfResolved: true })), (err: unknown) => {
       assert.equal((err as RetraceError).code, 'EXECUTION_ALREADY_RESOLVED');
@@ -99,81 +140,26 @@ export function describeReplayProvenanceConformance(
     const store = getStore();
     const flow = 'flow-family';
     await store.createExecution(newExecution({ flow }));
-    const original = await finish(flow, 'failed');
+    const original = await claimAndFinish(flow, 'failed');
     const first = await store.createReplay(replayOf(original, flow));
-    await finish(flow, 'failed');
+    await claimAndFinish(flow, 'failed');
     const second = await store.createReplay(replayOf(original, flow));
-    await finish(flow, 'succeeded');
+    await claimAndFinish(flow, 'succeeded');
     for (const id of [original, first.execution.id]) {
       assert.equal((await store.getExecution(id))?.resolvedBy, second.execution.id, `${id} is resolved`);
     }
     assert.deepEqual((await store.listExecutions({ flow, resolved: false })).items, []);
     // A failure after the success is a new attempt that failed: not resolved.
     const third = await store.createReplay(replayOf(original, flow));
-    await finish(flow, 'failed');
+    await claimAndFinish(flow, 'failed');
     assert.equal((await store.getExecution(third.execution.id))?.resolvedBy, null);
-  });
-
-  it("records where a step's output came from and validate's answer, keeping them when a later write does not say", async () => {
-    const store = getStore();
-    const flow = 'flow-provenance';
-    await store.createExecution(newExecution({ flow }));
-    const claim = await claimOne(flow);
-    const write = (steps: Parameters<Store['updateExecution']>[0]['steps']) =>
-      store.updateExecution({ executionId: claim.execution.id, leaseToken: claim.leaseToken, workerId: W, steps });
-    const step = { position: 0, name: 'push', repeatable: false, hasValidator: true } as const;
-    await write([{ ...step, status: 'running', attempts: 1, attemptStarted: true }]);
-    await write([
-      { ...step, status: 'running', attempts: 1 },
-      {
-        position: 1,
-        name: 'plain',
-        status: 'succeeded',
-        attempts: 1,
-        repeatable: true,
-        outputSource: 'run',
-        finished: true,
-      },
-    ]);
-    // validate answered "retry" about attempt 1, then attempt 2 starts: one write, as the engine makes it.
-    await write([
-      { ...step, status: 'running', attempts: 2, attemptStarted: true, validation: { attempt: 1, outcome: 'retry' } },
-    ]);
-    let steps = (await store.getExecutionDetail(claim.execution.id))!.steps;
-    assert.deepEqual(
-      steps.map((s) => [s.name, s.outputSource, s.suppliedBy, s.validation?.attempt, s.validation?.outcome]),
-      [
-        ['push', null, null, 1, 'retry'],
-        ['plain', 'run', null, undefined, undefined],
-      ],
-    );
-    assert.equal(typeof steps[0]!.validation?.at, 'number');
-    // Then validate answered "complete" about attempt 2: the step completed by validate.
-    await write([
-      {
-        ...step,
-        status: 'succeeded',
-        attempts: 2,
-        outputJson: '{"id":1}',
-        finished: true,
-        outputSource: 'validate',
-        validation: { attempt: 2, outcome: 'complete' },
-      },
-    ]);
-    await write([{ ...step, status: 'succeeded', attempts: 2, outputJson: '{"id":1}', finished: true }]);
-    steps = (await store.getExecutionDetail(claim.execution.id))!.steps;
-    assert.deepEqual(
-      [steps[0]!.outputSource, steps[0]!.validation?.attempt, steps[0]!.validation?.outcome],
-      ['validate', 2, 'complete'],
-      'kept by a write that does not say',
-    );
   });
 
   it('keeps the outputs an operator supplied with the replay: on reused steps, with who, and for unrecorded steps', async () => {
     const store = getStore();
     const flow = 'flow-supplied';
     await store.createExecution(newExecution({ flow }));
-    const original = await finish(flow, 'failed');
+    const original = await claimAndFinish(flow, 'failed');
     const supplied = JSON.stringify({ actor: 'ops@example.com', outputs: { enrich: '{"a":[1,2]}' } });
     const replay = await store.createReplay(
       replayOf(original, flow, {

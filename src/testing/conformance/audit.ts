@@ -1,15 +1,16 @@
 /**
- * The part of the store conformance suite for reading the audit log: every filter, alone and
+ * Store conformance, reading the audit log (core/store/audit.ts): every filter, alone and
  * together, and keyset paging that neither skips nor repeats an entry while entries are added.
- * Called from `describeStoreConformance` with the store under test (shared with other tests, so
- * every entry here carries this test's own actor or batch).
+ * The store is shared with other checks, so every entry here carries this check's own actor or
+ * batch.
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { type ExecutionId, newExecutionId } from '../core/shared/ids.js';
-import type { AuditRecord, AuditWrite, Store } from '../core/store/store.js';
+import { type ExecutionId, newExecutionId } from '../../core/shared/ids.js';
+import type { AuditRecord, AuditWrite, Store } from '../../core/store/store.js';
+import type { GetStore } from './fixtures.js';
 
-export function describeAuditConformance(getStore: () => Store): void {
+export function describeAuditConformance(getStore: GetStore): void {
   it('lists the audit log by execution, batch, actor, actions and time, newest first, in keyset pages', async () => {
     const store = getStore();
     const e1 = newExecutionId();

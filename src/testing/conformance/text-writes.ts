@@ -1,25 +1,23 @@
 /**
- * Text conformance for every write method of the port beyond an execution's own rows: each
- * adapter refuses, alters or keeps the same strings (docs/durability.md, "Text every store can
- * hold"). Identifiers and names carrying a NUL or a lone surrogate are refused with
+ * Store conformance, text in every write method of the port beyond an execution's own rows:
+ * each adapter refuses, alters or keeps the same strings (docs/durability.md, "Text every store
+ * can hold"). Identifiers and names carrying a NUL or a lone surrogate are refused with
  * StoreWriteRefusedError and nothing is written; free text (an audit or batch reason, a skip
  * note, a worker's host) is stored with U+FFFD in their place; JSON (details, labels, config,
  * input, headers) keeps them as escapes, exactly; a lookup by such a key finds nothing.
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { storableText } from '../core/shared/error-info.js';
-import { type ExecutionId, newExecutionId, type WorkerId } from '../core/shared/ids.js';
-import type { AuditWrite } from '../core/store/audit.js';
-import type { NewExecution, NewInstance, NewSchedule, NewWebhookDelivery, Store } from '../core/store/store.js';
+import { storableText } from '../../core/shared/error-info.js';
+import { type ExecutionId, newExecutionId, type WorkerId } from '../../core/shared/ids.js';
+import type { AuditWrite } from '../../core/store/audit.js';
+import type { NewInstance, NewSchedule, NewWebhookDelivery } from '../../core/store/store.js';
+import { type GetStore, newExecution } from './fixtures.js';
 
 const BAD = ['a\u0000b', 'x\ud800y', '\udc00z'];
 const refused = { name: 'StoreWriteRefusedError', code: 'STORE_WRITE_REFUSED' };
 
-export function describeTextWriteConformance(
-  getStore: () => Store,
-  newExecution: (overrides: Partial<NewExecution>) => NewExecution,
-): void {
+export function describeTextWriteConformance(getStore: GetStore): void {
   const audit = (extra: Partial<AuditWrite> = {}): AuditWrite => ({
     actor: 'text-conf',
     action: 'replay',
