@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createEngine, type Execution, type InstanceView } from '../../src/index.js';
+import { listMigrations as listPostgresMigrations } from '../../src/stores/postgres/migrate.js';
 import { listMigrations } from '../../src/stores/sqlite/migrate.js';
 import { assertReachable, DATABASE_URL, dropSchemas, randomSchema } from '../store/postgres-support.js';
 import { tempDir } from '../support/temp-engine.js';
@@ -237,7 +238,7 @@ describe('retrace migrate (PostgreSQL, from DATABASE_URL like createEngine)', ()
     // Trust auth on the test server ignores the password; the point is that it is not printed.
     const first = await cli(['migrate'], dir, { DATABASE_URL: url.toString() });
     assert.equal(first.code, 0, first.stderr);
-    assert.match(first.stdout, new RegExp(`^Applied ${listMigrations().length} migrations to postgres://`));
+    assert.match(first.stdout, new RegExp(`^Applied ${listPostgresMigrations().length} migrations to postgres://`));
     assert.ok(!first.stdout.includes('not-shown'));
     assert.match(first.stdout, /\*\*\*/);
     const again = ok<{ applied: unknown[] }>(await cli(['migrate', '--json'], dir, { DATABASE_URL: url.toString() }));

@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { createEngine, openStore, PostgresStore, RetraceError, SqliteStore } from '../../src/index.js';
-import { listMigrations } from '../../src/stores/sqlite/migrate.js';
+import { listMigrations as listPostgresMigrations } from '../../src/stores/postgres/migrate.js';
+import { listMigrations as listSqliteMigrations } from '../../src/stores/sqlite/migrate.js';
 import { tempDir } from '../support/temp-engine.js';
 import { adminQuery, assertReachable, DATABASE_URL, dropSchemas, randomSchema } from './postgres-support.js';
 
-const latest = listMigrations().at(-1)!;
-const all = listMigrations().map((m) => m.version);
+/** Each adapter's own migrations: a fresh store applies every one of its own. */
+const migrationsOf = { sqlite: listSqliteMigrations(), postgres: listPostgresMigrations() };
 
 type Migrating = SqliteStore | PostgresStore;
 
@@ -31,7 +32,7 @@ function assertBehind(err: unknown): true {
   return true;
 }
 
-/** Undoes migration 0006 (its columns and its ledger row): a ledger with a gap, 1–5 and 7. */
+/** Undoes migration 0006 (its columns and its ledger row): a ledger with a gap, 1–5 then 7 and later. */
 const UNDO_0006 = [
   'ALTER TABLE steps DROP COLUMN output_source',
   'ALTER TABLE steps DROP COLUMN supplied_by',
@@ -60,6 +61,8 @@ after(() => dropSchemas(schemas));
 
 for (const kind of ['sqlite', 'postgres'] as const) {
   describe(`migrate option (${kind})`, () => {
+    const all = migrationsOf[kind].map((m) => m.version);
+    const latest = migrationsOf[kind].at(-1)!;
     let n = 0;
     const freshUrl = (): string => {
       n++;

@@ -3,10 +3,11 @@ import type Database from 'better-sqlite3';
 /**
  * The write path's statements, bound by position. better-sqlite3 binds a named parameter
  * (`@name`) by making a JS string of its name and looking it up on the object, for every
- * parameter of every run: for a step row's 18 parameters that costs more than SQLite's own
- * work. These statements keep their named SQL (queries.ts); each `@name` becomes `?`, bound in
- * order from the same object, and a parameter missing from it is refused as better-sqlite3
- * refuses it. Only for SQL whose `@` all mark parameters (none in a literal or a comment).
+ * parameter of every run: for a step row's 19 parameters that costs more than SQLite's own
+ * work. These statements keep their named SQL (execution-queries.ts, step-queries.ts); each
+ * `@name` becomes `?`, bound in order from the same object, and a parameter missing from it is
+ * refused as better-sqlite3 refuses it. Only for SQL whose `@` all mark parameters (none in a
+ * literal or a comment).
  */
 export class BoundStatement {
   readonly #statement: Database.Statement;

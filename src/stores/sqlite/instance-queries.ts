@@ -1,4 +1,5 @@
-/** SQL of the SQLite adapter for instances. */
+/** SQL of the SQLite adapter for instances, with their parameters. */
+import type { NewInstance } from '../../core/store/store.js';
 
 /** A flow's default instance, created once and never overwritten. */
 export const INSERT_DEFAULT_INSTANCE = `
@@ -20,3 +21,16 @@ export const DELETE_INSTANCE = 'DELETE FROM instances WHERE id = ?';
 export const SELECT_INSTANCE = 'SELECT * FROM instances WHERE id = ?';
 export const SELECT_INSTANCES = `
 SELECT * FROM instances WHERE (@flow IS NULL OR flow = @flow) ORDER BY flow, is_default DESC, name, id LIMIT @limit`;
+
+export function instanceParams(i: NewInstance, now: number): Record<string, unknown> {
+  return {
+    id: i.id,
+    flow: i.flow,
+    name: i.name,
+    labels: JSON.stringify(i.labels),
+    enabled: i.enabled ? 1 : 0,
+    config: i.configJson,
+    secrets: i.secretsJson,
+    now,
+  };
+}

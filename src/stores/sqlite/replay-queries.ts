@@ -1,21 +1,10 @@
-/** SQL of the SQLite adapter for replay, error groups, the audit log and replay batches. */
+/** SQL of the SQLite adapter for replay, error groups and replay batches. */
 
 const ACTIVE = `('queued', 'running', 'retrying', 'waiting')`;
 
 /** An unfinished replay of an execution, if one is in flight. */
 export const SELECT_IN_FLIGHT_REPLAY = `
 SELECT * FROM executions WHERE replay_of = @replayOf AND status IN ${ACTIVE} ORDER BY started_at LIMIT 1`;
-
-/** A step a replay copies from its original, as `reused`. */
-export const INSERT_REUSED_STEP = `
-INSERT INTO steps (execution_id, position, name, status, attempts, output, error, repeatable, has_validator,
-  started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from, output_source, supplied_by)
-VALUES (@executionId, @position, @name, 'reused', 0, @output, NULL, @repeatable, @hasValidator,
-  @now, @now, @now, NULL, NULL, @reusedFrom, @outputSource, @suppliedBy)`;
-
-export const INSERT_AUDIT = `
-INSERT INTO audit_log (at, actor, action, execution_id, result_execution_id, batch_id, reason, details)
-VALUES (@at, @actor, @action, @executionId, @resultExecutionId, @batchId, @reason, @details)`;
 
 export const SELECT_REPLAYS_OF = 'SELECT * FROM executions WHERE replay_of = ? ORDER BY started_at, id';
 
@@ -79,17 +68,3 @@ WHERE id IN (
   ORDER BY created_at LIMIT @limit)
 AND EXISTS (SELECT 1 FROM workers WHERE worker_id = @workerId AND expires_at > @now)
 RETURNING *`;
-
-export const RELEASE_WORKER_BATCHES = 'UPDATE replay_batches SET lease_owner = NULL WHERE lease_owner = @workerId';
-
-/** Audit entries matching every given filter (@actions: a JSON array), newest first, keyset-paged by id. */
-export const SELECT_AUDIT = `
-SELECT * FROM audit_log
-WHERE (@executionId IS NULL OR execution_id = @executionId OR result_execution_id = @executionId)
-  AND (@batchId IS NULL OR batch_id = @batchId)
-  AND (@actor IS NULL OR actor = @actor)
-  AND (@actions IS NULL OR action IN (SELECT value FROM json_each(@actions)))
-  AND (@since IS NULL OR at >= @since)
-  AND (@until IS NULL OR at <= @until)
-  AND (@beforeId IS NULL OR id < @beforeId)
-ORDER BY id DESC LIMIT @limit`;

@@ -1,4 +1,5 @@
-/** SQL of the SQLite adapter for schedules. */
+/** SQL of the SQLite adapter for schedules, with their parameters. */
+import type { NewSchedule } from '../../core/store/store.js';
 
 export const INSERT_SCHEDULE = `
 INSERT INTO schedules (id, instance_id, flow, cron, timezone, input, missed_policy, enabled, next_fire_at,
@@ -24,3 +25,18 @@ export const ADVANCE_SCHEDULE = `
 UPDATE schedules SET next_fire_at = @nextFireAt, last_fired_at = @dueAt,
   last_execution_id = coalesce(@executionId, last_execution_id), updated_at = @now
 WHERE id = @id AND next_fire_at = @dueAt`;
+
+export function scheduleParams(sc: NewSchedule, now: number): Record<string, unknown> {
+  return {
+    id: sc.id,
+    instanceId: sc.instanceId,
+    flow: sc.flow,
+    cron: sc.cron,
+    timezone: sc.timezone,
+    input: sc.inputJson,
+    missedPolicy: sc.missedPolicy,
+    enabled: sc.enabled ? 1 : 0,
+    nextFireAt: sc.nextFireAt,
+    now,
+  };
+}

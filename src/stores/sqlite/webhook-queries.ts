@@ -1,4 +1,4 @@
-/** SQL of the SQLite adapter for webhook deliveries (and the queue-depth count), with row mapping. */
+/** SQL of the SQLite adapter for webhook deliveries, with row mapping. */
 import type {
   NewWebhookDelivery,
   WebhookDeliveryFilter,
@@ -19,11 +19,6 @@ UPDATE webhook_deliveries SET outcome = @outcome, execution_id = @executionId, e
 WHERE id = @id AND outcome = 'received'`;
 
 export const SELECT_DELIVERY = 'SELECT * FROM webhook_deliveries WHERE id = ?';
-
-/** Unfinished executions by flow and status; matches the partial index executions_claimable. */
-export const COUNT_UNFINISHED = `
-SELECT flow, status, count(*) AS n FROM executions
-WHERE status IN ('queued', 'running', 'retrying', 'waiting') GROUP BY flow, status ORDER BY flow, status`;
 
 export function deliveryParams(d: NewWebhookDelivery, now: number): Record<string, unknown> {
   return {

@@ -1,0 +1,58 @@
+/** The WHERE clauses of the SQLite store's execution listings and error groups, built from a filter. */
+import type { ExecutionFilter } from '../../core/store/store.js';
+
+/** `WHERE a AND b`, or nothing for no clauses. */
+export function whereSql(where: string[]): string {
+  return where.length ? `WHERE ${where.join(' AND ')}` : '';
+}
+
+/** The WHERE clauses of an execution filter (everything but the cursor), with their parameters. */
+export function executionWhere(f: ExecutionFilter): { where: string[]; params: Record<string, unknown> } {
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  const eq = (column: string, name: string, value: unknown) => {
+    if (value === undefined) return;
+    where.push(`${column} = @${name}`);
+    params[name] = value;
+  };
+  const range = (column: string, name: string, op: '>=' | '<=', value: number | undefined) => {
+    if (value === undefined) return;
+    where.push(`${column} ${op} @${name}`);
+    params[name] = value;
+  };
+  eq('flow', 'flow', f.flow);
+  eq('instance', 'instance', f.instance);
+  eq('replay_of', 'replayOf', f.replayOf);
+  eq('root_id', 'rootId', f.rootId);
+  eq('error_fingerprint', 'fingerprint', f.errorFingerprint);
+  const statuses = f.status === undefined ? [] : Array.isArray(f.status) ? f.status : [f.status];
+  if (statuses.length) {
+    where.push(`status IN (${statuses.map((_, i) => `@status${i}`).join(', ')})`);
+    statuses.forEach((s, i) => {
+      params[`status${i}`] = s;
+    });
+  }
+  if (f.hasError !== undefined) where.push(`has_error = ${f.hasError ? 1 : 0}`);
+  range('started_at', 'startedAfter', '>=', f.startedAfter);
+  range('started_at', 'startedBefore', '<=', f.startedBefore);
+  range('finished_at', 'finishedAfter', '>=', f.finishedAfter);
+  range('finished_at', 'finishedBefore', '<=', f.finishedBefore);
+  if (f.errorText !== undefined && f.errorText !== '') {
+    // LIKE is case-insensitive for ASCII in SQLite; the user's text is matched literally.
+    params.errorText = `%${f.errorText.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    where.push(
+      `(json_extract(error, '$.message') LIKE @errorText ESCAPE '\\' OR json_extract(error, '$.name') LIKE @errorText ESCAPE '\\')`,
+    );
+  }
+  (f.tags ?? []).forEach((tag, i) => {
+    where.push(`EXISTS (SELECT 1 FROM json_each(executions.tags) WHERE value = @tag${i})`);
+    params[`tag${i}`] = tag;
+  });
+  if (f.isReplay !== undefined) where.push(f.isReplay ? 'replay_of IS NOT NULL' : 'replay_of IS NULL');
+  if (f.resolved !== undefined) {
+    where.push(
+      f.resolved ? "status = 'failed' AND resolved_at IS NOT NULL" : "status = 'failed' AND resolved_at IS NULL",
+    );
+  }
+  return { where, params };
+}

@@ -1,0 +1,215 @@
+/**
+ * The SQLite store's ExecutionStore slice: the hot path (insert, claim, fenced update) binds
+ * its statements by position and runs inside the group commit; reads run directly.
+ * `insertExecution` is also how a schedule's fire and a replay insert theirs in their own write.
+ */
+import { LeaseLostError } from '../../core/shared/errors.js';
+import type { ExecutionId, LeaseToken } from '../../core/shared/ids.js';
+import type { ExecutionStatus } from '../../core/shared/states.js';
+import type {
+  AuditWrite,
+  ClaimedExecution,
+  ClaimParams,
+  ExecutionFilter,
+  ExecutionPage,
+  ExecutionRecord,
+  ExecutionStore,
+  ExecutionUpdate,
+  NewExecution,
+} from '../../core/store/store.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+import { type ExecutionRow, toExecution } from '../rows.js';
+import { assertStorableExecution, assertStorableUpdate, matchesNothing, storableAudit } from '../text-guard.js';
+import { insertAudit } from './audit.js';
+import type { SqliteConnection } from './connection.js';
+import { executionWhere, whereSql } from './execution-filter.js';
+import * as exq from './execution-queries.js';
+import { RESOLVE_ANCESTORS } from './replay-queries.js';
+import { readSteps, settleCancelledSteps, writeProgress } from './steps.js';
+
+export class SqliteExecutions implements ExecutionStore {
+  readonly #c: SqliteConnection;
+
+  constructor(connection: SqliteConnection) {
+    this.#c = connection;
+  }
+
+  createExecution(p: NewExecution): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    const c = this.#c;
+    return c.write(() => insertExecution(c, p, c.clock.now()));
+  }
+
+  claimExecutions(p: ClaimParams): Promise<ClaimedExecution[]> {
+    const c = this.#c;
+    return c.write(() => {
+      const now = c.clock.now();
+      const claimed: ClaimedExecution[] = [];
+      let remaining = p.limit;
+      for (const { flow, limit } of p.flows) {
+        if (remaining <= 0) break;
+        const take = Math.min(limit, remaining);
+        if (take <= 0) continue;
+        const ids = c.bound(exq.SELECT_CLAIMABLE).all({ flow, now, limit: take, workerId: p.workerId }) as {
+          id: string;
+          abandoned_at: number | null;
+        }[];
+        for (const { id, abandoned_at: abandonedAt } of ids) {
+          const leaseToken = p.newLeaseToken();
+          const row = c.bound(exq.CLAIM_EXECUTION).get({ id, workerId: p.workerId, leaseToken, now }) as ExecutionRow;
+          const steps = readSteps(c, id);
+          const execution = toExecution(row);
+          claimed.push({ execution, leaseToken: leaseToken as LeaseToken, steps, claimedAt: now, abandonedAt });
+        }
+        remaining -= ids.length;
+      }
+      return claimed;
+    });
+  }
+
+  updateExecution(u: ExecutionUpdate): Promise<void> {
+    const c = this.#c;
+    return c.write(() => {
+      assertStorableUpdate(u);
+      const now = c.clock.now();
+      const e = u.execution ?? {};
+      const sets = ['updated_at = @now'];
+      const params: Record<string, unknown> = { id: u.executionId, leaseToken: u.leaseToken, now };
+      if (e.status !== undefined) {
+        sets.push('status = @status');
+        params.status = e.status;
+      }
+      if (e.outputJson !== undefined) {
+        sets.push('output = @output');
+        params.output = e.outputJson;
+      }
+      if (e.error !== undefined) {
+        sets.push('error = @error', 'has_error = @hasError');
+        params.error = e.error === null ? null : JSON.stringify(e.error);
+        params.hasError = e.error === null ? 0 : 1;
+      }
+      if (e.dueInMs !== undefined) {
+        sets.push('due_at = @dueAt');
+        params.dueAt = now + e.dueInMs;
+      }
+      if (e.errorFingerprint !== undefined) {
+        sets.push('error_fingerprint = @fingerprint');
+        params.fingerprint = e.errorFingerprint;
+      }
+      if (e.finished) sets.push('finished_at = @now', 'due_at = NULL');
+      if (e.release || e.finished) sets.push('lease_owner = NULL', 'lease_token = NULL');
+      if (e.release && !e.finished) sets.push('abandoned_at = @now');
+      const sql = `UPDATE executions SET ${sets.join(', ')} WHERE id = @id AND lease_token = @leaseToken`;
+      if (c.bound(sql).run(params).changes !== 1) throw new LeaseLostError(u.executionId);
+      if (e.resolveAncestors) c.stmt(RESOLVE_ANCESTORS).run({ id: u.executionId, now });
+      writeProgress(c, u, now);
+    });
+  }
+
+  async cancelExecution(p: {
+    id: ExecutionId;
+    audit: Omit<AuditWrite, 'executionId' | 'resultExecutionId'>;
+  }): Promise<{ execution: ExecutionRecord; cancelled: boolean } | undefined> {
+    const audit = storableAudit(p.audit);
+    if (matchesNothing(p.id)) return undefined;
+    const c = this.#c;
+    return c.write(() => {
+      const now = c.clock.now();
+      const cancelled = c.stmt(exq.CANCEL_EXECUTION).run({ id: p.id, now }).changes === 1;
+      if (cancelled) {
+        insertAudit(c, { ...audit, executionId: p.id, resultExecutionId: null }, now);
+        settleCancelledSteps(c, p.id, now);
+      }
+      const row = c.stmt(exq.SELECT_EXECUTION).get(p.id) as ExecutionRow | undefined;
+      return row ? { execution: toExecution(row), cancelled } : undefined;
+    });
+  }
+
+  async getExecution(id: ExecutionId): Promise<ExecutionRecord | undefined> {
+    if (matchesNothing(id)) return undefined;
+    const row = this.#c.stmt(exq.SELECT_EXECUTION).get(id) as ExecutionRow | undefined;
+    return row ? toExecution(row) : undefined;
+  }
+
+  async listExecutions(f: ExecutionFilter): Promise<ExecutionPage> {
+    if (matchesNothing(f)) return { items: [], nextCursor: null, ...(f.includeTotal ? { totalCount: 0 } : {}) };
+    const { where, params } = executionWhere(f);
+    const column = f.sortBy === 'finishedAt' ? 'finished_at' : 'started_at';
+    if (column === 'finished_at') where.push('finished_at IS NOT NULL');
+    const order = f.order === 'asc' ? 'ASC' : 'DESC';
+    const total = f.includeTotal
+      ? Number(
+          this.#c
+            .stmt(`SELECT COUNT(*) FROM executions ${whereSql(where)}`)
+            .pluck()
+            .get(params),
+        )
+      : undefined;
+    const paged = [...where];
+    if (f.cursor) {
+      const cursor = decodeCursor(f.cursor);
+      paged.push(`(${column}, id) ${order === 'ASC' ? '>' : '<'} (@cursorAt, @cursorId)`);
+      params.cursorAt = cursor.at;
+      params.cursorId = cursor.id;
+    }
+    const limit = Math.min(Math.max(1, f.limit ?? 50), 1000);
+    params.limit = limit + 1;
+    const sql = `SELECT * FROM executions ${whereSql(paged)} ORDER BY ${column} ${order}, id ${order} LIMIT @limit`;
+    const rows = this.#c.stmt(sql).all(params) as ExecutionRow[];
+    const items = rows.slice(0, limit).map(toExecution);
+    const last = items[items.length - 1];
+    const lastAt = last ? (column === 'finished_at' ? last.finishedAt! : last.startedAt) : 0;
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? encodeCursor({ at: lastAt, id: last.id }) : null,
+      ...(total !== undefined ? { totalCount: total } : {}),
+    };
+  }
+
+  async countUnfinishedExecutions(): Promise<{ flow: string; status: ExecutionStatus; count: number }[]> {
+    return (this.#c.stmt(exq.COUNT_UNFINISHED).all() as { flow: string; status: ExecutionStatus; n: number }[]).map(
+      (r) => ({ flow: r.flow, status: r.status, count: Number(r.n) }),
+    );
+  }
+}
+
+/**
+ * Inserts, or returns the execution that already holds the idempotency key; only inside a
+ * write. With `suppliedOutputsJson`, a replay's supplied outputs are stored with it.
+ */
+export function insertExecution(
+  c: SqliteConnection,
+  p: NewExecution,
+  now: number,
+  suppliedOutputsJson: string | null = null,
+): { execution: ExecutionRecord; created: boolean } {
+  assertStorableExecution(p);
+  const inserted = c.bound(exq.INSERT_EXECUTION).run({
+    id: p.id,
+    flow: p.flow,
+    flowVersion: p.flowVersion,
+    instance: p.instance,
+    status: p.claim ? 'running' : 'queued',
+    input: p.inputJson,
+    idempotencyKey: p.idempotencyKey,
+    tags: JSON.stringify(p.tags),
+    trigger: p.trigger,
+    correlationId: p.correlationId,
+    replayOf: p.replayOf,
+    rootId: p.rootId,
+    replayFromStep: p.replayFromStep,
+    now,
+    dueAt: p.claim ? 0 : now,
+    leaseOwner: p.claim?.workerId ?? null,
+    leaseToken: p.claim?.leaseToken ?? null,
+    claimCount: p.claim ? 1 : 0,
+    suppliedOutputs: suppliedOutputsJson,
+  });
+  if (inserted.changes === 1) {
+    return { execution: toExecution(c.stmt(exq.SELECT_EXECUTION).get(p.id) as ExecutionRow), created: true };
+  }
+  const existing = p.idempotencyKey
+    ? (c.stmt(exq.SELECT_BY_IDEMPOTENCY_KEY).get({ flow: p.flow, key: p.idempotencyKey }) as ExecutionRow | undefined)
+    : undefined;
+  if (!existing) throw new Error(`Execution ${p.id} could not be inserted`);
+  return { execution: toExecution(existing), created: false };
+}

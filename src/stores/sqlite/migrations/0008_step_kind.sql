@@ -1,0 +1,5 @@
+-- 0008_step_kind: what each step is (today only `run`: a function attempted under a retry
+-- policy), recorded by the step's first write and never changed after, so steps of other
+-- kinds can share the step machine and its positional check. Rows written before this
+-- migration are all `run`.
+ALTER TABLE steps ADD COLUMN kind TEXT NOT NULL DEFAULT 'run';

@@ -1,0 +1,71 @@
+/**
+ * Opening the SQLite store's file: refused on a network filesystem unless allowed, WAL mode and
+ * the durability asked for, then migrated (or checked to be up to date). A file that is not a
+ * database, or a damaged one, fails here with the coded error that names it.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Clock } from '../../core/shared/clock.js';
+import { RetraceError, StoreNotADatabaseError, UnsafeFilesystemError } from '../../core/shared/errors.js';
+import { type MigrationReport, migrationReport } from '../migration-report.js';
+import { assertMigrated, listMigrations, migrate } from './migrate.js';
+import { networkFilesystemOf } from './network-filesystem.js';
+
+export interface OpenDatabaseOptions {
+  durability: 'full' | 'normal';
+  busyTimeoutMs: number;
+  allowNetworkFilesystem: boolean;
+  migrate: boolean;
+}
+
+/** The opened, migrated database and what migration did; the clock stamps the migrations applied. */
+export function openDatabase(
+  path: string,
+  options: OpenDatabaseOptions,
+  clock: Clock,
+): { db: Database.Database; migrations: MigrationReport } {
+  if (path !== ':memory:') {
+    mkdirSync(dirname(path), { recursive: true });
+    const fsType = options.allowNetworkFilesystem ? undefined : networkFilesystemOf(dirname(path));
+    if (fsType) throw new UnsafeFilesystemError(path, fsType);
+  }
+  const db = openFile(path, options.busyTimeoutMs);
+  try {
+    // A file that is not a database (or a damaged one) fails here, at its first read.
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('foreign_keys = OFF');
+    // Checkpoints run on our timer, off the commit path; the automatic one stays as a backstop
+    // so the WAL cannot grow without bound if the timer is starved.
+    db.pragma('wal_autocheckpoint = 10000');
+    if (options.migrate) return { db, migrations: migrationReport(listMigrations(), migrate(db, clock.now(), path)) };
+    assertMigrated(db, path);
+    return { db, migrations: migrationReport(listMigrations(), []) };
+  } catch (err) {
+    db.close();
+    throw notADatabase(err, path) ?? err;
+  }
+}
+
+/** The database file opened, or an error that names it (a directory, a folder that cannot be written). */
+function openFile(path: string, timeout: number): Database.Database {
+  try {
+    return new Database(path, { timeout });
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'SQLITE_CANTOPEN') throw err;
+    throw new RetraceError(
+      'STORE_ERROR',
+      `Cannot open the SQLite store file ${path} (${(err as Error).message}): is it a directory, or in a folder this process cannot write?`,
+      { cause: err },
+    );
+  }
+}
+
+/** SQLite's "not a database" and "malformed" as the coded error that names the file; null for other errors. */
+function notADatabase(err: unknown, path: string): StoreNotADatabaseError | null {
+  const code = (err as { code?: unknown }).code;
+  if (code === 'SQLITE_NOTADB') return new StoreNotADatabaseError(path, 'not-sqlite', { cause: err });
+  if (code === 'SQLITE_CORRUPT') return new StoreNotADatabaseError(path, 'damaged', { cause: err });
+  return null;
+}

@@ -1,0 +1,61 @@
+/**
+ * SQL of the SQLite adapter for steps, their attempts and log lines. A step's `kind` is
+ * written by the statement that inserts its row and by none that updates it.
+ */
+
+export const SELECT_STEPS = 'SELECT * FROM steps WHERE execution_id = ? ORDER BY position';
+export const SELECT_ATTEMPTS = 'SELECT * FROM step_attempts WHERE execution_id = ? ORDER BY position, attempt';
+export const SELECT_LOGS = 'SELECT * FROM logs WHERE execution_id = ? ORDER BY id';
+
+/**
+ * Write a step's state at a position (insert, or replace all but its first start time and its
+ * kind). Where its output came from, who supplied it and validate's last answer are kept when
+ * not given.
+ */
+export const UPSERT_STEP = `
+INSERT INTO steps (execution_id, position, name, kind, status, attempts, output, error, repeatable, has_validator,
+  started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from,
+  output_source, supplied_by, validated_attempt, validated_outcome, validated_at)
+VALUES (@executionId, @position, @name, @kind, @status, @attempts, @output, @error, @repeatable, @hasValidator,
+  @now, @now, @finishedAt, @attemptStartedAt, @nextAttemptAt, @reusedFrom,
+  @outputSource, @suppliedBy, @validatedAttempt, @validatedOutcome, CASE WHEN @validatedOutcome IS NULL THEN NULL ELSE @now END)
+ON CONFLICT (execution_id, position) DO UPDATE SET
+  name = excluded.name, status = excluded.status, attempts = excluded.attempts, output = excluded.output,
+  error = excluded.error, repeatable = excluded.repeatable, has_validator = excluded.has_validator, updated_at = excluded.updated_at,
+  finished_at = excluded.finished_at,
+  attempt_started_at = coalesce(excluded.attempt_started_at, steps.attempt_started_at),
+  next_attempt_at = excluded.next_attempt_at,
+  reused_from = coalesce(excluded.reused_from, steps.reused_from),
+  output_source = coalesce(excluded.output_source, steps.output_source),
+  supplied_by = coalesce(excluded.supplied_by, steps.supplied_by),
+  validated_attempt = coalesce(excluded.validated_attempt, steps.validated_attempt),
+  validated_outcome = coalesce(excluded.validated_outcome, steps.validated_outcome),
+  validated_at = coalesce(excluded.validated_at, steps.validated_at)`;
+
+/** A step a replay copies from its original, as `reused`, with the original's kind. */
+export const INSERT_REUSED_STEP = `
+INSERT INTO steps (execution_id, position, name, kind, status, attempts, output, error, repeatable, has_validator,
+  started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from, output_source, supplied_by)
+VALUES (@executionId, @position, @name, @kind, 'reused', 0, @output, NULL, @repeatable, @hasValidator,
+  @now, @now, @now, NULL, NULL, @reusedFrom, @outputSource, @suppliedBy)`;
+
+/** Start an attempt (status running) or record how it ended. */
+export const UPSERT_ATTEMPT = `
+INSERT INTO step_attempts (execution_id, position, attempt, status, started_at, finished_at, error, worker_id)
+VALUES (@executionId, @position, @attempt, @status, @now, @finishedAt, @error, @workerId)
+ON CONFLICT (execution_id, position, attempt) DO UPDATE SET
+  status = excluded.status, finished_at = excluded.finished_at, error = excluded.error`;
+
+export const INSERT_LOG = `
+INSERT INTO logs (execution_id, position, at, level, message, data)
+VALUES (@executionId, @position, @at, @level, @message, @data)`;
+
+/** A cancelled execution's unfinished steps are settled in the same write: failed, with why. */
+export const SETTLE_CANCELLED_STEPS = `
+UPDATE steps SET status = 'failed', error = @error, finished_at = @now, updated_at = @now, next_attempt_at = NULL
+WHERE execution_id = @id AND status IN ('running', 'retrying')`;
+
+/** …and a running attempt is marked interrupted. */
+export const SETTLE_CANCELLED_ATTEMPTS = `
+UPDATE step_attempts SET status = 'interrupted', error = @error, finished_at = @now
+WHERE execution_id = @id AND status = 'running'`;
