@@ -52,7 +52,7 @@ SELECT e.*, FALSE FROM {schema}.executions e
 WHERE e.flow = $2::text AND e.idempotency_key = $6::text
   AND NOT EXISTS (SELECT 1 FROM ins) AND NOT EXISTS (SELECT 1 FROM inflight)`;
 
-/** Lock the original of a replay (see PostgresStore.createReplay) and read it as it is now. */
+/** Lock the original of a replay (see PostgresReplays.createReplay) and read it as it is now. */
 export const LOCK_REPLAY_ORIGINAL = 'SELECT * FROM {schema}.executions WHERE id = $1 FOR NO KEY UPDATE';
 
 /** Whether an unfinished replay of an execution is in flight. */
