@@ -14,7 +14,7 @@ import { listMigrations as listSqliteMigrations } from '../../src/stores/sqlite/
 import { tempDir } from '../support/temp-engine.js';
 import { adminQuery, assertReachable, DATABASE_URL, dropSchemas, randomSchema } from './postgres-support.js';
 
-/** Each adapter's own migrations: a fresh store applies every one of its own. */
+/** Each adapter's own migrations: the two lists are kept alike, but each store is judged by its own. */
 const migrationsOf = { sqlite: listSqliteMigrations(), postgres: listPostgresMigrations() };
 
 type Migrating = SqliteStore | PostgresStore;
@@ -32,7 +32,7 @@ function assertBehind(err: unknown): true {
   return true;
 }
 
-/** Undoes migration 0006 (its columns and its ledger row): a ledger with a gap, 1–5 then 7 and later. */
+/** Undoes migration 0006 (its columns and its ledger row): a ledger with a gap, 1–5 and 7. */
 const UNDO_0006 = [
   'ALTER TABLE steps DROP COLUMN output_source',
   'ALTER TABLE steps DROP COLUMN supplied_by',
@@ -61,8 +61,8 @@ after(() => dropSchemas(schemas));
 
 for (const kind of ['sqlite', 'postgres'] as const) {
   describe(`migrate option (${kind})`, () => {
-    const all = migrationsOf[kind].map((m) => m.version);
     const latest = migrationsOf[kind].at(-1)!;
+    const all = migrationsOf[kind].map((m) => m.version);
     let n = 0;
     const freshUrl = (): string => {
       n++;

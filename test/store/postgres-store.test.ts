@@ -344,6 +344,65 @@ describe('postgres store: a newer migration under a running store', () => {
   });
 });
 
+describe('postgres store: step kind', () => {
+  it("records a step's kind with its first write and never changes it; a replay's reused step keeps the original's", async () => {
+    const store = makeStore();
+    await store.init();
+    const workerId = 'w-kind' as WorkerId;
+    await store.registerWorker({ workerId, host: 'h', pid: 1, leaseMs: 60_000 });
+    const { execution } = await store.createExecution(newExecution({ flow: 'kind' }));
+    const [claim] = await store.claimExecutions({
+      workerId,
+      flows: [{ flow: 'kind', limit: 1 }],
+      limit: 1,
+      newLeaseToken,
+    });
+    const write = (status: 'running' | 'succeeded') =>
+      store.updateExecution({
+        executionId: execution.id,
+        leaseToken: claim!.leaseToken,
+        workerId,
+        steps: [{ position: 0, name: 'a', status, attempts: 1, repeatable: true, finished: status === 'succeeded' }],
+      });
+    await write('running');
+    const stepKind = async (id: ExecutionId) =>
+      (await adminQuery<{ kind: string }>(`SELECT kind FROM "${store.schema}".steps WHERE execution_id = $1`, [id]))[0]
+        ?.kind;
+    assert.equal(await stepKind(execution.id), 'run', 'the default kind, recorded by the first write');
+    assert.equal((await store.getExecutionDetail(execution.id))?.steps[0]?.kind, 'run');
+    // A kind this release does not know stands in for a later one: a later write must leave it.
+    await adminQuery(`UPDATE "${store.schema}".steps SET kind = 'later' WHERE execution_id = $1`, [execution.id]);
+    await write('succeeded');
+    assert.equal(await stepKind(execution.id), 'later', 'ON CONFLICT leaves the kind as recorded');
+
+    const { execution: replay } = await store.createReplay({
+      execution: newExecution({ flow: 'kind', replayOf: execution.id, rootId: execution.id }),
+      reusedSteps: [
+        {
+          position: 0,
+          name: 'a',
+          kind: 'run',
+          outputJson: null,
+          repeatable: true,
+          hasValidator: false,
+          reusedFrom: execution.id,
+        },
+      ],
+      reuseInFlight: false,
+      audit: {
+        actor: 't',
+        action: 'replay',
+        executionId: execution.id,
+        batchId: null,
+        reason: null,
+        detailsJson: null,
+      },
+    });
+    assert.equal(await stepKind(replay.id), 'run');
+    assert.equal((await store.getExecutionDetail(replay.id))?.steps[0]?.kind, 'run');
+  });
+});
+
 describe('postgres store: filters', () => {
   it('matches tags and error text literally, counts the total, and sorts by finish time', async () => {
     const store = makeStore();

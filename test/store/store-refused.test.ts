@@ -12,6 +12,7 @@ import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { createEngine, RetraceError } from '../../src/index.js';
 import { statusOf } from '../../src/server/http-errors.js';
+import { listMigrations as listPostgresMigrations } from '../../src/stores/postgres/migrate.js';
 import { PostgresStore } from '../../src/stores/postgres/postgres-store.js';
 import { listMigrations } from '../../src/stores/sqlite/migrate.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
@@ -150,6 +151,7 @@ describe('SQLite: a file that is not a usable database', () => {
 });
 
 describe('PostgreSQL: a schema migrated by a newer release', () => {
+  const latest = listPostgresMigrations().at(-1)!.version;
   const schemas: string[] = [];
   after(() => dropSchemas(schemas));
 

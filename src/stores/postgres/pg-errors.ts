@@ -2,7 +2,7 @@ import { StoreBusyError, StoreWriteRefusedError } from '../../core/shared/errors
 
 /**
  * What a PostgreSQL statement error means for the caller, by SQLSTATE. Connection failures are
- * told apart first (postgres-store.ts, isConnectionError: StoreUnavailableError); of the rest:
+ * told apart first (isConnectionError below: StoreUnavailableError); of the rest:
  * - the server cannot take the statement now, whatever it carries: insufficient resources
  *   (53xxx: disk full, out of memory, too many connections), starting up or shutting down
  *   (57P03), a serialization failure or deadlock (40001, 40P01), a lock not available (55P03),
@@ -33,4 +33,40 @@ export function classifyPostgresError(err: unknown, target: string): unknown {
     });
   }
   return err;
+}
+
+const CONNECTION_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+/**
+ * Whether an error means the server could not be reached or the session is gone (as opposed
+ * to an error in a statement): network errors, node-postgres's own connection messages, and
+ * the SQLSTATE classes for connection (08), authorisation (28), a missing database (3D000),
+ * resources (53) and shutdown (57P).
+ */
+export function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (CONNECTION_ERRNO.has(code)) return true;
+    if (/^(08|28|53|57P)/.test(code) || code === '3D000') return true;
+  }
+  return /Connection terminated|timeout exceeded when trying to connect|not queryable|connect ECONN/i.test(err.message);
+}
+
+/** The server refusing a prepared statement whose result columns changed since it was prepared. */
+export function isStalePlan(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    (err as { code?: unknown }).code === '0A000' &&
+    /cached plan must not change result type/.test(err.message)
+  );
 }

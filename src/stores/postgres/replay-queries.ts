@@ -1,15 +1,17 @@
-/** SQL of the PostgreSQL adapter for replay, error groups, the audit log and replay batches. */
+/** SQL of the PostgreSQL adapter for replay, error groups and replay batches. */
+
+import { ACTIVE, NEW_EXECUTION_COLUMNS, NEW_EXECUTION_VALUES } from './execution-queries.js';
 import { NOW_MS } from './migrate.js';
-import { ACTIVE, NEW_EXECUTION_COLUMNS, NEW_EXECUTION_VALUES } from './queries.js';
 
 const NOW = `now AS (SELECT ${NOW_MS} AS ms)`;
 
 /**
  * Create a replay in one statement: unless an unfinished replay of the same original is in
  * flight and $15 asks to reuse it, insert the execution ($1–$14 as in INSERT_EXECUTION), the
- * steps it reuses ($16, JSON), its audit entry ($17–$22) and, for a batch ($23, $24), mark the
- * item started with the replay's id; $25 the outputs supplied for unrecorded steps. Returns the replay with `created`, or the one in flight,
- * or the execution already holding the idempotency key. Run after LOCK_EXECUTION on the
+ * steps it reuses ($16, JSON, each with the original step's kind), its audit entry ($17–$22)
+ * and, for a batch ($23, $24), mark the item started with the replay's id; $25 the outputs
+ * supplied for unrecorded steps. Returns the replay with `created`, or the one in flight, or the
+ * execution already holding the idempotency key. Run after LOCK_REPLAY_ORIGINAL on the
  * original when reusing, so two concurrent replays of one original cannot both see none.
  */
 export const CREATE_REPLAY = `
@@ -24,12 +26,13 @@ ins AS (
   ON CONFLICT DO NOTHING
   RETURNING *),
 reused AS (
-  INSERT INTO {schema}.steps (execution_id, position, name, status, attempts, output, error, repeatable, has_validator,
-    started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from, output_source, supplied_by)
-  SELECT ins.id, s.position, s.name, 'reused', 0, s.output, NULL, s.repeatable, s.has_validator,
+  INSERT INTO {schema}.steps (execution_id, position, name, kind, status, attempts, output, error, repeatable,
+    has_validator, started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from, output_source,
+    supplied_by)
+  SELECT ins.id, s.position, s.name, s.kind, 'reused', 0, s.output, NULL, s.repeatable, s.has_validator,
     now.ms, now.ms, now.ms, NULL, NULL, s.reused_from, s.output_source, s.supplied_by
   FROM ins, now, json_to_recordset($16::json)
-    AS s(position int, name text, output text, repeatable boolean, has_validator boolean, reused_from text,
+    AS s(position int, name text, kind text, output text, repeatable boolean, has_validator boolean, reused_from text,
       output_source text, supplied_by text)
   RETURNING 1),
 audited AS (
@@ -49,32 +52,15 @@ SELECT e.*, FALSE FROM {schema}.executions e
 WHERE e.flow = $2::text AND e.idempotency_key = $6::text
   AND NOT EXISTS (SELECT 1 FROM ins) AND NOT EXISTS (SELECT 1 FROM inflight)`;
 
-/** Lock the original of a replay (see PostgresStore.createReplay) and read it as it is now. */
+/** Lock the original of a replay (see PostgresReplays.createReplay) and read it as it is now. */
 export const LOCK_REPLAY_ORIGINAL = 'SELECT * FROM {schema}.executions WHERE id = $1 FOR NO KEY UPDATE';
 
 /** Whether an unfinished replay of an execution is in flight. */
 export const SELECT_IN_FLIGHT_REPLAY = `
 SELECT id FROM {schema}.executions WHERE replay_of = $1::text AND status IN ${ACTIVE} LIMIT 1`;
 
-/** Append an operator action to the audit log, stamped with the store's clock. */
-export const INSERT_AUDIT = `
-INSERT INTO {schema}.audit_log (at, actor, action, execution_id, result_execution_id, batch_id, reason, details)
-VALUES (${NOW_MS}, $1, $2, $3, $4, $5, $6, $7)`;
-
 /** Direct replays of an execution, oldest first. */
 export const SELECT_REPLAYS_OF = 'SELECT * FROM {schema}.executions WHERE replay_of = $1 ORDER BY started_at, id';
-
-/** Audit entries matching every given filter (execution as subject or result), newest first, keyset-paged by id. */
-export const SELECT_AUDIT = `
-SELECT * FROM {schema}.audit_log
-WHERE ($1::text IS NULL OR execution_id = $1::text OR result_execution_id = $1::text)
-  AND ($2::text IS NULL OR batch_id = $2::text)
-  AND ($4::text IS NULL OR actor = $4::text)
-  AND ($5::text[] IS NULL OR action = ANY($5::text[]))
-  AND ($6::bigint IS NULL OR at >= $6::bigint)
-  AND ($7::bigint IS NULL OR at <= $7::bigint)
-  AND ($8::bigint IS NULL OR id < $8::bigint)
-ORDER BY id DESC LIMIT $3::int`;
 
 /** Create a running batch with its items ($6 execution ids, $7 skip notes: null = pending), in order. */
 export const CREATE_BATCH = `

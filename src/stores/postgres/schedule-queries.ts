@@ -1,6 +1,7 @@
 /** SQL of the PostgreSQL adapter for schedules. */
+
+import { NEW_EXECUTION_COLUMNS, NEW_EXECUTION_VALUES } from './execution-queries.js';
 import { NOW_MS } from './migrate.js';
-import { NEW_EXECUTION_COLUMNS, NEW_EXECUTION_VALUES } from './queries.js';
 
 /** A new schedule. */
 export const INSERT_SCHEDULE = `

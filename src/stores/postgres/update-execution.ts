@@ -85,6 +85,8 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
         steps.map((s) => ({
           position: s.position,
           name: s.name,
+          // Only when not the default, as the provenance keys below: today's rows carry no more than before.
+          ...((s.kind ?? 'run') !== 'run' ? { kind: s.kind } : {}),
           status: s.status,
           attempts: s.attempts,
           output: s.outputJson ?? null,
@@ -103,18 +105,19 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
       ),
       'json',
     );
+    // The kind goes in with the row's first write only: ON CONFLICT leaves it as it was recorded.
     ctes.push(`w_steps AS (
-  INSERT INTO {schema}.steps AS t (execution_id, position, name, status, attempts, output, error, repeatable, has_validator,
-    started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from,
+  INSERT INTO {schema}.steps AS t (execution_id, position, name, kind, status, attempts, output, error, repeatable,
+    has_validator, started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from,
     output_source, supplied_by, validated_attempt, validated_outcome, validated_at)
-  SELECT upd.id, s.position, s.name, s.status, s.attempts, s.output, s.error, s.repeatable, s.has_validator,
-    upd.ms, upd.ms, CASE WHEN s.finished THEN upd.ms END, CASE WHEN s.attempt_started THEN upd.ms END,
+  SELECT upd.id, s.position, s.name, coalesce(s.kind, 'run'), s.status, s.attempts, s.output, s.error, s.repeatable,
+    s.has_validator, upd.ms, upd.ms, CASE WHEN s.finished THEN upd.ms END, CASE WHEN s.attempt_started THEN upd.ms END,
     upd.ms + s.next_in, s.reused_from,
     s.output_source, s.supplied_by, s.validated_attempt, s.validated_outcome,
     CASE WHEN s.validated_outcome IS NOT NULL THEN upd.ms END
-  FROM upd, json_to_recordset(${json}) AS s(position int, name text, status text, attempts int, output text, error text,
-    repeatable boolean, has_validator boolean, finished boolean, attempt_started boolean, next_in bigint, reused_from text,
-    output_source text, supplied_by text, validated_attempt int, validated_outcome text)
+  FROM upd, json_to_recordset(${json}) AS s(position int, name text, kind text, status text, attempts int, output text,
+    error text, repeatable boolean, has_validator boolean, finished boolean, attempt_started boolean, next_in bigint,
+    reused_from text, output_source text, supplied_by text, validated_attempt int, validated_outcome text)
   ON CONFLICT (execution_id, position) DO UPDATE SET
     name = excluded.name, status = excluded.status, attempts = excluded.attempts, output = excluded.output,
     error = excluded.error, repeatable = excluded.repeatable, has_validator = excluded.has_validator,
@@ -209,6 +212,8 @@ function mergeSteps(steps: StepWrite[]): StepWrite[] {
     }
     byPosition.set(s.position, {
       ...s,
+      // The first write inserts the row and records the kind; the second could not change it.
+      kind: prev.kind ?? 'run',
       attemptStarted: s.attemptStarted === true || prev.attemptStarted === true,
       reusedFrom: s.reusedFrom ?? prev.reusedFrom ?? null,
       // Kept-when-not-given fields keep the earlier write's value, as two statements would.

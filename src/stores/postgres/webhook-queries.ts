@@ -1,4 +1,4 @@
-/** SQL of the PostgreSQL adapter for webhook deliveries (and the queue-depth count), with row mapping. */
+/** SQL of the PostgreSQL adapter for webhook deliveries, with row mapping. */
 import type {
   NewWebhookDelivery,
   WebhookDeliveryFilter,
@@ -24,11 +24,6 @@ WHERE id = $1::text AND outcome = 'received'`;
 
 /** One delivery by id. */
 export const SELECT_DELIVERY = 'SELECT * FROM {schema}.webhook_deliveries WHERE id = $1::text';
-
-/** Unfinished executions by flow and status; matches the partial index executions_claimable. */
-export const COUNT_UNFINISHED = `
-SELECT flow, status, count(*) AS n FROM {schema}.executions
-WHERE status IN ('queued', 'running', 'retrying', 'waiting') GROUP BY flow, status ORDER BY flow, status`;
 
 export function deliveryValues(d: NewWebhookDelivery): unknown[] {
   return [

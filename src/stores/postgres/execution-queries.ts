@@ -1,6 +1,7 @@
 /**
- * The SQL of the PostgreSQL adapter for workers, executions and claims, named, each with its
- * purpose. `{schema}` stands for Retrace's quoted schema (bound once per store, see sql.ts);
+ * The SQL of the PostgreSQL adapter for executions: insert, claim, cancel, read, count; named,
+ * each with its purpose (the fenced progress write is built in update-execution.ts).
+ * `{schema}` stands for Retrace's quoted schema (bound once per store, see connection.ts);
  * parameters are positional (`$1`), cast where PostgreSQL could not infer their type.
  *
  * `now` is the database's clock (`clock_timestamp()`, epoch ms), computed once per statement in
@@ -12,60 +13,6 @@ import { NOW_MS } from './migrate.js';
 const NOW = `now AS (SELECT ${NOW_MS} AS ms)`;
 /** Statuses of unfinished executions; exactly the predicate of the partial index `executions_claimable`. */
 export const ACTIVE = `('queued', 'running', 'retrying', 'waiting')`;
-
-/** The store's clock. */
-export const SELECT_NOW = `SELECT ${NOW_MS} AS ms`;
-
-/** Insert or refresh a worker's row with a new lease ($4 ms from now), and forget workers dead for a day that hold nothing. */
-export const UPSERT_WORKER = `
-WITH ${NOW},
-upserted AS (
-  INSERT INTO {schema}.workers (worker_id, host, pid, started_at, heartbeat_at, expires_at)
-  SELECT $1::text, $2::text, $3::int, now.ms, now.ms, now.ms + $4::bigint FROM now
-  ON CONFLICT (worker_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, expires_at = excluded.expires_at
-  RETURNING 1),
-pruned AS (
-  DELETE FROM {schema}.workers w USING now
-  WHERE w.expires_at < now.ms - 86400000 AND w.worker_id <> $1::text
-    AND NOT EXISTS (SELECT 1 FROM {schema}.executions e WHERE e.lease_owner = w.worker_id AND e.status IN ${ACTIVE})
-  RETURNING 1)
-SELECT (SELECT count(*) FROM upserted) AS registered, (SELECT count(*) FROM pruned) AS pruned`;
-
-/** Extend a live worker's lease by $2 ms; changes nothing if the worker was removed or declared dead. */
-export const HEARTBEAT_WORKER = `
-WITH ${NOW}
-UPDATE {schema}.workers w SET heartbeat_at = now.ms, expires_at = now.ms + $2::bigint FROM now
-WHERE w.worker_id = $1::text AND w.expires_at > now.ms
-RETURNING 1`;
-
-/** Every registered worker, oldest first. */
-export const LIST_WORKERS = 'SELECT * FROM {schema}.workers ORDER BY started_at, worker_id';
-
-/**
- * Declare workers dead now (expiry 0, as in SQLite: no clock step can revive them); their
- * executions are abandoned now (unless they had already let go of them).
- */
-export const EXPIRE_WORKERS = `
-WITH ${NOW},
-abandoned AS (
-  UPDATE {schema}.executions e SET abandoned_at = coalesce(e.abandoned_at, now.ms) FROM now
-  WHERE e.lease_owner = ANY($1::text[]) AND e.status IN ${ACTIVE})
-UPDATE {schema}.workers SET expires_at = 0 WHERE worker_id = ANY($1::text[])`;
-
-/**
- * Remove a worker: release its executions (a running one stays running and is claimable at
- * once) and its batches, and delete its row; returns how many it released.
- */
-export const REMOVE_WORKER = `
-WITH ${NOW},
-released AS (
-  UPDATE {schema}.executions e SET lease_owner = NULL, lease_token = NULL, updated_at = now.ms, abandoned_at = now.ms
-  FROM now WHERE e.lease_owner = $1::text AND e.status IN ${ACTIVE}
-  RETURNING 1),
-batches AS (UPDATE {schema}.replay_batches SET lease_owner = NULL WHERE lease_owner = $1::text RETURNING 1),
-removed AS (DELETE FROM {schema}.workers WHERE worker_id = $1::text RETURNING 1)
-SELECT (SELECT count(*) FROM released) + (SELECT count(*) FROM batches) AS released,
-  (SELECT count(*) FROM removed) AS removed`;
 
 /**
  * The columns and values of a new execution, shared by INSERT_EXECUTION and the replay insert:
@@ -150,16 +97,6 @@ SELECT e.*,
   (SELECT coalesce(json_agg(l ORDER BY l.id), '[]') FROM {schema}.logs l WHERE l.execution_id = e.id) AS logs_json
 FROM {schema}.executions e WHERE e.id = $1`;
 
-/** Take a row lock on an execution (replays of the same original serialise on it). */
-export const LOCK_EXECUTION = 'SELECT 1 FROM {schema}.executions WHERE id = $1 FOR NO KEY UPDATE';
-
-/**
- * Tell listening workers there may be work (see PostgresStore.#wake). `synchronous_commit` off
- * for this statement's own transaction only: a hint need not wait for a disk flush, and
- * NOTIFY holds a database-wide lock until its commit is done, so the shorter the better.
- */
-export const NOTIFY_WORK = "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1::text, $2::text)";
-
 /**
  * Cancels an unfinished execution and writes its audit entry, in one statement; its lease is
  * revoked so the worker running it loses its next fenced write, and its unfinished steps are
@@ -187,3 +124,8 @@ settled_attempts AS (
   FROM cancelled c, now WHERE a.execution_id = c.id AND a.status = 'running'
 )
 SELECT * FROM cancelled`;
+
+/** Unfinished executions by flow and status; matches the partial index executions_claimable. */
+export const COUNT_UNFINISHED = `
+SELECT flow, status, count(*) AS n FROM {schema}.executions
+WHERE status IN ('queued', 'running', 'retrying', 'waiting') GROUP BY flow, status ORDER BY flow, status`;
