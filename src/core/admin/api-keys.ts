@@ -10,6 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
+import type { EngineContext } from '../context/engine-context.js';
 import { RetraceError } from '../shared/errors.js';
 import type { ApiKeyRecord, Store } from '../store/store.js';
 
@@ -41,8 +42,8 @@ const NAME = /^[\w.@ -]{1,100}$/;
 export class ApiKeyService {
   readonly #store: Store;
 
-  constructor(store: Store) {
-    this.#store = store;
+  constructor(ctx: EngineContext) {
+    this.#store = ctx.store;
   }
 
   async create(input: CreateApiKeyInput): Promise<{ key: ApiKeyView; secret: string }> {

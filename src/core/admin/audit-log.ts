@@ -4,6 +4,7 @@
  * newest first, filtered and paged with an opaque cursor. Paging is by the entry's id, which
  * only grows, so a page never shifts while new entries are written.
  */
+import type { EngineContext } from '../context/engine-context.js';
 import { RetraceError } from '../shared/errors.js';
 import type { ExecutionId } from '../shared/ids.js';
 import type { AuditFilter, Store } from '../store/store.js';
@@ -110,11 +111,10 @@ export function toStoreFilter(f: AuditListFilter, limit: number): AuditFilter {
 }
 
 export class AuditLog {
-  readonly #store: () => Store;
+  readonly #store: Store;
 
-  /** `store` is read on each call: the engine's store is fixed, but this keeps no copy of it. */
-  constructor(store: () => Store) {
-    this.#store = store;
+  constructor(ctx: EngineContext) {
+    this.#store = ctx.store;
   }
 
   /** Entries matching every filter given, newest first (one page: see `page` for the cursor). */
@@ -129,7 +129,7 @@ export class AuditLog {
       `limit must be a whole number from 1 to ${MAX_AUDIT_PAGE}, got ${String(limit)}`,
     );
     // One more than asked tells whether there is a next page without a second query.
-    const rows = await this.#store().listAudit(toStoreFilter(filter, limit + 1));
+    const rows = await this.#store.listAudit(toStoreFilter(filter, limit + 1));
     const items = rows.slice(0, limit).map(
       (a): AuditEntry => ({
         id: a.id,

@@ -1,3 +1,4 @@
+import type { EngineContext } from '../context/engine-context.js';
 import type { EngineEventBus } from '../context/events.js';
 import type { ExecutionId } from '../shared/ids.js';
 import type { Store } from '../store/store.js';
@@ -24,9 +25,9 @@ export class AuditTrail {
   readonly #store: Store;
   readonly #events: EngineEventBus;
 
-  constructor(store: Store, events: EngineEventBus) {
-    this.#store = store;
-    this.#events = events;
+  constructor(ctx: EngineContext) {
+    this.#store = ctx.store;
+    this.#events = ctx.events;
   }
 
   async after(note: AuditNote): Promise<void> {

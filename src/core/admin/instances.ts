@@ -7,6 +7,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import type { EngineContext } from '../context/engine-context.js';
 import type { AnyFlow, InstanceContext } from '../flow/flow.js';
 import { validateInput } from '../flow/schema.js';
 import { RetraceError } from '../shared/errors.js';
@@ -76,7 +77,7 @@ const CACHE_MS = 2000;
 
 export class InstanceService {
   readonly #store: Store;
-  readonly #flows: Map<string, AnyFlow>;
+  readonly #flows: ReadonlyMap<string, AnyFlow>;
   readonly #secrets: SecretBox | undefined;
   readonly #now: () => number;
   readonly #auditTrail: AuditTrail;
@@ -85,18 +86,13 @@ export class InstanceService {
   /** Counts instance changes, so a read that raced one is not cached. */
   #changes = 0;
 
-  constructor(params: {
-    store: Store;
-    flows: Map<string, AnyFlow>;
-    secrets: SecretBox | undefined;
-    now: () => number;
-    audit: AuditTrail;
-  }) {
-    this.#auditTrail = params.audit;
-    this.#store = params.store;
-    this.#flows = params.flows;
-    this.#secrets = params.secrets;
-    this.#now = params.now;
+  /** `secrets` encrypts secret values; without it, instances cannot hold secrets. */
+  constructor(ctx: EngineContext, collaborators: { auditTrail: AuditTrail; secrets: SecretBox | undefined }) {
+    this.#auditTrail = collaborators.auditTrail;
+    this.#store = ctx.store;
+    this.#flows = ctx.flows;
+    this.#secrets = collaborators.secrets;
+    this.#now = () => ctx.clock.now();
   }
 
   async create(input: CreateInstanceInput, options: AuditOptions = {}): Promise<InstanceView> {

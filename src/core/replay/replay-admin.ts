@@ -4,6 +4,7 @@
  */
 import { checkBatchListLimit, checkBatchPage, checkErrorGroupFilter } from '../admin/admin-checks.js';
 import type { AuditTrail } from '../admin/audit-trail.js';
+import type { EngineContext } from '../context/engine-context.js';
 import type { ExecutionListFilter } from '../run/execution-view.js';
 import { toStoreFilter } from '../run/execution-view.js';
 import { RetraceError } from '../shared/errors.js';
@@ -12,7 +13,7 @@ import { checkActionOptions, checkReplayManyOptions } from '../shared/option-che
 import { isTerminal } from '../shared/states.js';
 import type { BatchStatus, ExecutionRecord, Store } from '../store/store.js';
 import type { ReplayPlanItem, ReplayService } from './replay.js';
-import type { BatchOptions } from './replay-batches.js';
+import type { BatchOptions, BatchRunner } from './replay-batches.js';
 import {
   type BatchItemView,
   type BatchView,
@@ -60,13 +61,17 @@ export class ReplayAdmin {
   readonly #auditTrail: AuditTrail;
   readonly #store: Store;
   readonly #replays: ReplayService;
-  readonly #wakeBatches: () => void;
+  readonly #batchRunner: BatchRunner;
 
-  constructor(store: Store, replays: ReplayService, wakeBatches: () => void, auditTrail: AuditTrail) {
-    this.#auditTrail = auditTrail;
-    this.#store = store;
-    this.#replays = replays;
-    this.#wakeBatches = wakeBatches;
+  /** `batchRunner` is woken when a batch becomes runnable, so this engine's worker takes it now. */
+  constructor(
+    ctx: EngineContext,
+    collaborators: { replays: ReplayService; auditTrail: AuditTrail; batchRunner: BatchRunner },
+  ) {
+    this.#auditTrail = collaborators.auditTrail;
+    this.#store = ctx.store;
+    this.#replays = collaborators.replays;
+    this.#batchRunner = collaborators.batchRunner;
   }
 
   /** Replays every execution the filter matches (failed ones by default), as a durable batch. */
@@ -111,7 +116,7 @@ export class ReplayAdmin {
       reason: options.reason ?? null,
       items: matched.map((e) => ({ executionId: e.id, skipNote: skipNote(e) })),
     });
-    this.#wakeBatches();
+    this.#batchRunner.wake();
     return this.getBatch(batch.id);
   }
 
@@ -141,7 +146,7 @@ export class ReplayAdmin {
 
   async resume(id: string, options: BatchActionOptions = {}): Promise<BatchView> {
     const view = await this.#move(id, ['paused'], 'running', options);
-    this.#wakeBatches();
+    this.#batchRunner.wake();
     return view;
   }
 

@@ -10,6 +10,7 @@
  *   (completed: every item was started or skipped, and every replay it started has finished)
  */
 
+import type { EngineContext } from '../context/engine-context.js';
 import type { EngineEventBus } from '../context/events.js';
 import { LoopErrors } from '../context/loop-errors.js';
 import type { Clock } from '../shared/clock.js';
@@ -30,36 +31,36 @@ export interface BatchOptions extends Pick<ReplayOptions, 'fromStep' | 'force' |
 /** How many pending items one round takes; bounded so status changes are seen promptly. */
 const ROUND_SIZE = 500;
 
+/**
+ * Drives the batches this engine's worker leases. Made once per engine: `start` runs it under
+ * the worker's id (again, under a new one, after a failed engine start), `stop` ends that run,
+ * and a `wake` while it is not running does nothing.
+ */
 export class BatchRunner {
   readonly #store: Store;
   readonly #replays: ReplayService;
   readonly #events: EngineEventBus;
   readonly #clock: Clock;
-  readonly #workerId: WorkerId;
+  /** The worker whose lease the batches are driven under; set by start(). */
+  #workerId!: WorkerId;
   readonly #pollIntervalMs: number;
-  readonly #stopping = new AbortController();
+  #stopping = new AbortController();
   readonly #driving = new Map<string, Promise<void>>();
   #loop: Promise<void> | undefined;
   readonly #idle: IdleWait;
 
-  constructor(params: {
-    store: Store;
-    replays: ReplayService;
-    events: EngineEventBus;
-    clock: Clock;
-    workerId: WorkerId;
-    pollIntervalMs: number;
-  }) {
-    this.#store = params.store;
-    this.#replays = params.replays;
-    this.#events = params.events;
-    this.#clock = params.clock;
-    this.#workerId = params.workerId;
-    this.#pollIntervalMs = params.pollIntervalMs;
-    this.#idle = new IdleWait(params.clock);
+  constructor(ctx: EngineContext, collaborators: { replays: ReplayService }) {
+    this.#store = ctx.store;
+    this.#replays = collaborators.replays;
+    this.#events = ctx.events;
+    this.#clock = ctx.clock;
+    this.#pollIntervalMs = ctx.options.pollIntervalMs;
+    this.#idle = new IdleWait(ctx.clock);
   }
 
-  start(): void {
+  start(workerId: WorkerId): void {
+    this.#workerId = workerId;
+    this.#stopping = new AbortController();
     this.#loop = this.#claimLoop();
   }
 
@@ -72,6 +73,7 @@ export class BatchRunner {
     this.#idle.wake();
     await this.#loop;
     await Promise.allSettled([...this.#driving.values()]);
+    this.#loop = undefined;
   }
 
   async #claimLoop(): Promise<void> {

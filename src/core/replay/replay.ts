@@ -13,20 +13,15 @@
  * Every replay writes an audit record with the new execution, in the same store write.
  */
 
+import type { EngineContext } from '../context/engine-context.js';
 import type { AnyFlow } from '../flow/flow.js';
 import { validateInput } from '../flow/schema.js';
+import type { ExecutionLauncher, Launched } from '../run/launcher.js';
 import { decodePayload, encodePayload } from '../shared/codec.js';
 import { ExecutionNotFoundError, RetraceError, UnknownFlowError } from '../shared/errors.js';
 import { type ExecutionId, newExecutionId } from '../shared/ids.js';
 import { checkReplayOptions } from '../shared/option-checks.js';
-import type {
-  ExecutionDetailRecord,
-  ExecutionRecord,
-  NewReplay,
-  ReusedStepWrite,
-  StepRecord,
-  Store,
-} from '../store/store.js';
+import type { ExecutionDetailRecord, ExecutionRecord, ReusedStepWrite, Store } from '../store/store.js';
 import { resolvedRefusal, statusRefusal } from './replay-guard.js';
 import { planReplaySteps } from './replay-steps.js';
 
@@ -71,19 +66,24 @@ export interface ReplayPlanItem {
   warnings: string[];
 }
 
-export interface ReplayDeps {
+interface ReplayDeps {
   store: Store;
-  flows: Map<string, AnyFlow>;
+  flows: ReadonlyMap<string, AnyFlow>;
   maxPayloadBytes: number;
   /** Inserts the replay (pre-claimed when the worker has room) and starts it. */
-  start(params: NewReplay, flow: AnyFlow): Promise<{ execution: ExecutionRecord; created: boolean }>;
+  launcher: ExecutionLauncher;
 }
 
 export class ReplayService {
   readonly #deps: ReplayDeps;
 
-  constructor(deps: ReplayDeps) {
-    this.#deps = deps;
+  constructor(ctx: EngineContext, collaborators: { launcher: ExecutionLauncher }) {
+    this.#deps = {
+      store: ctx.store,
+      flows: ctx.flows,
+      maxPayloadBytes: ctx.options.maxPayloadBytes,
+      launcher: collaborators.launcher,
+    };
   }
 
   /**
@@ -94,7 +94,7 @@ export class ReplayService {
     id: string,
     options: ReplayOptions = {},
     batch?: { item: { batchId: string; position: number }; allowResolved: boolean },
-  ): Promise<{ execution: ExecutionRecord; created: boolean }> {
+  ): Promise<Launched> {
     checkReplayOptions(options);
     const batchItem = batch?.item;
     const original = await this.#deps.store.getExecutionDetail(id as ExecutionId);
@@ -120,7 +120,7 @@ export class ReplayService {
 
     const newId = newExecutionId();
     const e = original.execution;
-    return this.#deps.start(
+    return this.#deps.launcher.startReplay(
       {
         execution: {
           id: newId,
@@ -219,28 +219,4 @@ export class ReplayService {
     if (!flow) throw new UnknownFlowError(e.flow, [...this.#deps.flows.keys()]);
     return flow;
   }
-}
-
-/** A replay's reused steps as the worker that starts it at once sees them (the rows it inserted). */
-export function reusedStepRecords(reused: ReusedStepWrite[]): StepRecord[] {
-  return reused.map((r) => ({
-    position: r.position,
-    name: r.name,
-    kind: r.kind ?? 'run',
-    status: 'reused',
-    attempts: 0,
-    outputJson: r.outputJson,
-    error: null,
-    repeatable: r.repeatable,
-    hasValidator: r.hasValidator,
-    startedAt: 0,
-    updatedAt: 0,
-    finishedAt: 0,
-    attemptStartedAt: null,
-    nextAttemptAt: null,
-    reusedFrom: r.reusedFrom,
-    outputSource: r.outputSource ?? 'original',
-    suppliedBy: r.suppliedBy ?? null,
-    validation: null,
-  }));
 }

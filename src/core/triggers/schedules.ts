@@ -20,11 +20,12 @@ import {
 } from '../admin/admin-checks.js';
 import type { AuditTrail } from '../admin/audit-trail.js';
 import { type AuditOptions, changedFields, type InstanceService } from '../admin/instances.js';
+import type { EngineContext } from '../context/engine-context.js';
 import type { EngineEventBus } from '../context/events.js';
 import { LoopErrors } from '../context/loop-errors.js';
 import type { AnyFlow } from '../flow/flow.js';
 import { validateInput } from '../flow/schema.js';
-import type { Clock } from '../shared/clock.js';
+import type { ExecutionLauncher } from '../run/launcher.js';
 import { encodePayload } from '../shared/codec.js';
 import { InvalidOptionError, RetraceError } from '../shared/errors.js';
 import { IdleWait } from '../shared/idle-wait.js';
@@ -65,22 +66,16 @@ export interface ScheduleView {
 export class ScheduleService {
   readonly #auditTrail: AuditTrail;
   readonly #store: Store;
-  readonly #flows: Map<string, AnyFlow>;
+  readonly #flows: ReadonlyMap<string, AnyFlow>;
   readonly #instances: InstanceService;
   readonly #maxPayloadBytes: number;
 
-  constructor(params: {
-    store: Store;
-    flows: Map<string, AnyFlow>;
-    instances: InstanceService;
-    maxPayloadBytes: number;
-    audit: AuditTrail;
-  }) {
-    this.#auditTrail = params.audit;
-    this.#store = params.store;
-    this.#flows = params.flows;
-    this.#instances = params.instances;
-    this.#maxPayloadBytes = params.maxPayloadBytes;
+  constructor(ctx: EngineContext, collaborators: { auditTrail: AuditTrail; instances: InstanceService }) {
+    this.#auditTrail = collaborators.auditTrail;
+    this.#store = ctx.store;
+    this.#flows = ctx.flows;
+    this.#instances = collaborators.instances;
+    this.#maxPayloadBytes = ctx.options.maxPayloadBytes;
   }
 
   async create(input: CreateScheduleInput, options: AuditOptions = {}): Promise<ScheduleView> {
@@ -184,32 +179,24 @@ export class ScheduleService {
  */
 export class Scheduler {
   readonly #store: Store;
-  readonly #flows: Map<string, AnyFlow>;
+  readonly #flows: ReadonlyMap<string, AnyFlow>;
   readonly #events: EngineEventBus;
   readonly #idle: IdleWait;
   readonly #pollIntervalMs: number;
   readonly #missedAfterMs: number;
-  readonly #onFired: () => void;
+  readonly #launcher: ExecutionLauncher;
   #running = false;
   #loop: Promise<void> | undefined;
 
-  constructor(params: {
-    store: Store;
-    flows: Map<string, AnyFlow>;
-    events: EngineEventBus;
-    clock: Clock;
-    pollIntervalMs: number;
-    missedAfterMs: number;
-    /** Called when fires queued executions (wakes the worker). */
-    onFired: () => void;
-  }) {
-    this.#store = params.store;
-    this.#flows = params.flows;
-    this.#events = params.events;
-    this.#idle = new IdleWait(params.clock);
-    this.#pollIntervalMs = params.pollIntervalMs;
-    this.#missedAfterMs = params.missedAfterMs;
-    this.#onFired = params.onFired;
+  /** `launcher` fires each due time: the schedule moved on and its execution queued in one write. */
+  constructor(ctx: EngineContext, collaborators: { launcher: ExecutionLauncher }) {
+    this.#store = ctx.store;
+    this.#flows = ctx.flows;
+    this.#events = ctx.events;
+    this.#idle = new IdleWait(ctx.clock);
+    this.#pollIntervalMs = ctx.options.pollIntervalMs;
+    this.#missedAfterMs = ctx.options.scheduleMissedAfterMs;
+    this.#launcher = collaborators.launcher;
   }
 
   start(): void {
@@ -259,7 +246,7 @@ export class Scheduler {
       const missed = now - schedule.nextFireAt > this.#missedAfterMs;
       const run = !missed || schedule.missedPolicy === 'run-once';
       const id = newExecutionId();
-      const { fired, execution } = await this.#store.fireSchedule({
+      const { fired, execution } = await this.#launcher.fireSchedule({
         scheduleId: schedule.id,
         dueAt: schedule.nextFireAt,
         // On time: the next due time after this one (a late poll catches up one by one). Missed:
@@ -283,10 +270,7 @@ export class Scheduler {
           : null,
       });
       if (!fired) continue; // another worker fired this due time
-      if (execution) {
-        started++;
-        this.#events.emit('execution:queued', { executionId: execution.id, flow: execution.flow });
-      }
+      if (execution) started++; // queued, the worker woken, by the launcher
       this.#events.emit('schedule:fired', {
         scheduleId: schedule.id,
         dueAt: schedule.nextFireAt,
@@ -294,7 +278,6 @@ export class Scheduler {
         skipped: !run,
       });
     }
-    if (started) this.#onFired();
     return started;
   }
 }

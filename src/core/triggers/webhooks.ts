@@ -34,8 +34,10 @@ import { v7 as uuidv7 } from 'uuid';
 import { checkDeliveryFilter } from '../admin/admin-checks.js';
 import type { InstanceService } from '../admin/instances.js';
 import { WEBHOOK_SECRET_NAME } from '../admin/webhook-secret.js';
+import type { EngineContext } from '../context/engine-context.js';
 import type { EngineEventBus } from '../context/events.js';
 import type { AnyFlow } from '../flow/flow.js';
+import type { ExecutionLauncher } from '../run/launcher.js';
 import { InputValidationError, RetraceError, WebhookRejectedError } from '../shared/errors.js';
 import {
   type AuditWrite,
@@ -113,37 +115,27 @@ export interface RedeliverOptions {
   force?: boolean;
 }
 
-type RunWebhook = (
-  flow: string,
-  input: unknown,
-  options: { instance: string; idempotencyKey: string; trigger: 'webhook'; correlationId?: string },
-) => Promise<{ id: string; created: boolean }>;
-
 export class WebhookService {
   readonly #store: Store;
-  readonly #flows: Map<string, AnyFlow>;
+  readonly #flows: ReadonlyMap<string, AnyFlow>;
   readonly #instances: InstanceService;
   readonly #events: EngineEventBus;
   readonly #now: () => number;
-  readonly #run: RunWebhook;
+  readonly #launcher: ExecutionLauncher;
   readonly #toleranceMs: number | undefined;
 
-  constructor(params: {
-    store: Store;
-    flows: Map<string, AnyFlow>;
-    instances: InstanceService;
-    events: EngineEventBus;
-    now: () => number;
-    run: RunWebhook;
-    signatureToleranceMs?: number;
-  }) {
-    this.#store = params.store;
-    this.#flows = params.flows;
-    this.#instances = params.instances;
-    this.#events = params.events;
-    this.#now = params.now;
-    this.#run = params.run;
-    this.#toleranceMs = params.signatureToleranceMs;
+  /** `launcher` runs each accepted delivery (trigger `webhook`), as any run is started. */
+  constructor(
+    ctx: EngineContext,
+    collaborators: { instances: InstanceService; launcher: ExecutionLauncher; signatureToleranceMs?: number },
+  ) {
+    this.#store = ctx.store;
+    this.#flows = ctx.flows;
+    this.#instances = collaborators.instances;
+    this.#events = ctx.events;
+    this.#now = () => ctx.clock.now();
+    this.#launcher = collaborators.launcher;
+    this.#toleranceMs = collaborators.signatureToleranceMs;
   }
 
   /**
@@ -375,21 +367,21 @@ export class WebhookService {
     let input: unknown;
     try {
       input = parseBody(body);
-      const handle = await this.#run(target.flow, input, {
+      const { execution, created } = await this.#launcher.run(target.flow, input, {
         instance: target.instance,
         idempotencyKey,
         trigger: 'webhook',
         ...(correlationId ? { correlationId } : {}),
       });
-      await this.#store.settleWebhookDelivery({ id, outcome: 'accepted', executionId: handle.id, errorJson: null });
+      await this.#store.settleWebhookDelivery({ id, outcome: 'accepted', executionId: execution.id, errorJson: null });
       this.#events.emit('webhook:received', {
         deliveryId: id,
         ...target,
         outcome: 'accepted',
-        executionId: handle.id,
+        executionId: execution.id,
         code: null,
       });
-      return { deliveryId: id, executionId: handle.id, created: handle.created };
+      return { deliveryId: id, executionId: execution.id, created };
     } catch (err) {
       // Refusals of this delivery (its body, its input, its instance) settle it as rejected;
       // anything else (the store or the engine unavailable) leaves it `received`, to re-deliver.

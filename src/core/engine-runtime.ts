@@ -1,0 +1,75 @@
+/**
+ * What an engine runs while it is started: the store opened, and with a worker (option
+ * `worker`), the worker itself, the batch runner and the scheduler on it, and the store's work
+ * notifications waking them. engine.ts moves through its lifecycle; this opens and closes the
+ * parts, in order, and tells the launcher which worker to hand new executions to.
+ */
+import type { InstanceService } from './admin/instances.js';
+import type { EngineContext } from './context/engine-context.js';
+import type { BatchRunner } from './replay/replay-batches.js';
+import type { ExecutionLauncher } from './run/launcher.js';
+import { Worker } from './run/worker.js';
+import { workerOptionsFor } from './run/worker-options.js';
+import { newWorkerId, type WorkerId } from './shared/ids.js';
+import type { Scheduler } from './triggers/schedules.js';
+
+export interface RuntimeParts {
+  launcher: ExecutionLauncher;
+  batchRunner: BatchRunner;
+  scheduler: Scheduler;
+  instances: InstanceService;
+  /** Close the store on close (the engine opened it from a URL). */
+  ownsStore: boolean;
+}
+
+export class EngineRuntime {
+  readonly #ctx: EngineContext;
+  readonly #parts: RuntimeParts;
+  #worker: Worker | undefined;
+  #unsubscribeWork: (() => void) | undefined;
+
+  constructor(ctx: EngineContext, parts: RuntimeParts) {
+    this.#ctx = ctx;
+    this.#parts = parts;
+  }
+
+  /** This engine's worker while it runs one. */
+  get worker(): Worker | undefined {
+    return this.#worker;
+  }
+
+  /** Opens the store and, with a worker, starts it and the loops on it. */
+  async open(): Promise<void> {
+    const { store, options } = this.#ctx;
+    const { launcher, batchRunner, scheduler, instances } = this.#parts;
+    await store.init();
+    await store.ensureDefaultInstances({ flows: [...this.#ctx.flows.keys()] });
+    if (!options.worker) return;
+    const worker = new Worker(this.#ctx, {
+      workerId: (options.workerId ?? newWorkerId()) as WorkerId,
+      options: workerOptionsFor(this.#ctx),
+      instanceContext: (id) => instances.contextFor(id),
+    });
+    this.#worker = worker;
+    launcher.attach(worker);
+    await worker.start();
+    batchRunner.start(worker.workerId);
+    scheduler.start();
+    this.#unsubscribeWork = store.onWork?.(() => {
+      worker.wake();
+      batchRunner.wake();
+    });
+  }
+
+  /** Stops and forgets whatever open() made, part by part, and closes the store the engine owns. */
+  async close(): Promise<void> {
+    const { launcher, batchRunner, scheduler, ownsStore } = this.#parts;
+    this.#unsubscribeWork?.();
+    await scheduler.stop();
+    await batchRunner.stop();
+    const closeStore = async () => (ownsStore ? this.#ctx.store.close() : undefined);
+    await (this.#worker?.stop(closeStore) ?? closeStore()); // once the worker let go of all (Worker.stop)
+    launcher.detach();
+    this.#unsubscribeWork = this.#worker = undefined;
+  }
+}

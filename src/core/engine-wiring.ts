@@ -1,0 +1,100 @@
+/**
+ * The engine's wiring: one EngineContext, built once, and every service built on it once, each
+ * given the context and the few collaborators it needs (never a callback into the engine).
+ * engine.ts delegates to what this returns.
+ */
+import { ApiKeyService } from './admin/api-keys.js';
+import { AuditLog } from './admin/audit-log.js';
+import { AuditTrail } from './admin/audit-trail.js';
+import { InstanceService } from './admin/instances.js';
+import type { SecretBox } from './admin/secrets.js';
+import type { EngineContext } from './context/engine-context.js';
+import type { EngineEventBus } from './context/events.js';
+import type { ResolvedEngineOptions } from './context/options.js';
+import { EngineRuntime } from './engine-runtime.js';
+import type { AnyFlow } from './flow/flow.js';
+import { flowsByName } from './flow/flow-registry.js';
+import { ReplayService } from './replay/replay.js';
+import { ReplayAdmin } from './replay/replay-admin.js';
+import { BatchRunner } from './replay/replay-batches.js';
+import { ExecutionCanceller } from './run/cancel-execution.js';
+import { EngineState } from './run/engine-state.js';
+import { ExecutionReads } from './run/execution-reads.js';
+import { ExecutionResults } from './run/execution-results.js';
+import { ExecutionLauncher } from './run/launcher.js';
+import type { DebugPoints } from './shared/debug-points.js';
+import type { ProcessProbe } from './shared/process-probe.js';
+import type { Store } from './store/store.js';
+import { Scheduler, ScheduleService } from './triggers/schedules.js';
+import { WebhookService } from './triggers/webhooks.js';
+
+/** Internal wiring chosen by the composition root; not part of the public options. */
+export interface EngineInternals {
+  store: Store;
+  /** Close the store on stop (the engine opened it from a URL). */
+  ownsStore: boolean;
+  probe: ProcessProbe;
+  debug: DebugPoints;
+  /** Encrypts instances' secret values; without it, instances cannot hold secrets. */
+  secrets: SecretBox | undefined;
+}
+
+export interface EngineServices {
+  readonly ctx: EngineContext;
+  readonly state: EngineState;
+  readonly runtime: EngineRuntime;
+  readonly launcher: ExecutionLauncher;
+  readonly reads: ExecutionReads;
+  readonly results: ExecutionResults;
+  readonly cancels: ExecutionCanceller;
+  readonly replays: ReplayService;
+  readonly admin: ReplayAdmin;
+  readonly instances: InstanceService;
+  readonly schedules: ScheduleService;
+  readonly apiKeys: ApiKeyService;
+  readonly webhooks: WebhookService;
+  readonly audit: AuditLog;
+}
+
+/** Refuses an invalid or duplicate flow (after the options, which the caller resolved first). */
+export function wireEngine(
+  flows: readonly AnyFlow[],
+  options: ResolvedEngineOptions,
+  events: EngineEventBus,
+  internals: EngineInternals,
+): EngineServices {
+  const ctx: EngineContext = {
+    store: internals.store,
+    clock: options.clock,
+    events,
+    debug: internals.debug,
+    options,
+    flows: flowsByName(flows),
+    probe: internals.probe,
+  };
+  const state = new EngineState();
+  const auditTrail = new AuditTrail(ctx);
+  const instances = new InstanceService(ctx, { auditTrail, secrets: internals.secrets });
+  const launcher = new ExecutionLauncher(ctx, { state, instances, auditTrail });
+  const reads = new ExecutionReads(ctx);
+  const results = new ExecutionResults(ctx, { state, reads });
+  const replays = new ReplayService(ctx, { launcher });
+  const batchRunner = new BatchRunner(ctx, { replays });
+  const scheduler = new Scheduler(ctx, { launcher });
+  return {
+    ctx,
+    state,
+    runtime: new EngineRuntime(ctx, { launcher, batchRunner, scheduler, instances, ownsStore: internals.ownsStore }),
+    launcher,
+    reads,
+    results,
+    cancels: new ExecutionCanceller(ctx, { reads, results }),
+    replays,
+    admin: new ReplayAdmin(ctx, { replays, auditTrail, batchRunner }),
+    instances,
+    schedules: new ScheduleService(ctx, { auditTrail, instances }),
+    apiKeys: new ApiKeyService(ctx),
+    webhooks: new WebhookService(ctx, { instances, launcher }),
+    audit: new AuditLog(ctx),
+  };
+}
