@@ -17,9 +17,9 @@
 import type { ApiKeyView, CreateApiKeyInput } from './admin/api-keys.js';
 import type { AuditLog } from './admin/audit-log.js';
 import type { AuditOptions, CreateInstanceInput, InstanceView, UpdateInstanceInput } from './admin/instances.js';
+import { type EngineInternals, type EngineServices, wireEngine } from './assembly/wiring.js';
 import { EngineEventBus, type EngineEventListener, type EngineEventName } from './context/events.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './context/options.js';
-import { type EngineInternals, type EngineServices, wireEngine } from './engine-wiring.js';
 import type { AnyFlow, FlowInput, FlowOutput } from './flow/flow.js';
 import type { ReplayOptions } from './replay/replay.js';
 import type { BatchActionOptions, ErrorGroupFilter, ReplayManyOptions } from './replay/replay-admin.js';
@@ -49,7 +49,7 @@ import type {
   WebhookService,
 } from './triggers/webhooks.js';
 
-export type { EngineInternals } from './engine-wiring.js';
+export type { EngineInternals } from './assembly/wiring.js';
 export type { ExecutionHandle } from './run/execution-results.js';
 export type { RunOptions } from './run/launcher.js';
 

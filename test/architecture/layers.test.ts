@@ -38,6 +38,7 @@ const storeFiles = files.filter((f) => f.path.startsWith('src/stores/'));
  */
 const CORE_LAYERS: readonly (readonly string[])[] = [
   ['engine.ts'],
+  ['assembly'],
   ['triggers', 'replay'],
   ['run'],
   ['admin'],

@@ -4,14 +4,14 @@
  * notifications waking them. engine.ts moves through its lifecycle; this opens and closes the
  * parts, in order, and tells the launcher which worker to hand new executions to.
  */
-import type { InstanceService } from './admin/instances.js';
-import type { EngineContext } from './context/engine-context.js';
-import type { BatchRunner } from './replay/replay-batches.js';
-import type { ExecutionLauncher } from './run/launcher.js';
-import { Worker } from './run/worker.js';
-import { workerOptionsFor } from './run/worker-options.js';
-import { newWorkerId, type WorkerId } from './shared/ids.js';
-import type { Scheduler } from './triggers/schedules.js';
+import type { InstanceService } from '../admin/instances.js';
+import type { EngineContext } from '../context/engine-context.js';
+import type { BatchRunner } from '../replay/replay-batches.js';
+import type { ExecutionLauncher } from '../run/launcher.js';
+import { Worker } from '../run/worker.js';
+import { workerOptionsFor } from '../run/worker-options.js';
+import { newWorkerId, type WorkerId } from '../shared/ids.js';
+import type { Scheduler } from '../triggers/schedules.js';
 
 export interface RuntimeParts {
   launcher: ExecutionLauncher;

@@ -3,30 +3,30 @@
  * given the context and the few collaborators it needs (never a callback into the engine).
  * engine.ts delegates to what this returns.
  */
-import { ApiKeyService } from './admin/api-keys.js';
-import { AuditLog } from './admin/audit-log.js';
-import { AuditTrail } from './admin/audit-trail.js';
-import { InstanceService } from './admin/instances.js';
-import type { SecretBox } from './admin/secrets.js';
-import type { EngineContext } from './context/engine-context.js';
-import type { EngineEventBus } from './context/events.js';
-import type { ResolvedEngineOptions } from './context/options.js';
-import { EngineRuntime } from './engine-runtime.js';
-import type { AnyFlow } from './flow/flow.js';
-import { flowsByName } from './flow/flow-registry.js';
-import { ReplayService } from './replay/replay.js';
-import { ReplayAdmin } from './replay/replay-admin.js';
-import { BatchRunner } from './replay/replay-batches.js';
-import { ExecutionCanceller } from './run/cancel-execution.js';
-import { EngineState } from './run/engine-state.js';
-import { ExecutionReads } from './run/execution-reads.js';
-import { ExecutionResults } from './run/execution-results.js';
-import { ExecutionLauncher } from './run/launcher.js';
-import type { DebugPoints } from './shared/debug-points.js';
-import type { ProcessProbe } from './shared/process-probe.js';
-import type { Store } from './store/store.js';
-import { Scheduler, ScheduleService } from './triggers/schedules.js';
-import { WebhookService } from './triggers/webhooks.js';
+import { ApiKeyService } from '../admin/api-keys.js';
+import { AuditLog } from '../admin/audit-log.js';
+import { AuditTrail } from '../admin/audit-trail.js';
+import { InstanceService } from '../admin/instances.js';
+import type { SecretBox } from '../admin/secrets.js';
+import type { EngineContext } from '../context/engine-context.js';
+import type { EngineEventBus } from '../context/events.js';
+import type { ResolvedEngineOptions } from '../context/options.js';
+import type { AnyFlow } from '../flow/flow.js';
+import { flowsByName } from '../flow/flow-registry.js';
+import { ReplayService } from '../replay/replay.js';
+import { ReplayAdmin } from '../replay/replay-admin.js';
+import { BatchRunner } from '../replay/replay-batches.js';
+import { ExecutionCanceller } from '../run/cancel-execution.js';
+import { EngineState } from '../run/engine-state.js';
+import { ExecutionReads } from '../run/execution-reads.js';
+import { ExecutionResults } from '../run/execution-results.js';
+import { ExecutionLauncher } from '../run/launcher.js';
+import type { DebugPoints } from '../shared/debug-points.js';
+import type { ProcessProbe } from '../shared/process-probe.js';
+import type { Store } from '../store/store.js';
+import { Scheduler, ScheduleService } from '../triggers/schedules.js';
+import { WebhookService } from '../triggers/webhooks.js';
+import { EngineRuntime } from './runtime.js';
 
 /** Internal wiring chosen by the composition root; not part of the public options. */
 export interface EngineInternals {
