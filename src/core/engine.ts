@@ -1,8 +1,8 @@
 /**
  * The engine: the facade over the capabilities (run/, replay/, triggers/, admin/). It owns the
  * lifecycle and the public API and holds no business logic: the services are wired once on one
- * EngineContext (engine-wiring.ts), what runs while started is opened and closed by
- * engine-runtime.ts, and each method delegates. It knows no SQL dialect and no HTTP; the CLI,
+ * EngineContext (assembly/wiring.ts), what runs while started is opened and closed by
+ * assembly/runtime.ts, and each method delegates. It knows no SQL dialect and no HTTP; the CLI,
  * the server and the dashboard all sit on this API.
  *
  * Lifecycle: new → start() (store opened and migrated, worker registered and claiming) →
