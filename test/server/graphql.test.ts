@@ -291,7 +291,7 @@ describe('graphql: what an execution exposes', () => {
           stepResults {
             totalCount
             nodes {
-              position name stepName status attemptCount output error hasError startedAt endedAt durationMs repeatable
+              position name stepName kind status attemptCount output error hasError startedAt endedAt durationMs repeatable
               attempts { attempt status startedAt endedAt durationMs error }
             }
           }
@@ -327,6 +327,7 @@ describe('graphql: what an execution exposes', () => {
         position: 0,
         name: 'fetch',
         stepName: 'fetch',
+        kind: 'run',
         status: 'SUCCEEDED',
         attemptCount: 1,
         output: { id: 'bad-1', total: 42 },
@@ -339,6 +340,7 @@ describe('graphql: what an execution exposes', () => {
         attempts: undefined,
       },
     );
+    assert.equal(push!.kind, 'run');
     assert.equal(push!.status, 'FAILED');
     assert.equal(push!.error, 'FatalError: Cannot connect to Acme. Connection timeout.');
     const attempts = push!.attempts as { attempt: number; status: string; error: string | null }[];

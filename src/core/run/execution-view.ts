@@ -11,6 +11,7 @@ import type {
   ExecutionRecord,
   LogLevel,
   LogRecord,
+  StepKind,
   StepOutputSource,
   StepValidation,
 } from '../store/store.js';
@@ -61,6 +62,8 @@ export interface Execution extends ExecutionSummary {
 export interface StepView {
   position: number;
   name: string;
+  /** What the step is: `run` (`ctx.step`: a function attempted under a retry policy). */
+  kind: StepKind;
   status: StepStatus;
   attemptCount: number;
   attempts: AttemptView[];
@@ -187,6 +190,7 @@ export function toExecution(d: ExecutionDetailRecord, replays: ExecutionRecord[]
     steps: d.steps.map((s) => ({
       position: s.position,
       name: s.name,
+      kind: s.kind,
       status: s.status,
       attemptCount: s.attempts,
       attempts: d.attempts.filter((a) => a.position === s.position).map(toAttemptView),

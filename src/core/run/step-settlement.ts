@@ -6,6 +6,7 @@
  */
 import type { ErrorInfo } from '../shared/errors.js';
 import type { AttemptWrite, StepRecord, StepWrite } from '../store/store.js';
+import type { RunStepWrite } from './pending-writes.js';
 
 /** What a step row left unfinished records when its execution ends. */
 export function unfinishedStepError(step: string, status: string, ending: string): ErrorInfo {
@@ -24,7 +25,10 @@ export const CANCELLED_STEP_ERROR_JSON = JSON.stringify({
   message: 'The execution was cancelled while this step was unfinished',
 } satisfies ErrorInfo);
 
-type Unfinished = Pick<StepWrite, 'position' | 'name' | 'status' | 'attempts' | 'repeatable' | 'hasValidator'>;
+type Unfinished = Pick<
+  RunStepWrite,
+  'position' | 'name' | 'kind' | 'status' | 'attempts' | 'repeatable' | 'hasValidator'
+>;
 
 /**
  * Follows the step rows of one execution that are unfinished in the store: those recorded so at
@@ -38,7 +42,7 @@ export class UnfinishedSteps {
   }
 
   /** An update carrying these step rows has landed. */
-  committed(rows: StepWrite[]): void {
+  committed(rows: RunStepWrite[]): void {
     apply(this.#rows, rows);
   }
 
@@ -46,7 +50,7 @@ export class UnfinishedSteps {
    * The steps still unfinished once `writing` (rows of the update about to be sent) lands, by
    * position. Called by every ending write: no copy of the map (a run has a step or two unfinished).
    */
-  after(writing: StepWrite[] = []): Unfinished[] {
+  after(writing: RunStepWrite[] = []): Unfinished[] {
     const out: Unfinished[] = [];
     for (const [position, row] of this.#rows) if (lastAt(writing, position, 0) === -1) out.push(row);
     for (let i = 0; i < writing.length; i++) {
@@ -61,13 +65,23 @@ export class UnfinishedSteps {
    * The writes that settle, in the same update as `writing`, every step that would be left
    * unfinished: failed, with why (`ending`); a running attempt marked interrupted.
    */
-  settle(ending: string, writing: StepWrite[] = []): { steps: StepWrite[]; attempts: AttemptWrite[] } {
-    const steps: StepWrite[] = [];
+  settle(ending: string, writing: RunStepWrite[] = []): { steps: RunStepWrite[]; attempts: AttemptWrite[] } {
+    const steps: RunStepWrite[] = [];
     const attempts: AttemptWrite[] = [];
     for (const r of this.after(writing)) {
       const error = unfinishedStepError(r.name, r.status, ending);
-      const { position, name, attempts: n, repeatable, hasValidator } = r;
-      steps.push({ position, name, status: 'failed', attempts: n, repeatable, hasValidator, error, finished: true });
+      const { position, name, kind, attempts: n, repeatable, hasValidator } = r;
+      steps.push({
+        position,
+        name,
+        kind,
+        status: 'failed',
+        attempts: n,
+        repeatable,
+        hasValidator,
+        error,
+        finished: true,
+      });
       if (r.status === 'running' && r.attempts > 0) {
         attempts.push({ position: r.position, attempt: r.attempts, status: 'interrupted', error });
       }
@@ -84,7 +98,7 @@ function lastAt(writes: StepWrite[], position: number, from: number): number {
   return -1;
 }
 
-function apply(rows: Map<number, Unfinished>, writes: StepWrite[]): void {
+function apply(rows: Map<number, Unfinished>, writes: RunStepWrite[]): void {
   for (const w of writes) {
     if (isUnfinished(w)) rows.set(w.position, w);
     else rows.delete(w.position);

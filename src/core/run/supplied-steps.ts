@@ -4,7 +4,9 @@
  * replay/replay-steps.ts). Recorded positions are never touched: the positional
  * non-determinism check applies to them as always.
  */
-import type { ExecutionRecord, StepWrite, SuppliedOutputs } from '../store/store.js';
+import type { ExecutionRecord, StepKind, SuppliedOutputs } from '../store/store.js';
+import type { RunStepWrite } from './pending-writes.js';
+import type { StepTraits } from './steps/step-kind-handler.js';
 
 export class SuppliedSteps {
   readonly #fromStep: string | null;
@@ -26,9 +28,10 @@ export class SuppliedSteps {
   take(
     position: number,
     name: string,
+    kind: StepKind,
     recorded: boolean,
-    step: { repeatable: boolean; validate?: unknown },
-  ): StepWrite | undefined {
+    traits: StepTraits,
+  ): RunStepWrite | undefined {
     if (this.#reached) return undefined;
     if (name === this.#fromStep) {
       this.#reached = true;
@@ -40,11 +43,12 @@ export class SuppliedSteps {
     return {
       position,
       name,
+      kind,
       status: 'reused',
       attempts: 0,
       outputJson,
-      repeatable: step.repeatable,
-      hasValidator: step.validate !== undefined,
+      repeatable: traits.repeatable,
+      hasValidator: traits.hasValidator,
       finished: true,
       outputSource: 'supplied',
       suppliedBy: this.#supplied!.actor,

@@ -13,22 +13,19 @@
  *
  * When the store cannot be reached (StoreUnavailableError), the worker reports the outage once
  * (`engine:error`, context `store unavailable`), stops claiming and tries again with backoff up
- * to `sweepIntervalMs`; in-flight runs wait at their next write (see ExecutionRun#commit). The
+ * to `sweepIntervalMs`; in-flight runs wait at their next write (see RunState#commit). The
  * first thing it does when the store answers again is a sweep: a heartbeat that finds its lease
  * expired during the outage re-registers the worker (its claims would find nothing otherwise),
  * and only then does it claim again.
  */
 import { setMaxListeners } from 'node:events';
 import type { EngineContext } from '../context/engine-context.js';
-import type { EngineEventBus } from '../context/events.js';
 import type { AnyFlow } from '../flow/flow.js';
-import type { Clock } from '../shared/clock.js';
 import { isLeaseLost, isStoreUnavailable } from '../shared/errors.js';
 import { IdleWait } from '../shared/idle-wait.js';
 import { type ExecutionId, type LeaseToken, newLeaseToken, type WorkerId } from '../shared/ids.js';
-import type { ProcessProbe } from '../shared/process-probe.js';
-import type { ClaimedExecution, Store } from '../store/store.js';
-import { ExecutionRun, type ExecutionRunDeps } from './execution-run.js';
+import type { ClaimedExecution } from '../store/store.js';
+import { ExecutionRun, type RunScope } from './execution-run.js';
 
 /** After the stop timeout's abort, how long runs get to record it and hand their executions back. */
 const KILL_GRACE_MS = 500;
@@ -43,13 +40,10 @@ export interface WorkerOptions {
 }
 
 export class Worker {
-  readonly #store: Store;
-  readonly #flows: ReadonlyMap<string, AnyFlow>;
+  readonly #ctx: EngineContext;
   readonly #options: WorkerOptions;
-  readonly #clock: Clock;
-  readonly #events: EngineEventBus;
-  readonly #probe: ProcessProbe;
-  readonly #runDeps: ExecutionRunDeps;
+  /** What every run started here shares of this worker: its id, its signals, its callbacks. */
+  readonly #scope: RunScope;
   readonly #stopping: AbortController;
   readonly #killed: AbortController;
   readonly #active = new Map<string, { run: ExecutionRun; done: Promise<void> }>();
@@ -75,34 +69,20 @@ export class Worker {
       workerId: WorkerId;
       options: WorkerOptions;
       /** What the flow sees of the instance an execution runs on. */
-      instanceContext: ExecutionRunDeps['instanceContext'];
+      instanceContext: RunScope['instanceContext'];
     },
   ) {
-    this.#store = ctx.store;
-    this.#flows = ctx.flows;
+    this.#ctx = ctx;
     this.#options = params.options;
-    this.#clock = ctx.clock;
-    this.#events = ctx.events;
-    this.#probe = ctx.probe;
     this.workerId = params.workerId;
     this.#stopping = new AbortController();
     this.#killed = new AbortController();
     this.#idle = new IdleWait(ctx.clock);
     // Every in-flight step and in-memory retry wait listens on these two signals.
     setMaxListeners(0, this.#stopping.signal, this.#killed.signal);
-    const o = ctx.options;
-    this.#runDeps = {
-      instanceContext: params.instanceContext,
-      debug: ctx.debug,
-      defaultRetry: o.retry,
-      defaultErrorPolicy: o.defaultErrorPolicy,
-      maxPayloadBytes: o.maxPayloadBytes,
-      recoverDelayMs: o.recoverDelayMs,
-      inMemoryRetryMaxMs: o.inMemoryRetryMaxMs,
-      store: ctx.store,
+    this.#scope = {
       workerId: params.workerId,
-      clock: ctx.clock,
-      events: ctx.events,
+      instanceContext: params.instanceContext,
       stopping: this.#stopping.signal,
       killed: this.#killed.signal,
       onStoreUnavailable: (error) => this.#noteOutage(error),
@@ -111,10 +91,10 @@ export class Worker {
   }
 
   async start(): Promise<void> {
-    await this.#store.registerWorker({
+    await this.#ctx.store.registerWorker({
       workerId: this.workerId,
-      host: this.#probe.host,
-      pid: this.#probe.pid,
+      host: this.#ctx.probe.host,
+      pid: this.#ctx.probe.pid,
       leaseMs: this.#options.leaseMs,
     });
     this.#running = true;
@@ -154,7 +134,7 @@ export class Worker {
 
   /** Runs an execution this worker already holds (inserted pre-claimed by `run`). */
   adopt(claim: ClaimedExecution): void {
-    const flow = this.#flows.get(claim.execution.flow);
+    const flow = this.#ctx.flows.get(claim.execution.flow);
     if (!flow) throw new Error(`Flow ${claim.execution.flow} is not registered`);
     this.#launch(flow, claim);
   }
@@ -197,21 +177,21 @@ export class Worker {
     await Promise.allSettled(this.#loops);
     const keepLease = this.#keepLeaseWhileStopping();
     const drained = this.#drained();
-    await Promise.race([drained, this.#clock.sleep(this.#options.stopTimeoutMs, this.#killedOnDrain(drained))]);
+    await Promise.race([drained, this.#ctx.clock.sleep(this.#options.stopTimeoutMs, this.#killedOnDrain(drained))]);
     this.#killed.abort();
     // Steps that honour their abort signal settle at once: let them record it and hand back.
-    await Promise.race([drained, this.#clock.sleep(KILL_GRACE_MS, this.#killedOnDrain(drained))]);
+    await Promise.race([drained, this.#ctx.clock.sleep(KILL_GRACE_MS, this.#killedOnDrain(drained))]);
     const leave = async () => {
       keepLease.abort();
       try {
-        await this.#store.removeWorker({ workerId: this.workerId });
+        await this.#ctx.store.removeWorker({ workerId: this.workerId });
       } catch (error) {
-        this.#events.emit('engine:error', { error: error as Error, context: 'removing worker on stop' });
+        this.#ctx.events.emit('engine:error', { error: error as Error, context: 'removing worker on stop' });
       }
       await afterLeaving();
     };
     if (this.#active.size === 0) return await leave();
-    this.#events.emit('engine:error', {
+    this.#ctx.events.emit('engine:error', {
       error: new Error(`${this.#active.size} execution(s) still running a step past the stop timeout`),
       context: 'stopping: their leases are kept until their steps return',
     });
@@ -233,7 +213,7 @@ export class Worker {
       if (controller.signal.aborted) return;
       this.#heartbeat().catch((error: unknown) => {
         if (!isStoreUnavailable(error))
-          this.#events.emit('engine:error', { error: error as Error, context: 'stopping' });
+          this.#ctx.events.emit('engine:error', { error: error as Error, context: 'stopping' });
       });
       setTimeout(beat, this.#options.sweepIntervalMs).unref();
     };
@@ -248,7 +228,7 @@ export class Worker {
   }
 
   #launch(flow: AnyFlow, claim: ClaimedExecution): void {
-    const run = new ExecutionRun(this.#runDeps, flow, claim);
+    const run = new ExecutionRun(this.#ctx, this.#scope, flow, claim);
     const id = claim.execution.id;
     this.#activePerFlow.set(flow.name, (this.#activePerFlow.get(flow.name) ?? 0) + 1);
     const done = run.execute().finally(() => {
@@ -277,7 +257,7 @@ export class Worker {
           backoffMs = Math.min(backoffMs * 2, Math.max(this.#options.sweepIntervalMs, this.#options.pollIntervalMs));
           continue;
         }
-        this.#events.emit('engine:error', { error: error as Error, context: 'claiming executions' });
+        this.#ctx.events.emit('engine:error', { error: error as Error, context: 'claiming executions' });
       }
       if (!this.#running) break;
       if (claimedFull) continue;
@@ -290,21 +270,21 @@ export class Worker {
     if (this.#outage) return;
     this.#outage = true;
     this.outages++;
-    this.#events.emit('engine:error', { error, context: 'store unavailable: claiming paused until it answers' });
+    this.#ctx.events.emit('engine:error', { error, context: 'store unavailable: claiming paused until it answers' });
   }
 
   /** Claims once; true when it filled all the capacity it asked for (there may be more). */
   async #claimOnce(): Promise<boolean> {
     const flows: { flow: string; limit: number }[] = [];
-    for (const name of this.#flows.keys()) {
+    for (const name of this.#ctx.flows.keys()) {
       const limit = this.capacityFor(name);
       if (limit > 0) flows.push({ flow: name, limit });
     }
     const limit = this.#options.concurrency - this.#active.size - this.#reserved.total;
     if (flows.length === 0 || limit <= 0) return false;
-    const claimed = await this.#store.claimExecutions({ workerId: this.workerId, flows, limit, newLeaseToken });
+    const claimed = await this.#ctx.store.claimExecutions({ workerId: this.workerId, flows, limit, newLeaseToken });
     for (const claim of claimed) {
-      const flow = this.#flows.get(claim.execution.flow);
+      const flow = this.#ctx.flows.get(claim.execution.flow);
       if (!flow) continue;
       // Released and due at once (handed back after a failed write or an outage), an execution
       // can be claimed again before its previous run here has returned. The new claim is this
@@ -321,13 +301,13 @@ export class Worker {
 
   async #sweepLoop(): Promise<void> {
     while (this.#running) {
-      await this.#clock.sleep(this.#options.sweepIntervalMs, this.#stopping.signal);
+      await this.#ctx.clock.sleep(this.#options.sweepIntervalMs, this.#stopping.signal);
       if (!this.#running) break;
       try {
         await this.#sweep();
       } catch (error) {
         if (isStoreUnavailable(error)) this.#noteOutage(error as Error);
-        else this.#events.emit('engine:error', { error: error as Error, context: 'recovery sweep' });
+        else this.#ctx.events.emit('engine:error', { error: error as Error, context: 'recovery sweep' });
       }
     }
   }
@@ -335,14 +315,14 @@ export class Worker {
   async #sweep(): Promise<void> {
     await this.#heartbeat();
     await this.#payOwedReleases();
-    const now = await this.#store.now();
-    const dead = (await this.#store.listWorkers())
-      .filter((w) => w.workerId !== this.workerId && w.expiresAt > now && w.host === this.#probe.host)
+    const now = await this.#ctx.store.now();
+    const dead = (await this.#ctx.store.listWorkers())
+      .filter((w) => w.workerId !== this.workerId && w.expiresAt > now && w.host === this.#ctx.probe.host)
       // A reused pid makes a dead worker look alive; its lease then decides, as on other machines.
-      .filter((w) => !this.#probe.isAlive(w.pid))
+      .filter((w) => !this.#ctx.probe.isAlive(w.pid))
       .map((w) => w.workerId);
     if (dead.length) {
-      await this.#store.expireWorkers({ workerIds: dead });
+      await this.#ctx.store.expireWorkers({ workerIds: dead });
       this.wake();
     }
   }
@@ -353,7 +333,7 @@ export class Worker {
       if (this.#active.has(id)) continue;
       const executionId = id as ExecutionId;
       try {
-        await this.#store.updateExecution({
+        await this.#ctx.store.updateExecution({
           executionId,
           leaseToken,
           workerId: this.workerId,
@@ -363,22 +343,22 @@ export class Worker {
       } catch (error) {
         if (isLeaseLost(error)) this.#owedReleases.delete(id);
         else if (isStoreUnavailable(error)) return;
-        else this.#events.emit('engine:error', { error: error as Error, context: `releasing execution ${id}` });
+        else this.#ctx.events.emit('engine:error', { error: error as Error, context: `releasing execution ${id}` });
       }
     }
   }
 
   async #heartbeat(): Promise<void> {
-    const alive = await this.#store.heartbeatWorker({ workerId: this.workerId, leaseMs: this.#options.leaseMs });
+    const alive = await this.#ctx.store.heartbeatWorker({ workerId: this.workerId, leaseMs: this.#options.leaseMs });
     // The store answered: an outage (if any) is over.
     this.#outage = false;
     if (!alive) {
       // Declared dead (a long pause?): our leases may have been taken; fencing refuses our
       // stale writes. Come back as a live worker for what we still hold legitimately.
-      await this.#store.registerWorker({
+      await this.#ctx.store.registerWorker({
         workerId: this.workerId,
-        host: this.#probe.host,
-        pid: this.#probe.pid,
+        host: this.#ctx.probe.host,
+        pid: this.#ctx.probe.pid,
         leaseMs: this.#options.leaseMs,
       });
     }
