@@ -18,13 +18,6 @@ export function unfinishedStepError(step: string, status: string, ending: string
   };
 }
 
-/** What a cancellation records on the step rows it leaves unfinished (JSON, as stores keep errors). */
-export const CANCELLED_STEP_ERROR_JSON = JSON.stringify({
-  name: 'StepAbandonedError',
-  code: 'STEP_ABANDONED',
-  message: 'The execution was cancelled while this step was unfinished',
-} satisfies ErrorInfo);
-
 type Unfinished = Pick<
   RunStepWrite,
   'position' | 'name' | 'kind' | 'status' | 'attempts' | 'repeatable' | 'hasValidator'

@@ -109,3 +109,10 @@ export interface LogWrite {
   message: string;
   dataJson: string | null;
 }
+
+/** What a cancellation records on the step rows it leaves unfinished (JSON, as stores keep errors). */
+export const CANCELLED_STEP_ERROR_JSON = JSON.stringify({
+  name: 'StepAbandonedError',
+  code: 'STEP_ABANDONED',
+  message: 'The execution was cancelled while this step was unfinished',
+} satisfies ErrorInfo);

@@ -3,10 +3,11 @@
  * update-execution.ts), cancel, read, list and count. The first three are the hot path: one
  * statement each, prepared.
  */
-import { CANCELLED_STEP_ERROR_JSON } from '../../core/run/step-settlement.js';
+
 import { LeaseLostError } from '../../core/shared/errors.js';
 import type { ExecutionId, LeaseToken } from '../../core/shared/ids.js';
 import type { ExecutionStatus } from '../../core/shared/states.js';
+import { CANCELLED_STEP_ERROR_JSON } from '../../core/store/steps.js';
 import type {
   AuditWrite,
   ClaimedExecution,

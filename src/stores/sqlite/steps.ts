@@ -4,8 +4,9 @@
  * insert), so those writes call the functions below. A step's kind is set by its first write
  * only: the upsert leaves it as it is (step-queries.ts).
  */
-import { CANCELLED_STEP_ERROR_JSON } from '../../core/run/step-settlement.js';
+
 import type { ExecutionId } from '../../core/shared/ids.js';
+import { CANCELLED_STEP_ERROR_JSON } from '../../core/store/steps.js';
 import type {
   ExecutionDetailRecord,
   ExecutionUpdate,
