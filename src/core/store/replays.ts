@@ -1,5 +1,5 @@
 /**
- * Store port slice: Replays, error groups and replay batches.
+ * Store port slice: replays (with the steps they reuse), error groups and replay batches.
  */
 import type { ExecutionId, WorkerId } from '../shared/ids.js';
 import type { ExecutionStatus } from '../shared/states.js';
@@ -78,19 +78,6 @@ export interface ReusedStepWrite {
   /** `original` (the default): the original's output; `supplied`: one an operator gave (who: `suppliedBy`). */
   outputSource?: 'original' | 'supplied';
   suppliedBy?: string | null;
-}
-
-/**
- * Where a step's output came from: `run` (its code ran), `validate` (validate answered
- * complete), `original` (reused from the replayed execution), `supplied` (given by an operator
- * on replay).
- */
-export type StepOutputSource = 'run' | 'validate' | 'original' | 'supplied';
-
-/** validate's last answer about a step: which attempt it judged and what it said. */
-export interface StepValidation {
-  attempt: number;
-  outcome: 'complete' | 'retry' | 'error';
 }
 
 export interface ErrorGroupFilter {

@@ -5,7 +5,19 @@ import type { ErrorInfo } from '../shared/errors.js';
 import type { ExecutionId, WorkerId } from '../shared/ids.js';
 import type { StepStatus } from '../shared/states.js';
 import type { ExecutionRecord } from './executions.js';
-import type { StepOutputSource, StepValidation } from './replays.js';
+
+/**
+ * Where a step's output came from: `run` (its code ran), `validate` (validate answered
+ * complete), `original` (reused from the replayed execution), `supplied` (given by an operator
+ * on replay).
+ */
+export type StepOutputSource = 'run' | 'validate' | 'original' | 'supplied';
+
+/** validate's last answer about a step: which attempt it judged and what it said. */
+export interface StepValidation {
+  attempt: number;
+  outcome: 'complete' | 'retry' | 'error';
+}
 
 export interface StepStore {
   getExecutionDetail(id: ExecutionId): Promise<ExecutionDetailRecord | undefined>;
