@@ -59,6 +59,8 @@ export type { Duration } from './core/shared/duration.js';
 export type { ErrorInfo, InputIssue, RetraceErrorCode } from './core/shared/errors.js';
 // Errors: the ones user code throws, and the ones Retrace raises (match on `code`)
 export {
+  ApiKeyNotFoundError,
+  BatchNotFoundError,
   DefinitionError,
   ExecutionAlreadyResolvedError,
   ExecutionCancelledError,
@@ -74,13 +76,16 @@ export {
   PayloadTooLargeError,
   RetraceError,
   RetryableError,
+  ScheduleNotFoundError,
   StepFailedError,
   StepTimeoutError,
   StoreBusyError,
   StoreUnavailableError,
   StoreWriteRefusedError,
   UnknownFlowError,
+  UnknownInstanceError,
   UnsafeFilesystemError,
+  WebhookDeliveryNotFoundError,
   WebhookRejectedError,
 } from './core/shared/errors.js';
 export type { ExecutionStatus, StepStatus } from './core/shared/states.js';

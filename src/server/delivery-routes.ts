@@ -8,7 +8,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { FastifyPluginAsync } from 'fastify';
-import { type Engine, RetraceError, type WebhookDeliveryView, type WebhookOutcome } from '../index.js';
+import { type Engine, InvalidOptionError, type WebhookDeliveryView, type WebhookOutcome } from '../index.js';
 import { sendError } from './http-errors.js';
 import { bodyObject, intParam, stringParam } from './query-params.js';
 
@@ -36,7 +36,7 @@ export const deliveryRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app
     try {
       const body = bodyObject(request.body, ['force']);
       if (body.force !== undefined && typeof body.force !== 'boolean') {
-        throw new RetraceError('INVALID_OPTION', `force must be true or false (got ${JSON.stringify(body.force)})`);
+        throw new InvalidOptionError('force', `force must be true or false (got ${JSON.stringify(body.force)})`);
       }
       const accepted = await engine.webhooks.redeliver((request.params as { id: string }).id, {
         actor: request.principal?.name ?? 'api',

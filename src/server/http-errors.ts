@@ -4,16 +4,22 @@
  * error handler and the webhook routes answer through here.
  */
 import type { FastifyError, FastifyReply } from 'fastify';
-import { RetraceError, WebhookRejectedError } from '../index.js';
+import { RetraceError, type RetraceErrorCode, WebhookRejectedError } from '../index.js';
 
-const STATUS: Partial<Record<string, number>> = {
+/**
+ * The status of every code: complete, so a code added to RetraceErrorCode without a status
+ * here fails to compile. Without a comment, the status is the usual one for what the code says.
+ */
+export const HTTP_STATUS: Readonly<Record<RetraceErrorCode, number>> = {
   INPUT_INVALID: 422,
   INVALID_OPTION: 400,
+  INVALID_CURSOR: 400,
+  // A replay from a step the execution does not have (or outputs for one): a bad argument.
+  UNKNOWN_STEP: 400,
   WEBHOOK_BODY_INVALID: 400,
   WEBHOOK_SIGNATURE_INVALID: 401,
   // No webhookSecret, the flow not declared open and the server not allowing open webhooks.
   WEBHOOK_NOT_ENABLED: 403,
-  INVALID_CURSOR: 400,
   PAYLOAD_TOO_LARGE: 413,
   PAYLOAD_NOT_SERIALIZABLE: 400,
   UNKNOWN_FLOW: 404,
@@ -22,33 +28,57 @@ const STATUS: Partial<Record<string, number>> = {
   WEBHOOK_DELIVERY_NOT_FOUND: 404,
   API_KEY_NOT_FOUND: 404,
   BATCH_NOT_FOUND: 404,
+  SCHEDULE_NOT_FOUND: 404,
   API_KEY_INVALID: 400,
   API_KEY_EXISTS: 409,
   INSTANCE_DISABLED: 409,
   INSTANCE_INVALID: 400,
+  // The flow's default instance exists as long as the flow does: the request conflicts with that.
+  INSTANCE_DELETE_NOT_ALLOWED: 409,
   REPLAY_NOT_ALLOWED: 409,
   EXECUTION_ALREADY_RESOLVED: 409,
   WEBHOOK_REDELIVERY_NOT_ALLOWED: 409,
   EXECUTION_FINISHED: 409,
   EXECUTION_CANCELLED: 409,
+  // A pause, resume or cancel the batch's status does not allow (as EXECUTION_FINISHED).
+  BATCH_STATE: 409,
   EXECUTION_FAILED: 500,
+  // Why an execution failed: recorded in it, and reaching a request only as EXECUTION_FAILED.
+  // Should one escape on its own, it is the server's failure, not the caller's.
+  STEP_FAILED: 500,
+  STEP_TIMEOUT: 500,
+  ATTEMPT_INTERRUPTED: 500,
+  NON_DETERMINISM: 500,
+  // A worker's write fenced off by another worker's lease: internal, never the caller's.
+  LEASE_LOST: 500,
+  // Waiting for a result ran out (the webhook route answers 202 "running" itself instead).
+  RESULT_TIMEOUT: 504,
+  // The server's own flows or engine options are wrong: it should not have started.
+  INVALID_DEFINITION: 500,
+  DUPLICATE_FLOW: 500,
+  INVALID_DURATION: 500,
   // The server cannot read instance secrets (key unset or wrong): its fault, retry later.
   ENCRYPTION_KEY_MISSING: 503,
+  SECRET_UNREADABLE: 503,
   ENGINE_NOT_STARTED: 503,
   ENGINE_STOPPED: 503,
+  // Any store failure, unreachable included (StoreUnavailableError has this code): retry later.
   STORE_ERROR: 503,
-  STORE_UNAVAILABLE: 503,
   // A store this server cannot use (set up wrong, or for another release): its fault, not the caller's.
   STORE_NOT_A_DATABASE: 500,
   STORE_TOO_NEW: 500,
+  STORE_UNSAFE_FILESYSTEM: 500,
+  STORE_URL_INVALID: 500,
   // Busy, full, read-only: nothing was written; the same request may succeed (Retry-After).
   STORE_BUSY: 503,
   // The store can never hold what the request carries (e.g. a NUL in text on PostgreSQL).
   STORE_WRITE_REFUSED: 422,
 };
 
-export function statusOf(code: string): number {
-  return STATUS[code] ?? 400;
+export function statusOf(code: RetraceErrorCode): number {
+  // Own keys only: a code outside the union (JavaScript callers can make one) must not read
+  // `constructor` off the prototype; it is answered as the server's failure.
+  return Object.hasOwn(HTTP_STATUS, code) ? HTTP_STATUS[code] : 500;
 }
 
 export interface ErrorBody {

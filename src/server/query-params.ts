@@ -3,14 +3,14 @@
  * arrives as an array) or a value of the wrong shape is an INVALID_OPTION (400) naming the
  * argument, never coerced (`Number('abc') || 50` used to turn a typo into the default page).
  */
-import { RetraceError } from '../index.js';
+import { InvalidOptionError, RetraceError } from '../index.js';
 
 /** A single string argument, undefined when absent or empty. */
 export function stringParam(query: unknown, name: string): string | undefined {
   const value = (query as Record<string, unknown> | undefined)?.[name];
   if (value === undefined || value === '') return undefined;
   if (typeof value !== 'string') {
-    throw new RetraceError('INVALID_OPTION', `${name} must be given once (got ${JSON.stringify(value)})`);
+    throw new InvalidOptionError(name, `${name} must be given once (got ${JSON.stringify(value)})`);
   }
   return value;
 }
@@ -21,8 +21,8 @@ export function intParam(query: unknown, name: string, range: { min: number; max
   if (text === undefined) return undefined;
   const value = /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < range.min || value > range.max) {
-    throw new RetraceError(
-      'INVALID_OPTION',
+    throw new InvalidOptionError(
+      name,
       `${name} must be a whole number from ${range.min} to ${range.max} (got ${JSON.stringify(text)})`,
     );
   }

@@ -1,5 +1,5 @@
 /** `?wait=30s` on webhook routes: how long to wait for the execution's result before answering 202. */
-import { RetraceError } from '../index.js';
+import { InvalidOptionError } from '../index.js';
 
 /** Waiting longer than this holds connections for too long; ask for the result later instead. */
 export const MAX_WAIT_MS = 120_000;
@@ -9,14 +9,14 @@ export function parseWait(value: unknown): number | undefined {
   if (value === undefined || value === '') return undefined;
   const match = typeof value === 'string' ? /^(\d+)(ms|s|m)?$/.exec(value.trim()) : null;
   if (!match) {
-    throw new RetraceError(
-      'INVALID_OPTION',
+    throw new InvalidOptionError(
+      'wait',
       `wait must be a duration such as 500ms, 30s or 2m (got ${JSON.stringify(value)})`,
     );
   }
   const ms = Number(match[1]) * (match[2] === 'm' ? 60_000 : match[2] === 's' ? 1000 : 1);
   if (ms > MAX_WAIT_MS)
-    throw new RetraceError('INVALID_OPTION', `wait may be at most ${MAX_WAIT_MS / 1000}s (got ${value})`);
+    throw new InvalidOptionError('wait', `wait may be at most ${MAX_WAIT_MS / 1000}s (got ${value})`);
   return ms;
 }
 

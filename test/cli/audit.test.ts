@@ -154,6 +154,6 @@ describe('retrace audit', () => {
     ] as const) {
       assertOneLineError(await run(['audit', ...args]), 2, pattern, args.join(' '));
     }
-    assertOneLineError(await run(['audit', '--cursor', 'forged']), 1, /cursor.*INVALID_OPTION/, '--cursor forged');
+    assertOneLineError(await run(['audit', '--cursor', 'forged']), 1, /cursor.*INVALID_CURSOR/, '--cursor forged');
   });
 });

@@ -131,10 +131,13 @@ describe('graphql: auditEntries', () => {
     }
   });
 
-  it('refuses bad arguments as BAD_USER_INPUT', async () => {
-    for (const variables of [{ first: -1 }, { first: 1001 }, { after: 'forged' }, { action: [''] }]) {
+  it('refuses bad arguments as BAD_USER_INPUT, and a forged cursor as INVALID_CURSOR (as every connection does)', async () => {
+    for (const variables of [{ first: -1 }, { first: 1001 }, { action: [''] }]) {
       const { body } = await post('admin', AUDIT, variables);
       assert.equal(body.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT', JSON.stringify(variables));
     }
+    const { body } = await post('admin', AUDIT, { after: 'forged' });
+    assert.equal(body.errors?.[0]?.extensions?.code, 'INVALID_CURSOR');
+    assert.match(body.errors![0]!.message, /Invalid audit cursor "forged"/);
   });
 });

@@ -554,7 +554,7 @@ describe('graphql: instances (admin) and their secrets', () => {
     );
     assert.deepEqual(
       deleteDefault.deleteInstance!.errors.map((e) => [e.field, e.code]),
-      [['id', 'INSTANCE_INVALID']],
+      [['id', 'INSTANCE_DELETE_NOT_ALLOWED']],
     );
   });
 

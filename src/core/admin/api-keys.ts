@@ -11,7 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import type { EngineContext } from '../context/engine-context.js';
-import { RetraceError } from '../shared/errors.js';
+import { ApiKeyNotFoundError, RetraceError } from '../shared/errors.js';
 import type { ApiKeyRecord, Store } from '../store/store.js';
 
 export type ApiKeyScope = 'read' | 'operate' | 'admin';
@@ -52,6 +52,7 @@ export class ApiKeyService {
       throw new RetraceError(
         'API_KEY_INVALID',
         `An API key needs a name of 1-100 letters, digits, spaces or . _ - @ (got ${JSON.stringify(input?.name)})`,
+        { field: 'name' },
       );
     }
     const scopes = checkScopes(input.scopes);
@@ -59,7 +60,8 @@ export class ApiKeyService {
     const secret = `rt_${prefix}_${randomBytes(32).toString('base64url')}`;
     const id = `ak-${uuidv7()}`;
     const created = await this.#store.createApiKey({ id, name, prefix, secretHash: hashSecret(secret), scopes });
-    if (!created) throw new RetraceError('API_KEY_EXISTS', `An API key named "${name}" already exists`);
+    if (!created)
+      throw new RetraceError('API_KEY_EXISTS', `An API key named "${name}" already exists`, { field: 'name' });
     return { key: await this.#view(id), secret };
   }
 
@@ -70,7 +72,7 @@ export class ApiKeyService {
   /** Revokes a key by id or name; revoking a revoked key returns it unchanged. */
   async revoke(idOrName: string): Promise<ApiKeyView> {
     const record = await this.#store.getApiKey(idOrName);
-    if (!record) throw new RetraceError('API_KEY_NOT_FOUND', `No API key with id or name "${idOrName}"`);
+    if (!record) throw new ApiKeyNotFoundError(idOrName);
     await this.#store.revokeApiKey({ id: record.id });
     return this.#view(record.id);
   }
@@ -90,7 +92,7 @@ export class ApiKeyService {
 
   async #view(id: string): Promise<ApiKeyView> {
     const record = await this.#store.getApiKey(id);
-    if (!record) throw new RetraceError('API_KEY_NOT_FOUND', `No API key with id "${id}"`);
+    if (!record) throw new ApiKeyNotFoundError(id, 'id');
     return toView(record);
   }
 }
@@ -101,13 +103,16 @@ export function hashSecret(secret: string): string {
 
 function checkScopes(scopes: unknown): ApiKeyScope[] {
   if (!Array.isArray(scopes) || scopes.length === 0) {
-    throw new RetraceError('API_KEY_INVALID', `An API key needs at least one scope: ${API_KEY_SCOPES.join(', ')}`);
+    throw new RetraceError('API_KEY_INVALID', `An API key needs at least one scope: ${API_KEY_SCOPES.join(', ')}`, {
+      field: 'scopes',
+    });
   }
   for (const scope of scopes) {
     if (!API_KEY_SCOPES.includes(scope as ApiKeyScope)) {
       throw new RetraceError(
         'API_KEY_INVALID',
         `Unknown scope ${JSON.stringify(scope)}; scopes are ${API_KEY_SCOPES.join(', ')}`,
+        { field: 'scopes' },
       );
     }
   }

@@ -5,7 +5,7 @@
  * only grows, so a page never shifts while new entries are written.
  */
 import type { EngineContext } from '../context/engine-context.js';
-import { RetraceError } from '../shared/errors.js';
+import { InvalidOptionError, RetraceError } from '../shared/errors.js';
 import type { ExecutionId } from '../shared/ids.js';
 import type { AuditFilter, Store } from '../store/store.js';
 
@@ -61,35 +61,39 @@ function decodeCursor(cursor: string): number {
   } catch {
     // reported below
   }
+  // The code of every other cursor that does not decode (stores/cursor.ts).
   throw new RetraceError(
-    'INVALID_OPTION',
+    'INVALID_CURSOR',
     `Invalid audit cursor ${JSON.stringify(cursor)}: pass back a nextCursor value unchanged`,
+    { field: 'cursor' },
   );
 }
 
-function option(condition: boolean, message: string): void {
-  if (!condition) throw new RetraceError('INVALID_OPTION', message);
+/** Refuses the filter option `name` unless `condition` holds. */
+function option(condition: boolean, name: string, message: string): void {
+  if (!condition) throw new InvalidOptionError(name, message);
 }
 
 function optionalString(value: unknown, name: string): string | undefined {
   if (value === undefined) return undefined;
-  option(typeof value === 'string' && value !== '', `${name} must be a non-empty string`);
+  option(typeof value === 'string' && value !== '', name, `${name} must be a non-empty string`);
   return value as string;
 }
 
 function time(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined;
-  option(value instanceof Date && Number.isFinite(value.getTime()), `${name} must be a valid Date`);
+  option(value instanceof Date && Number.isFinite(value.getTime()), name, `${name} must be a valid Date`);
   return (value as Date).getTime();
 }
 
 /** The store filter the engine filter describes, every field checked (a bad one is INVALID_OPTION, not a driver error). */
 export function toStoreFilter(f: AuditListFilter, limit: number): AuditFilter {
   const known = new Set(['executionId', 'batchId', 'actor', 'action', 'since', 'until', 'limit', 'cursor']);
-  for (const key of Object.keys(f)) option(known.has(key), `Unknown audit filter option "${key}"`);
+  for (const key of Object.keys(f)) option(known.has(key), key, `Unknown audit filter option "${key}"`);
   const actions = f.action === undefined ? undefined : Array.isArray(f.action) ? f.action : [f.action];
   option(
     actions === undefined || actions.every((a) => typeof a === 'string' && a !== ''),
+    'action',
     'action must be a non-empty string or an array of them',
   );
   const executionId = optionalString(f.executionId, 'executionId');
@@ -126,6 +130,7 @@ export class AuditLog {
     const limit = filter.limit ?? 100;
     option(
       Number.isInteger(limit) && limit >= 1 && limit <= MAX_AUDIT_PAGE,
+      'limit',
       `limit must be a whole number from 1 to ${MAX_AUDIT_PAGE}, got ${String(limit)}`,
     );
     // One more than asked tells whether there is a next page without a second query.

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { EngineContext } from '../context/engine-context.js';
 import type { AnyFlow, InstanceContext } from '../flow/flow.js';
 import { validateInput } from '../flow/schema.js';
-import { RetraceError } from '../shared/errors.js';
+import { InputValidationError, RetraceError, UnknownFlowError, UnknownInstanceError } from '../shared/errors.js';
 import { defaultInstanceId, type InstanceRecord, type NewInstance, type Store } from '../store/store.js';
 import {
   checkAuditOptions,
@@ -153,7 +153,7 @@ export class InstanceService {
     const current = await this.#record(id);
     if (current.isDefault)
       throw new RetraceError(
-        'INSTANCE_INVALID',
+        'INSTANCE_DELETE_NOT_ALLOWED',
         `Instance ${id} is the default instance of flow "${current.flow}" and cannot be deleted`,
       );
     await this.#store.deleteInstance(id);
@@ -196,13 +196,8 @@ export class InstanceService {
   async forRun(flow: string, id: string | undefined): Promise<InstanceRecord> {
     const instanceId = id ?? defaultInstanceId(flow);
     const record = (await this.#cached(instanceId))?.record;
-    if (!record) throw new RetraceError('UNKNOWN_INSTANCE', `No instance with id "${instanceId}"`);
-    if (record.flow !== flow) {
-      throw new RetraceError(
-        'UNKNOWN_INSTANCE',
-        `Instance ${instanceId} belongs to flow "${record.flow}", not "${flow}"`,
-      );
-    }
+    if (!record) throw new UnknownInstanceError(instanceId);
+    if (record.flow !== flow) throw new UnknownInstanceError(instanceId, { belongsTo: record.flow, flow });
     if (!record.enabled)
       throw new RetraceError('INSTANCE_DISABLED', `Instance ${instanceId} (${record.name}) is disabled`);
     return record;
@@ -291,17 +286,13 @@ export class InstanceService {
 
   async #record(id: string): Promise<InstanceRecord> {
     const record = await this.#store.getInstance(id);
-    if (!record) throw new RetraceError('UNKNOWN_INSTANCE', `No instance with id "${id}"`);
+    if (!record) throw new UnknownInstanceError(id);
     return record;
   }
 
   #flow(name: string): AnyFlow {
     const flow = this.#flows.get(name);
-    if (!flow)
-      throw new RetraceError(
-        'UNKNOWN_FLOW',
-        `Unknown flow "${name}". Known flows: ${[...this.#flows.keys()].join(', ') || '(none)'}`,
-      );
+    if (!flow) throw new UnknownFlowError(name, [...this.#flows.keys()]);
     return flow;
   }
 
@@ -314,9 +305,18 @@ export class InstanceService {
     try {
       await validateInput(flow.name, flow.configSchema, { ...config, ...secrets });
     } catch (err) {
+      // Config and secrets are validated as one object: the first issue's key says which it was in.
+      const key = err instanceof InputValidationError ? err.issues[0]?.path[0] : undefined;
+      const field =
+        key === undefined
+          ? 'config'
+          : typeof key === 'string' && Object.hasOwn(secrets, key)
+            ? `secrets.${key}`
+            : `config.${key}`;
       throw new RetraceError(
         'INSTANCE_INVALID',
         (err as Error).message.replace(/^Invalid input/, 'Invalid instance config'),
+        { field },
       );
     }
   }
@@ -364,7 +364,7 @@ function toView(r: InstanceRecord): InstanceView {
 
 function checkObject(value: unknown, what: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new RetraceError('INSTANCE_INVALID', `Instance ${what} must be an object`);
+    throw new RetraceError('INSTANCE_INVALID', `Instance ${what} must be an object`, { field: what });
   }
   return value as Record<string, unknown>;
 }
@@ -384,10 +384,12 @@ export function changedFields(input: object): string[] {
 function checkSecrets(secrets: unknown): Record<string, string> {
   const obj = checkObject(secrets, 'secrets');
   for (const [k, v] of Object.entries(obj)) {
-    if (typeof v !== 'string') throw new RetraceError('INSTANCE_INVALID', `Secret "${k}" must be a string`);
+    if (typeof v !== 'string')
+      throw new RetraceError('INSTANCE_INVALID', `Secret "${k}" must be a string`, { field: `secrets.${k}` });
     // A webhook secret that decodes to (almost) nothing would let anybody sign deliveries.
     const problem = k === WEBHOOK_SECRET_NAME ? webhookSecretProblem(v) : null;
-    if (problem) throw new RetraceError('INSTANCE_INVALID', `Secret "${k}" cannot be used: ${problem}`);
+    if (problem)
+      throw new RetraceError('INSTANCE_INVALID', `Secret "${k}" cannot be used: ${problem}`, { field: `secrets.${k}` });
   }
   return obj as Record<string, string>;
 }

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { RetraceError } from '../shared/errors.js';
+import { InvalidOptionError, RetraceError } from '../shared/errors.js';
 
 /**
  * Secret instance config values, encrypted at rest with AES-256-GCM under a key the
@@ -12,7 +12,7 @@ export class SecretBox {
 
   constructor(key: Buffer) {
     if (key.length !== 32)
-      throw new RetraceError('INVALID_OPTION', `The encryption key must be 32 bytes, got ${key.length}`);
+      throw new InvalidOptionError('encryptionKey', `The encryption key must be 32 bytes, got ${key.length}`);
     this.#key = key;
   }
 
@@ -21,8 +21,8 @@ export class SecretBox {
     const trimmed = value.trim();
     const key = /^[0-9a-f]{64}$/i.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
     if (key.length !== 32) {
-      throw new RetraceError(
-        'INVALID_OPTION',
+      throw new InvalidOptionError(
+        'encryptionKey',
         'The encryption key must be 32 bytes, written as base64 or 64 hex digits (try: openssl rand -base64 32)',
       );
     }
@@ -41,7 +41,8 @@ export class SecretBox {
   decrypt(sealed: string): string {
     const [version, iv, tag, ciphertext] = sealed.split(':');
     if (version !== 'v1' || !iv || !tag || ciphertext === undefined) {
-      throw new RetraceError('STORE_ERROR', 'A stored secret is not in a format this version can read');
+      // What is stored (or the key) is wrong, not the request: the same code as a failed decryption.
+      throw new RetraceError('SECRET_UNREADABLE', 'A stored secret is not in a format this version can read');
     }
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64'));
@@ -49,7 +50,7 @@ export class SecretBox {
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64')), decipher.final()]).toString('utf8');
     } catch {
       throw new RetraceError(
-        'INVALID_OPTION',
+        'SECRET_UNREADABLE',
         'A stored secret cannot be decrypted: wrong encryption key, or the value was altered',
       );
     }

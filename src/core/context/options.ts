@@ -6,7 +6,7 @@ import {
 } from '../flow/retry-policy.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { type Duration, parseDuration } from '../shared/duration.js';
-import { DefinitionError } from '../shared/errors.js';
+import { InvalidOptionError } from '../shared/errors.js';
 
 /** Engine options. Every one has a default; durations take `'30s'`-style strings or milliseconds. */
 export interface EngineOptions {
@@ -74,19 +74,17 @@ export function resolveEngineOptions(o: EngineOptions): ResolvedEngineOptions {
   const positiveInt = (v: number | undefined, name: string, dflt: number): number => {
     if (v === undefined) return dflt;
     if (!Number.isInteger(v) || v < 1)
-      throw new DefinitionError(`Engine option ${name} must be a whole number >= 1, got ${v}`, 'INVALID_OPTION');
+      throw new InvalidOptionError(name, `Engine option ${name} must be a whole number >= 1, got ${v}`);
     return v;
   };
-  const leaseMs = parseDuration(
-    o.lease ?? o.leaseMs ?? '30s',
-    o.lease === undefined && o.leaseMs !== undefined ? 'engine option leaseMs' : 'engine option lease',
-  );
-  if (leaseMs < 100) throw new DefinitionError('Engine option lease must be at least 100ms', 'INVALID_OPTION');
+  const leaseOption = o.lease === undefined && o.leaseMs !== undefined ? 'leaseMs' : 'lease';
+  const leaseMs = parseDuration(o.lease ?? o.leaseMs ?? '30s', `engine option ${leaseOption}`);
+  if (leaseMs < 100) throw new InvalidOptionError(leaseOption, 'Engine option lease must be at least 100ms');
   const flowConcurrency: Record<string, number> = {};
   for (const [flow, n] of Object.entries(o.flowConcurrency ?? {}))
     flowConcurrency[flow] = positiveInt(n, `flowConcurrency.${flow}`, 1);
   if (o.defaultErrorPolicy !== undefined && o.defaultErrorPolicy !== 'retry' && o.defaultErrorPolicy !== 'fatal') {
-    throw new DefinitionError(`Engine option defaultErrorPolicy must be 'retry' or 'fatal'`, 'INVALID_OPTION');
+    throw new InvalidOptionError('defaultErrorPolicy', `Engine option defaultErrorPolicy must be 'retry' or 'fatal'`);
   }
   return {
     concurrency: positiveInt(o.concurrency, 'concurrency', 10),

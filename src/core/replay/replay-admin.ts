@@ -7,7 +7,7 @@ import type { AuditTrail } from '../admin/audit-trail.js';
 import type { EngineContext } from '../context/engine-context.js';
 import type { ExecutionListFilter } from '../run/execution-view.js';
 import { toStoreFilter } from '../run/execution-view.js';
-import { RetraceError } from '../shared/errors.js';
+import { BatchNotFoundError, RetraceError } from '../shared/errors.js';
 import { newExecutionId } from '../shared/ids.js';
 import { checkActionOptions, checkReplayManyOptions } from '../shared/option-checks.js';
 import { isTerminal } from '../shared/states.js';
@@ -122,7 +122,7 @@ export class ReplayAdmin {
 
   async getBatch(id: string): Promise<BatchView> {
     const found = await this.#store.getBatch(id);
-    if (!found) throw new RetraceError('BATCH_NOT_FOUND', `No replay batch with id "${id}"`);
+    if (!found) throw new BatchNotFoundError(id);
     return toBatchView(found.batch, found.counts);
   }
 

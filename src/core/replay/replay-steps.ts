@@ -52,7 +52,12 @@ export function planReplaySteps(
         `stepOutputs names "${name}", the step the replay starts at: it runs; supply outputs of steps before it`,
       );
     }
-    const json = encodePayload(value, `Output override for step "${name}"`, maxPayloadBytes).json;
+    const json = encodePayload(
+      value,
+      `Output override for step "${name}"`,
+      maxPayloadBytes,
+      `stepOutputs.${name}`,
+    ).json;
     if (before.some((s) => s.name === name)) {
       supplied.set(name, json);
     } else if (!start && !steps.some((s) => s.name === name)) {
@@ -63,6 +68,7 @@ export function planReplaySteps(
       throw new RetraceError(
         'UNKNOWN_STEP',
         `stepOutputs names "${name}", which is not a step before "${fromStep}" (those are: ${beforeNames()})`,
+        { field: `stepOutputs.${name}` },
       );
     }
   }
@@ -75,6 +81,7 @@ export function planReplaySteps(
           'UNKNOWN_STEP',
           `Execution ${id} has no step "${fromStep}". Recorded steps: ${steps.map((r) => r.name).join(', ')}. ` +
             `To start at a step it never reached, supply the output of "${s.name}" (${s.status}) in stepOutputs, or start at it`,
+          { field: 'fromStep' },
         );
       }
       throw new RetraceError(

@@ -110,7 +110,12 @@ export class ReplayService {
 
     const inputValue = options.input !== undefined ? options.input : decodePayload(original.execution.inputJson);
     await validateInput(flow.name, flow.inputSchema, inputValue);
-    const { json: inputJson } = encodePayload(inputValue, `Input of flow "${flow.name}"`, this.#deps.maxPayloadBytes);
+    const { json: inputJson } = encodePayload(
+      inputValue,
+      `Input of flow "${flow.name}"`,
+      this.#deps.maxPayloadBytes,
+      options.input !== undefined ? 'input' : undefined,
+    );
     const actor = options.actor ?? 'library';
     const { reused: reusedSteps, suppliedOutputsJson } = planReplaySteps(
       original,

@@ -12,17 +12,20 @@ export interface EncodedPayload {
   bytes: number;
 }
 
-export function encodePayload(value: unknown, what: string, limitBytes: number): EncodedPayload {
+/** `field`: the input field the value was given in (`stepOutputs.fetch`), named by a refusal. */
+export function encodePayload(value: unknown, what: string, limitBytes: number, field?: string): EncodedPayload {
   if (value === undefined) return { json: null, bytes: 0 };
+  const named = field === undefined ? undefined : { field };
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
   } catch (err) {
-    throw new PayloadNotSerializableError(what, err);
+    throw new PayloadNotSerializableError(what, err, named);
   }
-  if (json === undefined) throw new PayloadNotSerializableError(what, new Error(`a ${typeof value} has no JSON form`));
+  if (json === undefined)
+    throw new PayloadNotSerializableError(what, new Error(`a ${typeof value} has no JSON form`), named);
   const bytes = Buffer.byteLength(json, 'utf8');
-  if (bytes > limitBytes) throw new PayloadTooLargeError(what, bytes, limitBytes);
+  if (bytes > limitBytes) throw new PayloadTooLargeError(what, bytes, limitBytes, named);
   return { json, bytes };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Every error Retrace itself raises. Each has a stable string `code` that the CLI, the
- * server and scripts can match on; the message is for people and may change.
+ * server and scripts can match on; the message is for people and may change. An error about
+ * one input field or option names it in `field`, so nobody has to read that from the message.
  *
  * Errors that user code throws to steer retries (RetryableError, FatalError) are matched by
  * `name`, never by `instanceof`: a failure read back from the store is plain data, and a
@@ -47,7 +48,10 @@ export type RetraceErrorCode =
   | 'UNKNOWN_INSTANCE'
   | 'INSTANCE_DISABLED'
   | 'INSTANCE_INVALID'
+  | 'INSTANCE_DELETE_NOT_ALLOWED'
+  | 'SCHEDULE_NOT_FOUND'
   | 'ENCRYPTION_KEY_MISSING'
+  | 'SECRET_UNREADABLE'
   | 'API_KEY_INVALID'
   | 'API_KEY_EXISTS'
   | 'API_KEY_NOT_FOUND'
@@ -58,12 +62,27 @@ export type RetraceErrorCode =
   | 'WEBHOOK_NOT_ENABLED'
   | 'INVALID_CURSOR';
 
+export interface RetraceErrorOptions {
+  cause?: unknown;
+  /** The input field or option the error is about (see RetraceError.field). */
+  field?: string;
+}
+
 export class RetraceError extends Error {
   readonly code: RetraceErrorCode;
-  constructor(code: RetraceErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /**
+   * The input field or option the error is about, as the caller spelled it (`idempotencyKey`,
+   * `stepOutputs.fetch`, `labels.region`); absent when it is about no one field. Set where the
+   * error is raised, so the server reports it on the right field without parsing the message.
+   * Declared, not initialised: an error about no field carries no `field` key at all.
+   */
+  declare readonly field?: string;
+  constructor(code: RetraceErrorCode, message: string, options?: RetraceErrorOptions) {
+    // Only `cause` is Error's: passed on as given (a `cause: undefined` given is kept, as before).
+    super(message, options && 'cause' in options ? { cause: options.cause } : undefined);
     this.code = code;
     this.name = new.target.name;
+    if (options?.field !== undefined) (this as { field?: string }).field = options.field;
   }
 }
 
@@ -134,12 +153,68 @@ export class ExecutionAlreadyResolvedError extends RetraceError {
 
 /** An option given to the API has the wrong type or value, or is not an option at all. */
 export class InvalidOptionError extends RetraceError {
-  /** The option concerned, as the caller spelled it (e.g. `idempotencyKey`, `stepOutputs.fetch`). */
-  readonly option: string;
+  declare readonly field: string;
   /** `INSTANCE_INVALID` for a field of an instance (that code's meaning since the start). */
   constructor(option: string, message: string, code: 'INVALID_OPTION' | 'INSTANCE_INVALID' = 'INVALID_OPTION') {
-    super(code, message);
-    this.option = option;
+    super(code, message, { field: option });
+  }
+
+  /** The option concerned, as the caller spelled it (e.g. `idempotencyKey`, `stepOutputs.fetch`): `field` by its older name. */
+  get option(): string {
+    return this.field;
+  }
+}
+
+/**
+ * No instance has this id, or (`belongsTo` set) it is an instance of another flow than the one
+ * asked for: for that flow, there is no such instance.
+ */
+export class UnknownInstanceError extends RetraceError {
+  readonly instanceId: string;
+  /** The flow the instance belongs to, when it exists but is another flow's. */
+  readonly belongsTo: string | undefined;
+  constructor(instanceId: string, mismatch?: { belongsTo: string; flow: string }) {
+    super(
+      'UNKNOWN_INSTANCE',
+      mismatch
+        ? `Instance ${instanceId} belongs to flow "${mismatch.belongsTo}", not "${mismatch.flow}"`
+        : `No instance with id "${instanceId}"`,
+    );
+    this.instanceId = instanceId;
+    this.belongsTo = mismatch?.belongsTo;
+  }
+}
+
+export class ScheduleNotFoundError extends RetraceError {
+  readonly scheduleId: string;
+  constructor(scheduleId: string) {
+    super('SCHEDULE_NOT_FOUND', `No schedule with id "${scheduleId}"`);
+    this.scheduleId = scheduleId;
+  }
+}
+
+export class BatchNotFoundError extends RetraceError {
+  readonly batchId: string;
+  constructor(batchId: string) {
+    super('BATCH_NOT_FOUND', `No replay batch with id "${batchId}"`);
+    this.batchId = batchId;
+  }
+}
+
+export class WebhookDeliveryNotFoundError extends RetraceError {
+  readonly deliveryId: string;
+  constructor(deliveryId: string) {
+    super('WEBHOOK_DELIVERY_NOT_FOUND', `No webhook delivery with id "${deliveryId}"`);
+    this.deliveryId = deliveryId;
+  }
+}
+
+/** `idOrName` is what was looked up: an id, or (for revoke) an id or a name. */
+export class ApiKeyNotFoundError extends RetraceError {
+  readonly idOrName: string;
+  constructor(idOrName: string, lookedUpBy: 'id' | 'id or name' = 'id or name') {
+    super('API_KEY_NOT_FOUND', `No API key with ${lookedUpBy} "${idOrName}"`);
+    this.idOrName = idOrName;
   }
 }
 
@@ -185,12 +260,13 @@ export class NonDeterminismError extends RetraceError {
   }
 }
 
+/** `field` names the input field the payload was given in, when it was given in one. */
 export class PayloadTooLargeError extends RetraceError {
   readonly what: string;
   readonly bytes: number;
   readonly limit: number;
-  constructor(what: string, bytes: number, limit: number) {
-    super('PAYLOAD_TOO_LARGE', `${what} is ${bytes} bytes, over the ${limit}-byte payload limit`);
+  constructor(what: string, bytes: number, limit: number, options?: { field?: string }) {
+    super('PAYLOAD_TOO_LARGE', `${what} is ${bytes} bytes, over the ${limit}-byte payload limit`, options);
     this.what = what;
     this.bytes = bytes;
     this.limit = limit;
@@ -198,9 +274,10 @@ export class PayloadTooLargeError extends RetraceError {
 }
 
 export class PayloadNotSerializableError extends RetraceError {
-  constructor(what: string, cause: unknown) {
+  constructor(what: string, cause: unknown, options?: { field?: string }) {
     super('PAYLOAD_NOT_SERIALIZABLE', `${what} cannot be stored as JSON: ${(cause as Error)?.message ?? cause}`, {
       cause,
+      ...options,
     });
   }
 }
@@ -356,7 +433,10 @@ export class WebhookRejectedError extends RetraceError {
   /** Field-level problems when the input did not match the flow's schema. */
   readonly issues: InputIssue[] | undefined;
   constructor(deliveryId: string | null, reason: RetraceError) {
-    super(reason.code, reason.message, { cause: reason });
+    super(reason.code, reason.message, {
+      cause: reason,
+      ...(reason.field !== undefined ? { field: reason.field } : {}),
+    });
     this.deliveryId = deliveryId;
     this.issues = reason instanceof InputValidationError ? reason.issues : undefined;
   }

@@ -27,7 +27,7 @@ import type { AnyFlow } from '../flow/flow.js';
 import { validateInput } from '../flow/schema.js';
 import type { ExecutionLauncher } from '../run/launcher.js';
 import { encodePayload } from '../shared/codec.js';
-import { InvalidOptionError, RetraceError } from '../shared/errors.js';
+import { InvalidOptionError, ScheduleNotFoundError } from '../shared/errors.js';
 import { IdleWait } from '../shared/idle-wait.js';
 import { newExecutionId } from '../shared/ids.js';
 import type { MissedFirePolicy, ScheduleRecord, Store } from '../store/store.js';
@@ -162,7 +162,7 @@ export class ScheduleService {
 
   async #record(id: string): Promise<ScheduleRecord> {
     const record = await this.#store.getSchedule(id);
-    if (!record) throw new RetraceError('INVALID_OPTION', `No schedule with id "${id}"`);
+    if (!record) throw new ScheduleNotFoundError(id);
     return record;
   }
 

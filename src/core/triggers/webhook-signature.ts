@@ -16,7 +16,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { WEBHOOK_SECRET_NAME, webhookSecretKey } from '../admin/webhook-secret.js';
-import { RetraceError } from '../shared/errors.js';
+import { InvalidOptionError, RetraceError } from '../shared/errors.js';
 
 /** The shortest key a signature is ever checked with: anything shorter is refused outright. */
 const MIN_VERIFY_KEY_BYTES = 16;
@@ -85,7 +85,7 @@ export function verifyWebhookSignature(check: SignatureCheck): void {
 export function sign(secret: string, id: string, timestamp: string, body: Uint8Array): Buffer {
   const key = webhookSecretKey(secret);
   if (key === null)
-    throw new RetraceError('INVALID_OPTION', 'A webhook secret must be base64 (optionally whsec_-prefixed)');
+    throw new InvalidOptionError('secret', 'A webhook secret must be base64 (optionally whsec_-prefixed)');
   return hmac(key, id, timestamp, body);
 }
 

@@ -38,7 +38,15 @@ import type { EngineContext } from '../context/engine-context.js';
 import type { EngineEventBus } from '../context/events.js';
 import type { AnyFlow } from '../flow/flow.js';
 import type { ExecutionLauncher } from '../run/launcher.js';
-import { InputValidationError, RetraceError, WebhookRejectedError } from '../shared/errors.js';
+import {
+  InputValidationError,
+  InvalidOptionError,
+  RetraceError,
+  type RetraceErrorCode,
+  UnknownFlowError,
+  WebhookDeliveryNotFoundError,
+  WebhookRejectedError,
+} from '../shared/errors.js';
 import {
   type AuditWrite,
   defaultInstanceId,
@@ -228,7 +236,7 @@ export class WebhookService {
 
   async get(id: string): Promise<WebhookDeliveryView> {
     const record = await this.#store.getWebhookDelivery(id);
-    if (!record) throw new RetraceError('WEBHOOK_DELIVERY_NOT_FOUND', `No webhook delivery with id "${id}"`);
+    if (!record) throw new WebhookDeliveryNotFoundError(id);
     return toView(record);
   }
 
@@ -237,10 +245,7 @@ export class WebhookService {
   ): Promise<WebhookDeliveryList> {
     checkDeliveryFilter(filter);
     if (filter.outcome !== undefined && !['received', 'accepted', 'rejected'].includes(filter.outcome)) {
-      throw new RetraceError(
-        'INVALID_OPTION',
-        `outcome must be received, accepted or rejected (got ${filter.outcome})`,
-      );
+      throw new InvalidOptionError('outcome', `outcome must be received, accepted or rejected (got ${filter.outcome})`);
     }
     const page = await this.#store.listWebhookDeliveries({
       ...(filter.instance !== undefined ? { instanceId: filter.instance } : {}),
@@ -258,7 +263,7 @@ export class WebhookService {
    */
   async redeliver(deliveryId: string, options: RedeliverOptions = {}): Promise<WebhookAccepted> {
     const original = await this.#store.getWebhookDelivery(deliveryId);
-    if (!original) throw new RetraceError('WEBHOOK_DELIVERY_NOT_FOUND', `No webhook delivery with id "${deliveryId}"`);
+    if (!original) throw new WebhookDeliveryNotFoundError(deliveryId);
     if (original.body === null) {
       throw new RetraceError(
         'WEBHOOK_REDELIVERY_NOT_ALLOWED',
@@ -440,10 +445,7 @@ export class WebhookService {
   async #target(input: { instance?: string; flow?: string }): Promise<{ instance: string; flow: string }> {
     if (input.instance === undefined) {
       if (input.flow === undefined || !this.#flows.has(input.flow)) {
-        throw new RetraceError(
-          'UNKNOWN_FLOW',
-          `Unknown flow "${input.flow ?? ''}". Known flows: ${[...this.#flows.keys()].join(', ') || '(none)'}`,
-        );
+        throw new UnknownFlowError(input.flow ?? '', [...this.#flows.keys()]);
       }
       return { instance: defaultInstanceId(input.flow), flow: input.flow };
     }
@@ -453,7 +455,7 @@ export class WebhookService {
 }
 
 /** Reasons that are this delivery's fault (or its instance's state): it is settled as rejected. */
-const REJECTIONS = new Set<string>([
+const REJECTIONS = new Set<RetraceErrorCode>([
   'WEBHOOK_BODY_INVALID',
   'INPUT_INVALID',
   'PAYLOAD_TOO_LARGE',

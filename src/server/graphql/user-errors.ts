@@ -4,7 +4,7 @@
  * server broke". Only Retrace errors a caller can fix become user errors; anything else
  * (a store failure, an engine stopping) is thrown and reported as a GraphQL error.
  */
-import type { InputIssue } from '../../index.js';
+import type { InputIssue, RetraceErrorCode } from '../../index.js';
 
 export interface UserError {
   field: string;
@@ -12,8 +12,12 @@ export interface UserError {
   code: string;
 }
 
-/** Error codes a caller can fix by changing the request, and the input field each concerns by default. */
-const USER_ERROR_FIELDS: Record<string, string> = {
+/**
+ * Every code: the input field a user error of that code concerns by default, or null for a
+ * server error (thrown). Complete, so a new code must be classed here to compile. Codes no
+ * mutation raises today are classed by what they mean, for the day one does.
+ */
+export const USER_ERROR_FIELDS: Readonly<Record<RetraceErrorCode, string | null>> = {
   EXECUTION_NOT_FOUND: 'id',
   EXECUTION_FINISHED: 'id',
   REPLAY_NOT_ALLOWED: 'id',
@@ -26,18 +30,59 @@ const USER_ERROR_FIELDS: Record<string, string> = {
   UNKNOWN_INSTANCE: 'instance',
   INSTANCE_DISABLED: 'instance',
   INSTANCE_INVALID: 'input',
+  INSTANCE_DELETE_NOT_ALLOWED: 'id',
+  SCHEDULE_NOT_FOUND: 'id',
+  // Secrets given to a server without a key: the caller can leave them out.
   ENCRYPTION_KEY_MISSING: 'secrets',
   INVALID_OPTION: 'input',
+  INVALID_CURSOR: 'cursor',
   BATCH_NOT_FOUND: 'id',
   BATCH_STATE: 'id',
+  API_KEY_INVALID: 'input',
+  API_KEY_EXISTS: 'name',
+  API_KEY_NOT_FOUND: 'id',
+  WEBHOOK_DELIVERY_NOT_FOUND: 'id',
+  WEBHOOK_REDELIVERY_NOT_ALLOWED: 'id',
+  WEBHOOK_SIGNATURE_INVALID: 'input',
+  WEBHOOK_BODY_INVALID: 'input',
+  WEBHOOK_NOT_ENABLED: 'instance',
+  // Stored secrets the server's key cannot open: the server's to fix.
+  SECRET_UNREADABLE: null,
+  // How an execution failed, or why it could not be waited for: not a refusal of the request.
+  EXECUTION_FAILED: null,
+  EXECUTION_CANCELLED: null,
+  STEP_FAILED: null,
+  STEP_TIMEOUT: null,
+  ATTEMPT_INTERRUPTED: null,
+  NON_DETERMINISM: null,
+  LEASE_LOST: null,
+  RESULT_TIMEOUT: null,
+  // The server's own flows, options and store.
+  INVALID_DEFINITION: null,
+  DUPLICATE_FLOW: null,
+  INVALID_DURATION: null,
+  ENGINE_NOT_STARTED: null,
+  ENGINE_STOPPED: null,
+  STORE_ERROR: null,
+  STORE_BUSY: null,
+  STORE_NOT_A_DATABASE: null,
+  STORE_TOO_NEW: null,
+  STORE_UNSAFE_FILESYSTEM: null,
+  STORE_URL_INVALID: null,
+  // A server error, except for text no store can keep (isUnstorableText).
+  STORE_WRITE_REFUSED: null,
 };
 
 /**
- * The user errors for `err`, or undefined when it is not one (then the caller rethrows it).
- * `fields` overrides the default field per code for one mutation (e.g. an unknown instance is
- * the `id` of updateInstance but the `instance` of runFlow).
+ * Where one mutation reports its user errors. `inputs` are its input fields: an error whose
+ * `field` (set where it was raised) is one of them, or inside one (`labels.region` is in
+ * `labels`), is reported on it. Otherwise `byCode` overrides the default field of a code for
+ * this mutation (an unknown instance is the `id` of updateInstance but the `instance` of runFlow).
  */
-export type FieldOverrides = Record<string, string | ((err: Error) => string)>;
+export interface UserErrorFields {
+  inputs?: readonly string[];
+  byCode?: Partial<Record<RetraceErrorCode, string>>;
+}
 
 /**
  * Text no store can keep (a NUL or a lone surrogate in a name, refused by the store before it
@@ -48,12 +93,26 @@ function isUnstorableText(err: unknown): boolean {
   return e?.code === 'STORE_WRITE_REFUSED' && e.reason === 'UNSTORABLE_TEXT';
 }
 
-export function toUserErrors(err: unknown, fields: FieldOverrides = {}): UserError[] | undefined {
+function codeOf(err: unknown): RetraceErrorCode | undefined {
   const code = (err as { code?: unknown })?.code;
-  if (typeof code !== 'string' || !(code in USER_ERROR_FIELDS || isUnstorableText(err))) return undefined;
-  const override = fields[code];
-  const field =
-    typeof override === 'function' ? override(err as Error) : (override ?? USER_ERROR_FIELDS[code] ?? 'input');
+  return typeof code === 'string' && Object.hasOwn(USER_ERROR_FIELDS, code) ? (code as RetraceErrorCode) : undefined;
+}
+
+/** The input field an error names, by its structured `field`, when that is one of `inputs`. */
+function namedInput(err: unknown, inputs: readonly string[]): string | undefined {
+  const named = (err as { field?: unknown })?.field;
+  if (typeof named !== 'string') return undefined;
+  const top = named.split(/[.[]/)[0] ?? named;
+  return inputs.includes(top) ? top : undefined;
+}
+
+/** The user errors for `err`, or undefined when it is not one (then the caller rethrows it). */
+export function toUserErrors(err: unknown, where: UserErrorFields = {}): UserError[] | undefined {
+  const code = codeOf(err);
+  if (code === undefined) return undefined;
+  const byDefault = USER_ERROR_FIELDS[code] ?? (isUnstorableText(err) ? 'input' : null);
+  if (byDefault === null) return undefined;
+  const field = namedInput(err, where.inputs ?? []) ?? where.byCode?.[code] ?? byDefault;
   const issues = (err as { issues?: InputIssue[] }).issues;
   if (code === 'INPUT_INVALID' && Array.isArray(issues) && issues.length > 0) {
     // One entry per input field, as Prismatic's form errors do: `input.customer.email`.
@@ -70,12 +129,12 @@ export function toUserErrors(err: unknown, fields: FieldOverrides = {}): UserErr
 /** Runs a mutation's work and folds user errors into its payload; other errors propagate. */
 export async function withUserErrors<T extends object>(
   work: () => Promise<T>,
-  fields: FieldOverrides = {},
+  where: UserErrorFields = {},
 ): Promise<T | { errors: UserError[] }> {
   try {
     return { ...(await work()), errors: [] };
   } catch (err) {
-    const errors = toUserErrors(err, fields);
+    const errors = toUserErrors(err, where);
     if (!errors) throw err;
     return { errors };
   }

@@ -4,7 +4,13 @@
  * checked before execution (scopes.ts); the audit actor of replays, batches, cancels and
  * instance and schedule changes is the API key's name.
  */
-import type { CreateScheduleInput, ExecutionListFilter, ReplayOptions, UpdateScheduleInput } from '../../../index.js';
+import type {
+  CreateScheduleInput,
+  ExecutionListFilter,
+  ReplayOptions,
+  RetraceErrorCode,
+  UpdateScheduleInput,
+} from '../../../index.js';
 import type { GraphQLContext } from '../context.js';
 import { type ExecutionFilterArgs, toListFilter } from '../execution-filter.js';
 import { toRetraceId } from '../ids.js';
@@ -12,26 +18,23 @@ import { type UserError, withUserErrors } from '../user-errors.js';
 
 type Json = unknown;
 
-function userError(field: string, message: string, code = 'INVALID_OPTION'): { errors: UserError[] } {
+function userError(field: string, message: string, code: RetraceErrorCode = 'INVALID_OPTION'): { errors: UserError[] } {
   return { errors: [{ field, messages: [message], code }] };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * The engine's INVALID_OPTION messages start with the option they are about (`concurrency must
- * be …`, `No schedule with id …`); `rules` maps such a start to the input field to report.
+ * The input fields of each mutation's input type. An error raised about an option of the same
+ * name (its `field`: the engine's options and the GraphQL inputs share their names) is reported
+ * on that input field (user-errors.ts).
  */
-const fieldByMessage =
-  (rules: [start: string, field: string][], fallback: string) =>
-  (err: Error): string =>
-    rules.find(([start]) => err.message.startsWith(start))?.[1] ?? fallback;
-
-/** The input field an InvalidOptionError names (`labels.region` is the field `labels`), else `fallback`. */
-const namedField =
-  (fallback: string | ((err: Error) => string)) =>
-  (err: Error): string =>
-    (err as { option?: string }).option?.split('.')[0] ?? (typeof fallback === 'string' ? fallback : fallback(err));
+const REPLAY_INPUTS = ['id', 'fromStep', 'input', 'stepOutputs', 'force', 'reason'] as const;
+/** The filter's own fields are inside `filter`: an error about one of them is reported on `filter`. */
+const REPLAY_MANY_INPUTS = ['fromStep', 'force', 'reason', 'includeResolved', 'concurrency', 'ratePerSecond'] as const;
+const RUN_INPUTS = ['instance', 'flow', 'input', 'idempotencyKey', 'correlationId', 'tags'] as const;
+const INSTANCE_INPUTS = ['name', 'labels', 'config', 'secrets', 'enabled'] as const;
+const SCHEDULE_INPUTS = ['instance', 'cron', 'timezone', 'input', 'missed', 'enabled'] as const;
 
 export const mutationResolvers = {
   replayExecution: async (
@@ -64,13 +67,8 @@ export const mutationResolvers = {
         const handle = await ctx.engine.replay(toRetraceId(input.id), options);
         return { instanceExecutionResult: await ctx.memo.execution(handle.id), created: handle.created };
       },
-      {
-        UNKNOWN_FLOW: 'id',
-        // The option it names (`stepOutputs`, `fromStep`, …) is the input field of the same name.
-        INVALID_OPTION: (err) => (err as { option?: string }).option?.split('.')[0] ?? 'stepOutputs',
-        UNKNOWN_STEP: (err) => (err.message.startsWith('stepOutputs') ? 'stepOutputs' : 'fromStep'),
-        PAYLOAD_TOO_LARGE: (err) => (err.message.includes('Output override') ? 'stepOutputs' : 'input'),
-      },
+      // The flow is the replayed execution's: an unknown one is about the `id`.
+      { inputs: REPLAY_INPUTS, byCode: { UNKNOWN_FLOW: 'id', INVALID_OPTION: 'stepOutputs' } },
     );
   },
 
@@ -108,15 +106,7 @@ export const mutationResolvers = {
       ...(input.concurrency != null ? { concurrency: input.concurrency } : {}),
       ...(input.ratePerSecond != null ? { ratePerSecond: input.ratePerSecond } : {}),
     };
-    const fields = {
-      INVALID_OPTION: fieldByMessage(
-        [
-          ['concurrency', 'concurrency'],
-          ['ratePerSecond', 'ratePerSecond'],
-        ],
-        'filter',
-      ),
-    };
+    const fields = { inputs: REPLAY_MANY_INPUTS, byCode: { INVALID_OPTION: 'filter' } } as const;
     if (input.dryRun) {
       return withUserErrors(
         async () => ({
@@ -193,7 +183,7 @@ export const mutationResolvers = {
         return { instanceExecutionResult: await ctx.memo.execution(handle.id), created: handle.created };
       },
       // The run() option refused (idempotencyKey, tags, …) is the input field of the same name.
-      { INVALID_OPTION: (err) => (err as { option?: string }).option ?? 'tags' },
+      { inputs: RUN_INPUTS, byCode: { INVALID_OPTION: 'tags' } },
     );
   },
 
@@ -220,7 +210,7 @@ export const mutationResolvers = {
           { actor: ctx.actor },
         ),
       }),
-      { INSTANCE_INVALID: namedField('input') },
+      { inputs: [...INSTANCE_INPUTS, 'flow'] },
     ),
 
   updateInstance: (
@@ -253,7 +243,7 @@ export const mutationResolvers = {
           { actor: ctx.actor },
         ),
       }),
-      { UNKNOWN_INSTANCE: 'id', INSTANCE_INVALID: namedField('input') },
+      { inputs: [...INSTANCE_INPUTS, 'id'], byCode: { UNKNOWN_INSTANCE: 'id' } },
     ),
 
   deleteInstance: (_: unknown, { input }: { input: { id: string } }, ctx: GraphQLContext) =>
@@ -263,7 +253,7 @@ export const mutationResolvers = {
         await ctx.engine.instances.delete(id, { actor: ctx.actor });
         return { deletedId: id };
       },
-      { UNKNOWN_INSTANCE: 'id', INSTANCE_INVALID: 'id' },
+      { inputs: ['id'], byCode: { UNKNOWN_INSTANCE: 'id' } },
     ),
 
   createSchedule: (
@@ -291,7 +281,8 @@ export const mutationResolvers = {
       ...(input.missed != null ? { missed: input.missed === 'SKIP' ? 'skip' : 'run-once' } : {}),
     };
     return withUserErrors(async () => ({ schedule: await ctx.engine.schedules.create(create, { actor: ctx.actor }) }), {
-      INVALID_OPTION: namedField('cron'),
+      inputs: SCHEDULE_INPUTS,
+      byCode: { INVALID_OPTION: 'cron' },
     });
   },
 
@@ -320,9 +311,7 @@ export const mutationResolvers = {
     };
     return withUserErrors(
       async () => ({ schedule: await ctx.engine.schedules.update(toRetraceId(input.id), patch, { actor: ctx.actor }) }),
-      {
-        INVALID_OPTION: namedField(fieldByMessage([['No schedule', 'id']], 'cron')),
-      },
+      { inputs: [...SCHEDULE_INPUTS, 'id'], byCode: { INVALID_OPTION: 'cron' } },
     );
   },
 
@@ -333,6 +322,6 @@ export const mutationResolvers = {
         await ctx.engine.schedules.delete(id, { actor: ctx.actor });
         return { deletedId: id };
       },
-      { INVALID_OPTION: 'id' },
+      { inputs: ['id'], byCode: { INVALID_OPTION: 'id' } },
     ),
 };

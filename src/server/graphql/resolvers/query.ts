@@ -1,5 +1,6 @@
 /** The Query root: reads only (scope read). Unknown ids answer null, as Prismatic's API does. */
 
+import type { RetraceErrorCode } from '../../../index.js';
 import { executionConnection } from '../connection.js';
 import type { GraphQLContext } from '../context.js';
 import { type ExecutionFilterArgs, flowArg, toListFilter } from '../execution-filter.js';
@@ -8,11 +9,11 @@ import { pageSize } from '../page-args.js';
 
 type PageArgs = ExecutionFilterArgs & { first?: number | null; after?: string | null };
 
-async function nullWhen<T>(codes: string[], read: () => Promise<T>): Promise<T | null> {
+async function nullWhen<T>(codes: RetraceErrorCode[], read: () => Promise<T>): Promise<T | null> {
   try {
     return await read();
   } catch (err) {
-    if (codes.includes((err as { code?: string }).code ?? '')) return null;
+    if (codes.includes((err as { code?: RetraceErrorCode }).code as RetraceErrorCode)) return null;
     throw err;
   }
 }
