@@ -80,6 +80,9 @@ describe('the step machine: the positional check', () => {
       assert.equal(err.code, 'NON_DETERMINISM');
       assert.equal(err.position, 0);
       assert.match(err.message, /"charge \(sleep step\)" but the code now calls "charge \(run step\)"/);
+      assert.equal(err.expected, 'charge');
+      assert.equal(err.actual, 'charge');
+      assert.deepEqual(err.kinds, { expected: 'sleep', actual: 'run' });
       return true;
     };
     await assert.rejects(

@@ -1,6 +1,6 @@
 import { cursorPageLimit } from '../admin/admin-checks.js';
 import { decodePayload } from '../shared/codec.js';
-import { type ErrorInfo, InvalidOptionError, RetraceError } from '../shared/errors.js';
+import { type ErrorInfo, InvalidOptionError } from '../shared/errors.js';
 import type { ExecutionId } from '../shared/ids.js';
 import { boolean, type Check, checkOptions, describe, string, tagArray } from '../shared/option-checks.js';
 import { EXECUTION_STATUSES, type ExecutionStatus, type StepStatus } from '../shared/states.js';
@@ -242,7 +242,7 @@ export function toStoreFilter(f: ExecutionListFilter): ExecutionFilter {
     const statuses = Array.isArray(f.status) ? f.status : [f.status];
     for (const s of statuses) {
       if (!(EXECUTION_STATUSES as readonly string[]).includes(s)) {
-        throw new RetraceError('INVALID_OPTION', `Unknown status "${s}" (one of ${EXECUTION_STATUSES.join(', ')})`);
+        throw new InvalidOptionError('status', `Unknown status "${s}" (one of ${EXECUTION_STATUSES.join(', ')})`);
       }
     }
     out.status = f.status;
@@ -261,8 +261,8 @@ export function toStoreFilter(f: ExecutionListFilter): ExecutionFilter {
   if (f.errorFingerprint !== undefined) out.errorFingerprint = f.errorFingerprint;
   if (f.sortBy !== undefined) {
     if (f.sortBy !== 'startedAt' && f.sortBy !== 'finishedAt') {
-      throw new RetraceError(
-        'INVALID_OPTION',
+      throw new InvalidOptionError(
+        'sortBy',
         `sortBy must be 'startedAt' or 'finishedAt', got ${JSON.stringify(f.sortBy)}`,
       );
     }
@@ -270,7 +270,7 @@ export function toStoreFilter(f: ExecutionListFilter): ExecutionFilter {
   }
   if (f.order !== undefined) {
     if (f.order !== 'asc' && f.order !== 'desc') {
-      throw new RetraceError('INVALID_OPTION', `order must be 'asc' or 'desc', got ${JSON.stringify(f.order)}`);
+      throw new InvalidOptionError('order', `order must be 'asc' or 'desc', got ${JSON.stringify(f.order)}`);
     }
     out.order = f.order;
   }

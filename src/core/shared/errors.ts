@@ -246,17 +246,21 @@ export class NonDeterminismError extends RetraceError {
   readonly position: number;
   readonly expected: string;
   readonly actual: string | null;
-  constructor(position: number, expected: string, actual: string | null) {
+  /** Set when the step at `position` differs by kind (the names may match): both kinds. */
+  readonly kinds: { expected: string; actual: string } | undefined;
+  constructor(position: number, expected: string, actual: string | null, kinds?: { expected: string; actual: string }) {
+    const label = (name: string, kind: string | undefined) => (kind ? `${name} (${kind} step)` : name);
     super(
       'NON_DETERMINISM',
       (actual === null
         ? `Non-deterministic flow: step #${position} "${expected}" was recorded as unfinished but the code now ends without calling it. `
-        : `Non-deterministic flow: step #${position} was recorded as "${expected}" but the code now calls "${actual}". `) +
+        : `Non-deterministic flow: step #${position} was recorded as "${label(expected, kinds?.expected)}" but the code now calls "${label(actual, kinds?.actual)}". `) +
         'Control flow between steps must depend only on the input and earlier step outputs.',
     );
     this.position = position;
     this.expected = expected;
     this.actual = actual;
+    this.kinds = kinds;
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type pg from 'pg';
 import type { Clock } from '../../core/shared/clock.js';
-import { RetraceError } from '../../core/shared/errors.js';
+import { InvalidOptionError } from '../../core/shared/errors.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:5432/database` (any form node-postgres accepts). */
@@ -34,13 +34,13 @@ const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
 export function resolveOptions(options: PostgresStoreOptions): ResolvedOptions {
   const schema = options.schema ?? 'retrace';
   if (!SCHEMA_NAME.test(schema)) {
-    throw new RetraceError(
-      'INVALID_OPTION',
+    throw new InvalidOptionError(
+      'schema',
       `Invalid PostgreSQL schema name ${JSON.stringify(schema)}: use letters, digits and _ (at most 48)`,
     );
   }
   if (!options.connectionString) {
-    throw new RetraceError('INVALID_OPTION', 'PostgresStore needs a connectionString (postgres://…)');
+    throw new InvalidOptionError('connectionString', 'PostgresStore needs a connectionString (postgres://…)');
   }
   return {
     connectionString: options.connectionString,

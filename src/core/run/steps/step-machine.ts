@@ -87,5 +87,5 @@ export class StepMachine {
 /** The step called at `position` is not the one recorded there: by name, or by kind (then both are named). */
 function positionMismatch(position: number, recorded: StepRecord, kind: StepKind, name: string): NonDeterminismError {
   if (recorded.kind === kind) return new NonDeterminismError(position, recorded.name, name);
-  return new NonDeterminismError(position, `${recorded.name} (${recorded.kind} step)`, `${name} (${kind} step)`);
+  return new NonDeterminismError(position, recorded.name, name, { expected: recorded.kind, actual: kind });
 }
