@@ -4,11 +4,10 @@
  * nothing in the document runs, even the parts the caller could have done.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { buildSchema } from 'graphql';
 import { ClientError, gql } from 'graphql-request';
-import { SCHEMA_SDL_PATH } from '../../src/server/graphql/schema-sdl.js';
+import { readSchemaSdl } from '../../src/server/graphql/schema-sdl.js';
 import { MUTATION_SCOPES } from '../../src/server/graphql/scopes.js';
 import { runOrder, startGraphql } from './graphql-support.js';
 import { MY_REPLAY_EXECUTION } from './prismatic-seed-documents.js';
@@ -151,7 +150,7 @@ describe('graphql: scopes', () => {
   });
 
   it('every mutation of the schema has its scope decided', () => {
-    const schema = buildSchema(readFileSync(SCHEMA_SDL_PATH, 'utf8'));
+    const schema = buildSchema(readSchemaSdl());
     const mutations = Object.keys(schema.getMutationType()?.getFields() ?? {}).sort();
     assert.ok(mutations.length >= 10);
     assert.deepEqual(mutations, Object.keys(MUTATION_SCOPES).sort());
