@@ -1,4 +1,9 @@
 /**
+ * Administration (src/core/admin/): what operators configure and who may act: instances and
+ * their encrypted secrets (this file, secrets.ts, webhook-secret.ts), API keys, the audit trail
+ * written after actions and the audit log read back, and the checks of admin and list inputs.
+ */
+/**
  * Instances: a flow deployed for one customer or purpose, with its own config, labels,
  * enabled flag (and, later, triggers). Every flow has a default instance, so flows work
  * without ever creating one. Secret config values are encrypted (AES-256-GCM, SecretBox)

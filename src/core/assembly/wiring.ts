@@ -1,4 +1,9 @@
 /**
+ * Assembly (src/core/assembly/): how the facade is put together: one EngineContext and every
+ * service built on it once (this file), and what is opened and closed with the engine's
+ * lifecycle (runtime.ts). Only engine.ts imports it.
+ */
+/**
  * The engine's wiring: one EngineContext, built once, and every service built on it once, each
  * given the context and the few collaborators it needs (never a callback into the engine).
  * engine.ts delegates to what this returns.

@@ -1,4 +1,9 @@
 /**
+ * The context (src/core/context/): what every capability is handed: the EngineContext (this
+ * file), the resolved engine options, the typed event bus, and the error reporting of background
+ * loops.
+ */
+/**
  * The engine context: what every capability is given, built once by the facade (engine.ts) and
  * passed down whole. A concern that cuts across capabilities (tracing, structured logging, a
  * metrics hook) is one field here, not another parameter threaded through a dozen constructors.

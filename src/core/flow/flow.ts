@@ -1,17 +1,21 @@
-import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { type Duration, parseDuration } from '../shared/duration.js';
-import { DefinitionError } from '../shared/errors.js';
-import type { LogLevel } from '../store/store.js';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy, resolveRetryPolicy } from './retry-policy.js';
-
+/**
+ * Flows (src/core/flow/): what users write and what the engine checks about it before anything
+ * runs: defineFlow and step options (this file), input schemas, retry policies and the error
+ * policy that turns a thrown error into retry or fatal, and the registry of loaded flows.
+ */
 /**
  * What users write: flows made of named, atomic steps.
  *
  * A flow's `run` must be deterministic between steps: which step it calls next may depend only
  * on its input and on earlier steps' outputs. On resume the engine re-runs `run` and answers
- * completed steps from the store; a step name that differs from the one recorded at that
- * position fails the execution with a NonDeterminismError.
+ * completed steps from the store; a step whose name (or kind) differs from the one recorded at
+ * that position fails the execution with a NonDeterminismError.
  */
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { type Duration, parseDuration } from '../shared/duration.js';
+import { DefinitionError } from '../shared/errors.js';
+import type { LogLevel } from '../store/store.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, resolveRetryPolicy } from './retry-policy.js';
 
 /** How a declared error is handled: another attempt, no further attempt, or a retry with its own policy. */
 export type ErrorDeclaration = 'retry' | 'fatal' | RetryPolicy;

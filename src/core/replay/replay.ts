@@ -1,4 +1,10 @@
 /**
+ * Replay (src/core/replay/): a new execution of a recorded one: the guard (replay-guard.ts),
+ * the plan of reused and supplied steps (replay-steps.ts), single replay (this file), bulk
+ * replay as durable batches (replay-admin.ts, replay-batches.ts), error groups and diffs
+ * (replay-view.ts). Every replay is started by run/launcher.ts.
+ */
+/**
  * Replay: a new execution of a recorded one, never a change to it.
  *
  * - whole: the same flow, instance and exact stored input;

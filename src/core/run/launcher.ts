@@ -1,4 +1,11 @@
 /**
+ * Running executions (src/core/run/): the one way in (this file), the worker that claims and
+ * leases, one execution's run (execution-run.ts, run-state.ts, pending-writes.ts) and its step
+ * machine (steps/: positional walk, step kinds, attempts, retry scheduling, validation), the
+ * writes to the store (run-writes.ts, step-settlement.ts), cancellation, waiting for results,
+ * and the public view of executions.
+ */
+/**
  * The one way in: every execution is inserted and started here, whoever asks for it (a run
  * through the API or the CLI, a webhook delivery, a replay or a batch item, a schedule's fire).
  * When this engine's worker has a free slot, the execution is inserted already leased to it and

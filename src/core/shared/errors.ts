@@ -1,4 +1,10 @@
 /**
+ * The shared leaves (src/core/shared/): what every capability uses and none owns: the error
+ * classes and their codes (this file), ids, the clock, the payload codec, durations, the status
+ * machines, option checks, storable text, debug points, the process probe. They import nothing
+ * of the engine, so any folder may import them.
+ */
+/**
  * Every error Retrace itself raises. Each has a stable string `code` that the CLI, the
  * server and scripts can match on; the message is for people and may change. An error about
  * one input field or option names it in `field`, so nobody has to read that from the message.

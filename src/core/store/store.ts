@@ -1,4 +1,10 @@
 /**
+ * The store port (src/core/store/): one interface per capability (workers, executions, steps,
+ * replays, instances, schedules, API keys, webhook deliveries, audit) and the records they
+ * carry; this file is their sum. It says what must be stored and read, never how: the adapters
+ * in src/stores/ implement it, and src/testing/conformance/ holds them all to one behaviour.
+ */
+/**
  * The store port: everything the engine needs from persistence, and nothing about how. It is
  * the sum of one slice per capability (beside this file); a component that needs one slice
  * takes that slice's type, so what it may touch is visible in its signature.

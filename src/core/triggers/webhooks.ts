@@ -1,4 +1,10 @@
 /**
+ * Triggers (src/core/triggers/): what starts executions from outside: webhook deliveries
+ * (this file: recorded before parsing, signature-checked, settled; webhook-signature.ts,
+ * webhook-headers.ts) and cron schedules (schedules.ts). Both start executions through
+ * run/launcher.ts.
+ */
+/**
  * Webhooks: deliveries from other systems that start executions of an instance's flow.
  *
  * Every delivery is recorded before its body is parsed: headers (values kept only for an

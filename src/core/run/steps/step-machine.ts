@@ -1,4 +1,9 @@
 /**
+ * Steps (src/core/run/steps/): the step machine (this file) and one handler per step kind
+ * (step-kinds.ts; today only `run`: run-step.ts with its attempts, retry-wait.ts where a retry
+ * is scheduled, validate-step.ts where the end system is asked what happened).
+ */
+/**
  * The step machine: walks an execution's recorded steps by position as the flow's code calls
  * its steps again from the top (every claim runs `run` anew). A completed step returns its
  * stored output; the first step that is not complete is where work resumes:
