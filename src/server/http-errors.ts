@@ -48,6 +48,8 @@ export const HTTP_STATUS: Readonly<Record<RetraceErrorCode, number>> = {
   STEP_FAILED: 500,
   STEP_TIMEOUT: 500,
   ATTEMPT_INTERRUPTED: 500,
+  // Only ever a recorded step error (read back, never raised to a caller).
+  STEP_ABANDONED: 500,
   NON_DETERMINISM: 500,
   // A worker's write fenced off by another worker's lease: internal, never the caller's.
   LEASE_LOST: 500,

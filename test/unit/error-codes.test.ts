@@ -42,6 +42,7 @@ const SAMPLES: [className: string, error: RetraceError][] = [
   ['StepFailedError', new errors.StepFailedError('s', { name: 'Error', message: 'x' }, 1)],
   ['StepTimeoutError', new errors.StepTimeoutError('s', 1)],
   ['AttemptInterruptedError', new errors.AttemptInterruptedError('s', 1)],
+  ['StepAbandonedError', new errors.StepAbandonedError('x')],
   ['EngineStateError', new errors.EngineStateError('ENGINE_STOPPED', 'x')],
   ['EngineStateError', new errors.EngineStateError('ENGINE_NOT_STARTED', 'x')],
   ['StoreNotADatabaseError', new errors.StoreNotADatabaseError('p', 'damaged')],

@@ -4,15 +4,16 @@
  * which step rows are unfinished in the store (those recorded so at the claim, then every step
  * row the run writes), and gives the rows that settle them.
  */
-import type { ErrorInfo } from '../shared/errors.js';
+import type { ErrorInfo, RetraceErrorCode } from '../shared/errors.js';
 import type { AttemptWrite, StepRecord, StepWrite } from '../store/store.js';
 import type { RunStepWrite } from './pending-writes.js';
 
 /** What a step row left unfinished records when its execution ends. */
 export function unfinishedStepError(step: string, status: string, ending: string): ErrorInfo {
+  // Plain data, no stack: many rows may be settled at once, and the stack would only show this line.
   return {
     name: 'StepAbandonedError',
-    code: 'STEP_ABANDONED',
+    code: 'STEP_ABANDONED' satisfies RetraceErrorCode,
     message: `The execution ended (${ending}) while step "${step}" was ${status}`,
     step,
   };

@@ -36,6 +36,7 @@ export type RetraceErrorCode =
   | 'STEP_FAILED'
   | 'STEP_TIMEOUT'
   | 'ATTEMPT_INTERRUPTED'
+  | 'STEP_ABANDONED'
   | 'ENGINE_NOT_STARTED'
   | 'ENGINE_STOPPED'
   | 'STORE_UNSAFE_FILESYSTEM'
@@ -384,6 +385,17 @@ export class StepTimeoutError extends RetraceError {
 export class AttemptInterruptedError extends RetraceError {
   constructor(step: string, attempt: number) {
     super('ATTEMPT_INTERRUPTED', `Attempt ${attempt} of step "${step}" was interrupted (worker crashed or stopped)`);
+  }
+}
+
+/**
+ * Recorded on a step row left unfinished (running or retrying) when its execution ended (it
+ * succeeded, failed or was cancelled before the step finished): never thrown into a flow, but
+ * read back as the step's error.
+ */
+export class StepAbandonedError extends RetraceError {
+  constructor(message: string) {
+    super('STEP_ABANDONED', message);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Store port slice: Steps, their attempts and log lines: written as part of ExecutionStore.updateExecution (fenced with the execution), read back whole with the execution.
  */
-import type { ErrorInfo } from '../shared/errors.js';
+import type { ErrorInfo, RetraceErrorCode } from '../shared/errors.js';
 import type { ExecutionId, WorkerId } from '../shared/ids.js';
 import type { StepStatus } from '../shared/states.js';
 import type { ExecutionRecord } from './executions.js';
@@ -125,6 +125,6 @@ export interface LogWrite {
 /** What a cancellation records on the step rows it leaves unfinished (JSON, as stores keep errors). */
 export const CANCELLED_STEP_ERROR_JSON = JSON.stringify({
   name: 'StepAbandonedError',
-  code: 'STEP_ABANDONED',
+  code: 'STEP_ABANDONED' satisfies RetraceErrorCode,
   message: 'The execution was cancelled while this step was unfinished',
 } satisfies ErrorInfo);

@@ -54,6 +54,7 @@ export const USER_ERROR_FIELDS: Readonly<Record<RetraceErrorCode, string | null>
   STEP_FAILED: null,
   STEP_TIMEOUT: null,
   ATTEMPT_INTERRUPTED: null,
+  STEP_ABANDONED: null,
   NON_DETERMINISM: null,
   LEASE_LOST: null,
   RESULT_TIMEOUT: null,
