@@ -11,7 +11,8 @@
  *
  * Switches: `goDown()` answers every request with 503 until `comeBack()`; `loseNextErpReply()`
  * lets the next ERP POST create its record and then drops the connection before the answer,
- * as a proxy timing out or a network blip would.
+ * as a proxy timing out or a network blip would. `setLineQuantity()` is Acme's support desk
+ * correcting an order in the shop, so that a replay fetches the fixed order.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -27,6 +28,8 @@ export interface AcmeApi {
   comeBack(): void;
   /** The next POST /erp/orders creates its record, then the connection is dropped unanswered. */
   loseNextErpReply(): void;
+  /** Corrects the quantity of an order's line in the shop, as Acme's support would. */
+  setLineQuantity(orderId: string, sku: string, quantity: number): void;
   order(id: string): AcmeOrder | undefined;
   erpRecords(ref?: string): ErpRecord[];
   /** Requests seen, and how many of them were refused while down. */
@@ -138,6 +141,11 @@ export async function startAcmeApi(orders: AcmeOrder[] = seedOrders()): Promise<
     },
     loseNextErpReply() {
       loseNextErpReply = true;
+    },
+    setLineQuantity(orderId, sku, quantity) {
+      const line = shop.get(orderId)?.lines.find((l) => l.sku === sku);
+      if (!line) throw new Error(`Acme has no line ${sku} on order ${orderId}`);
+      line.quantity = quantity;
     },
     order: (id) => {
       const order = shop.get(id);

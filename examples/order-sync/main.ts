@@ -9,6 +9,8 @@
  *   3. an order with bad data: map-to-erp fails with BadOrder, declared fatal, at once
  *   4. an order whose ERP reply is lost after the ERP created it: validate finds the record,
  *      so the non-idempotent POST is not sent twice
+ *   5. Acme fixes the bad order; the failed execution of story 3 is replayed, succeeds, and
+ *      the diff of the original and the replay shows what changed
  *
  * Then it reads everything back from the store and shows what Retrace recorded. It exits 0
  * when every story ended as it should and 1 otherwise, so CI can run it as a test.
@@ -16,10 +18,11 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
-import { createEngine, type Execution, ExecutionFailedError, type StepView } from '../../src/index.js';
+import { createEngine, ExecutionFailedError, type StepView } from '../../src/index.js';
 import { type AcmeApi, startAcmeApi } from './acme-api.js';
 import { acmeClient } from './acme-client.js';
+import { checkOutcome } from './checks.js';
+import { diffTables } from './diff-table.js';
 import { defineOrderSyncFlow, type OrderCreatedEvent } from './order-sync-flow.js';
 import { type Cell, indentedJson, print, style, table } from './terminal.js';
 
@@ -58,6 +61,9 @@ const expect = (ok: boolean, what: string) => {
   if (!ok) problems.push(what);
 };
 
+/** The order with bad data (story 3), and what Acme's support corrects on it (story 5). */
+const BAD_ORDER = { orderId: 'A-1003', sku: 'MUG-BLK', line: 2, quantity: 1 };
+
 let exitCode = 1;
 try {
   await engine.start();
@@ -85,14 +91,20 @@ try {
   await syncOrder('A-1002');
 
   chapter(3, 'An order with bad data');
-  await syncOrder('A-1003');
+  await syncOrder(BAD_ORDER.orderId);
 
   chapter(4, 'The ERP creates the order, but its reply is lost');
   acme.loseNextErpReply();
   print(`  ${style.dim('The next POST /erp/orders will create its record and then drop the connection.')}`);
   await syncOrder('A-1004');
 
-  await report(acme);
+  const failedId = stories.get(BAD_ORDER.orderId)?.executionId ?? '';
+  await showFailed(failedId);
+
+  chapter(5, 'Acme fixes the order, and the failed execution is replayed');
+  const replayId = await fixAndReplay(failedId);
+
+  await report(acme, replayId);
   exitCode = problems.length === 0 ? 0 : 1;
 } catch (err) {
   print();
@@ -191,7 +203,43 @@ function narrateSteps(): void {
 
 // ---------------------------------------------------------------------------------------------
 
-async function report(api: AcmeApi): Promise<void> {
+/** Story 5: Acme's support corrects the order, then the failed execution is replayed as it was. */
+async function fixAndReplay(failedId: string): Promise<string> {
+  const { orderId, sku, line, quantity } = BAD_ORDER;
+  const before = acme.order(orderId)?.lines.find((l) => l.sku === sku)?.quantity;
+  acme.setLineQuantity(orderId, sku, quantity);
+  print(
+    `  ${style.cyan('✎')} Acme's support corrects ${orderId} in the shop: line ${line} (${sku}) quantity ${before} → ${quantity}`,
+  );
+
+  // A whole replay: the same flow and the exact stored input. The order is read from Acme
+  // again (fetch-order is a repeatable read), so this time it is the corrected one.
+  const reason = `Acme corrected the quantity of ${sku} on ${orderId}`;
+  print(`  ${style.cyan('→')} engine.replay('${short(failedId)}', { reason: '${reason}' })`);
+  const handle = await engine.replay(failedId, { reason, actor: 'demo' });
+  print(`    ${style.dim(`replay ${handle.id}: a new execution; the original stays as it was recorded`)}`);
+  try {
+    // A replay is looked up by id, so its handle does not know the flow's output type.
+    const output = (await handle.result({ timeoutMs: 15_000 })) as { orderId: string; erpId: string };
+    print(`  ${style.green('✓ replay succeeded:')} ${output.orderId} is ${style.bold(output.erpId)} in the ERP`);
+  } catch (err) {
+    if (!(err instanceof ExecutionFailedError)) throw err;
+    print(`  ${style.red('✗ replay failed')} in step ${err.error.step}: ${err.error.name}`);
+  }
+
+  const unresolved = await engine.executions.list({ flow: 'order-sync', status: 'failed', resolved: false });
+  const list = unresolved.items.map((e) => e.id).join(', ') || '(none: the replay resolved the failure)';
+  print(`  engine.executions.list({ status: 'failed', resolved: false }) → ${list}`);
+
+  print();
+  print(style.bold('What the replay changed: engine.executions.diff(original, replay)'));
+  for (const row of diffTables(await engine.executions.diff(failedId, handle.id))) print(row);
+  const store = relative(process.cwd(), storePath) || storePath;
+  print(`  ${style.dim(`from the command line: retrace executions diff ${failedId} ${handle.id} --store ${store}`)}`);
+  return handle.id;
+}
+
+async function report(api: AcmeApi, replayId: string): Promise<void> {
   // Everything below is read back from the store, not remembered from the run.
   const list = await engine.executions.list({ flow: 'order-sync', order: 'asc', limit: 100 });
   const executions = await Promise.all(list.items.map((e) => engine.executions.get(e.id)));
@@ -201,8 +249,10 @@ async function report(api: AcmeApi): Promise<void> {
   const rows: Cell[][] = [];
   for (const e of executions) {
     e.steps.forEach((s, i) => {
+      // A replay's second line says what it replays.
+      const lineage = i === 1 && e.replayOf ? { text: `↳ replay of ${short(e.replayOf)}`, paint: style.dim } : '';
       rows.push([
-        i === 0 ? e.id : '',
+        i === 0 ? e.id : lineage,
         i === 0 ? String((e.input as OrderCreatedEvent).orderId) : '',
         i === 0 ? { text: e.status, paint: statusPaint(e.status) } : '',
         s.name,
@@ -211,17 +261,6 @@ async function report(api: AcmeApi): Promise<void> {
     });
   }
   for (const line of table(['EXECUTION', 'ORDER', 'STATUS', 'STEP', 'ATTEMPTS'], rows)) print(line);
-
-  const byOrder = new Map(executions.map((e) => [(e.input as OrderCreatedEvent).orderId, e]));
-  const failed = byOrder.get('A-1003');
-  if (failed) showFailed(failed);
-
-  const found = await engine.executions.list({ flow: 'order-sync', status: 'failed' });
-  print();
-  print(style.bold('Finding it again'));
-  print(`  engine.executions.list({ status: 'failed' }) → ${found.items.map((e) => e.id).join(', ') || '(none)'}`);
-  print(`  ${style.dim('Once the order is fixed in Acme, this is the execution to replay: its input and every step')}`);
-  print(`  ${style.dim('output are kept whole. Replay itself arrives in a later version of Retrace.')}`);
 
   print();
   print(style.bold('In the ERP'));
@@ -236,18 +275,28 @@ async function report(api: AcmeApi): Promise<void> {
   const duplicates = records.length - new Set(records.map((r) => r.ref)).size;
   print(
     duplicates === 0
-      ? `  ${style.dim(`${records.length} records, one per synced order: no duplicates`)}`
+      ? `  ${style.dim(`${records.length} records, one per order: no duplicates`)}`
       : `  ${style.red(`${duplicates} duplicate record(s)!`)}`,
   );
 
-  checkOutcome(
-    byOrder,
-    found.items.map((e) => e.id),
-    api,
+  const originals = executions.filter((e) => e.replayOf === null);
+  const found = await engine.executions.list({ flow: 'order-sync', status: 'failed' });
+  const unresolved = await engine.executions.list({ flow: 'order-sync', status: 'failed', resolved: false });
+  problems.push(
+    ...checkOutcome({
+      byOrder: new Map(originals.map((e) => [(e.input as OrderCreatedEvent).orderId, e])),
+      executionCount: executions.length,
+      sent: new Map([...stories].map(([orderId, story]) => [orderId, story.event])),
+      replay: executions.find((e) => e.id === replayId),
+      failedIds: found.items.map((e) => e.id),
+      unresolvedIds: unresolved.items.map((e) => e.id),
+      api,
+    }),
   );
 }
 
-function showFailed(e: Execution): void {
+async function showFailed(id: string): Promise<void> {
+  const e = await engine.executions.get(id);
   const step = e.steps.find((s) => s.name === e.error?.step);
   const fetched = e.steps.find((s) => s.name === 'fetch-order');
   print();
@@ -274,6 +323,16 @@ function showFailed(e: Execution): void {
       `    ${style.dim(l.at.toISOString().slice(11, 23))}  ${l.level.padEnd(5)} ${l.step ?? '(flow)'}: ${l.message}${data}`,
     );
   }
+
+  const found = await engine.executions.list({ flow: 'order-sync', status: 'failed', resolved: false });
+  print();
+  print(style.bold('Finding it again'));
+  print(
+    `  engine.executions.list({ status: 'failed', resolved: false }) → ${found.items.map((f) => f.id).join(', ') || '(none)'}`,
+  );
+  print(
+    `  ${style.dim('Its input and every step output are kept whole: once the order is fixed in Acme, it can be replayed.')}`,
+  );
 }
 
 /** "4  ✗ ✗ ✗ ✓": the attempt count, then each attempt's outcome in order. */
@@ -287,53 +346,7 @@ function statusPaint(status: string): (t: string) => string {
   return status === 'succeeded' ? style.green : status === 'failed' ? style.red : style.yellow;
 }
 
+/** UUIDv7 ids made close together share their first (time) digits: keep the random tail too. */
 function short(id: string): string {
-  return `${id.slice(0, 8)}…`;
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/** The expected outcome, checked against the store and the ERP, so a regression fails CI. */
-function checkOutcome(byOrder: Map<string, Execution>, failedIds: string[], api: AcmeApi): void {
-  const stepOf = (e: Execution | undefined, name: string) => e?.steps.find((s) => s.name === name);
-  const allOnce = (e: Execution | undefined) => e?.steps.every((s) => s.status === 'succeeded' && s.attemptCount === 1);
-
-  expect(byOrder.size === 4, `expected 4 executions, found ${byOrder.size}`);
-
-  const normal = byOrder.get('A-1001');
-  expect(normal?.status === 'succeeded', 'A-1001 should have succeeded');
-  expect(normal?.steps.length === 4 && allOnce(normal) === true, 'A-1001 should have run 4 steps once each');
-
-  const outage = byOrder.get('A-1002');
-  const fetch2 = stepOf(outage, 'fetch-order');
-  expect(outage?.status === 'succeeded', 'A-1002 should have succeeded once Acme was back');
-  expect((fetch2?.attemptCount ?? 0) > 1, 'A-1002 fetch-order should have needed more than one attempt');
-  expect(fetch2?.attempts[0]?.error?.name === 'AcmeUnavailable', 'A-1002 first attempt should be AcmeUnavailable');
-
-  const bad = byOrder.get('A-1003');
-  expect(bad?.status === 'failed', 'A-1003 should have failed');
-  expect(
-    bad?.error?.name === 'BadOrder' && bad.error.step === 'map-to-erp',
-    'A-1003 should fail with BadOrder in map-to-erp',
-  );
-  expect(stepOf(bad, 'map-to-erp')?.attemptCount === 1, 'A-1003 map-to-erp should not have been retried');
-  expect(stepOf(bad, 'push-to-erp') === undefined, 'A-1003 must never reach push-to-erp');
-  const sent = stories.get('A-1003')?.event;
-  expect(sent !== undefined && isDeepStrictEqual(bad?.input, sent), 'A-1003 input should be stored exactly as sent');
-  expect(failedIds.length === 1 && failedIds[0] === bad?.id, 'listing failed executions should find exactly A-1003');
-
-  const lost = byOrder.get('A-1004');
-  const push4 = stepOf(lost, 'push-to-erp');
-  expect(lost?.status === 'succeeded', 'A-1004 should have succeeded');
-  expect(push4?.attemptCount === 1 && push4.attempts[0]?.status === 'failed', 'A-1004 push-to-erp: 1 failed attempt');
-  expect(push4?.status === 'succeeded', 'A-1004 push-to-erp should be completed by validate');
-
-  for (const orderId of ['A-1001', 'A-1002', 'A-1004']) {
-    const records = api.erpRecords(orderId);
-    const output = byOrder.get(orderId)?.output as { erpId?: string } | undefined;
-    expect(records.length === 1, `${orderId} should be in the ERP exactly once, found ${records.length}`);
-    expect(records[0]?.erpId === output?.erpId, `${orderId}: the recorded erpId should match the ERP`);
-    expect(api.order(orderId)?.exportedTo === output?.erpId, `${orderId} should be marked exported in Acme`);
-  }
-  expect(api.erpRecords('A-1003').length === 0, 'A-1003 must not be in the ERP');
+  return `${id.slice(0, 8)}…${id.slice(-4)}`;
 }
