@@ -3,7 +3,7 @@
  * the store port composed of one slice per capability, each beside its SQL in this folder, all
  * over one shared PostgresConnection.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { RetraceError } from '../../core/shared/errors.js';
 import type {
   ApiKeyStore,
@@ -22,6 +22,7 @@ import { type MigrationReport, migrationReport } from '../migration-report.js';
 import { PostgresApiKeys } from './api-keys.js';
 import { PostgresAudit } from './audit.js';
 import { PostgresConnection } from './connection.js';
+import { clientConfig, loadPg } from './driver.js';
 import { PostgresExecutions } from './executions.js';
 import { PostgresInstances } from './instances.js';
 import { appliedVersions, assertNotNewer, listMigrations, migrate, NOW_MS, quoteIdent } from './migrate.js';
@@ -29,12 +30,11 @@ import { isConnectionError } from './pg-errors.js';
 import { PostgresReplays } from './replays.js';
 import { PostgresSchedules } from './schedules.js';
 import { PostgresSteps } from './steps.js';
-import { clientConfig, type PostgresStoreOptions, type ResolvedOptions, resolveOptions } from './store-options.js';
+import { type PostgresStoreOptions, type ResolvedOptions, resolveOptions } from './store-options.js';
 import { PostgresWebhookDeliveries } from './webhook-deliveries.js';
 import { WorkListener } from './work-listener.js';
 import { PostgresWorkers } from './workers.js';
 
-export { describeTarget } from './connection.js';
 export { isConnectionError } from './pg-errors.js';
 export type { PostgresStoreOptions } from './store-options.js';
 
@@ -106,7 +106,8 @@ export class PostgresStore implements Store {
   }
 
   async #open(): Promise<void> {
-    const pool = new pg.Pool({
+    const { Pool } = await loadPg();
+    const pool = new Pool({
       ...clientConfig(this.#options),
       max: this.#options.poolSize,
       idleTimeoutMillis: 30_000,

@@ -1,8 +1,7 @@
 /**
- * PostgresStore's options: what they are, their checks and defaults, and the node-postgres
- * client settings they make (for the pool and for the LISTEN connection alike).
+ * PostgresStore's options: what they are, their checks and defaults. The node-postgres client
+ * settings they make are in driver.ts, so that this public type's file names no pg type.
  */
-import type pg from 'pg';
 import type { Clock } from '../../core/shared/clock.js';
 import { InvalidOptionError } from '../../core/shared/errors.js';
 
@@ -49,16 +48,5 @@ export function resolveOptions(options: PostgresStoreOptions): ResolvedOptions {
     migrate: options.migrate ?? true,
     applicationName: options.applicationName ?? 'retrace',
     connectionTimeoutMs: options.connectionTimeoutMs ?? 10_000,
-  };
-}
-
-export function clientConfig(options: ResolvedOptions): pg.ClientConfig {
-  return {
-    connectionString: options.connectionString,
-    application_name: options.applicationName,
-    connectionTimeoutMillis: options.connectionTimeoutMs,
-    // Detect a peer that vanished without closing (host down, network cut) on idle connections.
-    keepAlive: true,
-    keepAliveInitialDelayMillis: 10_000,
   };
 }

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { loadPg } from './driver.js';
 import { quoteIdent } from './migrate.js';
 
 const RETRY_MIN_MS = 100;
@@ -64,7 +65,11 @@ export class WorkListener {
 
   async #connect(reconnecting: boolean): Promise<void> {
     if (!this.#running) return;
-    const client = new pg.Client(this.#config);
+    const { Client } = await loadPg();
+    // Stopped while the driver loaded, or stopped and started again so that a later call got
+    // here first: one LISTEN connection at most.
+    if (!this.#running || this.#client !== undefined) return;
+    const client = new Client(this.#config);
     this.#client = client;
     let dropped = false;
     const drop = () => {

@@ -4,13 +4,19 @@
  * database, or a damaged one, fails here with the coded error that names it.
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Clock } from '../../core/shared/clock.js';
 import { RetraceError, StoreNotADatabaseError, UnsafeFilesystemError } from '../../core/shared/errors.js';
 import { type MigrationReport, migrationReport } from '../migration-report.js';
 import { assertMigrated, listMigrations, migrate } from './migrate.js';
 import { networkFilesystemOf } from './network-filesystem.js';
+
+// better-sqlite3 is CommonJS and its native addon is loaded by its first require: done here, at
+// the first store opened, so that importing Retrace loads no native code. require() keeps the
+// opening synchronous (a dynamic import would make it a promise); Node caches the module.
+const require = createRequire(import.meta.url);
 
 export interface OpenDatabaseOptions {
   durability: 'full' | 'normal';
@@ -50,8 +56,9 @@ export function openDatabase(
 
 /** The database file opened, or an error that names it (a directory, a folder that cannot be written). */
 function openFile(path: string, timeout: number): Database.Database {
+  const Driver = require('better-sqlite3') as typeof Database;
   try {
-    return new Database(path, { timeout });
+    return new Driver(path, { timeout });
   } catch (err) {
     if ((err as { code?: unknown }).code !== 'SQLITE_CANTOPEN') throw err;
     throw new RetraceError(
