@@ -1,16 +1,17 @@
 /**
- * Where the CLI finds the user's flows and store: `--flows`/`--store` flags, then
- * `retrace.config.{ts,mts,cts,js,mjs,cjs}` in the working directory, then `RETRACE_STORE`, then
- * `DATABASE_URL` when it is a postgres:// URL (as createEngine does), then the engine's default
- * store. Flows modules are plain modules: every exported flow (or array of flows) is collected,
- * so the module the application already has works as is. The server processes (`serve`, `dev`,
- * `worker`) also read `port`, `host`, `encryptionKey` and `migrate` from the config file.
+ * Where the CLI finds the user's flows and settings: `retrace.config.{ts,mts,cts,js,mjs,cjs}` in
+ * the working directory (or `--config`), imported as a module. Its exports are the options of
+ * config/spec.ts (every option of createEngine and the servers' port and host), checked here as
+ * the file is loaded (config/file.ts), and `flows`: every exported flow (or array of flows) of a
+ * flows module is collected, so the module the application already has works as is. How the
+ * file's values rank against flags and the environment is config/sources.ts.
  */
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Flow } from '../index.js';
 import { CliError } from './cli-error.js';
+import { type ConfigOptions, readConfigOptions } from './config/file.js';
 
 export type AnyFlow = Flow<string, never, unknown>;
 
@@ -23,32 +24,19 @@ export const CONFIG_FILES = [
   'retrace.config.cjs',
 ];
 
-export interface LoadedConfig {
+export interface LoadedConfig extends ConfigOptions {
   /** The config file, when one was found. */
   path: string | null;
-  store: string | undefined;
   /** Flows given in the config: flows, or module paths (resolved against the config's folder). */
   flows: (AnyFlow | string)[];
-  /** The HTTP port of `serve` and `dev`. */
-  port?: number;
-  /** The address `serve` and `dev` bind. */
-  host?: string;
-  /** The key of instances' secret values (32 bytes, base64 or hex); RETRACE_ENCRYPTION_KEY otherwise. */
-  encryptionKey?: string;
-  /** false: the engine does not migrate the store on start (run `retrace migrate` at deploy time). */
-  migrate?: boolean;
 }
 
 /** Finds and imports the config file (`explicit` from `--config`, else the first of CONFIG_FILES in cwd). */
 export async function loadConfig(cwd: string, explicit: string | undefined): Promise<LoadedConfig> {
   const path = explicit ? resolve(cwd, explicit) : CONFIG_FILES.map((f) => resolve(cwd, f)).find((p) => existsSync(p));
-  if (!path) return { path: null, store: undefined, flows: [] };
+  if (!path) return { path: null, flows: [], values: {}, unknown: [] };
   if (!existsSync(path)) throw new CliError(`--config: no such file ${explicit}`);
   const source = await importModule(path, 'config');
-  const store = source.store;
-  if (store !== undefined && typeof store !== 'string') {
-    throw new CliError(`${path}: store must be a store URL string such as "sqlite:./data/retrace.db"`);
-  }
   const raw = source.flows;
   const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
   const flows = list.map((entry, i): AnyFlow | string => {
@@ -56,33 +44,10 @@ export async function loadConfig(cwd: string, explicit: string | undefined): Pro
     if (isFlow(entry)) return entry;
     throw new CliError(`${path}: flows[${i}] is neither a flow made with defineFlow() nor a module path`);
   });
-  return { path, store, flows, ...serverSettings(path, source) };
-}
-
-/** The optional server settings of a config file, each checked for its type. */
-function serverSettings(
-  path: string,
-  source: Record<string, unknown>,
-): Pick<LoadedConfig, 'port' | 'host' | 'encryptionKey' | 'migrate'> {
-  const { port, host, encryptionKey, migrate } = source;
-  if (port !== undefined && !(Number.isInteger(port) && (port as number) >= 0 && (port as number) <= 65_535)) {
-    throw new CliError(`${path}: port must be a whole number from 0 to 65535`);
-  }
-  if (host !== undefined && (typeof host !== 'string' || host === '')) {
-    throw new CliError(`${path}: host must be an address string such as "0.0.0.0"`);
-  }
-  if (encryptionKey !== undefined && (typeof encryptionKey !== 'string' || encryptionKey === '')) {
-    throw new CliError(`${path}: encryptionKey must be a string (32 bytes as base64 or hex)`);
-  }
-  if (migrate !== undefined && typeof migrate !== 'boolean') {
-    throw new CliError(`${path}: migrate must be true or false`);
-  }
-  return {
-    ...(port !== undefined ? { port: port as number } : {}),
-    ...(host !== undefined ? { host: host as string } : {}),
-    ...(encryptionKey !== undefined ? { encryptionKey: encryptionKey as string } : {}),
-    ...(migrate !== undefined ? { migrate: migrate as boolean } : {}),
-  };
+  const options = readConfigOptions(path, source);
+  // A config that defines its flows inline exports them by name too: those are not typos.
+  const flowish = (v: unknown) => isFlow(v) || (Array.isArray(v) && v.length > 0 && v.every(isFlow));
+  return { path, flows, ...options, unknown: options.unknown.filter((u) => !flowish(source[u.key])) };
 }
 
 /** Imports each module path and collects its flows; flows given directly are kept as they are. */

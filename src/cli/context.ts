@@ -8,8 +8,10 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { createEngine, type Engine } from '../index.js';
-import { defaultStorePath, isPostgresUrl } from '../stores/open-store.js';
+import { defaultStorePath } from '../stores/open-store.js';
 import { CliError, UsageError } from './cli-error.js';
+import { flowsSetting, maskStoreUrl, resolveSettings, type Setting, type Settings } from './config/sources.js';
+import type { ProcessMode } from './config/spec.js';
 import { type AnyFlow, type LoadedConfig, loadConfig, resolveFlows } from './config.js';
 import type { Output } from './output.js';
 
@@ -37,12 +39,12 @@ export interface OpenEngineOptions {
    * create, serve, dev, worker); the others refuse, so a typo in the folder shows.
    */
   create?: boolean;
-  /** A server or worker process: the engine's own poll interval and a longer stop (in-flight steps finish). */
+  /**
+   * The engine of a server or worker process: it takes the process's settings (poll interval,
+   * stop timeout, worker id, and for the servers whether to run a worker) instead of the short
+   * run's (a quick poll, a short stop).
+   */
   longRunning?: boolean;
-  /** Migrate the store on start (overrides the config file and RETRACE_MIGRATE). */
-  migrate?: boolean;
-  /** How long stopping lets running steps finish before they are aborted and their executions released. */
-  stopTimeoutMs?: number;
 }
 
 export class CliContext {
@@ -51,6 +53,10 @@ export class CliContext {
   readonly env: NodeJS.ProcessEnv;
   readonly global: GlobalOptions;
   #config: Promise<LoadedConfig> | undefined;
+  #settings: Promise<Settings> | undefined;
+  /** Set by dev, serve, worker and `retrace config`: their mode and flags (see useProcess). */
+  #process: { mode: ProcessMode; flags: Readonly<Record<string, unknown>> } | undefined;
+  #flowsFrom = '--flows';
   #interrupted = false;
   #resolveInterrupt!: () => void;
   readonly #interruptPromise = new Promise<void>((resolve) => {
@@ -65,20 +71,54 @@ export class CliContext {
   }
 
   config(): Promise<LoadedConfig> {
-    this.#config ??= loadConfig(this.cwd, this.global.config);
+    this.#config ??= loadConfig(this.cwd, this.global.config).then((config) => {
+      for (const { key, suggestion } of config.unknown) {
+        this.out.warn(
+          `${config.path}: ${key} is not an option, ignored${suggestion ? ` (did you mean ${suggestion}?)` : ''}`,
+        );
+      }
+      return config;
+    });
     return this.#config;
   }
 
   /**
-   * `--store`, then the config's store, then RETRACE_STORE, then DATABASE_URL when it names a
-   * PostgreSQL server (what createEngine does with it), then the engine's default.
+   * This command is a server or worker process (`mode`), or `retrace config` showing one: its
+   * flags are options (config/spec.ts), and it takes the process options. Other commands take
+   * the options of the config file and the environment that shape executions (retry, lease,
+   * payload limit…), so a replay here runs as it would in the workers.
+   */
+  useProcess(mode: ProcessMode, flags: Readonly<Record<string, unknown>>): void {
+    this.#process = { mode, flags };
+    this.#settings = undefined;
+  }
+
+  /** Every option's value and where it came from: flag, environment, config file, default. */
+  settings(): Promise<Settings> {
+    this.#settings ??= this.config().then((config) =>
+      resolveSettings({
+        mode: this.#process?.mode ?? 'cli',
+        config,
+        env: this.env,
+        // A short command's flags are its own (replay's --concurrency is not the engine's).
+        flags: this.#process?.flags ?? {},
+        store: this.global.store,
+      }),
+    );
+    return this.#settings;
+  }
+
+  /** The flows row of `retrace config`: where the flows come from, without loading them. */
+  async flowsSetting(): Promise<Setting> {
+    return flowsSetting(this.global.flows, this.#flowsFrom, await this.config());
+  }
+
+  /**
+   * `--store`, then RETRACE_STORE, then the config's store, then DATABASE_URL when it names a
+   * PostgreSQL server (what createEngine does with it), then the engine's default (undefined).
    */
   async storeUrl(): Promise<string | undefined> {
-    if (this.global.store) return this.global.store;
-    const fromConfig = (await this.config()).store;
-    if (fromConfig) return fromConfig;
-    if (this.env.RETRACE_STORE) return this.env.RETRACE_STORE;
-    return isPostgresUrl(this.env.DATABASE_URL) ? this.env.DATABASE_URL : undefined;
+    return (await this.settings()).get('store');
   }
 
   /** The store for people and logs: the SQLite file, or the PostgreSQL URL without its password. */
@@ -86,33 +126,7 @@ export class CliContext {
     const url = await this.storeUrl();
     const file = sqlitePath(url, this.cwd);
     if (file) return `sqlite:${file}`;
-    if (isPostgresUrl(url)) {
-      try {
-        const parsed = new URL(url);
-        if (parsed.password) parsed.password = '***';
-        return parsed.toString();
-      } catch {
-        return 'postgres://(unparsable URL)';
-      }
-    }
-    return url ?? '';
-  }
-
-  /** Whether the engine migrates the store on start: the flag, then the config's `migrate`, then RETRACE_MIGRATE. */
-  async migrateOnStart(flag: boolean | undefined): Promise<boolean> {
-    if (flag !== undefined) return flag;
-    const fromConfig = (await this.config()).migrate;
-    if (fromConfig !== undefined) return fromConfig;
-    const env = this.env.RETRACE_MIGRATE?.trim().toLowerCase();
-    if (env === undefined || env === '') return true;
-    if (['0', 'false', 'no', 'off'].includes(env)) return false;
-    if (['1', 'true', 'yes', 'on'].includes(env)) return true;
-    throw new CliError(`RETRACE_MIGRATE must be true or false, got ${JSON.stringify(this.env.RETRACE_MIGRATE)}`);
-  }
-
-  /** The key for instances' secret values: the config's `encryptionKey`, then RETRACE_ENCRYPTION_KEY. */
-  async encryptionKey(): Promise<string | undefined> {
-    return (await this.config()).encryptionKey ?? (this.env.RETRACE_ENCRYPTION_KEY || undefined);
+    return url === undefined ? '' : maskStoreUrl(url);
   }
 
   /** A flows module given as a command's argument (`retrace worker ./flows.ts`), in place of --flows. */
@@ -121,6 +135,7 @@ export class CliContext {
     if (this.global.flows?.length)
       throw new UsageError('Give the flows module as an argument or with --flows, not both');
     this.global.flows = [path];
+    this.#flowsFrom = 'argument';
   }
 
   /** Whether flows were given (--flows, a flows argument, or the config's `flows`). */
@@ -161,19 +176,19 @@ export class CliContext {
         : options.flows === 'if-given' && (await this.hasFlows())
           ? await this.flows()
           : [];
-    const encryptionKey = await this.encryptionKey();
-    const migrate = await this.migrateOnStart(options.migrate);
+    const settings = await this.settings();
     const engine = createEngine({
       flows,
       // Always explicit, so the CLI decides from its own environment (DATABASE_URL included).
       store: url ?? defaultStorePath(this.cwd),
-      worker: options.worker,
+      ...settings.engineOptions(),
+      // `worker: false` in the settings makes a server that only serves; a command that needs
+      // no worker never gets one.
+      worker: options.worker && (settings.get('worker') ?? true),
       // A CLI run is short: find work and notice finishes quickly, and do not hold a stop long.
       ...(options.longRunning ? {} : { pollInterval: '100ms', stopTimeout: '10s' }),
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-      ...(options.stopTimeoutMs !== undefined ? { stopTimeout: options.stopTimeoutMs } : {}),
-      ...(encryptionKey ? { encryptionKey } : {}),
-      migrate,
+      migrate: settings.get('migrate') ?? true,
     });
     engine.on('engine:error', ({ error, context }) => this.out.warn(`${context}: ${error.message}`));
     await engine.start();

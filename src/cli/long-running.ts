@@ -5,45 +5,39 @@
  */
 import type { Command } from 'commander';
 import type { Engine } from '../index.js';
+import { OPTIONS, type ProcessMode } from './config/spec.js';
 import type { CliContext } from './context.js';
-import { parseCount, parseWait } from './parse.js';
 
-export interface ProcessFlags {
-  concurrency?: string;
-  /** false from --no-migrate; commander sets true otherwise, which means "as configured". */
-  migrate?: boolean;
-  stopTimeout?: string;
+/** The option flags (config/spec.ts) under their keys, as commander parses them, and --print-config. */
+export type ProcessFlags = Record<string, unknown> & { printConfig?: boolean };
+
+/**
+ * The flags of the options these modes use (all of them for `retrace config`), each saying its
+ * variable and config key. No commander defaults: an absent flag must stay absent, or it would
+ * hide the environment and the config file.
+ */
+export function addProcessOptions(cmd: Command, modes: readonly ProcessMode[]): Command {
+  for (const spec of OPTIONS) {
+    if (!spec.flag || spec.key === 'store' || !modes.some((m) => spec.modes.includes(m))) continue;
+    const env = [spec.env, spec.fallbackEnv].filter(Boolean).join(', ');
+    cmd.option(spec.flag, `${spec.help} [${env}${spec.notInConfig ? '' : `; ${spec.key} in retrace.config.ts`}]`);
+  }
+  return cmd;
 }
 
-export function addProcessOptions(cmd: Command): Command {
-  return cmd
-    .option('--concurrency <n>', 'executions run at once by this process (default 10)')
-    .option(
-      '--stop-timeout <duration>',
-      'on SIGTERM/Ctrl-C, how long running steps get to finish; a step still running after that keeps its execution leased until the process exits',
-      '30s',
-    )
-    .option(
-      '--no-migrate',
-      'do not migrate the store on start: fail unless it is up to date (also migrate: false in the config, RETRACE_MIGRATE=false)',
-    );
+/** --print-config: what a process would run with, and nothing started. */
+export function addPrintConfig(cmd: Command): Command {
+  return cmd.option(
+    '--print-config',
+    'print the resolved options and where each came from, then exit (retrace config)',
+  );
 }
 
-/** Opens the engine with a worker, after checking every flag (a bad one starts nothing). */
-export async function openProcessEngine(ctx: CliContext, flags: ProcessFlags): Promise<Engine> {
-  const concurrency =
-    flags.concurrency !== undefined ? parseCount(flags.concurrency, '--concurrency', { max: 10_000 }) : undefined;
-  const stopTimeoutMs = parseWait(flags.stopTimeout ?? '30s', '--stop-timeout');
+/** Opens the engine with a worker, after checking every option (a bad one starts nothing). */
+export async function openProcessEngine(ctx: CliContext): Promise<Engine> {
+  const stopTimeoutMs = (await ctx.settings()).engine.stopTimeoutMs;
   ctx.stopNotice = `Stopping: running steps get up to ${seconds(stopTimeoutMs)} to finish; executions of steps still running stay leased until this process exits (signal again to quit at once)…`;
-  return ctx.openEngine({
-    flows: true,
-    worker: true,
-    create: true,
-    longRunning: true,
-    stopTimeoutMs,
-    ...(concurrency ? { concurrency } : {}),
-    ...(flags.migrate === false ? { migrate: false } : {}),
-  });
+  return ctx.openEngine({ flows: true, worker: true, create: true, longRunning: true });
 }
 
 /** One log line with the time, on stdout (what a process manager collects). */

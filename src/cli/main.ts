@@ -12,6 +12,7 @@ import { CliError, EXIT, UsageError } from './cli-error.js';
 import type { CommandBody, Wrap } from './command.js';
 import { auditActorArgv, registerAudit } from './commands/audit.js';
 import { registerBatches } from './commands/batches.js';
+import { registerConfig } from './commands/config.js';
 import { registerErrors } from './commands/errors.js';
 import { registerExecutionsDiff } from './commands/executions-diff.js';
 import { registerExecutionsList } from './commands/executions-list.js';
@@ -141,6 +142,7 @@ run --wait, replay, instance changes and the servers run flow code and need them
   registerWorker(program, wrap);
   registerKeys(program, wrap);
   registerServe(program, wrap);
+  registerConfig(program, wrap);
 
   try {
     await program.parseAsync(auditActorArgv(instanceConfigArgv(io.argv)), { from: 'user' });

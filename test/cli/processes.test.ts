@@ -264,10 +264,13 @@ describe('settings from retrace.config.ts and DATABASE_URL', () => {
     writeFileSync(join(project, 'retrace.config.ts'), `export const port = 'eighty';\n`);
     const bad = await cli(['serve', flows, '--insecure'], project, {});
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /^error: \S+retrace\.config\.ts: port must be a whole number from 0 to 65535\n$/);
+    assert.match(
+      bad.stderr,
+      /^error: \S+retrace\.config\.ts: port must be a whole number from 0 to 65535 \(got "eighty"\)\n$/,
+    );
     const badEnv = await cli(['serve', flows, '--insecure'], dir, { ...env, PORT: 'x' });
     assert.equal(badEnv.code, 2);
-    assert.match(badEnv.stderr, /^error: PORT must be a port number from 0 to 65535, got "x"\n$/);
+    assert.match(badEnv.stderr, /^error: PORT must be a whole number from 0 to 65535 \(got "x"\)\n$/);
   });
 
   test('a worker on PostgreSQL found through DATABASE_URL runs what `retrace run` queued there', async () => {

@@ -18,7 +18,7 @@ export function registerMigrate(program: Command, wrap: Wrap): void {
   cmd.addHelpText(
     'after',
     `
-The store is the one every command uses: --store, retrace.config.ts, RETRACE_STORE, DATABASE_URL
+The store is the one every command uses: --store, RETRACE_STORE, retrace.config.ts, DATABASE_URL
 (postgres://…), else .retrace/retrace.db. On PostgreSQL, Retrace's tables live in their own schema
 (default "retrace"; postgres://…/db?schema=name). Safe to run from several machines at once.`,
   );

@@ -20,8 +20,11 @@ import type { Engine } from '../../index.js';
 import { createServer, type RetraceServer } from '../../server/server.js';
 import { CliError, EXIT } from '../cli-error.js';
 import type { Wrap } from '../command.js';
+import { printSettings } from '../config/show.js';
+import { DEFAULT_HOST, DEFAULT_PORT } from '../config/spec.js';
 import type { CliContext } from '../context.js';
 import {
+  addPrintConfig,
   addProcessOptions,
   describeProcess,
   logLine,
@@ -31,20 +34,14 @@ import {
 } from '../long-running.js';
 import { parseCount } from '../parse.js';
 
-interface ServeFlags extends ProcessFlags {
-  port?: string;
-  host?: string;
+type ServeFlags = ProcessFlags & {
   insecure?: boolean;
   maxBody?: string;
   logRequests?: boolean;
   allowOpenWebhooks?: boolean;
-}
+};
 
 type Mode = 'serve' | 'dev';
-
-const DEFAULT_PORT = 4000;
-/** serve: every interface (production, containers; keys are required). dev: this machine only. */
-const DEFAULT_HOST: Record<Mode, string> = { serve: '0.0.0.0', dev: '127.0.0.1' };
 
 export function registerServe(program: Command, wrap: Wrap): void {
   for (const mode of ['serve', 'dev'] as const) {
@@ -56,11 +53,6 @@ export function registerServe(program: Command, wrap: Wrap): void {
           ? 'Run the engine and the HTTP API (webhooks, GraphQL, metrics) for production; needs an API key'
           : 'Run the engine and the HTTP API on this machine for development, without API keys',
       )
-      .option(
-        '--port <port>',
-        `port to listen on, 0 for any free one (default: config, RETRACE_PORT, PORT, ${DEFAULT_PORT})`,
-      )
-      .option('--host <address>', `address to bind (default: config, RETRACE_HOST, ${DEFAULT_HOST[mode]})`)
       .option(
         '--insecure',
         mode === 'serve'
@@ -75,7 +67,8 @@ export function registerServe(program: Command, wrap: Wrap): void {
       )
       .option('--max-body <bytes>', 'largest webhook body accepted, in bytes (default 1 MiB)')
       .option('--log-requests', 'log every HTTP request (JSON lines on stdout)');
-    addProcessOptions(cmd);
+    addProcessOptions(cmd, [mode]);
+    addPrintConfig(cmd);
     cmd.addHelpText(
       'after',
       mode === 'serve'
@@ -85,11 +78,14 @@ Examples:
   retrace serve ./src/flows.ts --port 8080
   DATABASE_URL=postgres://retrace@db/app RETRACE_ENCRYPTION_KEY=… retrace serve ./src/flows.ts
 
-Config (retrace.config.ts): port, host, store, encryptionKey, migrate; the environment:
-RETRACE_PORT/PORT, RETRACE_HOST, RETRACE_STORE/DATABASE_URL, RETRACE_ENCRYPTION_KEY, RETRACE_MIGRATE.`
+Every option is also RETRACE_<NAME> in the environment and <name> in retrace.config.ts (the
+store: RETRACE_STORE, else DATABASE_URL; the port: RETRACE_PORT, else PORT; the encryption key:
+RETRACE_ENCRYPTION_KEY). A flag wins over the environment, which wins over the config file;
+--print-config (or retrace config) shows the result.`
         : `
 Examples:
   retrace dev ./src/flows.ts                     # http://127.0.0.1:4000, SQLite in .retrace/
+  retrace dev ./src/flows.ts --recover-delay 5s --print-config
   curl -X POST localhost:4000/webhooks/flow/<flow> -H 'content-type: application/json' -d '{…}'`,
     );
     cmd.action(wrap<ServeFlags>((ctx, flags, [flowsModule]) => serve(ctx, mode, flags, flowsModule)));
@@ -98,16 +94,21 @@ Examples:
 
 async function serve(ctx: CliContext, mode: Mode, flags: ServeFlags, flowsModule: string | undefined): Promise<number> {
   ctx.useFlowsModule(flowsModule);
+  ctx.useProcess(mode, flags);
   // Every flag and setting is checked before anything is opened: a bad one starts nothing.
-  const config = await ctx.config();
-  const port = parsePort(flags.port, config.port, ctx.env);
-  const host = flags.host ?? config.host ?? (ctx.env.RETRACE_HOST || DEFAULT_HOST[mode]);
+  const settings = await ctx.settings();
+  if (flags.printConfig) {
+    await printSettings(ctx, false);
+    return EXIT.ok;
+  }
+  const port = settings.get('port') ?? DEFAULT_PORT;
+  const host = settings.get('host') ?? DEFAULT_HOST[mode];
   const maxBodyBytes = flags.maxBody !== undefined ? parseCount(flags.maxBody, '--max-body') : undefined;
   const local = isLoopback(host);
   const auth = flags.insecure || (mode === 'dev' && local) ? 'none' : 'api-keys';
 
-  if (auth === 'api-keys') await assertHasKey(ctx, mode, host, flags);
-  const engine = await openProcessEngine(ctx, flags);
+  if (auth === 'api-keys') await assertHasKey(ctx, mode, host);
+  const engine = await openProcessEngine(ctx);
   let server: RetraceServer | undefined;
   let url: string;
   try {
@@ -137,7 +138,15 @@ async function serve(ctx: CliContext, mode: Mode, flags: ServeFlags, flowsModule
 
   const stopMs = engine.options.stopTimeoutMs;
   ctx.stopNotice = `Stopping: no new requests; in-flight requests get up to ${seconds(stopMs)}, then running steps get up to ${seconds(stopMs)} (signal again to quit at once)…`;
-  logLine(ctx, `retrace ${mode} worker ${engine.workerId} started: ${await describeProcess(ctx, engine)}`);
+  if (engine.workerId) {
+    logLine(ctx, `retrace ${mode} worker ${engine.workerId} started: ${await describeProcess(ctx, engine)}`);
+  } else {
+    const from = settings.setting('worker')?.from;
+    logLine(
+      ctx,
+      `retrace ${mode} started without a worker (worker: false from ${from}): store ${await ctx.storeLabel()}`,
+    );
+  }
   logLine(ctx, `retrace ${mode} listening on ${url} (${authText(auth, local)})`);
   if (auth === 'none' && !local) ctx.out.warn(`No API keys and ${host} is reachable from other machines (--insecure)`);
   logLine(ctx, `retrace ${mode} webhooks: ${webhooksText(auth, flags.allowOpenWebhooks === true)}`);
@@ -174,11 +183,8 @@ async function shutdown(
 }
 
 /** `serve` (and `dev` off localhost) refuses to open an API nobody is meant to reach without a key. */
-async function assertHasKey(ctx: CliContext, mode: Mode, host: string, flags: ServeFlags): Promise<void> {
-  const keys = await ctx.withEngine(
-    { flows: false, worker: false, create: true, ...(flags.migrate === false ? { migrate: false } : {}) },
-    (engine) => engine.apiKeys.list(),
-  );
+async function assertHasKey(ctx: CliContext, mode: Mode, host: string): Promise<void> {
+  const keys = await ctx.withEngine({ flows: false, worker: false, create: true }, (engine) => engine.apiKeys.list());
   if (keys.some((k) => k.revokedAt === null)) return;
   const why =
     mode === 'serve'
@@ -198,22 +204,6 @@ function webhooksText(auth: 'api-keys' | 'none', allowOpen: boolean): string {
 function authText(auth: 'api-keys' | 'none', local: boolean): string {
   if (auth === 'api-keys') return 'API keys required';
   return local ? 'no API keys: this machine only' : 'no API keys';
-}
-
-function parsePort(flag: string | undefined, fromConfig: number | undefined, env: NodeJS.ProcessEnv): number {
-  if (flag !== undefined) return portNumber(flag, '--port');
-  if (fromConfig !== undefined) return fromConfig;
-  if (env.RETRACE_PORT) return portNumber(env.RETRACE_PORT, 'RETRACE_PORT');
-  if (env.PORT) return portNumber(env.PORT, 'PORT');
-  return DEFAULT_PORT;
-}
-
-function portNumber(value: string, what: string): number {
-  const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) {
-    throw new CliError(`${what} must be a port number from 0 to 65535, got ${JSON.stringify(value)}`, EXIT.usage);
-  }
-  return n;
 }
 
 /** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
