@@ -9,8 +9,9 @@ export type { AuditEntry, AuditListFilter, AuditPage } from './core/admin/audit-
 export { auditCursorAfter } from './core/admin/audit-log.js';
 // Instances
 export type { AuditOptions, CreateInstanceInput, InstanceView, UpdateInstanceInput } from './core/admin/instances.js';
+export { checkEncryptionKey } from './core/admin/secrets.js';
 export type { EngineEventName, EngineEvents } from './core/context/events.js';
-export type { EngineOptions } from './core/context/options.js';
+export { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './core/context/options.js';
 export type { ExecutionHandle, RunOptions } from './core/engine.js';
 export { Engine } from './core/engine.js';
 export type {

@@ -351,6 +351,22 @@ describe('architecture: the server layer', () => {
   });
 });
 
+describe('architecture: the CLI', () => {
+  const cliFiles = files.filter((f) => f.path.startsWith('src/cli/'));
+
+  it('is scanned (so the rule below cannot pass on an empty layer)', () => {
+    assert.ok(cliFiles.some((f) => f.path === 'src/cli/main.ts'));
+  });
+
+  it("src/cli imports from src/ only its own files, the public API (src/index.ts), the server and the store openers, never the engine's insides", () => {
+    const allowed = ['src/cli/', 'src/index.ts', 'src/server/', 'src/stores/'];
+    assert.deepEqual(
+      violations(cliFiles, (t, imp) => imp.specifier.startsWith('.') && !allowed.some((p) => t.startsWith(p))),
+      [],
+    );
+  });
+});
+
 describe('architecture: no circular imports in src/', () => {
   // Type-only imports are left out: they are erased at run time, so they cannot make a module
   // see another half-initialised, and the store port's slices rightly name each other's records

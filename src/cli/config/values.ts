@@ -7,9 +7,14 @@
  */
 // The one file of the CLI that reaches into src/core: for the engine's checks themselves (pure
 // functions), so that the CLI cannot drift from them. Everything else goes through the public API.
-import { SecretBox } from '../../core/admin/secrets.js';
-import { resolveEngineOptions } from '../../core/context/options.js';
-import type { Duration, Engine, EngineOptions, RetryPolicy } from '../../index.js';
+import {
+  checkEncryptionKey,
+  type Duration,
+  type Engine,
+  type EngineOptions,
+  type RetryPolicy,
+  resolveEngineOptions,
+} from '../../index.js';
 import { MAX_WAIT_MS } from '../parse.js';
 
 /** What the engine makes of its options (durations in ms, the retry policy merged), as `engine.options` shows it. */
@@ -174,7 +179,7 @@ export const encryptionKey: ValueKind<string> = {
     const expected = '32 bytes written as base64 or 64 hex digits (try: openssl rand -base64 32)';
     if (typeof value !== 'string') throw new BadValue(expected);
     try {
-      SecretBox.fromString(value);
+      checkEncryptionKey(value);
     } catch {
       throw new BadValue(expected);
     }

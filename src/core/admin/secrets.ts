@@ -56,3 +56,8 @@ export class SecretBox {
     }
   }
 }
+
+/** Checks an encryption key as createEngine will read it (32 bytes, base64 or hex), without keeping it. */
+export function checkEncryptionKey(value: string): void {
+  SecretBox.fromString(value);
+}
