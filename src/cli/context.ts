@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { createEngine, type Engine } from '../index.js';
+import type { Engine } from '../index.js';
 import { defaultStorePath, isPostgresUrl } from '../stores/open-store.js';
 import { CliError, UsageError } from './cli-error.js';
 import { type AnyFlow, type LoadedConfig, loadConfig, resolveFlows } from './config.js';
@@ -163,6 +163,11 @@ export class CliContext {
           : [];
     const encryptionKey = await this.encryptionKey();
     const migrate = await this.migrateOnStart(options.migrate);
+    // Imported here, not at the top: the engine and its stores are most of what the CLI loads,
+    // and only commands that open one should pay for them. From the library's root itself, not
+    // the index, which also loads every store adapter by name (the root opens only the one the
+    // URL names).
+    const { createEngine } = await import('../create-engine.js');
     const engine = createEngine({
       flows,
       // Always explicit, so the CLI decides from its own environment (DATABASE_URL included).

@@ -17,7 +17,7 @@
  */
 import type { Command } from 'commander';
 import type { Engine } from '../../index.js';
-import { createServer, type RetraceServer } from '../../server/server.js';
+import type { RetraceServer } from '../../server/server.js';
 import { CliError, EXIT } from '../cli-error.js';
 import type { Wrap } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -107,6 +107,9 @@ async function serve(ctx: CliContext, mode: Mode, flags: ServeFlags, flowsModule
   const auth = flags.insecure || (mode === 'dev' && local) ? 'none' : 'api-keys';
 
   if (auth === 'api-keys') await assertHasKey(ctx, mode, host, flags);
+  // The HTTP server (fastify, GraphQL) is loaded only by the commands that serve, before the
+  // engine opens so that nothing is left to stop if it cannot load.
+  const { createServer } = await import('../../server/server.js');
   const engine = await openProcessEngine(ctx, flags);
   let server: RetraceServer | undefined;
   let url: string;
