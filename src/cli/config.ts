@@ -96,12 +96,34 @@ export function isFlow(value: unknown): value is AnyFlow {
 async function importModule(path: string, what: string): Promise<Record<string, unknown>> {
   if (!existsSync(path)) throw new CliError(`Cannot load ${what} ${path}: no such file`);
   try {
+    if (TYPESCRIPT_FILE.test(path)) await registerTypeScript();
     return moduleExports((await import(pathToFileURL(path).href)) as Record<string, unknown>);
   } catch (error) {
     // Transpiler errors come with a code frame over several lines; the first names the problem.
     const first = String((error as Error)?.message ?? error).split('\n')[0];
     throw new CliError(`Cannot load ${what} ${path}: ${first}`);
   }
+}
+
+/** The files Node cannot import by itself; tsx compiles them as they are imported. */
+const TYPESCRIPT_FILE = /\.[cm]?tsx?$/i;
+
+/**
+ * tsx's hooks, registered once per process and only when a TypeScript file is about to be
+ * imported: they cost more than the rest of the CLI's start-up together, and a `.js` flows
+ * module or config does not need them. Module-level because the hooks themselves are
+ * process-wide; registering twice would chain two compilers. Both hooks: without the CommonJS
+ * one, a .ts file in a package that is not "type": "module" cannot be imported at all.
+ */
+let typeScriptHooks: Promise<void> | undefined;
+
+function registerTypeScript(): Promise<void> {
+  typeScriptHooks ??= (async () => {
+    const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+    esm.register();
+    cjs.register();
+  })();
+  return typeScriptHooks;
 }
 
 /**

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { createEngine, type Engine } from '../index.js';
+import type { Engine } from '../index.js';
 import { defaultStorePath } from '../stores/open-store.js';
 import { CliError, UsageError } from './cli-error.js';
 import { flowsSetting, maskStoreUrl, resolveSettings, type Setting, type Settings } from './config/sources.js';
@@ -177,6 +177,10 @@ export class CliContext {
           ? await this.flows()
           : [];
     const settings = await this.settings();
+    // Imported here, not at the top: the engine and its stores are most of what the CLI loads,
+    // and only commands that open one should pay for them. From the library's root itself, not
+    // the index, which also names every store adapter.
+    const { createEngine } = await import('../create-engine.js');
     const engine = createEngine({
       flows,
       // Always explicit, so the CLI decides from its own environment (DATABASE_URL included).

@@ -7,7 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { RetraceError } from '../index.js';
+// The error classes alone, not the public index: importing it loads the whole engine, its
+// stores and their drivers, which `--version`, `--help` and usage errors must not wait for.
+import { RetraceError } from '../core/shared/errors.js';
 import { CliError, EXIT, UsageError } from './cli-error.js';
 import type { CommandBody, Wrap } from './command.js';
 import { auditActorArgv, registerAudit } from './commands/audit.js';
@@ -24,7 +26,7 @@ import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
 import { registerWorker } from './commands/worker.js';
-import { CliContext } from './context.js';
+import type { CliContext } from './context.js';
 import { colorEnabled, Output, type OutputStreams, oneLine } from './output.js';
 import { collect } from './parse.js';
 
@@ -63,6 +65,8 @@ export async function runCli(io: CliIo, hooks: CliHooks = {}): Promise<number> {
       // The program's own options, not optsWithGlobals(): `instances create --config` is the
       // instance's config, which must not be taken for the config file.
       const g = program.opts<{ store?: string; flows?: string[]; config?: string; actor?: string }>();
+      // Loaded only when a command runs: the context opens the store, so it brings the stores in.
+      const { CliContext } = await import('./context.js');
       const ctx = new CliContext({
         out,
         cwd: io.cwd,
@@ -83,7 +87,7 @@ export async function runCli(io: CliIo, hooks: CliHooks = {}): Promise<number> {
     .version(packageVersion(), '-V, --version')
     .option(
       '--store <url>',
-      'store URL, e.g. sqlite:./data/retrace.db or postgres://… (default: config, RETRACE_STORE, DATABASE_URL, .retrace/retrace.db)',
+      'store URL, e.g. sqlite:./data/retrace.db or postgres://… (default: RETRACE_STORE, the config file, DATABASE_URL, .retrace/retrace.db)',
     )
     .option(
       '--flows <module>',
@@ -128,6 +132,9 @@ Commands that only read, run without --wait and replay --dry-run/--no-wait need 
 run --wait, replay, instance changes and the servers run flow code and need them (docs/cli.md).`,
     );
 
+  // One line a command. A command's module defines its flags and help; what it runs (the engine,
+  // the store, the server) it imports when it runs, so `--help` and `--version` load none of it
+  // (test/cli/startup.test.ts).
   const executions = program.command('executions').alias('ex').description('List, show and compare executions');
   registerExecutionsList(executions, wrap);
   registerExecutionsShow(executions, wrap);

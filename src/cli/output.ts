@@ -13,9 +13,9 @@
  * \u escapes.
  */
 import { randomBytes } from 'node:crypto';
-import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { ErrorInfo, ExecutionStatus } from '../index.js';
+import { displayWidth, layoutTable, truncateToWidth } from './table.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
 
@@ -112,40 +112,16 @@ export class Output {
     const gap = 2;
     // Made safe first (and the colour codes real), so the widths are those of what is shown.
     rows = rows.map((r) => r.map((cell) => this.terminal(cell)));
-    const plainWidths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => visibleLength(r[i] ?? ''))));
+    const plainWidths = head.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))));
     if (options.flex !== undefined) {
       const others = plainWidths.reduce((sum, w, i) => (i === options.flex ? sum : sum + w + gap), 0);
       const room = Math.max(20, this.width - others - 1);
       plainWidths[options.flex] = Math.min(plainWidths[options.flex]!, room);
       rows = rows.map((r) => r.map((cell, i) => (i === options.flex ? truncate(cell, room) : cell)));
     }
-    const table = new Table({
-      head: head.map((h) => this.terminal(this.c.bold(h))),
-      chars: {
-        top: '',
-        'top-mid': '',
-        'top-left': '',
-        'top-right': '',
-        bottom: '',
-        'bottom-mid': '',
-        'bottom-left': '',
-        'bottom-right': '',
-        left: '',
-        'left-mid': '',
-        mid: '',
-        'mid-mid': '',
-        right: '',
-        'right-mid': '',
-        middle: '',
-      },
-      style: { head: [], border: [], 'padding-left': 0, 'padding-right': gap, compact: true },
-      colWidths: plainWidths.map((w) => w + gap),
-      wordWrap: false,
-    });
-    for (const row of rows) table.push(row);
-    // cli-table3 pads the last column too; trailing spaces are noise in files and diffs.
-    // Written as it is: the cells were made safe above.
-    for (const l of table.toString().split('\n')) this.#s.stdout.write(`${l.trimEnd()}\n`);
+    const heads = head.map((h) => this.terminal(this.c.bold(h)));
+    // Written as they are: the cells were made safe above.
+    for (const l of layoutTable(heads, rows, plainWidths, gap)) this.#s.stdout.write(`${l}\n`);
   }
 
   /** A status in its colour; `width` pads it first, so colour codes do not upset alignment. */
@@ -217,17 +193,9 @@ export function jsonText(value: unknown): string {
   return text.replace(JSON_RAW_CONTROL, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point
-const ANSI = /\u001b\[[0-9;]*m/g;
-
-function visibleLength(text: string): number {
-  return text.replace(ANSI, '').length;
-}
-
+/** `text` cut to `max` terminal columns, ending in `…` when it was cut. */
 export function truncate(text: string, max: number): string {
-  if (visibleLength(text) <= max) return text;
-  // Cells that are truncated are plain text (error messages), so slicing cannot cut an escape.
-  return `${text.replace(ANSI, '').slice(0, Math.max(1, max - 1))}…`;
+  return truncateToWidth(text, max);
 }
 
 /** 850ms, 4.2s, 3m 05s, 2h 07m, 3d 4h. */

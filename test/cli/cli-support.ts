@@ -1,7 +1,8 @@
 /**
  * Shared by the CLI tests of the server-era commands: a temporary project folder with a flows
  * module, the CLI run in this process through runCli (the same code bin/retrace.js runs, with
- * captured streams), and the real bin/retrace.js as a child process for the long-running ones.
+ * captured streams), and the real bin/retrace.js as a child process for the long-running ones
+ * (the compiled CLI in dist/: `npm run build` first).
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';

@@ -1,7 +1,8 @@
 /**
  * The `retrace` CLI end to end: a temporary project folder with a flows module (flows that fail
  * until a switch file appears) and a retrace.config.ts, executions seeded by a real engine on a
- * real SQLite store, then `bin/retrace.js` run as a child process in that folder. Assertions are
+ * real SQLite store, then `bin/retrace.js` run as a child process in that folder: the compiled
+ * CLI in dist/, as users run it (`npm run build` first). Assertions are
  * on stdout (`--json` parsed), stderr and exit statuses, and on the store itself, read through a
  * worker-less engine, for "nothing was written".
  */

@@ -5,7 +5,6 @@
  * on its own.
  */
 import type { Command } from 'commander';
-import { openStore } from '../../index.js';
 import type { MigrationReport } from '../../stores/migration-report.js';
 import { CliError } from '../cli-error.js';
 import { addJsonOption, type Wrap } from '../command.js';
@@ -26,6 +25,8 @@ The store is the one every command uses: --store, RETRACE_STORE, retrace.config.
     wrap<{ json?: boolean }>(async (ctx, flags) => {
       const url = await ctx.storeUrl();
       const label = await ctx.storeLabel();
+      // Loaded when the command runs, so `retrace --help` does not load the stores.
+      const { openStore } = await import('../../stores/open-store.js');
       const store = openStore(url, { cwd: ctx.cwd, migrate: true });
       let report: MigrationReport | undefined;
       try {

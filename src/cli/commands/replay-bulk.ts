@@ -3,7 +3,7 @@
  * prints the plan; otherwise a durable batch is created and this process's worker drives it,
  * with a progress bar, until every replay it started has finished.
  */
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import type {
   BatchCounts,
   BatchView,
@@ -95,7 +95,9 @@ function settled(b: BatchView): boolean {
 }
 
 async function waitForBatch(ctx: CliContext, engine: Engine, batch: BatchView): Promise<BatchView> {
-  const progress = new BatchProgress(ctx.out, batch.counts.matched);
+  // The bar only on a terminal, and its package only then (it is not needed to start the CLI).
+  const bars = ctx.out.stderr.isTTY ? (await import('cli-progress')).default : undefined;
+  const progress = new BatchProgress(ctx.out, batch.counts.matched, bars);
   let wake: (() => void) | undefined;
   // Events from this engine wake the loop at once; polling covers replays another worker runs.
   const offs = [
@@ -134,10 +136,10 @@ class BatchProgress {
   #lastLine = '';
   #lastAt = 0;
 
-  constructor(out: Output, total: number) {
+  constructor(out: Output, total: number, bars: typeof cliProgress | undefined) {
     this.#out = out;
-    if (out.stderr.isTTY) {
-      this.#bar = new cliProgress.SingleBar(
+    if (bars) {
+      this.#bar = new bars.SingleBar(
         {
           stream: out.stderr,
           format: out.terminal(
@@ -147,7 +149,7 @@ class BatchProgress {
           barsize: 30,
           etaBuffer: 20,
         },
-        cliProgress.Presets.shades_classic,
+        bars.Presets.shades_classic,
       );
       this.#bar.start(total, 0, { succeeded: 0, failed: 0, skipped: 0, active: 0 });
     }

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
+// The error classes from their own module: the public index would load the engine with every
+// command definition, including for `retrace --help`.
 import {
-  type Engine,
-  type Execution,
   ExecutionAlreadyResolvedError,
   ExecutionCancelledError,
   ExecutionFailedError,
-  type ReplayOptions,
   RetraceError,
-} from '../../index.js';
+} from '../../core/shared/errors.js';
+import type { Engine, Execution, ReplayOptions } from '../../index.js';
 import { CliError, EXIT, UsageError } from '../cli-error.js';
 import { addJsonOption, type Wrap } from '../command.js';
 import type { CliContext } from '../context.js';

@@ -4,7 +4,10 @@
  * with --wait, runs it in this process and prints its outcome.
  */
 import type { Command } from 'commander';
-import { type Engine, ExecutionCancelledError, ExecutionFailedError, RetraceError } from '../../index.js';
+// The error classes from their own module: the public index would load the engine with every
+// command definition, including for `retrace --help`.
+import { ExecutionCancelledError, ExecutionFailedError, RetraceError } from '../../core/shared/errors.js';
+import type { Engine } from '../../index.js';
 import { EXIT } from '../cli-error.js';
 import { addJsonOption, type Wrap } from '../command.js';
 import type { CliContext } from '../context.js';

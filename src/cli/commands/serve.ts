@@ -17,7 +17,7 @@
  */
 import type { Command } from 'commander';
 import type { Engine } from '../../index.js';
-import { createServer, type RetraceServer } from '../../server/server.js';
+import type { RetraceServer } from '../../server/server.js';
 import { CliError, EXIT } from '../cli-error.js';
 import type { Wrap } from '../command.js';
 import { printSettings } from '../config/show.js';
@@ -108,6 +108,9 @@ async function serve(ctx: CliContext, mode: Mode, flags: ServeFlags, flowsModule
   const auth = flags.insecure || (mode === 'dev' && local) ? 'none' : 'api-keys';
 
   if (auth === 'api-keys') await assertHasKey(ctx, mode, host);
+  // The HTTP server (fastify, GraphQL) is loaded only by the commands that serve, before the
+  // engine opens so that nothing is left to stop if it cannot load.
+  const { createServer } = await import('../../server/server.js');
   const engine = await openProcessEngine(ctx);
   let server: RetraceServer | undefined;
   let url: string;
