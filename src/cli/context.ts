@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Engine } from '../index.js';
-import { defaultStorePath } from '../stores/open-store.js';
+import { defaultStorePath } from '../stores/store-url.js';
 import { CliError, UsageError } from './cli-error.js';
 import { flowsSetting, maskStoreUrl, resolveSettings, type Setting, type Settings } from './config/sources.js';
 import type { ProcessMode } from './config/spec.js';

@@ -1,9 +1,12 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Clock } from '../core/shared/clock.js';
 import { RetraceError } from '../core/shared/errors.js';
 import type { Store } from '../core/store/store.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
+import { defaultStorePath, isPostgresUrl } from './store-url.js';
+
+export { defaultStorePath, isPostgresUrl };
 
 export interface OpenStoreOptions {
   /** SQLite `synchronous`: see SqliteStoreOptions.durability. @default 'full' */
@@ -13,16 +16,6 @@ export interface OpenStoreOptions {
   cwd?: string;
   /** Apply pending migrations when the store is opened; when false, opening fails unless it is up to date. @default true */
   migrate?: boolean;
-}
-
-/** Where the embedded store lives when nothing is configured: `.retrace/retrace.db` under the working directory. */
-export function defaultStorePath(cwd: string): string {
-  return join(cwd, '.retrace', 'retrace.db');
-}
-
-/** Whether a store URL names a PostgreSQL server (`postgres://` or `postgresql://`). */
-export function isPostgresUrl(url: string | undefined): url is string {
-  return url !== undefined && /^postgres(ql)?:\/\//.test(url);
 }
 
 /**

@@ -82,7 +82,8 @@ const ENGINE_AND_BEYOND = [
   /^dist\/create-engine\.js$/,
   /^dist\/index\.js$/,
   /^dist\/core\/engine\.js$/,
-  /^dist\/stores\//,
+  // Any store module but store-url.js (two pure functions on a URL, which the config reads).
+  /^dist\/stores\/(?!store-url\.js$)/,
   /^dist\/server\//,
   /^pkg:(better-sqlite3|pg|fastify|mercurius|graphql|prom-client|croner|uuid|p-queue|cli-progress|cli-table3|tsx)$/,
 ];

@@ -6,7 +6,7 @@
  * with the same checks as the config file's (values.ts); errors name the flag or the variable.
  */
 import type { EngineOptions } from '../../index.js';
-import { isPostgresUrl } from '../../stores/open-store.js';
+import { isPostgresUrl } from '../../stores/store-url.js';
 import { CliError, EXIT, UsageError } from '../cli-error.js';
 import type { LoadedConfig } from '../config.js';
 import { shown } from './file.js';

@@ -5,16 +5,12 @@
  * accepts; where the CLI is stricter, the kind says why. A bad value throws BadValue, which
  * says what was expected; sources.ts adds where the value came from.
  */
-// The one file of the CLI that reaches into src/core: for the engine's checks themselves (pure
-// functions), so that the CLI cannot drift from them. Everything else goes through the public API.
-import {
-  checkEncryptionKey,
-  type Duration,
-  type Engine,
-  type EngineOptions,
-  type RetryPolicy,
-  resolveEngineOptions,
-} from '../../index.js';
+// The engine's checks themselves (pure functions, also exported by the public API), imported
+// from their modules rather than the index so that a command which opens no engine does not
+// load one: every command reads the config.
+import { checkEncryptionKey } from '../../core/admin/secrets.js';
+import { resolveEngineOptions } from '../../core/context/options.js';
+import type { Duration, Engine, EngineOptions, RetryPolicy } from '../../index.js';
 import { MAX_WAIT_MS } from '../parse.js';
 
 /** What the engine makes of its options (durations in ms, the retry policy merged), as `engine.options` shows it. */
