@@ -47,7 +47,11 @@ interface PackResult {
 }
 
 /** Runs a command with node_modules/.bin first on PATH, as npm scripts do. */
-function run(command: string, args: readonly string[], cwd: string): { status: number | null; output: string } {
+function run(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+): { status: number | null; stdout: string; output: string } {
   const result = spawnSync(command, args, {
     cwd,
     encoding: 'utf8',
@@ -58,7 +62,12 @@ function run(command: string, args: readonly string[], cwd: string): { status: n
     const wanted = command in TOOLS ? ` (devDependency ${TOOLS[command as keyof typeof TOOLS]})` : '';
     assert.fail(`${command} is not installed${wanted}`);
   }
-  return { status: result.status, output: `${result.stdout}${result.stderr}${result.error ?? ''}` };
+  // `stdout` alone for what is parsed: npm writes its warnings (and, in CI, notices) to stderr.
+  return {
+    status: result.status,
+    stdout: result.stdout,
+    output: `${result.stdout}${result.stderr}${result.error ?? ''}`,
+  };
 }
 
 /** Source files the build copies as they are (read at run time): each must be in the tarball. */
@@ -83,7 +92,7 @@ describe('the packed tarball', () => {
     // --ignore-scripts: prepack would rebuild dist/, emptying it under other tests reading it.
     const packed = run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], ROOT);
     assert.equal(packed.status, 0, `npm pack failed:\n${packed.output}`);
-    const [result] = JSON.parse(packed.output.slice(packed.output.indexOf('['))) as PackResult[];
+    const [result] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as PackResult[];
     tarball = join(dir, result!.filename);
     files = result!.files.map((f) => f.path).sort();
   });
