@@ -33,6 +33,24 @@ export interface ExecutionStore {
   listExecutions(filter: ExecutionFilter): Promise<ExecutionPage>;
   /** How many unfinished executions there are, by flow and status (queue depth, for metrics). */
   countUnfinishedExecutions(): Promise<{ flow: string; status: ExecutionStatus; count: number }[]>;
+  /**
+   * Makes a `waiting` execution due now (not fenced: anyone may wake a waiter; a woken execution
+   * that finds nothing to do waits again). True when it was waiting and is now due.
+   */
+  wakeExecution(id: ExecutionId): Promise<boolean>;
+}
+
+/**
+ * Who started an execution through an invocation (`ctx.invoke`, `engine.invoke`): the invoking
+ * execution and step (null outside a flow), the call's correlation id, the invocation's own
+ * execution and which attempt this is (the callback: attempt 0). Stored as written.
+ */
+export interface InvokedBy {
+  executionId: ExecutionId | null;
+  step: string | null;
+  cid: string;
+  invocationId: ExecutionId;
+  attempt: number;
 }
 
 export interface NewExecution {
@@ -48,6 +66,8 @@ export interface NewExecution {
   replayOf: ExecutionId | null;
   rootId: ExecutionId;
   replayFromStep: string | null;
+  /** Set for an execution an invocation started (an attempt of its target, or its callback). */
+  invokedBy?: InvokedBy | null;
   /** Insert already leased to this worker (the caller runs it at once). */
   claim?: { workerId: WorkerId; leaseToken: LeaseToken };
 }
@@ -86,6 +106,12 @@ export interface ExecutionRecord {
    * `{ actor, outputs: { <step name>: <output as JSON text> } }`, or null.
    */
   suppliedOutputsJson: string | null;
+  invokedBy: InvokedBy | null;
+  /**
+   * Why a `waiting` execution waits, as the engine wrote it (e.g. `sleep until 2026-12-04T10:00Z`,
+   * `signal approved`, `invocation <cid>`); cleared when it is claimed again.
+   */
+  waitReason: string | null;
 }
 
 export interface ClaimParams {
@@ -119,12 +145,20 @@ export interface ExecutionUpdate {
   steps?: StepWrite[];
   attempts?: AttemptWrite[];
   logs?: LogWrite[];
+  /** In the same write, these `waiting` executions become due now (see wakeExecution). */
+  wake?: ExecutionId[];
+  /** In the same write, these signals of this execution are marked consumed by the step at `position`. */
+  consumeSignals?: { id: string; position: number }[];
   execution?: {
     status?: ExecutionStatus;
     outputJson?: string | null;
     error?: ErrorInfo | null;
     /** Next due this long after the store's now (retrying, waiting). */
     dueInMs?: number;
+    /** Next due at this time (store clock, epoch ms); `null`: not due until woken (wakeExecution). */
+    dueAt?: number | null;
+    /** Why it waits (ExecutionRecord.waitReason); `null` clears it. */
+    waitReason?: string | null;
     /** Give up the lease: anyone may claim it (when due). Records the abandonment (store clock). */
     release?: boolean;
     finished?: boolean;
@@ -161,6 +195,7 @@ export interface ExecutionFilter {
   /** true: failed and since resolved by a replay; false: failed and not resolved. */
   resolved?: boolean;
   errorFingerprint?: string;
+  correlationId?: string;
   /** @default 'startedAt' */
   sortBy?: 'startedAt' | 'finishedAt';
   order?: ExecutionOrder;
