@@ -41,16 +41,22 @@ export interface ExecutionStore {
 }
 
 /**
- * Who started an execution through an invocation (`ctx.invoke`, `engine.invoke`): the invoking
- * execution and step (null outside a flow), the call's correlation id, the invocation's own
- * execution and which attempt this is (the callback: attempt 0). Stored as written.
+ * What an execution is to an invocation (`ctx.invoke`, `engine.invoke`), stored as written: the
+ * invocation's own execution, one attempt of its target, or its callback.
  */
 export interface InvokedBy {
+  role: 'invocation' | 'attempt' | 'callback';
+  /** The invoking execution and its invoke step; null when invoked from outside a flow. */
   executionId: ExecutionId | null;
   step: string | null;
+  /** The call's correlation id. */
   cid: string;
-  invocationId: ExecutionId;
-  attempt: number;
+  /** The invocation's own execution; null on that execution itself. */
+  invocationId: ExecutionId | null;
+  /** For an attempt: its number, 1 for the first. */
+  attempt: number | null;
+  /** Woken (as by wakeExecution) in the same write that finishes this execution; null: nobody waits on it. */
+  waiter: ExecutionId | null;
 }
 
 export interface NewExecution {
