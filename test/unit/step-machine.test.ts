@@ -36,6 +36,7 @@ function machine(recorded: Partial<StepRecord>[]): StepMachine {
     instanceContext: async () => ({}) as never,
     stopping: new AbortController().signal,
     killed: new AbortController().signal,
+    wake: () => {},
   };
   const claim = {
     execution: { id: 'e1', flow: 'f', status: 'running', replayFromStep: null, suppliedOutputsJson: null },

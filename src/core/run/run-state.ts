@@ -29,6 +29,8 @@ export interface RunScope {
   killed: AbortSignal;
   /** Told when a write found the store unreachable (the worker reports an outage once). */
   onStoreUnavailable?: (error: Error) => void;
+  /** There may be work to claim now (an execution this run woke): the worker claims at once, not at its next poll. */
+  wake: () => void;
   /** Told when not even a bare release of the execution could be written: the worker tries again later. */
   onHandBackFailed?: (handBack: { executionId: string; leaseToken: LeaseToken }) => void;
 }
@@ -90,6 +92,8 @@ export class RunState {
         attempts: pending.attempts,
         logs: pending.logs,
         execution: extra.execution,
+        ...(extra.wake ? { wake: extra.wake } : {}),
+        ...(extra.consumeSignals ? { consumeSignals: extra.consumeSignals } : {}),
       }),
       pending.steps,
     );

@@ -85,6 +85,7 @@ export class Worker {
       instanceContext: params.instanceContext,
       stopping: this.#stopping.signal,
       killed: this.#killed.signal,
+      wake: () => this.wake(),
       onStoreUnavailable: (error) => this.#noteOutage(error),
       onHandBackFailed: ({ executionId, leaseToken }) => this.#owedReleases.set(executionId, leaseToken),
     };
