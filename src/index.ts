@@ -28,6 +28,7 @@ export type {
   StepContext,
   StepOptions,
   ValidateResult,
+  WaitForSignalOptions,
 } from './core/flow/flow.js';
 // Defining flows
 export { defineFlow } from './core/flow/flow.js';
@@ -52,9 +53,11 @@ export type {
   ExecutionListFilter,
   ExecutionSummary,
   LogView,
+  SignalView,
   StepView,
 } from './core/run/execution-view.js';
 export { normalizeErrorMessage } from './core/run/fingerprint.js';
+export type { SignalOptions } from './core/run/signals.js';
 export type { Clock } from './core/shared/clock.js';
 export type { Duration } from './core/shared/duration.js';
 export type { ErrorInfo, InputIssue, RetraceErrorCode } from './core/shared/errors.js';
@@ -78,6 +81,7 @@ export {
   RetraceError,
   RetryableError,
   ScheduleNotFoundError,
+  SignalRejectedError,
   StepFailedError,
   StepTimeoutError,
   StoreBusyError,
@@ -91,7 +95,15 @@ export {
 } from './core/shared/errors.js';
 export type { ExecutionStatus, StepStatus } from './core/shared/states.js';
 // Stores
-export type { BatchCounts, BatchStatus, MissedFirePolicy, Store, WebhookOutcome } from './core/store/store.js';
+export type {
+  BatchCounts,
+  BatchStatus,
+  InvokedBy,
+  MissedFirePolicy,
+  StepKind,
+  Store,
+  WebhookOutcome,
+} from './core/store/store.js';
 // Schedules
 export type { CreateScheduleInput, ScheduleView, UpdateScheduleInput } from './core/triggers/schedules.js';
 // Webhooks: deliveries recorded whole, then run; Standard Webhooks signatures

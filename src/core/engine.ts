@@ -33,8 +33,9 @@ import {
 } from './replay/replay-view.js';
 import type { EngineStateName } from './run/engine-state.js';
 import type { ExecutionHandle } from './run/execution-results.js';
-import type { Execution, ExecutionList, ExecutionListFilter } from './run/execution-view.js';
+import type { Execution, ExecutionList, ExecutionListFilter, SignalView } from './run/execution-view.js';
 import type { RunOptions } from './run/launcher.js';
+import type { SignalOptions } from './run/signals.js';
 import { EngineStateError } from './shared/errors.js';
 import type { ExecutionStatus } from './shared/states.js';
 import type { Store } from './store/store.js';
@@ -235,6 +236,16 @@ export class Engine<F extends AnyFlow = AnyFlow> {
   async cancel(id: string, options: { actor?: string; reason?: string } = {}): Promise<Execution> {
     this.#services.state.assertStarted();
     return this.#services.cancels.cancel(id, options, this.#services.runtime.worker);
+  }
+
+  /**
+   * Sends a signal to an unfinished execution, for its `ctx.waitForSignal(name)`: kept in its
+   * mailbox until a wait consumes it (sent early, it is not lost), and waking it if it waits.
+   * Unknown execution: ExecutionNotFoundError; finished: SignalRejectedError.
+   */
+  async signal(executionId: string, name: string, payload?: unknown, options: SignalOptions = {}): Promise<SignalView> {
+    this.#services.state.assertStarted();
+    return this.#services.signals.send(executionId, name, payload, options, this.#services.runtime.worker);
   }
 
   /**

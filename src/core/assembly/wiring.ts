@@ -26,6 +26,7 @@ import { EngineState } from '../run/engine-state.js';
 import { ExecutionReads } from '../run/execution-reads.js';
 import { ExecutionResults } from '../run/execution-results.js';
 import { ExecutionLauncher } from '../run/launcher.js';
+import { SignalService } from '../run/signals.js';
 import type { DebugPoints } from '../shared/debug-points.js';
 import type { ProcessProbe } from '../shared/process-probe.js';
 import type { Store } from '../store/store.js';
@@ -52,6 +53,7 @@ export interface EngineServices {
   readonly reads: ExecutionReads;
   readonly results: ExecutionResults;
   readonly cancels: ExecutionCanceller;
+  readonly signals: SignalService;
   readonly replays: ReplayService;
   readonly admin: ReplayAdmin;
   readonly instances: InstanceService;
@@ -94,6 +96,7 @@ export function wireEngine(
     reads,
     results,
     cancels: new ExecutionCanceller(ctx, { reads, results }),
+    signals: new SignalService(ctx, { auditTrail }),
     replays,
     admin: new ReplayAdmin(ctx, { replays, auditTrail, batchRunner }),
     instances,

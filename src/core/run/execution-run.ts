@@ -14,9 +14,10 @@
  */
 
 import type { EngineContext } from '../context/engine-context.js';
-import type { AnyFlow, FlowContext, InstanceContext, StepFn, StepOptions } from '../flow/flow.js';
+import type { AnyFlow, FlowContext, InstanceContext, StepFn, StepOptions, WaitForSignalOptions } from '../flow/flow.js';
 import { validateInput } from '../flow/schema.js';
 import { decodePayload, encodePayload } from '../shared/codec.js';
+import type { Duration } from '../shared/duration.js';
 import {
   type ErrorInfo,
   isLeaseLost,
@@ -31,6 +32,7 @@ import { errorFingerprint } from './fingerprint.js';
 import { type RunScope, RunState } from './run-state.js';
 import { commitUpdate, handBack } from './run-writes.js';
 import { Cancelled, Suspended } from './step-invoke.js';
+import type { SleepArg } from './steps/sleep-step.js';
 import { StepMachine } from './steps/step-machine.js';
 
 export type { RunScope } from './run-state.js';
@@ -108,6 +110,15 @@ export class ExecutionRun {
       log: this.#run.logger(null),
       step<T>(name: string, arg: StepFn<T> | StepOptions<T>): Promise<Awaited<T>> {
         return steps.step('run', name, arg) as Promise<Awaited<T>>;
+      },
+      async sleep(name: string, duration: Duration): Promise<void> {
+        await steps.step('sleep', name, { duration } satisfies SleepArg);
+      },
+      async sleepUntil(name: string, until: Date | number): Promise<void> {
+        await steps.step('sleep', name, { until } satisfies SleepArg);
+      },
+      waitForSignal<T>(name: string, options?: WaitForSignalOptions): Promise<T | null> {
+        return steps.step('wait', name, options) as Promise<T | null>;
       },
     };
   }

@@ -1,5 +1,5 @@
 /**
- * What a kind of step (StepKind: `run` today; invoke, sleep and wait next) gives the step machine.
+ * What a kind of step (StepKind: run, sleep, wait, invoke) gives the step machine.
  * The machine owns what every kind shares: the position, the positional non-determinism check,
  * a recorded output returned, a recorded failure thrown again, a replay's supplied output. The
  * kind owns the rest: how the flow's arguments read, and how the step runs from where its

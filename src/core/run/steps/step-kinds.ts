@@ -3,8 +3,12 @@
  * table must name a handler for each, so a kind added there does not compile until it has one.
  */
 import { runStep } from './run-step.js';
+import { sleepStep } from './sleep-step.js';
 import type { StepKindHandlers } from './step-kind-handler.js';
+import { waitStep } from './wait-step.js';
 
 export const STEP_KINDS: StepKindHandlers = {
   run: runStep,
+  sleep: sleepStep,
+  wait: waitStep,
 };

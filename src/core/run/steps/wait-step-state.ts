@@ -75,7 +75,8 @@ export type WaitRequest = WaitDue & {
 /** The execution part of the write that records a wait. */
 function waitingExecution(run: RunState, wait: WaitRequest, release: boolean): ExecutionUpdate['execution'] {
   return {
-    status: run.to('waiting'),
+    // Already waiting after a short wait in memory that must go on (the clocks disagreed by a hair).
+    status: run.status === 'waiting' ? run.status : run.to('waiting'),
     ...(wait.dueInMs !== undefined ? { dueInMs: wait.dueInMs } : { dueAt: wait.dueAt ?? null }),
     waitReason: wait.waitReason,
     release,
