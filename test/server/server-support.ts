@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { after } from 'node:test';
 import { z } from 'zod';
+import type { AnyFlow } from '../../src/core/flow/flow.js';
 import { defineFlow, type Engine, FatalError } from '../../src/index.js';
 import { createServer, type RetraceServer, type ServerOptions } from '../../src/server/server.js';
 import { startEngine, storeUrl, tempDir } from '../support/temp-engine.js';
@@ -58,11 +59,14 @@ export interface Harness {
   url: string;
 }
 
-/** Starts an engine and a server; both are closed after the test file. */
-export async function startServer(options: Partial<Omit<ServerOptions, 'engine'>> = {}): Promise<Harness> {
+/** Starts an engine (with `flows` besides the ones above) and a server; both are closed after the test file. */
+export async function startServer(
+  options: Partial<Omit<ServerOptions, 'engine'>> = {},
+  flows: readonly AnyFlow[] = [],
+): Promise<Harness> {
   const dir = tempDir('retrace-server-');
-  const engine = await startEngine({
-    flows: [syncOrder, flakyFlow, sleepFlow],
+  const engine = await startEngine<ServerFlows>({
+    flows: [syncOrder, flakyFlow, sleepFlow, ...(flows as ServerFlows[])],
     store: storeUrl(dir),
     encryptionKey: ENCRYPTION_KEY,
   });
