@@ -27,6 +27,7 @@ export function executionWhere(f: ExecutionFilter): { where: string[]; values: u
   eq('replay_of', f.replayOf);
   eq('root_id', f.rootId);
   eq('error_fingerprint', f.errorFingerprint);
+  eq('correlation_id', f.correlationId);
   const statuses = f.status === undefined ? [] : Array.isArray(f.status) ? f.status : [f.status];
   if (statuses.length) where.push(`status = ANY(${param(statuses, 'text[]')})`);
   if (f.hasError !== undefined) where.push(f.hasError ? 'has_error' : 'NOT has_error');

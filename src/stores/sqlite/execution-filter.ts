@@ -25,6 +25,7 @@ export function executionWhere(f: ExecutionFilter): { where: string[]; params: R
   eq('replay_of', 'replayOf', f.replayOf);
   eq('root_id', 'rootId', f.rootId);
   eq('error_fingerprint', 'fingerprint', f.errorFingerprint);
+  eq('correlation_id', 'correlationId', f.correlationId);
   const statuses = f.status === undefined ? [] : Array.isArray(f.status) ? f.status : [f.status];
   if (statuses.length) {
     where.push(`status IN (${statuses.map((_, i) => `@status${i}`).join(', ')})`);
