@@ -9,6 +9,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { AnyFlow } from '../../src/core/flow/flow.js';
+import type { ExecutionId } from '../../src/core/shared/ids.js';
+import type { SendSignalResult } from '../../src/core/store/store.js';
+import type { Store } from '../../src/index.js';
 import {
   createEngine,
   defineFlow,
@@ -18,6 +21,7 @@ import {
   PayloadTooLargeError,
   SignalRejectedError,
 } from '../../src/index.js';
+import { openStore } from '../../src/stores/open-store.js';
 import { STORE_KINDS, storeKinds } from '../support/store-kinds.js';
 import { deferred, FAST, waitFor } from '../support/temp-engine.js';
 
@@ -106,6 +110,41 @@ for (const kind of STORE_KINDS) {
       const done = await engine.executions.get(h.id);
       assert.equal(done.claimCount, 2);
       assert.equal(done.waitReason, null);
+    });
+
+    it("loses no signal sent between the wait's look at the mailbox and its release (the race rule)", async () => {
+      // A store whose first look into the mailbox comes back empty just as a signal arrives: the
+      // execution is still running then, so that send wakes nobody.
+      const inner = openStore(await stores.url(kind));
+      let raced: Promise<SendSignalResult> | undefined;
+      const store = new Proxy(inner, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver);
+          if (prop !== 'peekSignal') return typeof value === 'function' ? value.bind(target) : value;
+          return async (executionId: ExecutionId, name: string) => {
+            const found = await target.peekSignal(executionId, name);
+            if (!raced) {
+              raced = target.sendSignal({ executionId, name, payloadJson: '"just in time"', sentBy: null });
+              await raced;
+            }
+            return found;
+          };
+        },
+      }) as Store;
+      after(() => inner.close());
+      const flow = defineFlow({ name: 'racing', run: (ctx) => ctx.waitForSignal('ready') });
+      // The poll is 10 s: only the execution's own wake after its release gets it claimed this soon.
+      const engine = createEngine({ ...FAST, flows: [flow], store, pollInterval: '10s' });
+      await engine.start();
+      after(() => engine.stop());
+      const h = await engine.run('racing', {});
+      assert.equal(await h.result({ timeoutMs: 3000 }), 'just in time');
+      const result = await raced!;
+      assert.equal(result.outcome, 'sent');
+      assert.equal(result.outcome === 'sent' && result.woke, false, 'the send found the execution running');
+      const done = await engine.executions.get(h.id);
+      assert.equal(done.claimCount, 2, 'released, then woken by its own re-check');
+      assert.equal(done.signals[0]!.consumedByStep, 0);
     });
 
     it('ends the wait with null once its timeout passes without a signal', async () => {

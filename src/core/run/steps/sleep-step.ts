@@ -12,7 +12,7 @@ import { type Duration, parseDuration } from '../../shared/duration.js';
 import { DefinitionError } from '../../shared/errors.js';
 import type { RunState } from '../run-state.js';
 import type { StepCall, StepKindHandler } from './step-kind-handler.js';
-import { endWait, type WaitingStep, waitForStep, waitingStepRow } from './wait-step-state.js';
+import { endWait, NULL_JSON, type WaitingStep, waitForStep, waitingStepRow } from './wait-step-state.js';
 
 /** What the flow passes for a sleep: a duration (ctx.sleep) or a wake time (ctx.sleepUntil). */
 export type SleepArg = { duration: Duration } | { until: Date | number };
@@ -71,6 +71,6 @@ async function resumeSleep(run: RunState, call: StepCall<NormalizedSleep>): Prom
       ms: remainingMs,
     });
   }
-  await endWait(run, waitingStepRow(sleep, 'succeeded', { outputJson: null }));
+  await endWait(run, waitingStepRow(sleep, 'succeeded', { outputJson: NULL_JSON }));
   return null;
 }

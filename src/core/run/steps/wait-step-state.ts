@@ -23,6 +23,9 @@ import type { ExecutionUpdate, StepKind, StepWrite } from '../../store/store.js'
 import type { RunStepWrite } from '../pending-writes.js';
 import type { RunState } from '../run-state.js';
 
+/** The output `null` as recorded (a row's outputJson null reads back as undefined). */
+export const NULL_JSON = 'null';
+
 /** A step of a waiting kind, as its rows record it. */
 export interface WaitingStep {
   position: number;

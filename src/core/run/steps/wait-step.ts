@@ -15,7 +15,7 @@ import { parseDuration } from '../../shared/duration.js';
 import { DefinitionError } from '../../shared/errors.js';
 import type { RunState } from '../run-state.js';
 import type { StepCall, StepKindHandler } from './step-kind-handler.js';
-import { endWait, type WaitingStep, waitDurably, waitingStepRow } from './wait-step-state.js';
+import { endWait, NULL_JSON, type WaitingStep, waitDurably, waitingStepRow } from './wait-step-state.js';
 
 /** A wait as its kind reads it: its timeout from the first call, or null (none). */
 export interface NormalizedWait {
@@ -50,10 +50,12 @@ async function resumeWait(run: RunState, call: StepCall<NormalizedWait>): Promis
   const wait: WaitingStep = { position, name, kind: 'wait' };
   const signal = await store.peekSignal(executionId, name);
   if (signal) {
-    await endWait(run, waitingStepRow(wait, 'succeeded', { outputJson: signal.payloadJson }), {
+    // A signal sent without a payload, like a timeout, gives null (recorded as JSON null: a resume reads the same).
+    const outputJson = signal.payloadJson ?? NULL_JSON;
+    await endWait(run, waitingStepRow(wait, 'succeeded', { outputJson }), {
       consumeSignals: [{ id: signal.id, position }],
     });
-    return decodePayload(signal.payloadJson);
+    return decodePayload(outputJson);
   }
   // The timeout's end: recorded on the first call (by the store's clock), never moved after.
   const deadline = recorded
@@ -62,7 +64,7 @@ async function resumeWait(run: RunState, call: StepCall<NormalizedWait>): Promis
       ? null
       : (await store.now()) + step.timeoutMs;
   if (deadline !== null && deadline <= (await store.now())) {
-    await endWait(run, waitingStepRow(wait, 'succeeded', { outputJson: null }));
+    await endWait(run, waitingStepRow(wait, 'succeeded', { outputJson: NULL_JSON }));
     return null;
   }
   return waitDurably(run, {
