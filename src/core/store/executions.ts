@@ -192,6 +192,12 @@ export interface ExecutionFilter {
   finishedBefore?: number;
   /** Case-insensitive substring of the error's name or message. */
   errorText?: string;
+  /**
+   * Case-insensitive substring of the payloads: the input, the output, the error, or any step's
+   * output or error, as stored JSON text (so `"orderId":"A-17"` matches a field exactly). A scan:
+   * bound it with a time range or other filters on a large store.
+   */
+  payloadText?: string;
   /** Executions carrying every one of these tags. */
   tags?: string[];
   replayOf?: ExecutionId;

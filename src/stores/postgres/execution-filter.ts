@@ -40,6 +40,13 @@ export function executionWhere(f: ExecutionFilter): { where: string[]; values: u
     const text = param(`%${f.errorText.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, 'text');
     where.push(`(error::json->>'message' ILIKE ${text} OR error::json->>'name' ILIKE ${text})`);
   }
+  if (f.payloadText !== undefined && f.payloadText !== '') {
+    const text = param(`%${f.payloadText.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, 'text');
+    const like = (column: string) => `${column} ILIKE ${text}`;
+    where.push(
+      `(${like('input')} OR ${like('output')} OR ${like('error')} OR EXISTS (SELECT 1 FROM {schema}.steps s WHERE s.execution_id = executions.id AND (${like('s.output')} OR ${like('s.error')})))`,
+    );
+  }
   if (f.tags?.length) where.push(`tags @> ${param(f.tags, 'text[]')}`);
   if (f.isReplay !== undefined) where.push(f.isReplay ? 'replay_of IS NOT NULL' : 'replay_of IS NULL');
   if (f.resolved !== undefined) {

@@ -45,6 +45,13 @@ export function executionWhere(f: ExecutionFilter): { where: string[]; params: R
       `(json_extract(error, '$.message') LIKE @errorText ESCAPE '\\' OR json_extract(error, '$.name') LIKE @errorText ESCAPE '\\')`,
     );
   }
+  if (f.payloadText !== undefined && f.payloadText !== '') {
+    params.payloadText = `%${f.payloadText.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = (column: string) => `${column} LIKE @payloadText ESCAPE '\\'`;
+    where.push(
+      `(${like('input')} OR ${like('output')} OR ${like('error')} OR EXISTS (SELECT 1 FROM steps s WHERE s.execution_id = executions.id AND (${like('s.output')} OR ${like('s.error')})))`,
+    );
+  }
   (f.tags ?? []).forEach((tag, i) => {
     where.push(`EXISTS (SELECT 1 FROM json_each(executions.tags) WHERE value = @tag${i})`);
     params[`tag${i}`] = tag;
