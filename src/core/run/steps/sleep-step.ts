@@ -50,26 +50,19 @@ async function resumeSleep(run: RunState, call: StepCall<NormalizedSleep>): Prom
   const { position, name, step, recorded } = call;
   const store = run.ctx.store;
   const sleep: WaitingStep = { position, name, kind: 'sleep' };
-  // The wake time: recorded on the first call (by the store's clock) and never moved after.
-  let wakeAt: number;
-  if (recorded) {
-    // Recorded waiting (always with its wake time); a row without one has nothing left to wait for.
-    wakeAt = recorded.nextAttemptAt ?? 0;
-  } else if ('untilMs' in step) {
-    wakeAt = step.untilMs;
-  } else {
-    wakeAt = (await store.now()) + step.forMs;
-  }
-  for (;;) {
-    const remainingMs = wakeAt - (await store.now());
-    if (remainingMs <= 0) break;
+  let now = await store.now();
+  // The wake time: recorded on the first call (by the store's clock) and never moved after. A
+  // recorded row always has it; one without has nothing left to wait for.
+  const wakeAt = recorded ? (recorded.nextAttemptAt ?? 0) : 'untilMs' in step ? step.untilMs : now + step.forMs;
+  while (wakeAt > now) {
     // Waits in memory when short (then looks at the store's clock again), otherwise never returns.
     await waitForStep(run, {
       step: waitingStepRow(sleep, 'waiting', { nextAttemptAt: wakeAt }),
       waitReason: sleepReason(wakeAt),
       dueAt: wakeAt,
-      ms: remainingMs,
+      ms: wakeAt - now,
     });
+    now = await store.now();
   }
   await endWait(run, waitingStepRow(sleep, 'succeeded', { outputJson: NULL_JSON }));
   return null;

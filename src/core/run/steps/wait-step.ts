@@ -58,12 +58,14 @@ async function resumeWait(run: RunState, call: StepCall<NormalizedWait>): Promis
     return decodePayload(outputJson);
   }
   // The timeout's end: recorded on the first call (by the store's clock), never moved after.
-  const deadline = recorded
-    ? recorded.nextAttemptAt
-    : step.timeoutMs === null
-      ? null
-      : (await store.now()) + step.timeoutMs;
-  if (deadline !== null && deadline <= (await store.now())) {
+  let deadline: number | null = null;
+  let now: number | undefined;
+  if (recorded) deadline = recorded.nextAttemptAt;
+  else if (step.timeoutMs !== null) {
+    now = await store.now();
+    deadline = now + step.timeoutMs;
+  }
+  if (deadline !== null && deadline <= (now ?? (await store.now()))) {
     await endWait(run, waitingStepRow(wait, 'succeeded', { outputJson: NULL_JSON }));
     return null;
   }
