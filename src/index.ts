@@ -32,7 +32,28 @@ export type {
 } from './core/flow/flow.js';
 // Defining flows
 export { defineFlow } from './core/flow/flow.js';
+// Invoking flows (Zato's invoke/retry, durable)
+export type {
+  FlowInvokeOptions,
+  InvocationError,
+  InvocationPayload,
+  InvokeCallOptions,
+  InvokeDeclaration,
+  InvokeDeclarations,
+  InvokeMode,
+  InvokeOptions,
+  InvokeResult,
+} from './core/flow/invoke.js';
+export { INVOKE_MODES } from './core/flow/invoke.js';
 export type { RetryPolicy } from './core/flow/retry-policy.js';
+export type {
+  InvocationAttemptView,
+  InvocationList,
+  InvocationListFilter,
+  InvocationStatus,
+  InvocationView,
+} from './core/invoke/invocation-view.js';
+export { INVOCATION_STATUSES } from './core/invoke/invocation-view.js';
 // Finding and replaying failures
 export type { ReplayOptions, ReplayPlanItem } from './core/replay/replay.js';
 export type { ErrorGroupFilter, ReplayManyOptions } from './core/replay/replay-admin.js';
@@ -73,6 +94,8 @@ export {
   FatalError,
   InputValidationError,
   InvalidOptionError,
+  InvocationNotFoundError,
+  InvokeFailedError,
   isStoreUnavailable,
   isStoreWriteRefused,
   LeaseLostError,

@@ -21,6 +21,8 @@ import { type EngineInternals, type EngineServices, wireEngine } from './assembl
 import { EngineEventBus, type EngineEventListener, type EngineEventName } from './context/events.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './context/options.js';
 import type { AnyFlow, FlowInput, FlowOutput } from './flow/flow.js';
+import { type InvokeOptions, type InvokeResult, isReservedFlowName } from './flow/invoke.js';
+import type { InvocationList, InvocationListFilter, InvocationView } from './invoke/invocation-view.js';
 import type { ReplayOptions } from './replay/replay.js';
 import type { BatchActionOptions, ErrorGroupFilter, ReplayManyOptions } from './replay/replay-admin.js';
 import {
@@ -73,6 +75,13 @@ export class Engine<F extends AnyFlow = AnyFlow> {
       diffExecutions(await this.#services.reads.get(a), await this.#services.reads.get(b)),
     /** Unfinished executions by flow and status (queue depth): one cheap grouped count. */
     counts: (): Promise<{ flow: string; status: ExecutionStatus; count: number }[]> => this.#services.reads.counts(),
+  };
+
+  /** Invocations (`invoke`, `ctx.invoke`) by cid: attempts, callback, payload once ended. */
+  readonly invocations = {
+    get: (cid: string): Promise<InvocationView> => this.#services.invocations.get(cid),
+    /** Newest first; see InvocationReads.list for what a `status` filter does to page sizes. */
+    list: (filter?: InvocationListFilter): Promise<InvocationList> => this.#services.invocations.list(filter),
   };
 
   /** Replay batches made by `replayMany`. */
@@ -160,7 +169,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
   }
 
   get flowNames(): string[] {
-    return [...this.#services.ctx.flows.keys()];
+    return [...this.#services.ctx.flows.keys()].filter((name) => !isReservedFlowName(name));
   }
 
   /** Executions this engine holds in memory right now (running, or waiting briefly for a retry). */
@@ -271,6 +280,21 @@ export class Engine<F extends AnyFlow = AnyFlow> {
   async replayMany(filter: ExecutionListFilter, options: ReplayManyOptions = {}): Promise<BatchView | ReplayPlan> {
     this.#services.state.assertStarted();
     return this.#services.admin.replayMany(filter, options);
+  }
+
+  /**
+   * Invokes flow `target` as Zato's invoke/retry does, durably (flow/invoke.ts): `repeats`
+   * attempts after the first, `seconds`/`minutes` apart, a `callback` flow run once it ends.
+   * 'sync' resolves with the target's output once an attempt succeeds and rejects with
+   * InvokeFailedError (its payload) when none does; 'sync-async' waits for the first attempt
+   * only, 'async' for none (`{ status: 'pending' }`: the rest runs in the background).
+   */
+  invoke<N extends F['name']>(
+    target: N,
+    input: FlowInput<FlowByName<F, N>>,
+    options?: InvokeOptions,
+  ): Promise<InvokeResult<FlowOutput<FlowByName<F, N>>>> {
+    return this.#services.invoke.invoke(target, input, options) as Promise<InvokeResult<FlowOutput<FlowByName<F, N>>>>;
   }
 
   /** A handle on an existing execution, to wait for its result. */

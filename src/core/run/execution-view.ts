@@ -17,6 +17,7 @@ import type {
   StepOutputSource,
   StepValidation,
 } from '../store/store.js';
+import { stepInvocation } from './steps/invocation-state.js';
 
 /**
  * The public shape of executions, as `engine.executions` returns them: payloads decoded,
@@ -114,6 +115,8 @@ export interface StepView {
   suppliedBy: string | null;
   /** validate's last answer: which attempt it judged, what it said, when. */
   validation: { attempt: number; outcome: StepValidation['outcome']; at: Date } | null;
+  /** For an invoke step (`ctx.invoke`): the invocation it made, by cid (`engine.invocations.get`). */
+  invocation: { cid: string } | null;
   logs: LogView[];
 }
 
@@ -241,6 +244,7 @@ export function toExecution(
       outputSource: s.outputSource,
       suppliedBy: s.suppliedBy,
       validation: s.validation ? { ...s.validation, at: new Date(s.validation.at) } : null,
+      invocation: stepInvocation(d.execution.flow, s.kind, s.outputJson),
       logs: logs.filter((_, i) => d.logs[i]!.position === s.position),
     })),
     logs,

@@ -18,13 +18,16 @@ import type { AuditTrail } from '../admin/audit-trail.js';
 import type { InstanceService } from '../admin/instances.js';
 import type { EngineContext } from '../context/engine-context.js';
 import type { AnyFlow } from '../flow/flow.js';
+import { isReservedFlowName } from '../flow/invoke.js';
 import { validateInput } from '../flow/schema.js';
 import { encodePayload } from '../shared/codec.js';
-import { newExecutionId, newLeaseToken } from '../shared/ids.js';
+import { UnknownFlowError } from '../shared/errors.js';
+import { type ExecutionId, newExecutionId, newLeaseToken } from '../shared/ids.js';
 import { checkRunOptions } from '../shared/option-checks.js';
 import type {
   ExecutionRecord,
   FireSchedule,
+  InvokedBy,
   NewExecution,
   NewReplay,
   ReusedStepWrite,
@@ -49,6 +52,17 @@ export interface RunOptions {
    * entry. Runs without an actor (the library's own, webhooks, schedules) are not audited.
    */
   actor?: string;
+}
+
+/**
+ * What the engine itself starts executions with (an invocation, its attempts and callback):
+ * a run's options, checked as the caller's, plus what only the engine sets.
+ */
+export interface LaunchOptions extends RunOptions {
+  /** What the execution is to an invocation (recorded as given). */
+  invokedBy?: InvokedBy;
+  /** The new execution's id, chosen by the caller (so it can listen for its news before it starts). */
+  id?: ExecutionId;
 }
 
 /** An execution as inserted, or the one an idempotency key (or a replay in flight) matched (`created: false`). */
@@ -95,14 +109,44 @@ export class ExecutionLauncher {
   async run(flow: string | AnyFlow, input: unknown, options: RunOptions = {}): Promise<Launched> {
     this.#state.assertStarted('before run()');
     checkRunOptions(options);
-    const { flows, store, options: engineOptions } = this.#ctx;
     const name = typeof flow === 'string' ? flow : flow.name;
+    // The engine's own flows are started by the engine only (an invocation through invoke()).
+    if (isReservedFlowName(name)) throw new UnknownFlowError(name, this.#userFlows());
+    return this.#start(name, input, options);
+  }
+
+  /**
+   * Starts an execution for the engine itself: an invocation (`engine.invoke`), or, from inside a
+   * run (RunScope.launch), an invocation's attempt or callback. As `run`, but any flow, with
+   * `invokedBy`, and also while the engine stops: a run still going may need to start what it
+   * waits for (it is queued then, for whichever worker claims it).
+   */
+  launch(flow: string, input: unknown, options: LaunchOptions): Promise<Launched> {
+    const state = this.#state.name;
+    if (state !== 'stopping') this.#state.assertStarted('before invoke()');
+    const { invokedBy, id, ...runOptions } = options;
+    checkRunOptions(runOptions);
+    return this.#start(flow, input, runOptions, invokedBy ?? null, id);
+  }
+
+  #userFlows(): string[] {
+    return [...this.#ctx.flows.keys()].filter((n) => !isReservedFlowName(n));
+  }
+
+  async #start(
+    name: string,
+    input: unknown,
+    options: RunOptions,
+    invokedBy: InvokedBy | null = null,
+    chosenId?: ExecutionId,
+  ): Promise<Launched> {
+    const { flows, store, options: engineOptions } = this.#ctx;
     const definition = flows.get(name) ?? (await flowForRun({ flows, hasWorker: engineOptions.worker, store }, name)); // a loaded flow without an await (flowForRun asks the store only for others)
     if (definition) await validateInput(name, definition.inputSchema, input);
     const { json: inputJson } = encodePayload(input, `Input of flow "${name}"`, engineOptions.maxPayloadBytes);
 
     const instance = await this.#instances.forRun(name, options.instance);
-    const id = newExecutionId();
+    const id = chosenId ?? newExecutionId();
     const launched = await this.#insertAndStart(
       name,
       [],
@@ -120,6 +164,7 @@ export class ExecutionLauncher {
           replayOf: null,
           rootId: id,
           replayFromStep: null,
+          ...(invokedBy ? { invokedBy } : {}),
           ...(claim ? { claim } : {}),
         }),
       (inserted) => {

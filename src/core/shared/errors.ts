@@ -245,7 +245,9 @@ export class WebhookDeliveryNotFoundError extends RetraceError {
 export class InvokeFailedError extends RetraceError {
   readonly cid: string;
   readonly payload: InvocationPayload;
-  constructor(payload: InvocationPayload) {
+  /** Inside a flow: the invoke step that failed with it. */
+  readonly step: string | null;
+  constructor(payload: InvocationPayload, step: string | null = null) {
     const why = payload.error ? `: ${payload.error.name}: ${payload.error.message}` : '';
     super(
       'INVOKE_FAILED',
@@ -253,6 +255,7 @@ export class InvokeFailedError extends RetraceError {
     );
     this.cid = payload.call_cid;
     this.payload = payload;
+    this.step = step;
   }
 }
 

@@ -30,6 +30,11 @@ export interface StepKindHandler<S = unknown> {
   traits(step: S): StepTraits;
   /** Runs the step from where its record leaves it: its output, or a throw into the flow. */
   resume(run: RunState, call: StepCall<S>): Promise<unknown>;
+  /**
+   * What a step of this kind recorded `failed` throws into the flow again, when it is not the
+   * StepFailedError every kind throws by default (the invoke kind's InvokeFailedError).
+   */
+  failure?(recorded: StepRecord): Error | undefined;
 }
 
 /** One handler per kind: a kind added to StepKind does not compile until it has one. */

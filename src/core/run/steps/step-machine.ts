@@ -76,7 +76,10 @@ export class StepMachine {
       return decodePayload(supplied.outputJson ?? null);
     }
     if (recorded?.status === 'failed') {
-      throw new StepFailedError(name, recorded.error ?? { name: 'Error', message: 'failed' }, recorded.attempts);
+      throw (
+        handler.failure?.(recorded) ??
+        new StepFailedError(name, recorded.error ?? { name: 'Error', message: 'failed' }, recorded.attempts)
+      );
     }
     if (run.scope.stopping.aborted) await run.park(null);
     return handler.resume(run, { position, name, step, recorded });
