@@ -147,6 +147,35 @@ for (const kind of STORE_KINDS) {
       assert.ok(done.steps[0]!.finishedAt!.getTime() >= wakeAt);
     });
 
+    it('gives a short sleep in memory back on a graceful stop; the next engine ends it at its wake time', async () => {
+      const url = await stores.url(kind);
+      const flow = defineFlow({
+        name: 'doze',
+        async run(ctx) {
+          await ctx.sleep('doze', '1500ms');
+          return 'up';
+        },
+      });
+      const first = await open(url, [flow], { inMemoryRetryMax: '5s' });
+      const h = await first.run('doze', {});
+      await waitFor(async () => (await first.executions.get(h.id)).status === 'waiting', 2000, 'the sleep');
+      const wakeAt = (await first.executions.get(h.id)).steps[0]!.waitUntil!.getTime();
+      const stopping = Date.now();
+      await first.stop();
+      assert.ok(Date.now() - stopping < 1000, 'the stop does not wait for the sleep');
+
+      const second = await open(url, [flow], { inMemoryRetryMax: '5s' });
+      const released = await second.store.getExecution(h.id as never);
+      assert.ok(Date.now() < wakeAt - 200, 'looked before the wake time (the case is too slow otherwise)');
+      assert.equal(released?.status, 'waiting');
+      assert.equal(released?.leaseOwner, null, 'released by the stop');
+      assert.equal(released?.dueAt, wakeAt, 'due at the wake time');
+      assert.equal(await second.handle(h.id).result({ timeoutMs: 5000 }), 'up');
+      const done = await second.executions.get(h.id);
+      assert.ok(done.steps[0]!.finishedAt!.getTime() >= wakeAt);
+      assert.equal(done.claimCount, 2);
+    });
+
     it('fails the execution on a duration that does not parse', async () => {
       const flow = defineFlow({
         name: 'bad-nap',
