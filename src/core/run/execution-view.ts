@@ -153,6 +153,12 @@ export interface ExecutionListFilter {
   finishedBefore?: Date | string | number;
   /** Case-insensitive text in the error's name or message. */
   errorText?: string;
+  /**
+   * Case-insensitive text anywhere in the payloads as stored JSON: input, output, error, any
+   * step's output or error (`"orderId":"A-17"` finds one field's value). A scan of the rows the
+   * other filters leave: narrow it with a time range on a large store.
+   */
+  payloadText?: string;
   /** Executions carrying all of these tags. */
   tags?: string[];
   /** Replays of this execution. */
@@ -308,6 +314,7 @@ export function toStoreFilter(f: ExecutionListFilter): ExecutionFilter {
   if (f.finishedAfter !== undefined) out.finishedAfter = toEpoch(f.finishedAfter, 'finishedAfter');
   if (f.finishedBefore !== undefined) out.finishedBefore = toEpoch(f.finishedBefore, 'finishedBefore');
   if (f.errorText !== undefined) out.errorText = f.errorText;
+  if (f.payloadText !== undefined) out.payloadText = f.payloadText;
   if (f.tags !== undefined) out.tags = f.tags;
   if (f.replayOf !== undefined) out.replayOf = f.replayOf as ExecutionId;
   if (f.rootId !== undefined) out.rootId = f.rootId as ExecutionId;
