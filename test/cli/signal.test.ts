@@ -23,11 +23,11 @@ const dir = tempDir('retrace-cli-signal-');
 const store = `sqlite:${join(dir, 'retrace.db')}`;
 const run = (args: string[]) => cli(args, dir, { RETRACE_STORE: store });
 
-async function withEngine<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
+async function withEngine<T>(fn: (engine: Engine<typeof approval>) => Promise<T>): Promise<T> {
   const engine = createEngine({ ...FAST, flows: [approval], store });
   await engine.start();
   try {
-    return await fn(engine as unknown as Engine);
+    return await fn(engine);
   } finally {
     await engine.stop();
   }

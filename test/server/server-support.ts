@@ -53,20 +53,20 @@ export const sleepFlow = defineFlow({
 
 export type ServerFlows = typeof syncOrder | typeof flakyFlow | typeof sleepFlow;
 
-export interface Harness {
-  engine: Engine<ServerFlows>;
+export interface Harness<F extends AnyFlow = ServerFlows> {
+  engine: Engine<F>;
   server: RetraceServer;
   url: string;
 }
 
 /** Starts an engine (with `flows` besides the ones above) and a server; both are closed after the test file. */
-export async function startServer(
+export async function startServer<const X extends AnyFlow = never>(
   options: Partial<Omit<ServerOptions, 'engine'>> = {},
-  flows: readonly AnyFlow[] = [],
-): Promise<Harness> {
+  flows: readonly X[] = [],
+): Promise<Harness<ServerFlows | X>> {
   const dir = tempDir('retrace-server-');
-  const engine = await startEngine<ServerFlows>({
-    flows: [syncOrder, flakyFlow, sleepFlow, ...(flows as ServerFlows[])],
+  const engine = await startEngine<ServerFlows | X>({
+    flows: [syncOrder, flakyFlow, sleepFlow, ...flows],
     store: storeUrl(dir),
     encryptionKey: ENCRYPTION_KEY,
   });

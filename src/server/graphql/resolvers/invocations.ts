@@ -54,15 +54,8 @@ const SIGNAL_FIELDS: UserErrorFields = {
   },
 };
 
-/**
- * Where an invoke refusal goes: the engine names the option it refused (`field`); an unknown
- * flow is the callback when that is the flow it names, else the target.
- */
-function invokeFields(err: unknown, call: { target: string; callback?: string | null }): UserErrorFields {
-  const flow = (err as { flow?: unknown }).flow;
-  const unknownFlow = flow === call.callback && flow !== call.target ? 'callback' : 'target';
-  return { inputs: INVOKE_FIELDS, byCode: { UNKNOWN_FLOW: unknownFlow } };
-}
+/** An invoke refusal goes on the input field the engine names (`field`: `target`, `callback`, `repeats` …). */
+const INVOKE_ERROR_FIELDS: UserErrorFields = { inputs: INVOKE_FIELDS };
 
 async function invoke(_: unknown, { input }: InvokeArgs, ctx: GraphQLContext) {
   let call: InvokeRequest;
@@ -70,7 +63,7 @@ async function invoke(_: unknown, { input }: InvokeArgs, ctx: GraphQLContext) {
   try {
     call = toInvokeRequest({ ...rest, ...(mode != null ? { mode: fromEnum(mode) } : {}) });
   } catch (err) {
-    const errors = toUserErrors(err, invokeFields(err, input));
+    const errors = toUserErrors(err, INVOKE_ERROR_FIELDS);
     if (!errors) throw err;
     return { errors };
   }
@@ -93,7 +86,7 @@ async function invoke(_: unknown, { input }: InvokeArgs, ctx: GraphQLContext) {
     }
     return { ...answer, status: enumValue(answer.status), errors: [] };
   } catch (err) {
-    const errors = toUserErrors(err, invokeFields(err, input));
+    const errors = toUserErrors(err, INVOKE_ERROR_FIELDS);
     if (!errors) throw err;
     return { errors };
   }
