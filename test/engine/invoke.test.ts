@@ -42,10 +42,6 @@ async function callbackOf(cid: string): Promise<InvocationPayload> {
   return seen[0]!;
 }
 
-async function ended(engine: E, cid: string): Promise<void> {
-  await waitFor(async () => (await engine.invocations.get(cid)).status !== 'pending', 10_000, `invocation ${cid}`);
-}
-
 function describeCases(store: 'sqlite' | 'postgres', get: () => E): void {
   describe(`invoke on ${store}`, () => {
     it('sync from outside: success on attempt 2 of 4 resolves with the response and stops the attempts', async () => {
