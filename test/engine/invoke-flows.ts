@@ -57,7 +57,7 @@ export const other = defineFlow({
 
 const gates = new Map<string, ReturnType<typeof deferred>>();
 /** Lets the `gated` target of `key` return. */
-export const openGate = (key: string): void => gate(key).resolve();
+export const openGate = (key: string): void => gate(key).resolve(undefined);
 const gate = (key: string) => {
   let g = gates.get(key);
   if (!g) {

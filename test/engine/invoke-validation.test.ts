@@ -15,6 +15,7 @@ import {
   DefinitionError,
   defineFlow,
   type Engine,
+  type InvokeDeclarations,
   type InvokeOptions,
   PostgresStore,
 } from '../../src/index.js';
@@ -73,7 +74,7 @@ function describeCases(store: 'sqlite' | 'postgres', get: () => E): void {
       const since = new Date();
       for (const [what, target, options, code, field] of REFUSED) {
         await assert.rejects(
-          engine.invoke(target as never, { key: freshKey('refused'), failures: 0 }, options as InvokeOptions),
+          engine.invoke(target as never, { key: freshKey('refused'), failures: 0 } as never, options as InvokeOptions),
           (err: { code?: string; field?: string }) => {
             assert.equal(err.code, code, what);
             assert.equal(err.field, field, what);
@@ -128,7 +129,8 @@ describe('invoke declarations and reserved names', () => {
 
   for (const [kind, makeStore] of Object.entries(stores)) {
     it(`refuses to start (${kind}) when a flow's invokes names an unknown callback or target`, async () => {
-      for (const invokes of [{ flaky: { callback: 'nope' } }, { ghost: { seconds: 1 } }]) {
+      const declarations: InvokeDeclarations[] = [{ flaky: { callback: 'nope' } }, { ghost: { seconds: 1 } }];
+      for (const invokes of declarations) {
         const declaring = defineFlow({ name: 'declaring', invokes, run: async () => null });
         const store = makeStore();
         const engine = createEngine({ flows: [...INVOKE_FLOWS, declaring], store });
