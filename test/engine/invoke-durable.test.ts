@@ -8,11 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { createEngine, type Engine, PostgresStore, type Store } from '../../src/index.js';
+import type { AnyFlow } from '../../src/core/flow/flow.js';
+import { createEngine, type Engine, type EngineOptions, PostgresStore, type Store } from '../../src/index.js';
 import { OffsetClock } from '../../src/testing/index.js';
 import { assertReachable, DATABASE_URL, dropSchemas, randomSchema } from '../store/postgres-support.js';
 import { FAST, storeUrl, tempDir, waitFor } from '../support/temp-engine.js';
-import { callbacks, freshKey, INVOKE_FLOWS, openGate, runs } from './invoke-flows.js';
+import { callbacks, freshKey, INVOKE_FLOWS, openGate, other, record, runs } from './invoke-flows.js';
 
 type E = Engine<(typeof INVOKE_FLOWS)[number]>;
 
@@ -20,7 +21,7 @@ interface Setup {
   /** The wait between attempts. */
   seconds: number;
   /** A fresh store: the engines made by `engine()` share it. */
-  fresh(): { engine(): E; passTime(): void; close(): Promise<void> };
+  fresh(): { engine(flows?: AnyFlow[], options?: EngineOptions): E; passTime(): void; close(): Promise<void> };
 }
 
 const dir = tempDir();
@@ -34,7 +35,8 @@ const SETUPS: Record<'sqlite' | 'postgres', Setup> = {
       const url = storeUrl(dir);
       const clock = new OffsetClock();
       return {
-        engine: () => createEngine({ ...FAST, flows: INVOKE_FLOWS, store: url, clock }),
+        engine: (flows = INVOKE_FLOWS, options = {}) =>
+          createEngine({ ...FAST, ...options, flows, store: url, clock }) as E,
         passTime: () => clock.advance(3_600_000),
         close: async () => undefined,
       };
@@ -47,10 +49,10 @@ const SETUPS: Record<'sqlite' | 'postgres', Setup> = {
       schemas.push(schema);
       const stores: Store[] = [];
       return {
-        engine: () => {
+        engine: (flows = INVOKE_FLOWS, options = {}) => {
           const store = new PostgresStore({ connectionString: DATABASE_URL, schema });
           stores.push(store);
-          return createEngine({ ...FAST, inMemoryRetryMax: '100ms', flows: INVOKE_FLOWS, store });
+          return createEngine({ ...FAST, inMemoryRetryMax: '100ms', ...options, flows, store }) as E;
         },
         passTime: () => undefined,
         close: async () => {
@@ -172,6 +174,35 @@ for (const [kind, setup] of Object.entries(SETUPS)) {
       // The callback may run before the invocation's own finishing write has landed.
       await waitFor(async () => (await e.invocations.get(cid)).status === 'failed', 10_000, 'the invocation failed');
       await e.stop();
+      await close();
+    });
+
+    it('an invocation claimed by a worker without its target queues each attempt for the workers that have it', async () => {
+      const { engine, close } = setup.fresh();
+      const cid = `cid-${freshKey('spread')}`;
+      // The target's engine makes its instance known to the store, then leaves.
+      const withTarget = engine([other]);
+      await withTarget.start();
+      await withTarget.stop();
+      const withoutTarget = engine([record]);
+      await withoutTarget.start();
+      const api = engine([], { worker: false });
+      await api.start();
+      await api.invoke('other', { n: 7 }, { mode: 'async', seconds: 0, callback: 'record', cid });
+      await waitFor(
+        async () => (await api.invocations.get(cid)).waitReason?.includes('attempt 1') === true,
+        10_000,
+        'the invocation waiting on its queued attempt',
+      );
+      const attempt = (await api.invocations.get(cid)).attempts[0]!;
+      assert.equal(attempt.status, 'queued', 'not run by the worker that lacks it');
+      const again = engine([other]);
+      await again.start();
+      await waitFor(() => (callbacks.get(cid)?.length ?? 0) > 0, 15_000, 'the callback');
+      const payload = callbacks.get(cid)![0]!;
+      assert.equal(payload.ok, true);
+      assert.deepEqual(payload.response, { echoed: { n: 7 } });
+      for (const e of [again, api, withoutTarget]) await e.stop();
       await close();
     });
   });

@@ -119,14 +119,16 @@ export class ExecutionLauncher {
    * Starts an execution for the engine itself: an invocation (`engine.invoke`), or, from inside a
    * run (RunScope.launch), an invocation's attempt or callback. As `run`, but any flow, with
    * `invokedBy`, and also while the engine stops: a run still going may need to start what it
-   * waits for (it is queued then, for whichever worker claims it).
+   * waits for (it is queued then, for whichever worker claims it). A flow this engine does not
+   * run is queued for the workers that do, if the store knows it: an invocation may be claimed
+   * by any worker, not only by those that have its target.
    */
   launch(flow: string, input: unknown, options: LaunchOptions): Promise<Launched> {
     const state = this.#state.name;
     if (state !== 'stopping') this.#state.assertStarted('before invoke()');
     const { invokedBy, id, ...runOptions } = options;
     checkRunOptions(runOptions);
-    return this.#start(flow, input, runOptions, invokedBy ?? null, id);
+    return this.#start(flow, input, runOptions, { invokedBy: invokedBy ?? null, id });
   }
 
   #userFlows(): string[] {
@@ -137,19 +139,21 @@ export class ExecutionLauncher {
     name: string,
     input: unknown,
     options: RunOptions,
-    invokedBy: InvokedBy | null = null,
-    chosenId?: ExecutionId,
+    internal?: { invokedBy: InvokedBy | null; id: ExecutionId | undefined },
   ): Promise<Launched> {
     const { flows, store, options: engineOptions } = this.#ctx;
-    const definition = flows.get(name) ?? (await flowForRun({ flows, hasWorker: engineOptions.worker, store }, name)); // a loaded flow without an await (flowForRun asks the store only for others)
+    const invokedBy = internal?.invokedBy ?? null;
+    // A loaded flow without an await (flowForRun asks the store only for others).
+    const hasWorker = engineOptions.worker && internal === undefined;
+    const definition = flows.get(name) ?? (await flowForRun({ flows, hasWorker, store }, name));
     if (definition) await validateInput(name, definition.inputSchema, input);
     const { json: inputJson } = encodePayload(input, `Input of flow "${name}"`, engineOptions.maxPayloadBytes);
 
     const instance = await this.#instances.forRun(name, options.instance);
-    const id = chosenId ?? newExecutionId();
+    const id = internal?.id ?? newExecutionId();
     const launched = await this.#insertAndStart(
       name,
-      [],
+      definition !== undefined ? [] : null,
       (claim) =>
         store.createExecution({
           id,
@@ -217,18 +221,19 @@ export class ExecutionLauncher {
 
   /**
    * Inserts a new execution through `insert`, pre-claimed by the worker when it has a free slot
-   * (then it starts at once, with `steps` as its recorded steps), otherwise queued for any worker.
+   * (then it starts at once, with `steps` as its recorded steps), otherwise queued for any worker;
+   * always queued when `steps` is null (a flow this engine does not run).
    * The slot is reserved before the insert: concurrent calls must not all see one free slot.
    * `announce` runs once a new execution is durable, before it starts.
    */
   async #insertAndStart(
     flow: string,
-    steps: StepRecord[],
+    steps: StepRecord[] | null,
     insert: (claim: NewExecution['claim']) => Promise<Launched>,
     announce: (execution: ExecutionRecord) => void,
   ): Promise<Launched> {
     const worker = this.#worker;
-    const releaseSlot = worker?.reserve(flow);
+    const releaseSlot = steps === null ? undefined : worker?.reserve(flow);
     const claim = worker && releaseSlot ? { workerId: worker.workerId, leaseToken: newLeaseToken() } : undefined;
     let result: Launched;
     try {
@@ -238,7 +243,7 @@ export class ExecutionLauncher {
     }
     if (result.created) {
       announce(result.execution);
-      if (claim && worker) {
+      if (claim && worker && steps) {
         worker.adopt({
           execution: result.execution,
           leaseToken: claim.leaseToken,
