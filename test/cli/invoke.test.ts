@@ -219,6 +219,16 @@ describe('retrace invoke', async () => {
     );
     assert.match(human.stdout, /Payload\n {2}\{"ok":true/);
 
+    const attempt = await run(['executions', 'show', shown.attempts[1]!.executionId]);
+    assert.match(attempt.stdout, new RegExp(`^ {2}invoked +attempt 2 of invocation ${pending.cid}$`, 'm'));
+    const invocation = await run(['executions', 'show', shown.executionId]);
+    assert.match(invocation.stdout, /^ {2}flow +retrace:invocation$/m);
+    assert.match(invocation.stdout, /^\d\s+attempt 1 \(invoke\)\s+succeeded/m);
+    assert.match(invocation.stdout, /^\d\s+wait before attempt 2 \(sleep\)\s+succeeded/m);
+    const withContext = await run(['invocations', 'show', 'bad-cid']);
+    assert.match(withContext.stdout, /^ {2}context +\{"orderId":"A-1"\}$/m);
+    assert.match(withContext.stdout, /^ {2}orig\. cid +outer-1$/m);
+
     const list = ok<{ items: InvocationView[]; nextCursor: string | null }>(
       await run(['invocations', 'list', '--status', 'succeeded', '--target', 'crm-upsert', '--json']),
     );

@@ -64,6 +64,26 @@ describe('retrace signal', () => {
     assert.equal(shown.signals[0]!.consumedByStep, 0);
   });
 
+  test('executions show says why it waits, and lists the signals sent to it', async () => {
+    const id = await waitingExecution();
+    const waiting = await run(['executions', 'show', id]);
+    assert.equal(waiting.code, 0, waiting.stderr);
+    assert.match(waiting.stdout, /^ {2}waiting +signal approved$/m);
+    assert.match(waiting.stdout, /^0\s+approved \(wait\)\s+waiting\s+0\s+-\s+until woken$/m);
+    assert.doesNotMatch(waiting.stdout, /Signals/);
+
+    ok(await run(['--actor', 'bo', 'signal', id, 'approved', '--payload', '{"ok":1}', '--json']));
+    const sent = await run(['executions', 'show', id]);
+    assert.match(
+      sent.stdout,
+      /^Signals\nNAME\s+SENT\s+BY\s+TAKEN\s+PAYLOAD\napproved\s+\S+ \S+\s+bo\s+in the mailbox\s+\{"ok":1\}$/m,
+    );
+    await resume(id);
+    const taken = await run(['executions', 'show', id]);
+    assert.match(taken.stdout, /^approved\s+\S+ \S+\s+bo\s+\S+ \S+ by step 0\s+\{"ok":1\}$/m);
+    assert.doesNotMatch(taken.stdout, /waiting/);
+  });
+
   test('for people: one line that says what was sent; a JSON scalar and @file are payloads too', async () => {
     const first = await waitingExecution();
     const sent = await run(['signal', first, 'approved', '--payload', 'true']);

@@ -75,7 +75,7 @@ const INVOKE = `mutation ($input: InvokeInput!) {
 
 const INVOCATION = `query ($cid: ID!) {
   invocation(cid: $cid) {
-    cid status target mode source origCid callback repeats retrySeconds payload requestedAt endedAt
+    cid status target mode source origCid callback repeats retrySeconds context waitReason payload requestedAt endedAt
     attempts {
       attempt status error errorDetail { name message }
       executionResult { id flow { name } invokedBy { role cid attempt invocation { cid } } }
@@ -183,6 +183,8 @@ describe('invocations in GraphQL', async () => {
     const shown = (await gql(INVOCATION, { cid: `${key}-cid` })).data.invocation;
     assert.equal(shown.callback, 'crm-done');
     assert.equal(shown.origCid, 'outer-1');
+    assert.deepEqual(shown.context, { n: 1 });
+    assert.equal(shown.waitReason, null);
     assert.deepEqual(shown.callbackExecutionResult.input, invoke.failure);
     assert.deepEqual(shown.callbackExecutionResult.invokedBy, { role: 'CALLBACK', cid: `${key}-cid` });
   });

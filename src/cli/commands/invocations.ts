@@ -129,6 +129,8 @@ function printInvocation(out: Output, i: InvocationView): void {
   field('repeats', `${i.repeats} (${i.repeats + 1} attempts at most), ${i.retrySeconds}s apart`);
   field('source', i.source);
   if (i.origCid) field('orig. cid', i.origCid);
+  if (i.context !== null && i.context !== undefined) field('context', preview(i.context, Math.max(40, out.width - 16)));
+  if (i.waitReason) field('waiting', i.waitReason);
   if (i.invoker) field('invoker', `${i.invoker.executionId} (step ${i.invoker.step})`);
   field('requested', formatTime(i.requestedAt));
   if (i.endedAt) {
