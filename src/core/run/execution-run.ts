@@ -234,9 +234,13 @@ export class ExecutionRun {
     return waiter ? { wake: [waiter] } : {};
   }
 
-  /** After that write: this worker claims the woken waiter at once rather than at its next poll. */
+  /**
+   * After that write: this worker claims the woken waiter at once rather than at its next poll,
+   * unless the waiter waits here in memory (then it hears the end itself, and a claim is wasted).
+   */
   #wokeWaiter(): void {
-    if (this.#run.claim.execution.invokedBy?.waiter) this.#run.scope.wake();
+    const { scope, claim } = this.#run;
+    if (claim.execution.invokedBy?.waiter && !scope.watch.watching(claim.execution.id)) scope.wake();
   }
 
   /** Gives the execution back (see handBack in run-writes.ts); told to the worker if even that cannot land. */

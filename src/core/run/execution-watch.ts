@@ -38,6 +38,14 @@ export class ExecutionWatch {
     for (const listener of [...set]) listener(news);
   }
 
+  /**
+   * Whether a wait here listens for news of `id` now: its waiter runs in this process, in
+   * memory, and hears the news itself (a wake through the store would find it running).
+   */
+  watching(id: string): boolean {
+    return this.#listeners.has(id);
+  }
+
   /** `listener` hears every piece of news of `id` until the returned function is called. */
   subscribe(id: string, listener: NewsListener): () => void {
     let set = this.#listeners.get(id);

@@ -115,7 +115,8 @@ async function endAndWake(run: RunState, row: RunStepWrite, waiter: ExecutionId)
     wake: [waiter],
     ...(run.status === 'running' ? {} : { execution: { status: run.to('running') } }),
   });
-  run.scope.wake();
+  // A caller waiting here in memory hears the step's news; one released is claimed at once.
+  if (!run.scope.watch.watching(run.claim.execution.id)) run.scope.wake();
 }
 
 export async function resumeCallback(run: RunState, c: StepCall<CallbackArg>): Promise<unknown> {
