@@ -31,11 +31,23 @@ export async function invokeWithin(
     timer = setTimeout(() => resolve(TIMED_OUT), waitMs);
   });
   try {
-    const outcome = await Promise.race([unlessClosing(call, closing), timeout]);
+    let outcome = await Promise.race([unlessClosing(call, closing), timeout]);
     if (outcome === TIMED_OUT || outcome === CLOSING) {
-      // Checked and inserted long before (that takes milliseconds): only its outcome is not known yet.
-      call.catch(() => undefined);
-      return { status: 'pending', ok: null, cid };
+      // Pending only once it is stored: a call still being checked (a wait of a few ms) may yet
+      // be refused, and that refusal is then the answer.
+      const stop = { done: false };
+      const settled = call.then(
+        () => true,
+        () => true,
+      );
+      const first = await Promise.race([settled, untilStored(engine, cid, stop).then(() => false)]).finally(() => {
+        stop.done = true;
+      });
+      if (!first) {
+        call.catch(() => undefined);
+        return { status: 'pending', ok: null, cid };
+      }
+      outcome = await call;
     }
     return outcome;
   } catch (err) {
@@ -46,5 +58,18 @@ export async function invokeWithin(
     throw err;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Resolves once the invocation `cid` is in the store (or `stop.done`: the call settled first). */
+async function untilStored(engine: Engine, cid: string, stop: { done: boolean }): Promise<void> {
+  while (!stop.done) {
+    try {
+      await engine.invocations.get(cid);
+      return;
+    } catch (err) {
+      if ((err as { code?: unknown } | null)?.code !== 'INVOCATION_NOT_FOUND') throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -241,6 +241,20 @@ describe('invocations over HTTP', async () => {
     assert.deepEqual((shown.payload as InvocationPayload).response, { key, released: true });
   });
 
+  it('a wait shorter than the checks: still refused when refused, and pending only once stored', async () => {
+    for (let i = 0; i < 5; i++) {
+      const refused = await invoke({ target: 'nope', input: {}, seconds: 0 }, '?wait=1ms');
+      assert.equal(refused.status, 404, JSON.stringify(refused.json));
+      const key = freshKey('short-wait');
+      const pending = await invoke({ target: 'crm-slow', input: { key }, seconds: 0 }, '?wait=1ms');
+      assert.equal(pending.status, 202, JSON.stringify(pending.json));
+      assert.equal((await read(pending.json.cid as string)).status, 200, 'a pending answer names a stored invocation');
+      await waitFor(() => gates.has(key), 10_000, 'the target to start');
+      gates.get(key)!();
+      await ended(pending.json.cid as string);
+    }
+  });
+
   it('refuses bad requests naming the field, and starts nothing', async () => {
     const before = (await engine.executions.list({ limit: 1000 })).items.length;
     const input = { key: freshKey('refused'), failures: 0 };
