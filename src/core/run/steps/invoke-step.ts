@@ -120,13 +120,30 @@ function invocationNumber(recorded: StepRecord | undefined): number {
 }
 
 async function resumeCall(run: RunState, c: StepCall<NormalizedCall>): Promise<unknown> {
+  for (let n = invocationNumber(c.recorded); ; n++) {
+    const step: WaitingStep = { position: c.position, name: c.name, kind: 'invoke', attempts: n };
+    const verdict = await invokeOnce(run, c, step, n);
+    if (!(verdict instanceof InvokeFailedError)) {
+      const outputJson = encodePayload(verdict, `Output of step "${c.name}"`, run.ctx.options.maxPayloadBytes).json;
+      await endWait(run, waitingStepRow(step, 'succeeded', { outputJson }));
+      return decodePayload(outputJson);
+    }
+    await invokeFailed(run, step, verdict); // a retry waited for (in memory), or a throw
+  }
+}
+
+/** Starts invocation `n` of the call (or finds it started) and waits for it by mode. */
+async function invokeOnce(
+  run: RunState,
+  c: StepCall<NormalizedCall>,
+  step: WaitingStep,
+  n: number,
+): Promise<InvokeResult | InvokeFailedError> {
   const { position, name, recorded } = c;
   const { call, input } = c.step;
   const self = run.claim.execution.id;
-  const n = invocationNumber(recorded);
   const baseCid = call.cid ?? `${run.executionId}.${position}`;
   const cid = n === 1 ? baseCid : `${baseCid}~${n}`;
-  const step: WaitingStep = { position, name, kind: 'invoke', attempts: n };
   const invocation: InvocationInput = {
     cid,
     target: call.target,
@@ -166,39 +183,33 @@ async function resumeCall(run: RunState, c: StepCall<NormalizedCall>): Promise<u
       });
     }
   };
-  let verdict: InvokeResult | InvokeFailedError;
   if (call.mode === 'async') {
-    const launched = await run.scope.launch(INVOCATION_FLOW, invocation, options);
-    onLaunched(launched);
-    verdict = { status: 'pending', ok: null, cid };
-  } else {
-    verdict = await launchAndAwait(run, {
-      flow: INVOCATION_FLOW,
-      input: invocation,
-      options,
-      accept: (news) => news.kind !== 'step' || (call.mode === 'sync-async' && news.step === 'attempt 1'),
-      look: (id) => invocationVerdict(run.ctx.store, id, cid, call.mode),
-      // While it waits, the row shows which invocation it waits on.
-      waiting: (execution) => ({
-        step: waitingStepRow(step, 'waiting', { outputJson: JSON.stringify({ cid, invocationId: execution.id }) }),
-        waitReason: `invocation ${cid}`,
-      }),
-      onLaunched,
-    });
+    onLaunched(await run.scope.launch(INVOCATION_FLOW, invocation, options));
+    return { status: 'pending', ok: null, cid };
   }
-  if (verdict instanceof InvokeFailedError) return invokeFailed(run, step, verdict);
-  const outputJson = encodePayload(verdict, `Output of step "${name}"`, run.ctx.options.maxPayloadBytes).json;
-  await endWait(run, waitingStepRow(step, 'succeeded', { outputJson }));
-  return decodePayload(outputJson);
+  return launchAndAwait(run, {
+    flow: INVOCATION_FLOW,
+    input: invocation,
+    options,
+    accept: (news) => news.kind !== 'step' || (call.mode === 'sync-async' && news.step === 'attempt 1'),
+    look: (id) => invocationVerdict(run.ctx.store, id, cid, call.mode),
+    // While it waits, the row shows which invocation it waits on.
+    waiting: (execution) => ({
+      step: waitingStepRow(step, 'waiting', { outputJson: JSON.stringify({ cid, invocationId: execution.id }) }),
+      waitReason: `invocation ${cid}`,
+    }),
+    onLaunched,
+  });
 }
 
 /**
  * A sync invocation did not succeed. Not repeated by the caller's own policy (the invocation
  * had its repeats: retries must not compound, A→B→C each retrying) unless the calling flow
- * declares INVOKE_FAILED (or InvokeFailedError) in its errors: then a fresh invocation is due
- * after that policy's delay (recorded `retrying`). Otherwise the step fails with the error.
+ * declares INVOKE_FAILED (or InvokeFailedError) in its errors: then a fresh invocation follows
+ * that policy's delay (recorded `retrying`; returns once it is due, or unwinds to wait
+ * durably). Otherwise the step fails with the error.
  */
-async function invokeFailed(run: RunState, step: WaitingStep, failure: InvokeFailedError): Promise<never> {
+async function invokeFailed(run: RunState, step: WaitingStep, failure: InvokeFailedError): Promise<void> {
   const error = toErrorInfo(failure, step.name);
   const { options } = run.ctx;
   const declared = Object.hasOwn(run.flow.errors, 'INVOKE_FAILED') || Object.hasOwn(run.flow.errors, failure.name);
@@ -213,7 +224,7 @@ async function invokeFailed(run: RunState, step: WaitingStep, failure: InvokeFai
     const made = step.attempts ?? 1;
     if (decision.kind === 'retry' && made < decision.policy.maxAttempts) {
       const delayMs = Math.max(retryDelayMs(decision.policy, made), decision.retryAfterMs);
-      return retryInvocation(run, step, failure.cid, error, delayMs);
+      return waitToInvokeAgain(run, step, failure.cid, error, delayMs);
     }
   }
   const outputJson = encodePayload(failure.payload, `Payload of step "${step.name}"`, options.maxPayloadBytes).json;
@@ -233,14 +244,20 @@ async function invokeFailed(run: RunState, step: WaitingStep, failure: InvokeFai
   throw new InvokeFailedError(failure.payload, step.name);
 }
 
-/** Records the next invocation as due in `delayMs` (the execution released) and unwinds; its claim starts it. */
-async function retryInvocation(
+/**
+ * Records the next invocation as due in `delayMs` (as retry-wait.ts does for a `run` step): a
+ * short wait is spent here with the lease kept, a longer one (or while stopping) releases the
+ * execution and unwinds; its next claim starts the next invocation.
+ */
+async function waitToInvokeAgain(
   run: RunState,
   step: WaitingStep,
   cid: string,
   error: ErrorInfo,
   delayMs: number,
-): Promise<never> {
+): Promise<void> {
+  const { stopping } = run.scope;
+  const release = delayMs > run.ctx.options.inMemoryRetryMaxMs || stopping.aborted;
   // The row shows the invocation that failed until the next one is started.
   const outputJson = JSON.stringify({ cid });
   const row = {
@@ -248,10 +265,7 @@ async function retryInvocation(
     status: 'retrying' as const,
     nextAttemptInMs: delayMs,
   };
-  await run.write({
-    steps: [row],
-    execution: { status: run.to('retrying'), dueInMs: delayMs, release: true },
-  });
+  await run.write({ steps: [row], execution: { status: run.to('retrying'), dueInMs: delayMs, release } });
   run.emit('step:retrying', {
     executionId: run.executionId,
     flow: run.flowName,
@@ -261,5 +275,12 @@ async function retryInvocation(
     delayMs,
     error,
   });
-  return run.suspend(delayMs);
+  if (release) return run.suspend(delayMs);
+  await run.ctx.clock.sleep(delayMs, AbortSignal.any([stopping, run.cancelled.signal]));
+  if (run.halt) throw run.halt;
+  if (stopping.aborted) {
+    await run.write({ execution: { release: true } });
+    return run.suspend(null);
+  }
+  await run.write({ execution: { status: run.to('running') } });
 }
