@@ -21,6 +21,13 @@ import type { RunStepWrite } from '../pending-writes.js';
 import type { RunState } from '../run-state.js';
 import { waitDurably } from './wait-step-state.js';
 
+/**
+ * A durable wait also comes due this long after it began, to look again: the awaited execution's
+ * end wakes it (in the same write), but a cancellation's wake is a write of its own that an
+ * outage can lose, and no invocation may wait forever on a lost wake-up.
+ */
+const LOOK_AGAIN_MS = 5 * 60_000;
+
 export interface LaunchAndAwait<T> {
   flow: string;
   input: unknown;
@@ -75,7 +82,7 @@ export async function launchAndAwait<T>(run: RunState, p: LaunchAndAwait<T>): Pr
   return waitDurably(run, {
     step,
     waitReason,
-    dueAt: null,
+    dueInMs: LOOK_AGAIN_MS,
     recheck: async () => (await p.look(execution.id)) !== null,
   });
 }
