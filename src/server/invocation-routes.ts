@@ -30,9 +30,9 @@ import {
 } from '../index.js';
 import { errorBody, statusOf } from './http-errors.js';
 import { INVOKE_FIELDS, toInvokeRequest } from './invocation-params.js';
-import { invokeWithin } from './invoke-wait.js';
+import { invokeWithin, pending } from './invoke-wait.js';
 import { bodyObject, dateParam, intParam, stringParam } from './query-params.js';
-import { parseWait } from './wait-param.js';
+import { MAX_WAIT_MS, parseWait } from './wait-param.js';
 
 const INVOCATION_STATUSES: readonly InvocationStatus[] = ['pending', 'succeeded', 'failed'];
 
@@ -52,14 +52,15 @@ export const invocationRoutes: FastifyPluginAsync<InvocationRoutesOptions> = asy
       actor: request.principal?.name ?? 'api',
     };
     const answer = await invokeWithin(engine, call.target, call.input, options, {
-      ...(waitMs !== undefined ? { waitMs } : {}),
-      closing,
+      waitMs: waitMs ?? MAX_WAIT_MS,
+      stop: closing,
     });
     if (answer.status === 'failed') {
       return reply
         .code(statusOf('INVOKE_FAILED'))
         .send({ ...errorBody('INVOKE_FAILED', answer.error.message), cid: answer.cid, payload: answer.error.payload });
     }
+    if (answer.status === 'waited-out') return reply.code(202).send(pending(answer.cid));
     return reply.code(answer.status === 'succeeded' ? 200 : 202).send(answer);
   });
 

@@ -1,38 +1,50 @@
 /**
- * `engine.invoke` for a request: the REST route and the GraphQL mutation share it. A request
- * may not wait as long as a sync invocation can take (repeats × the wait between attempts), so
- * the wait is bounded: when it runs out, or the server begins closing, the answer is `pending`
- * with the cid. Nothing is lost by answering early: the invocation is a durable execution that
- * goes on without the request, and `GET /api/invocations/:cid` shows its outcome.
+ * `engine.invoke` with a bounded wait: the REST route, the GraphQL mutation and `retrace invoke`
+ * share it. A request may not wait as long as a sync invocation can take (repeats × the wait
+ * between attempts), so the wait ends when `waitMs` runs out or `stop` aborts (the server
+ * begins closing, Ctrl-C): the answer is then `waited-out` with the cid, which the surfaces
+ * show as pending. Nothing is lost by answering early: the invocation is a durable execution
+ * that goes on without the caller, and `engine.invocations.get(cid)` shows its outcome.
  */
 import { randomUUID } from 'node:crypto';
+// Types only, and no other module: `retrace invoke` loads this file without the server.
 import type { Engine, InvokeFailedError, InvokeOptions, InvokeResult } from '../index.js';
-import { CLOSING, MAX_WAIT_MS, unlessClosing } from './wait-param.js';
 
 export type InvokeAnswer =
   | InvokeResult
   /** Every attempt of a sync invocation failed: the callback payload, as InvokeFailedError carries it. */
-  | { status: 'failed'; ok: false; cid: string; error: InvokeFailedError };
+  | { status: 'failed'; ok: false; cid: string; error: InvokeFailedError }
+  /** The wait ended before the mode's answer (`why`); the invocation is stored and goes on. */
+  | { status: 'waited-out'; cid: string; why: 'timeout' | 'stopped' };
+
+/** The pending answer the surfaces give for a call that waited out. */
+export const pending = (cid: string) => ({ status: 'pending' as const, ok: null, cid });
 
 const TIMED_OUT: unique symbol = Symbol('timed out');
+const STOPPED: unique symbol = Symbol('stopped');
 
 export async function invokeWithin(
   engine: Engine,
   target: string,
   input: unknown,
   options: InvokeOptions,
-  { waitMs = MAX_WAIT_MS, closing }: { waitMs?: number; closing?: AbortSignal | undefined },
+  /** `waitMs` null: no bound (only `stop` ends the wait). */
+  { waitMs, stop }: { waitMs: number | null; stop?: AbortSignal | undefined },
 ): Promise<InvokeAnswer> {
   // The cid is the caller's, or made here, so that a wait that ends first can still name it.
   const cid = options.cid ?? randomUUID();
   const call = engine.invoke(target, input as never, { ...options, cid });
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), waitMs);
+  let onStop: (() => void) | undefined;
+  const ended = new Promise<typeof TIMED_OUT | typeof STOPPED>((resolve) => {
+    if (waitMs !== null) timer = setTimeout(() => resolve(TIMED_OUT), waitMs);
+    onStop = () => resolve(STOPPED);
+    if (stop?.aborted) onStop();
+    else stop?.addEventListener('abort', onStop, { once: true });
   });
   try {
-    let outcome = await Promise.race([unlessClosing(call, closing), timeout]);
-    if (outcome === TIMED_OUT || outcome === CLOSING) {
+    let outcome = await Promise.race([call, ended]);
+    if (outcome === TIMED_OUT || outcome === STOPPED) {
       // Pending only once it is stored: a call still being checked (a wait of a few ms) may yet
       // be refused, and that refusal is then the answer.
       const stop = { done: false };
@@ -45,7 +57,7 @@ export async function invokeWithin(
       });
       if (!first) {
         call.catch(() => undefined);
-        return { status: 'pending', ok: null, cid };
+        return { status: 'waited-out', cid, why: outcome === TIMED_OUT ? 'timeout' : 'stopped' };
       }
       outcome = await call;
     }
@@ -58,6 +70,7 @@ export async function invokeWithin(
     throw err;
   } finally {
     clearTimeout(timer);
+    if (onStop) stop?.removeEventListener('abort', onStop);
   }
 }
 

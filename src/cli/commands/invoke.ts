@@ -2,14 +2,14 @@
  * `retrace invoke <target>`: Zato's invoke/retry from the command line. The flags are checked
  * before any store is opened (invoke-args.ts); then the invocation is made through
  * `engine.invoke` and the command waits as the mode says: sync for the outcome, sync-async for
- * the first attempt, async not at all. Waiting runs a worker in this process; the attempts left
+ * the first attempt, async not at all, through the server's bounded wait (invoke-wait.ts:
+ * --timeout and Ctrl-C end it). Waiting runs a worker in this process; the attempts left
  * when the command ends (a timeout, Ctrl-C, the background of the async modes) are durable and
  * any running worker (retrace serve, retrace worker) makes them.
  */
-import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { RetraceError } from '../../core/shared/errors.js';
-import type { Engine, InvokeFailedError } from '../../index.js';
+import type { Engine } from '../../index.js';
+import type { InvokeAnswer } from '../../server/invoke-wait.js';
 import { EXIT } from '../cli-error.js';
 import { addJsonOption, type Wrap } from '../command.js';
 import type { CliContext } from '../context.js';
@@ -61,41 +61,23 @@ failed (sync), 4 still pending when --timeout ended (it is durable: a worker goe
   );
 }
 
-type Outcome =
-  | { status: 'succeeded'; ok: true; cid: string; response: unknown }
-  | { status: 'pending'; ok: null; cid: string }
-  | { status: 'failed'; ok: false; cid: string; error: InvokeFailedError }
-  | { status: 'timeout' | 'interrupted'; cid: string };
-
 async function invoke(ctx: CliContext, engine: Engine, target: string, call: InvokeCall, json: boolean) {
-  // Known before the call, so that a wait cut short can still name the invocation.
-  const cid = call.options.cid ?? randomUUID();
-  let timer: NodeJS.Timeout | undefined;
-  const stops: Promise<Outcome>[] = [ctx.whenInterrupted.then((): Outcome => ({ status: 'interrupted', cid }))];
-  if (call.timeoutMs !== undefined) {
-    const ms = call.timeoutMs;
-    stops.push(new Promise((resolve) => (timer = setTimeout(() => resolve({ status: 'timeout', cid }), ms))));
-  }
-  const result = engine.invoke(target, call.input as never, { ...call.options, cid, actor: ctx.actor }).then(
-    (r): Outcome => r,
-    (error: unknown): Outcome => {
-      if (error instanceof RetraceError && error.code === 'INVOKE_FAILED') {
-        return { status: 'failed', ok: false, cid, error: error as InvokeFailedError };
-      }
-      throw error;
-    },
+  // The server's bounded wait (a pending answer only once the invocation is stored), loaded
+  // here: it is the only part of src/server/ this command needs, and --help must load none.
+  const { invokeWithin } = await import('../../server/invoke-wait.js');
+  const interrupted = new AbortController();
+  void ctx.whenInterrupted.then(() => interrupted.abort());
+  const answer = await invokeWithin(
+    engine,
+    target,
+    call.input,
+    { ...call.options, actor: ctx.actor },
+    { waitMs: call.timeoutMs ?? null, stop: interrupted.signal },
   );
-  let outcome: Outcome;
-  try {
-    outcome = await Promise.race([result, ...stops]);
-  } finally {
-    clearTimeout(timer);
-  }
-  if (outcome.status === 'timeout' || outcome.status === 'interrupted') result.catch(() => undefined);
-  return report(ctx, target, call, outcome, json);
+  return report(ctx, target, call, answer, json);
 }
 
-function report(ctx: CliContext, target: string, call: InvokeCall, outcome: Outcome, json: boolean): number {
+function report(ctx: CliContext, target: string, call: InvokeCall, outcome: InvokeAnswer, json: boolean): number {
   const { out } = ctx;
   const { c } = out;
   const field = (label: string, value: string) => out.line(`  ${c.dim(label.padEnd(10))}${value}`);
@@ -130,16 +112,15 @@ function report(ctx: CliContext, target: string, call: InvokeCall, outcome: Outc
       }
       return EXIT.executionFailed;
     }
-    default: {
-      const pending = { status: 'pending', ok: null, cid: outcome.cid };
-      if (json) out.json(pending);
+    case 'waited-out': {
+      if (json) out.json({ status: 'pending', ok: null, cid: outcome.cid });
       else {
         out.line(
-          `${outcome.status === 'timeout' ? 'Still pending after --timeout' : 'Interrupted'}: invocation ${outcome.cid} of ${target} is durable and any running worker (retrace serve, retrace worker) goes on with it.`,
+          `${outcome.why === 'timeout' ? 'Still pending after --timeout' : 'Interrupted'}: invocation ${outcome.cid} of ${target} is durable and any running worker (retrace serve, retrace worker) goes on with it.`,
         );
         out.note(follow);
       }
-      return outcome.status === 'timeout' ? EXIT.stillRunning : EXIT.interrupted;
+      return outcome.why === 'timeout' ? EXIT.stillRunning : EXIT.interrupted;
     }
   }
 }

@@ -6,7 +6,8 @@
  */
 import type { InvocationListFilter, InvocationView, InvokedBy, SignalView, StepView } from '../../../index.js';
 import { INVOKE_FIELDS, type InvokeRequest, toInvokeRequest } from '../../invocation-params.js';
-import { invokeWithin } from '../../invoke-wait.js';
+import { invokeWithin, pending } from '../../invoke-wait.js';
+import { MAX_WAIT_MS } from '../../wait-param.js';
 import { keysetConnection } from '../connection.js';
 import type { GraphQLContext } from '../context.js';
 import { toRetraceId } from '../ids.js';
@@ -73,7 +74,7 @@ async function invoke(_: unknown, { input }: InvokeArgs, ctx: GraphQLContext) {
       call.target,
       call.input,
       { ...call.options, source: call.options.source ?? 'api', actor: ctx.actor },
-      { closing: ctx.closing },
+      { waitMs: MAX_WAIT_MS, stop: ctx.closing },
     );
     if (answer.status === 'failed') {
       return {
@@ -84,7 +85,8 @@ async function invoke(_: unknown, { input }: InvokeArgs, ctx: GraphQLContext) {
         errors: [{ field: 'target', messages: [answer.error.message], code: 'INVOKE_FAILED' }],
       };
     }
-    return { ...answer, status: enumValue(answer.status), errors: [] };
+    const result = answer.status === 'waited-out' ? pending(answer.cid) : answer;
+    return { ...result, status: enumValue(result.status), errors: [] };
   } catch (err) {
     const errors = toUserErrors(err, INVOKE_ERROR_FIELDS);
     if (!errors) throw err;
