@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createEngine, defineFlow, type Engine, type SignalView } from '../../src/index.js';
 import { FAST, tempDir, waitFor } from '../support/temp-engine.js';
-import { assertOneLineError, cli, ok } from './cli-support.js';
+import { assertOneLineError, CliProcess, cli, ok } from './cli-support.js';
 
 const approval = defineFlow({
   name: 'approval',
@@ -136,6 +136,21 @@ describe('retrace signal', () => {
     );
     const after = ok<{ signals: SignalView[] }>(await run(['executions', 'show', id, '--json']));
     assert.equal(after.signals.length, 1, 'the refused signal was not stored');
+  });
+
+  test('as a real process (dist/: npm run build first): the signal lands and the execution resumes with it', async () => {
+    const id = await waitingExecution();
+    const child = new CliProcess(['signal', id, 'approved', '--payload', '{"from":"process"}', '--json'], dir, {
+      RETRACE_STORE: store,
+    });
+    try {
+      const { code } = await child.exited;
+      assert.equal(code, 0, child.stderr);
+      assert.deepEqual((JSON.parse(child.stdout) as SignalView).payload, { from: 'process' });
+    } finally {
+      child.kill();
+    }
+    assert.deepEqual(await resume(id), { approved: { from: 'process' } });
   });
 
   test('--help lists it with its flags', async () => {
