@@ -28,10 +28,32 @@ export type {
   StepContext,
   StepOptions,
   ValidateResult,
+  WaitForSignalOptions,
 } from './core/flow/flow.js';
 // Defining flows
 export { defineFlow } from './core/flow/flow.js';
+// Invoking flows (Zato's invoke/retry, durable)
+export type {
+  FlowInvokeOptions,
+  InvocationError,
+  InvocationPayload,
+  InvokeCallOptions,
+  InvokeDeclaration,
+  InvokeDeclarations,
+  InvokeMode,
+  InvokeOptions,
+  InvokeResult,
+} from './core/flow/invoke.js';
+export { INVOKE_MODES } from './core/flow/invoke.js';
 export type { RetryPolicy } from './core/flow/retry-policy.js';
+export type {
+  InvocationAttemptView,
+  InvocationList,
+  InvocationListFilter,
+  InvocationStatus,
+  InvocationView,
+} from './core/invoke/invocation-view.js';
+export { INVOCATION_STATUSES } from './core/invoke/invocation-view.js';
 // Finding and replaying failures
 export type { ReplayOptions, ReplayPlanItem } from './core/replay/replay.js';
 export type { ErrorGroupFilter, ReplayManyOptions } from './core/replay/replay-admin.js';
@@ -52,9 +74,11 @@ export type {
   ExecutionListFilter,
   ExecutionSummary,
   LogView,
+  SignalView,
   StepView,
 } from './core/run/execution-view.js';
 export { normalizeErrorMessage } from './core/run/fingerprint.js';
+export type { SignalOptions } from './core/run/signals.js';
 export type { Clock } from './core/shared/clock.js';
 export type { Duration } from './core/shared/duration.js';
 export type { ErrorInfo, InputIssue, RetraceErrorCode } from './core/shared/errors.js';
@@ -70,6 +94,8 @@ export {
   FatalError,
   InputValidationError,
   InvalidOptionError,
+  InvocationNotFoundError,
+  InvokeFailedError,
   isStoreUnavailable,
   isStoreWriteRefused,
   LeaseLostError,
@@ -78,6 +104,7 @@ export {
   RetraceError,
   RetryableError,
   ScheduleNotFoundError,
+  SignalRejectedError,
   StepFailedError,
   StepTimeoutError,
   StoreBusyError,
@@ -91,7 +118,15 @@ export {
 } from './core/shared/errors.js';
 export type { ExecutionStatus, StepStatus } from './core/shared/states.js';
 // Stores
-export type { BatchCounts, BatchStatus, MissedFirePolicy, Store, WebhookOutcome } from './core/store/store.js';
+export type {
+  BatchCounts,
+  BatchStatus,
+  InvokedBy,
+  MissedFirePolicy,
+  StepKind,
+  Store,
+  WebhookOutcome,
+} from './core/store/store.js';
 // Schedules
 export type { CreateScheduleInput, ScheduleView, UpdateScheduleInput } from './core/triggers/schedules.js';
 // Webhooks: deliveries recorded whole, then run; Standard Webhooks signatures

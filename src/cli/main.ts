@@ -20,11 +20,14 @@ import { registerExecutionsDiff } from './commands/executions-diff.js';
 import { registerExecutionsList } from './commands/executions-list.js';
 import { registerExecutionsShow } from './commands/executions-show.js';
 import { instanceConfigArgv, registerInstances } from './commands/instances.js';
+import { registerInvocations } from './commands/invocations.js';
+import { registerInvoke } from './commands/invoke.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
+import { registerSignal } from './commands/signal.js';
 import { registerWorker } from './commands/worker.js';
 import type { CliContext } from './context.js';
 import { colorEnabled, Output, type OutputStreams, oneLine } from './output.js';
@@ -114,6 +117,8 @@ Run it:
   retrace serve ./src/flows.ts                     engine + HTTP API for production
   retrace worker ./src/flows.ts                    the engine alone
   retrace run <flow> --input '{…}' --wait          start a flow by hand
+  retrace invoke <flow> --repeats 3 --seconds 1    invoke a flow as Zato's invoke/retry does
+  retrace signal <id> approved --payload '{…}'     send a signal to a waiting execution
 
 Find and fix failures:
   retrace errors --unresolved                      what is failing, grouped by cause
@@ -122,14 +127,15 @@ Find and fix failures:
   retrace replay <id>                              replay one failed execution
   retrace replay --status failed --flow F --since 2d --dry-run
   retrace audit --since 24h                        who replayed, cancelled or changed what
+  retrace invocations list --status failed         invocations, their attempts and callbacks
 
 Config (retrace.config.ts in the working folder, all optional):
   export const flows = './src/flows.ts';           // or an array of flows
   export const store = 'sqlite:./data/retrace.db';
   export const port = 4000;                         // also host, encryptionKey, migrate
 
-Commands that only read, run without --wait and replay --dry-run/--no-wait need no flows;
-run --wait, replay, instance changes and the servers run flow code and need them (docs/cli.md).`,
+Commands that only read, run without --wait, signal and replay --dry-run/--no-wait need no flows;
+run --wait, invoke, replay, instance changes and the servers run flow code and need them (docs/cli.md).`,
     );
 
   // One line a command. A command's module defines its flags and help; what it runs (the engine,
@@ -144,6 +150,9 @@ run --wait, replay, instance changes and the servers run flow code and need them
   registerBatches(program, wrap);
   registerAudit(program, wrap);
   registerRun(program, wrap);
+  registerInvoke(program, wrap);
+  registerInvocations(program, wrap);
+  registerSignal(program, wrap);
   registerInstances(program, wrap);
   registerMigrate(program, wrap);
   registerWorker(program, wrap);

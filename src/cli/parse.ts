@@ -160,6 +160,31 @@ export function readJsonArg(value: string, flag: string, cwd: string): unknown {
   }
 }
 
+/**
+ * Any JSON value given inline or as a file: `--payload '{"by":"ana"}'`, `--payload true`,
+ * `--payload @approval.json`. `@` always names a file; without it, text that parses as JSON is
+ * the value, and anything else is read as a file path (as `--input order.json` always was).
+ */
+export function readJsonValue(value: string, flag: string, cwd: string): unknown {
+  if (value.startsWith('@')) return readJsonFile(value.slice(1), flag, cwd);
+  const v = value.trim();
+  try {
+    return JSON.parse(v) as unknown;
+  } catch (error) {
+    if (/^[[{"]/.test(v) || v === '') throw new UsageError(`${flag}: not valid JSON: ${(error as Error).message}`);
+    return readJsonFile(value, flag, cwd);
+  }
+}
+
+/** An amount of time or a count that may be 0 or fractional (`1.5` seconds): plain decimal, at least 0. */
+export function parseNonNegativeNumber(value: string, flag: string): number {
+  const n = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n) || n < 0) {
+    throw new UsageError(`${flag} takes a number of 0 or more (1, 0.5, 90), got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
 /** `--label k=v` pairs into a record (`k=` is an empty value); a key given twice is a mistake. */
 export function parsePairs(pairs: readonly string[], flag: string): Record<string, string> {
   const out: Record<string, string> = {};

@@ -21,6 +21,8 @@ import { type EngineInternals, type EngineServices, wireEngine } from './assembl
 import { EngineEventBus, type EngineEventListener, type EngineEventName } from './context/events.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './context/options.js';
 import type { AnyFlow, FlowInput, FlowOutput } from './flow/flow.js';
+import { type InvokeOptions, type InvokeResult, isReservedFlowName } from './flow/invoke.js';
+import type { InvocationList, InvocationListFilter, InvocationView } from './invoke/invocation-view.js';
 import type { ReplayOptions } from './replay/replay.js';
 import type { BatchActionOptions, ErrorGroupFilter, ReplayManyOptions } from './replay/replay-admin.js';
 import {
@@ -33,8 +35,9 @@ import {
 } from './replay/replay-view.js';
 import type { EngineStateName } from './run/engine-state.js';
 import type { ExecutionHandle } from './run/execution-results.js';
-import type { Execution, ExecutionList, ExecutionListFilter } from './run/execution-view.js';
+import type { Execution, ExecutionList, ExecutionListFilter, SignalView } from './run/execution-view.js';
 import type { RunOptions } from './run/launcher.js';
+import type { SignalOptions } from './run/signals.js';
 import { EngineStateError } from './shared/errors.js';
 import type { ExecutionStatus } from './shared/states.js';
 import type { Store } from './store/store.js';
@@ -72,6 +75,13 @@ export class Engine<F extends AnyFlow = AnyFlow> {
       diffExecutions(await this.#services.reads.get(a), await this.#services.reads.get(b)),
     /** Unfinished executions by flow and status (queue depth): one cheap grouped count. */
     counts: (): Promise<{ flow: string; status: ExecutionStatus; count: number }[]> => this.#services.reads.counts(),
+  };
+
+  /** Invocations (`invoke`, `ctx.invoke`) by cid: attempts, callback, payload once ended. */
+  readonly invocations = {
+    get: (cid: string): Promise<InvocationView> => this.#services.invocations.get(cid),
+    /** Newest first; see InvocationReads.list for what a `status` filter does to page sizes. */
+    list: (filter?: InvocationListFilter): Promise<InvocationList> => this.#services.invocations.list(filter),
   };
 
   /** Replay batches made by `replayMany`. */
@@ -159,7 +169,7 @@ export class Engine<F extends AnyFlow = AnyFlow> {
   }
 
   get flowNames(): string[] {
-    return [...this.#services.ctx.flows.keys()];
+    return [...this.#services.ctx.flows.keys()].filter((name) => !isReservedFlowName(name));
   }
 
   /** Executions this engine holds in memory right now (running, or waiting briefly for a retry). */
@@ -238,6 +248,16 @@ export class Engine<F extends AnyFlow = AnyFlow> {
   }
 
   /**
+   * Sends a signal to an unfinished execution, for its `ctx.waitForSignal(name)`: kept in its
+   * mailbox until a wait consumes it (sent early, it is not lost), and waking it if it waits.
+   * Unknown execution: ExecutionNotFoundError; finished: SignalRejectedError.
+   */
+  async signal(executionId: string, name: string, payload?: unknown, options: SignalOptions = {}): Promise<SignalView> {
+    this.#services.state.assertStarted();
+    return this.#services.signals.send(executionId, name, payload, options, this.#services.runtime.worker);
+  }
+
+  /**
    * Replays an execution as a new one (the original is never modified): whole, with corrected
    * `input`, or `fromStep` with earlier steps reused or supplied (`stepOutputs`, see replay-steps.ts).
    * A failed execution replays as is; any other, or one a replay resolved, needs `force`. While
@@ -260,6 +280,21 @@ export class Engine<F extends AnyFlow = AnyFlow> {
   async replayMany(filter: ExecutionListFilter, options: ReplayManyOptions = {}): Promise<BatchView | ReplayPlan> {
     this.#services.state.assertStarted();
     return this.#services.admin.replayMany(filter, options);
+  }
+
+  /**
+   * Invokes flow `target` as Zato's invoke/retry does, durably (flow/invoke.ts): `repeats`
+   * attempts after the first, `seconds`/`minutes` apart, a `callback` flow run once it ends.
+   * 'sync' resolves with the target's output once an attempt succeeds and rejects with
+   * InvokeFailedError (its payload) when none does; 'sync-async' waits for the first attempt
+   * only, 'async' for none (`{ status: 'pending' }`: the rest runs in the background).
+   */
+  invoke<N extends F['name']>(
+    target: N,
+    input: FlowInput<FlowByName<F, N>>,
+    options?: InvokeOptions,
+  ): Promise<InvokeResult<FlowOutput<FlowByName<F, N>>>> {
+    return this.#services.invoke.invoke(target, input, options) as Promise<InvokeResult<FlowOutput<FlowByName<F, N>>>>;
   }
 
   /** A handle on an existing execution, to wait for its result. */

@@ -29,6 +29,7 @@ export const HTTP_STATUS: Readonly<Record<RetraceErrorCode, number>> = {
   API_KEY_NOT_FOUND: 404,
   BATCH_NOT_FOUND: 404,
   SCHEDULE_NOT_FOUND: 404,
+  INVOCATION_NOT_FOUND: 404,
   API_KEY_INVALID: 400,
   API_KEY_EXISTS: 409,
   INSTANCE_DISABLED: 409,
@@ -39,10 +40,16 @@ export const HTTP_STATUS: Readonly<Record<RetraceErrorCode, number>> = {
   EXECUTION_ALREADY_RESOLVED: 409,
   WEBHOOK_REDELIVERY_NOT_ALLOWED: 409,
   EXECUTION_FINISHED: 409,
+  // A signal to a finished execution (as EXECUTION_FINISHED).
+  SIGNAL_REJECTED: 409,
   EXECUTION_CANCELLED: 409,
   // A pause, resume or cancel the batch's status does not allow (as EXECUTION_FINISHED).
   BATCH_STATE: 409,
   EXECUTION_FAILED: 500,
+  // The invoked flow failed (every attempt, or one no repeat can cure): the request did its part
+  // and failed on what it depends on. Not a 5xx: clients retry those by themselves, which would
+  // compound the invocation's own repeats.
+  INVOKE_FAILED: 424,
   // Why an execution failed: recorded in it, and reaching a request only as EXECUTION_FAILED.
   // Should one escape on its own, it is the server's failure, not the caller's.
   STEP_FAILED: 500,
@@ -103,6 +110,14 @@ export function sendError(reply: FastifyReply, err: unknown, extra: Record<strin
     return reply.code(statusOf(err.code)).send({ ...errorBody(err.code, err.message, issues), ...extra });
   }
   const fastifyError = err as Partial<FastifyError>;
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    // Fastify's own code would be the only one of its kind in answers: say it as Retrace does.
+    const limit = reply.request.routeOptions.bodyLimit;
+    return reply.code(413).send({
+      ...errorBody('PAYLOAD_TOO_LARGE', `The body is over this server's ${limit}-byte limit; nothing was done`),
+      ...extra,
+    });
+  }
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
     return reply
       .code(fastifyError.statusCode)

@@ -44,3 +44,39 @@ export function bodyObject(body: unknown, allowed: readonly string[]): Record<st
   }
   return body as Record<string, unknown>;
 }
+
+/** ISO-8601 with a time zone, or a date alone (midnight UTC): `2026-11-23`, `2026-11-23T09:00:00Z`. */
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2}):?(\d{2})))?$/i;
+
+/**
+ * A moment argument (`since`), undefined when absent. Each part is range-checked first:
+ * Date.parse would roll February 30th over into March, moving the bound without a word.
+ */
+export function dateParam(query: unknown, name: string): Date | undefined {
+  const text = stringParam(query, name);
+  if (text === undefined) return undefined;
+  const m = ISO_INSTANT.exec(text);
+  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = [1, 2, 3, 4, 5, 6, 7, 8].map((i) =>
+    Number(m?.[i] ?? 0),
+  ) as number[];
+  const lastDay = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  const exists =
+    m !== null &&
+    month! >= 1 &&
+    month! <= 12 &&
+    day! >= 1 &&
+    day! <= lastDay &&
+    hour! <= 23 &&
+    minute! <= 59 &&
+    second! <= 59 &&
+    offsetHours! <= 23 &&
+    offsetMinutes! <= 59;
+  const ms = exists ? Date.parse(text) : Number.NaN;
+  if (!Number.isFinite(ms)) {
+    throw new InvalidOptionError(
+      name,
+      `${name} must be an ISO-8601 date, or date and time with a zone, that exists, e.g. 2026-11-23T09:00:00Z (got ${JSON.stringify(text)})`,
+    );
+  }
+  return new Date(ms);
+}

@@ -3,7 +3,7 @@
  * on top of an engine's public API. It owns no process concerns: the CLI reads configuration,
  * starts the engine, calls `listen()`, and on SIGTERM calls `close()` and then `engine.stop()`.
  *
- * Shutdown is bounded: `close()` answers pending `?wait` webhooks 202 at once, waits for the
+ * Shutdown is bounded: `close()` answers pending `?wait` webhooks and sync invocations 202 at once, waits for the
  * other in-flight requests up to a deadline, then cuts the connections still open (a client
  * trickling its body, a slow GraphQL query), so the CLI always gets to `engine.stop()` before
  * an orchestrator's kill.
@@ -18,9 +18,11 @@ import { deliveryRoutes } from './delivery-routes.js';
 import { graphqlPlugin } from './graphql/graphql-plugin.js';
 import { healthRoutes } from './health-routes.js';
 import { errorBody, sendError } from './http-errors.js';
+import { invocationRoutes } from './invocation-routes.js';
 import { keyRoutes } from './key-routes.js';
 import { RetraceMetrics } from './metrics.js';
 import { metricsRoutes } from './metrics-routes.js';
+import { signalRoutes } from './signal-routes.js';
 import { MAX_WAIT_MS } from './wait-param.js';
 import { webhookRoutes } from './webhook-routes.js';
 
@@ -105,7 +107,9 @@ export async function createServer(options: ServerOptions): Promise<RetraceServe
   await app.register(webhookRoutes, { engine, maxBodyBytes, openWebhooks, closing: closing.signal });
   await app.register(deliveryRoutes, { engine });
   await app.register(keyRoutes, { engine });
-  await app.register(graphqlPlugin, { engine });
+  await app.register(invocationRoutes, { engine, closing: closing.signal });
+  await app.register(signalRoutes, { engine });
+  await app.register(graphqlPlugin, { engine, closing: closing.signal });
   app.addHook('onClose', async () => metrics.close());
 
   return {

@@ -9,10 +9,12 @@ import type {
   BatchStatus,
   ExecutionRecord,
   InstanceRecord,
+  InvokedBy,
   LogLevel,
   LogRecord,
   MissedFirePolicy,
   ScheduleRecord,
+  SignalRecord,
   StepKind,
   StepOutputSource,
   StepRecord,
@@ -38,8 +40,11 @@ const parseError = (v: unknown): ErrorInfo | null => {
   const info: ErrorInfo = { name: text(e.name) || 'Error', message: text(e.message) };
   for (const key of ['code', 'stack', 'step'] as const)
     if (e[key] !== undefined && e[key] !== null) info[key] = text(e[key]);
+  if (typeof e.fatal === 'boolean') info.fatal = e.fatal;
   return info;
 };
+/** invoked_by as written (JSON of InvokedBy), or null. */
+const parseInvokedBy = (v: unknown): InvokedBy | null => (typeof v === 'string' ? (JSON.parse(v) as InvokedBy) : null);
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 const bool = (v: unknown): boolean => v === true || v === 1 || v === 't' || v === '1';
@@ -73,6 +78,22 @@ export function toExecution(r: ExecutionRow): ExecutionRecord {
     resolvedAt: num(r.resolved_at),
     resolvedBy: str(r.resolved_by) as ExecutionId | null,
     suppliedOutputsJson: str(r.supplied_outputs),
+    // Both absent from rows written before migration 0009 (read as null then).
+    invokedBy: parseInvokedBy(r.invoked_by),
+    waitReason: str(r.wait_reason),
+  };
+}
+
+export function toSignal(r: Record<string, unknown>): SignalRecord {
+  return {
+    id: String(r.id),
+    executionId: r.execution_id as ExecutionId,
+    name: r.name as string,
+    payloadJson: str(r.payload),
+    sentBy: str(r.sent_by),
+    sentAt: Number(r.sent_at),
+    consumedAt: num(r.consumed_at),
+    consumedPosition: num(r.consumed_position),
   };
 }
 

@@ -2,6 +2,7 @@ import { StoreWriteRefusedError } from '../core/shared/errors.js';
 import { isStorableText, storableText } from '../core/shared/storable-text.js';
 import type { AuditWrite } from '../core/store/audit.js';
 import type { NewBatch } from '../core/store/replays.js';
+import type { NewSignal } from '../core/store/signals.js';
 import type {
   ExecutionUpdate,
   FireSchedule,
@@ -68,6 +69,28 @@ export function assertStorableUpdate(u: ExecutionUpdate): void {
   }
 }
 
+/** A wait reason is free text: stored with U+FFFD in place of what no store can keep. */
+export function storableWaitReason<T extends string | null | undefined>(reason: T): T {
+  return free(reason);
+}
+
+/**
+ * The executions an update wakes: each once, never the updated execution itself (its own due
+ * time is its `execution` fields: one statement cannot write one row twice on PostgreSQL), and
+ * none whose id no store can hold (it matches nothing).
+ */
+export function wakeTargets(u: ExecutionUpdate): string[] {
+  if (!u.wake?.length) return [];
+  return [...new Set(u.wake)].filter((id) => id !== u.executionId && isStorableText(id));
+}
+
+const SIGNAL_ID = /^[1-9]\d{0,17}$/;
+
+/** The signals an update consumes, by id: an id no store gives out (not a positive integer) matches nothing. */
+export function consumedSignals(u: ExecutionUpdate): { id: string; position: number }[] {
+  return (u.consumeSignals ?? []).filter((c) => SIGNAL_ID.test(c.id));
+}
+
 export function assertStorableExecution(p: NewExecution): void {
   check(p.flow, 'Flow');
   check(p.instance, 'Instance');
@@ -77,6 +100,24 @@ export function assertStorableExecution(p: NewExecution): void {
   check(p.flowVersion, 'Flow version');
   check(p.replayFromStep, 'Replay step');
   for (const tag of p.tags) check(tag, 'Tag');
+  const by = p.invokedBy;
+  if (by) {
+    // Written as JSON (escapes, whatever they hold), but names and ids all the same: refused as
+    // the execution's own are, so an invocation's cid reads back the same on every store.
+    check(by.role, 'Invoked-by role');
+    check(by.executionId, 'Invoking execution id');
+    check(by.step, 'Invoking step');
+    check(by.cid, 'Invocation cid');
+    check(by.invocationId, 'Invocation execution id');
+    check(by.waiter, 'Waiting execution id');
+  }
+}
+
+/** A signal as stored: its name and sender refused, its payload JSON checked (off the hot path). */
+export function assertStorableSignal(p: NewSignal): void {
+  check(p.name, 'Signal name');
+  check(p.sentBy, 'Signal sender');
+  check(p.payloadJson, 'Signal payload JSON');
 }
 
 export function storableWorker(p: RegisterWorkerParams): RegisterWorkerParams {

@@ -16,8 +16,10 @@ import { describeInstanceConformance } from './conformance/instances.js';
 import { describeLeaseAndWorkerConformance } from './conformance/leases-and-workers.js';
 import { describeReplayConformance } from './conformance/replays.js';
 import { describeScheduleConformance } from './conformance/schedules.js';
+import { describeSignalConformance } from './conformance/signals.js';
 import { describeStepConformance } from './conformance/steps.js';
 import { describeTextConformance } from './conformance/text.js';
+import { describeWaitConformance } from './conformance/waits.js';
 import { describeWebhookDeliveryConformance } from './conformance/webhook-deliveries.js';
 
 export { newExecution } from './conformance/fixtures.js';
@@ -55,6 +57,8 @@ export function describeStoreConformance(name: string, target: ConformanceTarget
     describeApiKeyConformance(getStore);
     describeWebhookDeliveryConformance(getStore);
     describeAuditConformance(getStore);
+    describeWaitConformance(getStore);
+    describeSignalConformance(getStore);
     // After those: some of them read a whole table (batches, due schedules, deliveries), and
     // the text checks write rows into every table.
     describeTextConformance(getStore);

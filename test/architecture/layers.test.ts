@@ -5,7 +5,7 @@
  *     │
  *   src/core/engine.ts (the facade)
  *     │
- *   src/core/triggers/   src/core/replay/      peers: neither imports the other
+ *   src/core/triggers/   src/core/replay/   src/core/invoke/   peers: none imports another
  *     │
  *   src/core/run/ → admin/ → context/ → flow/ → store/ → shared/
  *                                                 ▲         ▲
@@ -39,7 +39,7 @@ const storeFiles = files.filter((f) => f.path.startsWith('src/stores/'));
 const CORE_LAYERS: readonly (readonly string[])[] = [
   ['engine.ts'],
   ['assembly'],
-  ['triggers', 'replay'],
+  ['triggers', 'replay', 'invoke'],
   ['run'],
   ['admin'],
   ['context'],

@@ -119,6 +119,11 @@ describe('retrace start-up', () => {
     assertOk(sub, 'executions list --help');
     assert.match(sub.stdout, /--status/);
     assertNone(sub, ENGINE_AND_BEYOND, 'executions list --help');
+    for (const command of [['invoke'], ['invocations', 'list'], ['signal']]) {
+      const help = traced([...command, '--help']);
+      assertOk(help, `${command.join(' ')} --help`);
+      assertNone(help, ENGINE_AND_BEYOND, `${command.join(' ')} --help`);
+    }
   });
 
   test('a command on the store loads the engine but no HTTP server and no tsx', () => {

@@ -49,7 +49,10 @@ export type ChildLine =
   | { t: 'created'; key: string; id: string; created: boolean }
   | { t: 'anomaly'; what: string }
   | { t: 'idle'; ms: number }
-  | { t: 'done'; ms: number };
+  | { t: 'done'; ms: number }
+  // The waiting-step suite's child (wait-child.ts): a signal it sent, an invocation's answer.
+  | { t: 'signal'; executionId: string; seq: number; signalId: string }
+  | { t: 'invoked'; cid: string; result?: unknown; failed?: unknown };
 
 export interface CrashArm {
   point: string;
@@ -136,7 +139,12 @@ export interface ChildRun {
  */
 let childCount = 0;
 
-export function startChild(config: ChildConfig, arm: CrashArm | undefined): ChildRun {
+/** `childPath`: another child script (its config is any JSON with the ledger's path; written beside it). */
+export function startChild(
+  config: ChildConfig | { ledgerPath: string },
+  arm: CrashArm | undefined,
+  childPath: string = CHILD_PATH,
+): ChildRun {
   const env: Record<string, string | undefined> = { ...process.env };
   for (const name of Object.keys(env)) if (name.startsWith('RETRACE_CRASH_')) delete env[name];
   // The test runner's own channel: the child is not a test file.
@@ -147,11 +155,11 @@ export function startChild(config: ChildConfig, arm: CrashArm | undefined): Chil
     if (arm.step) env.RETRACE_CRASH_STEP = arm.step;
   }
   // In a file, not in argv: the long soak's list of executions exceeds one argument's limit.
-  const configPath = join(dirname(config.storePath), `child-${++childCount}.json`);
+  const configPath = join(dirname(config.ledgerPath), `child-${++childCount}.json`);
   writeFileSync(configPath, JSON.stringify(config));
   const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(
     process.execPath,
-    ['--import', 'tsx', CHILD_PATH, configPath],
+    ['--import', 'tsx', childPath, configPath],
     { env, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   // A child killed while we write to it must not fail the test with EPIPE.

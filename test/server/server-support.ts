@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { after } from 'node:test';
 import { z } from 'zod';
+import type { AnyFlow } from '../../src/core/flow/flow.js';
 import { defineFlow, type Engine, FatalError } from '../../src/index.js';
 import { createServer, type RetraceServer, type ServerOptions } from '../../src/server/server.js';
 import { startEngine, storeUrl, tempDir } from '../support/temp-engine.js';
@@ -52,17 +53,20 @@ export const sleepFlow = defineFlow({
 
 export type ServerFlows = typeof syncOrder | typeof flakyFlow | typeof sleepFlow;
 
-export interface Harness {
-  engine: Engine<ServerFlows>;
+export interface Harness<F extends AnyFlow = ServerFlows> {
+  engine: Engine<F>;
   server: RetraceServer;
   url: string;
 }
 
-/** Starts an engine and a server; both are closed after the test file. */
-export async function startServer(options: Partial<Omit<ServerOptions, 'engine'>> = {}): Promise<Harness> {
+/** Starts an engine (with `flows` besides the ones above) and a server; both are closed after the test file. */
+export async function startServer<const X extends AnyFlow = never>(
+  options: Partial<Omit<ServerOptions, 'engine'>> = {},
+  flows: readonly X[] = [],
+): Promise<Harness<ServerFlows | X>> {
   const dir = tempDir('retrace-server-');
-  const engine = await startEngine({
-    flows: [syncOrder, flakyFlow, sleepFlow],
+  const engine = await startEngine<ServerFlows | X>({
+    flows: [syncOrder, flakyFlow, sleepFlow, ...flows],
     store: storeUrl(dir),
     encryptionKey: ENCRYPTION_KEY,
   });

@@ -22,6 +22,7 @@ const SAMPLES: [className: string, error: RetraceError][] = [
   ['DefinitionError', new errors.DefinitionError('x')],
   ['DefinitionError', new errors.DefinitionError('x', 'INVALID_DURATION')],
   ['ExecutionNotFoundError', new errors.ExecutionNotFoundError('e')],
+  ['SignalRejectedError', new errors.SignalRejectedError('e', 'approved', 'succeeded')],
   ['ExecutionAlreadyResolvedError', new errors.ExecutionAlreadyResolvedError('e', 'r', null)],
   ['InvalidOptionError', new errors.InvalidOptionError('o', 'x')],
   ['InvalidOptionError', new errors.InvalidOptionError('o', 'x', 'INSTANCE_INVALID')],
@@ -49,6 +50,25 @@ const SAMPLES: [className: string, error: RetraceError][] = [
   ['StoreTooNewError', new errors.StoreTooNewError('p', 2, 1)],
   ['UnsafeFilesystemError', new errors.UnsafeFilesystemError('p', 'nfs')],
   ['WebhookRejectedError', new errors.WebhookRejectedError(null, reason)],
+  [
+    'InvokeFailedError',
+    new errors.InvokeFailedError({
+      ok: false,
+      source: 'api',
+      target: 't',
+      retry_repeats: 0,
+      retry_seconds: 1,
+      call_cid: 'c',
+      orig_cid: null,
+      req_ts_utc: '2026-01-01T00:00:00.000Z',
+      resp_ts_utc: '2026-01-01T00:00:01.000Z',
+      context: null,
+      response: null,
+      error: { name: 'Error', code: null, message: 'x' },
+      attempts: 1,
+    }),
+  ],
+  ['InvocationNotFoundError', new errors.InvocationNotFoundError('c')],
 ];
 
 describe('error codes', () => {

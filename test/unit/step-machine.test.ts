@@ -10,6 +10,7 @@ import type { EngineContext } from '../../src/core/context/engine-context.js';
 import { EngineEventBus } from '../../src/core/context/events.js';
 import { resolveEngineOptions } from '../../src/core/context/options.js';
 import { defineFlow } from '../../src/core/flow/flow.js';
+import { ExecutionWatch } from '../../src/core/run/execution-watch.js';
 import { type RunScope, RunState } from '../../src/core/run/run-state.js';
 import { StepMachine } from '../../src/core/run/steps/step-machine.js';
 import { systemClock } from '../../src/core/shared/clock.js';
@@ -36,6 +37,9 @@ function machine(recorded: Partial<StepRecord>[]): StepMachine {
     instanceContext: async () => ({}) as never,
     stopping: new AbortController().signal,
     killed: new AbortController().signal,
+    wake: () => {},
+    launch: () => Promise.reject(new Error('nothing is launched here')),
+    watch: new ExecutionWatch(ctx.events),
   };
   const claim = {
     execution: { id: 'e1', flow: 'f', status: 'running', replayFromStep: null, suppliedOutputsJson: null },

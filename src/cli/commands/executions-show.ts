@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Execution, StepView } from '../../index.js';
+import type { Execution, InvokedBy, StepView } from '../../index.js';
 import { CliError } from '../cli-error.js';
 import { addJsonOption, type Wrap } from '../command.js';
 import { durationBetween, errorLine, formatDuration, formatTime, type Output, preview } from '../output.js';
@@ -81,6 +81,9 @@ function printExecution(out: Output, e: Execution, logLimit: number): void {
       'finished',
       `${formatTime(e.finishedAt)} (took ${formatDuration(durationBetween(e.startedAt, e.finishedAt))})`,
     );
+  } else if (e.status === 'waiting') {
+    // Why it waits, and until when if it ends by itself (a sleep, a wait's timeout).
+    field('waiting', `${e.waitReason ?? '(no reason recorded)'}${e.dueAt ? `, until ${formatTime(e.dueAt)}` : ''}`);
   } else if (e.dueAt) {
     field('next try', formatTime(e.dueAt));
   }
@@ -88,6 +91,7 @@ function printExecution(out: Output, e: Execution, logLimit: number): void {
   if (e.tags.length) field('tags', e.tags.join(', '));
   if (e.idempotencyKey) field('idem. key', e.idempotencyKey);
   if (e.correlationId) field('correlation', e.correlationId);
+  if (e.invokedBy) field('invoked', invokedByLine(e.invokedBy));
   if (e.claimCount > 1) field('claimed', `${e.claimCount} times (resumed after a crash, stop or long retry)`);
   field('input', e.input === undefined ? c.dim('(none)') : preview(e.input, Math.max(40, out.width - 16)));
   if (e.output !== undefined) field('output', preview(e.output, Math.max(40, out.width - 16)));
@@ -116,7 +120,7 @@ function printExecution(out: Output, e: Execution, logLimit: number): void {
     for (const s of e.steps) {
       rows.push([
         String(s.position),
-        s.name + (s.repeatable ? '' : c.dim(' (non-repeatable)')),
+        s.name + (s.kind === 'run' ? '' : c.dim(` (${s.kind})`)) + (s.repeatable ? '' : c.dim(' (non-repeatable)')),
         out.status(s.status) + c.dim(sourceNote(s)),
         String(s.attemptCount),
         formatDuration(durationBetween(s.startedAt, s.finishedAt)),
@@ -124,7 +128,11 @@ function printExecution(out: Output, e: Execution, logLimit: number): void {
           ? errorLine(s.error)
           : s.status === 'retrying' && s.nextAttemptAt
             ? `next at ${formatTime(s.nextAttemptAt)}`
-            : '',
+            : s.status === 'waiting'
+              ? s.waitUntil
+                ? `until ${formatTime(s.waitUntil)}`
+                : 'until woken'
+              : '',
       ]);
       // The timeline of a retried step, or one settled by validate: each attempt and what it failed with.
       if (s.attempts.length > 1 || s.validation) {
@@ -148,6 +156,22 @@ function printExecution(out: Output, e: Execution, logLimit: number): void {
     out.line(c.dim(`Whole step output: retrace executions show ${e.id} --step <name>`));
   }
 
+  if (e.signals.length > 0) {
+    out.line();
+    out.line(c.bold('Signals'));
+    out.table(
+      ['NAME', 'SENT', 'BY', 'TAKEN', 'PAYLOAD'],
+      e.signals.map((g) => [
+        g.name,
+        formatTime(g.sentAt),
+        g.sentBy ?? c.dim('-'),
+        g.consumedAt ? `${formatTime(g.consumedAt)} by step ${g.consumedByStep}` : c.cyan('in the mailbox'),
+        preview(g.payload, 60),
+      ]),
+      { flex: 4 },
+    );
+  }
+
   if (logLimit > 0 && e.logs.length > 0) {
     out.line();
     out.line(c.bold('Logs'));
@@ -167,4 +191,16 @@ function sourceNote(s: StepView): string {
   if (s.outputSource === 'validate') return ' by validate';
   if (s.outputSource === 'original' || (s.outputSource === null && s.reusedFrom)) return ' from original';
   return '';
+}
+
+/** What an execution is to the invocation that started it, and who made that invocation. */
+function invokedByLine(b: InvokedBy): string {
+  const what =
+    b.role === 'attempt'
+      ? `attempt ${b.attempt ?? '?'} of invocation ${b.cid}`
+      : b.role === 'callback'
+        ? `callback of invocation ${b.cid}`
+        : `invocation ${b.cid}`;
+  const by = b.executionId ? ` (from execution ${b.executionId}${b.step ? `, step ${b.step}` : ''})` : '';
+  return `${what}${by}`;
 }

@@ -6,7 +6,9 @@
  */
 import type { InstanceService } from '../admin/instances.js';
 import type { EngineContext } from '../context/engine-context.js';
+import { checkInvokeDeclarations } from '../invoke/invoke-declarations.js';
 import type { BatchRunner } from '../replay/replay-batches.js';
+import type { ExecutionWatch } from '../run/execution-watch.js';
 import type { ExecutionLauncher } from '../run/launcher.js';
 import { Worker } from '../run/worker.js';
 import { workerOptionsFor } from '../run/worker-options.js';
@@ -15,6 +17,8 @@ import type { Scheduler } from '../triggers/schedules.js';
 
 export interface RuntimeParts {
   launcher: ExecutionLauncher;
+  /** This engine's news of executions, for runs that wait in memory on what they started. */
+  watch: ExecutionWatch;
   batchRunner: BatchRunner;
   scheduler: Scheduler;
   instances: InstanceService;
@@ -42,6 +46,7 @@ export class EngineRuntime {
   async open(): Promise<void> {
     const { store, options } = this.#ctx;
     const { launcher, batchRunner, scheduler, instances } = this.#parts;
+    checkInvokeDeclarations(this.#ctx.flows);
     await store.init();
     await store.ensureDefaultInstances({ flows: [...this.#ctx.flows.keys()] });
     if (!options.worker) return;
@@ -49,6 +54,8 @@ export class EngineRuntime {
       workerId: (options.workerId ?? newWorkerId()) as WorkerId,
       options: workerOptionsFor(this.#ctx),
       instanceContext: (id) => instances.contextFor(id),
+      launch: (flow, input, launchOptions) => launcher.launch(flow, input, launchOptions),
+      watch: this.#parts.watch,
     });
     this.#worker = worker;
     launcher.attach(worker);

@@ -18,6 +18,9 @@ import type { EngineEventBus } from '../context/events.js';
 import type { ResolvedEngineOptions } from '../context/options.js';
 import type { AnyFlow } from '../flow/flow.js';
 import { flowsByName } from '../flow/flow-registry.js';
+import { invocationFlow } from '../invoke/invocation-flow.js';
+import { InvocationReads } from '../invoke/invocation-view.js';
+import { InvokeService } from '../invoke/invoke-service.js';
 import { ReplayService } from '../replay/replay.js';
 import { ReplayAdmin } from '../replay/replay-admin.js';
 import { BatchRunner } from '../replay/replay-batches.js';
@@ -25,7 +28,9 @@ import { ExecutionCanceller } from '../run/cancel-execution.js';
 import { EngineState } from '../run/engine-state.js';
 import { ExecutionReads } from '../run/execution-reads.js';
 import { ExecutionResults } from '../run/execution-results.js';
+import { ExecutionWatch } from '../run/execution-watch.js';
 import { ExecutionLauncher } from '../run/launcher.js';
+import { SignalService } from '../run/signals.js';
 import type { DebugPoints } from '../shared/debug-points.js';
 import type { ProcessProbe } from '../shared/process-probe.js';
 import type { Store } from '../store/store.js';
@@ -52,6 +57,7 @@ export interface EngineServices {
   readonly reads: ExecutionReads;
   readonly results: ExecutionResults;
   readonly cancels: ExecutionCanceller;
+  readonly signals: SignalService;
   readonly replays: ReplayService;
   readonly admin: ReplayAdmin;
   readonly instances: InstanceService;
@@ -59,6 +65,8 @@ export interface EngineServices {
   readonly apiKeys: ApiKeyService;
   readonly webhooks: WebhookService;
   readonly audit: AuditLog;
+  readonly invoke: InvokeService;
+  readonly invocations: InvocationReads;
 }
 
 /** Refuses an invalid or duplicate flow (after the options, which the caller resolved first). */
@@ -74,7 +82,8 @@ export function wireEngine(
     events,
     debug: internals.debug,
     options,
-    flows: flowsByName(flows),
+    // The engine's own flow runs on every engine (an invocation may be claimed by any worker).
+    flows: flowsByName([...flows, invocationFlow]),
     probe: internals.probe,
   };
   const state = new EngineState();
@@ -86,14 +95,23 @@ export function wireEngine(
   const replays = new ReplayService(ctx, { launcher });
   const batchRunner = new BatchRunner(ctx, { replays });
   const scheduler = new Scheduler(ctx, { launcher });
+  const watch = new ExecutionWatch(events);
   return {
     ctx,
     state,
-    runtime: new EngineRuntime(ctx, { launcher, batchRunner, scheduler, instances, ownsStore: internals.ownsStore }),
+    runtime: new EngineRuntime(ctx, {
+      launcher,
+      watch,
+      batchRunner,
+      scheduler,
+      instances,
+      ownsStore: internals.ownsStore,
+    }),
     launcher,
     reads,
     results,
     cancels: new ExecutionCanceller(ctx, { reads, results }),
+    signals: new SignalService(ctx, { auditTrail }),
     replays,
     admin: new ReplayAdmin(ctx, { replays, auditTrail, batchRunner }),
     instances,
@@ -101,5 +119,7 @@ export function wireEngine(
     apiKeys: new ApiKeyService(ctx),
     webhooks: new WebhookService(ctx, { instances, launcher }),
     audit: new AuditLog(ctx),
+    invoke: new InvokeService(ctx, { state, launcher, watch }),
+    invocations: new InvocationReads(ctx),
   };
 }

@@ -15,6 +15,14 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { type Duration, parseDuration } from '../shared/duration.js';
 import { DefinitionError } from '../shared/errors.js';
 import type { LogLevel } from '../store/store.js';
+import {
+  type FlowInvokeOptions,
+  type InvokeDeclarations,
+  type InvokeResult,
+  isReservedFlowName,
+  RESERVED_FLOW_PREFIX,
+  validateInvokeDeclarations,
+} from './invoke.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, resolveRetryPolicy } from './retry-policy.js';
 
 /** How a declared error is handled: another attempt, no further attempt, or a retry with its own policy. */
@@ -99,8 +107,43 @@ export interface FlowContext {
    * One signature, not overloads, so that a validator's object literals keep their literal types.
    */
   step<T>(name: string, step: StepFn<T> | StepOptions<T>): Promise<Awaited<T>>;
+  /**
+   * Sleeps durably, as a step of kind `sleep` named `name`: its wake time (now + `duration`:
+   * milliseconds or `'30s'`, `'3d'`) is recorded by the store's clock on the first call, so a
+   * resume neither sleeps again nor oversleeps. A long sleep holds no worker slot or memory: the
+   * execution is `waiting` and any worker resumes it when due.
+   */
+  sleep(name: string, duration: Duration): Promise<void>;
+  /** Sleeps durably (kind `sleep`) until `until` by the store's clock; a time already past resolves at once. */
+  sleepUntil(name: string, until: Date | number): Promise<void>;
+  /**
+   * Waits durably (a step of kind `wait` named after the signal) for a signal `name` sent to this
+   * execution (`engine.signal`): resolves with its payload, or with null once `timeout` has
+   * passed without one. A signal sent before the flow gets here is kept and consumed by the
+   * first wait for its name; each wait consumes one signal, oldest first.
+   */
+  waitForSignal<T = unknown>(name: string, options?: WaitForSignalOptions): Promise<T | null>;
+  /**
+   * Invokes flow `target` with `input` through a durable invocation (Zato's invoke/retry), as a
+   * step of kind `invoke` (named `options.step`, default the target): `repeats` attempts after
+   * the first, `seconds`/`minutes` apart, a `callback` flow run once it ends, in one of three
+   * modes. 'sync' resolves with the target's output once an attempt succeeds, and throws
+   * InvokeFailedError (in a StepFailedError) when none does; 'sync-async' waits for the first
+   * attempt only, and 'async' for none (then `{ status: 'pending' }`). The waiting is durable: a
+   * resume finds the same invocation. Defaults per target come from the flow's `invokes`.
+   */
+  invoke<Response = unknown>(
+    target: string,
+    input: unknown,
+    options?: FlowInvokeOptions,
+  ): Promise<InvokeResult<Response>>;
   /** Logs kept with the execution. */
   readonly log: Logger;
+}
+
+export interface WaitForSignalOptions {
+  /** How long to wait (milliseconds or `'2h'`); then null. @default forever */
+  timeout?: Duration;
 }
 
 type AnySchema = StandardSchemaV1<unknown, unknown>;
@@ -125,6 +168,12 @@ export interface FlowOptions<Name extends string, S extends AnySchema | undefine
    * Otherwise such deliveries are refused (403) unless the server allows open webhooks.
    */
   webhook?: WebhookDeclaration;
+  /**
+   * Defaults for this flow's `ctx.invoke` calls, per target flow (`callback`, `mode`, `repeats`,
+   * `seconds`, `minutes`); the engine refuses to start when a target or callback named here is
+   * not one of its flows.
+   */
+  invokes?: InvokeDeclarations;
   run(ctx: FlowContext, input: OutputOfSchema<S>): Promise<O>;
 }
 
@@ -145,6 +194,8 @@ export interface Flow<Name extends string = string, In = unknown, Out = unknown>
   readonly configSchema: AnySchema | undefined;
   /** Whether unsigned webhook deliveries are meant to start it (see FlowOptions.webhook). */
   readonly webhook: { readonly open: boolean };
+  /** Defaults for `ctx.invoke` per target (FlowOptions.invokes). */
+  readonly invokes: Readonly<InvokeDeclarations>;
   readonly run: (ctx: FlowContext, input: never) => Promise<Out>;
   /**
    * Phantom carrying the input type `engine.run` accepts. A parameter position makes it
@@ -160,6 +211,27 @@ export type FlowOutput<F> = F extends Flow<string, never, infer O> ? O : never;
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export function defineFlow<const Name extends string, S extends AnySchema | undefined = undefined, O = unknown>(
+  options: FlowOptions<Name, S, O>,
+): Flow<Name, InputOfSchema<S>, Awaited<O>> {
+  const name = options && typeof options === 'object' ? options.name : undefined;
+  if (typeof name === 'string' && isReservedFlowName(name)) {
+    throw new DefinitionError(
+      `Invalid flow name ${JSON.stringify(name)}: names starting with "${RESERVED_FLOW_PREFIX}" are kept for the engine's own flows`,
+    );
+  }
+  return buildFlow(options);
+}
+
+/** The engine's own flows (`retrace:invocation`): defined as users' are, under the reserved prefix. */
+export function defineEngineFlow<const Name extends string, O = unknown>(
+  options: FlowOptions<Name, undefined, O>,
+): Flow<Name, unknown, Awaited<O>> {
+  if (!isReservedFlowName(options.name))
+    throw new DefinitionError(`An engine flow's name starts with ${RESERVED_FLOW_PREFIX}`);
+  return buildFlow(options);
+}
+
+function buildFlow<const Name extends string, S extends AnySchema | undefined, O>(
   options: FlowOptions<Name, S, O>,
 ): Flow<Name, InputOfSchema<S>, Awaited<O>> {
   if (!options || typeof options !== 'object') throw new DefinitionError('defineFlow needs an options object');
@@ -191,6 +263,7 @@ export function defineFlow<const Name extends string, S extends AnySchema | unde
   }
   resolveRetryPolicy(DEFAULT_RETRY_POLICY, [options.retry], `Flow "${name}"`);
   validateErrorDeclarations(options.errors, `Flow "${name}"`);
+  validateInvokeDeclarations(options.invokes, `Flow "${name}"`);
   return Object.freeze({
     name,
     version: options.version ?? null,
@@ -201,6 +274,7 @@ export function defineFlow<const Name extends string, S extends AnySchema | unde
     concurrency: options.concurrency,
     configSchema: options.config,
     webhook: Object.freeze({ open: webhook?.open === true }),
+    invokes: Object.freeze({ ...(options.invokes ?? {}) }),
     run: options.run as Flow<Name, InputOfSchema<S>, Awaited<O>>['run'],
   }) as Flow<Name, InputOfSchema<S>, Awaited<O>>;
 }
@@ -222,8 +296,8 @@ export const UNPRINTABLE_NAME =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-/** Validates the options of one `ctx.step` call; a bad definition fails the execution before the step runs. */
-export function normalizeStepOptions<T>(name: string, arg: StepFn<T> | StepOptions<T>): NormalizedStep<T> {
+/** A step's name, of any kind (for `ctx.waitForSignal`, the signal's name): refused with a DefinitionError unless usable. */
+export function checkStepName(name: string): void {
   if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
     throw new DefinitionError(
       `Step name must be a non-empty string of at most 200 characters, got ${JSON.stringify(name)}`,
@@ -235,6 +309,11 @@ export function normalizeStepOptions<T>(name: string, arg: StepFn<T> | StepOptio
       `Step name ${JSON.stringify(name)} holds a control character or a lone surrogate: use printable text`,
     );
   }
+}
+
+/** Validates the options of one `ctx.step` call; a bad definition fails the execution before the step runs. */
+export function normalizeStepOptions<T>(name: string, arg: StepFn<T> | StepOptions<T>): NormalizedStep<T> {
+  checkStepName(name);
   if (typeof arg === 'function')
     return {
       run: arg,

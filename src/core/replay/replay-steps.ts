@@ -92,6 +92,7 @@ export function planReplaySteps(
     return {
       position: s.position,
       name: s.name,
+      kind: s.kind,
       outputJson: given ? (supplied.get(s.name) ?? null) : s.outputJson,
       repeatable: s.repeatable,
       hasValidator: s.hasValidator,

@@ -28,7 +28,7 @@ export class ExecutionCanceller {
   async cancel(
     id: string,
     options: { actor?: string; reason?: string },
-    localWorker: Pick<Worker, 'cancelLocal'> | undefined,
+    localWorker: Pick<Worker, 'cancelLocal' | 'wake'> | undefined,
   ): Promise<Execution> {
     checkActionOptions('cancel()', options);
     const actor = options.actor ?? 'library';
@@ -47,8 +47,23 @@ export class ExecutionCanceller {
       );
     }
     localWorker?.cancelLocal(id);
+    await this.#wakeWaiter(result.execution.invokedBy?.waiter ?? null, localWorker);
     this.#ctx.events.emit('execution:cancelled', { executionId: id, flow: result.execution.flow, actor });
     this.#results.notifyFinished(id);
     return this.#reads.get(id);
+  }
+
+  /**
+   * An execution an invocation waits on (an attempt, an invocation) wakes its waiter when it ends;
+   * cancelled, it does not write that end itself, so the wake is sent here, after the cancellation.
+   */
+  async #wakeWaiter(waiter: ExecutionId | null, localWorker: Pick<Worker, 'wake'> | undefined): Promise<void> {
+    if (!waiter) return;
+    try {
+      if (await this.#ctx.store.wakeExecution(waiter)) localWorker?.wake();
+    } catch (error) {
+      // The cancellation stands; the waiter finds it when next woken or claimed.
+      this.#ctx.events.emit('engine:error', { error: error as Error, context: `waking execution ${waiter}` });
+    }
   }
 }

@@ -26,7 +26,11 @@ export class ExecutionReads {
   async get(id: string): Promise<Execution> {
     const detail = await this.#ctx.store.getExecutionDetail(id as ExecutionId);
     if (!detail) throw new ExecutionNotFoundError(id);
-    return toExecution(detail, await this.#ctx.store.listReplaysOf(id as ExecutionId));
+    const [replays, signals] = await Promise.all([
+      this.#ctx.store.listReplaysOf(id as ExecutionId),
+      this.#ctx.store.listSignals(id as ExecutionId),
+    ]);
+    return toExecution(detail, replays, signals);
   }
 
   async list(filter: ExecutionListFilter = {}): Promise<ExecutionList> {

@@ -14,11 +14,14 @@
  */
 
 import type { EngineContext } from '../context/engine-context.js';
-import type { AnyFlow, FlowContext, InstanceContext, StepFn, StepOptions } from '../flow/flow.js';
+import type { AnyFlow, FlowContext, InstanceContext, StepFn, StepOptions, WaitForSignalOptions } from '../flow/flow.js';
+import { type FlowInvokeOptions, isReservedFlowName } from '../flow/invoke.js';
 import { validateInput } from '../flow/schema.js';
 import { decodePayload, encodePayload } from '../shared/codec.js';
+import type { Duration } from '../shared/duration.js';
 import {
   type ErrorInfo,
+  InvokeFailedError,
   isLeaseLost,
   isStoreUnavailable,
   isStoreWriteRefused,
@@ -26,11 +29,14 @@ import {
   StoreWriteRefusedError,
   toErrorInfo,
 } from '../shared/errors.js';
+import type { ExecutionId } from '../shared/ids.js';
 import type { ClaimedExecution } from '../store/store.js';
 import { errorFingerprint } from './fingerprint.js';
 import { type RunScope, RunState } from './run-state.js';
 import { commitUpdate, handBack } from './run-writes.js';
 import { Cancelled, Suspended } from './step-invoke.js';
+import { ENGINE_INVOKE_STEP, type EngineInvokeStep, invokeCall } from './steps/invoke-step.js';
+import type { SleepArg } from './steps/sleep-step.js';
 import { StepMachine } from './steps/step-machine.js';
 
 export type { RunScope } from './run-state.js';
@@ -99,8 +105,9 @@ export class ExecutionRun {
   /** The context the flow sees. */
   #context(instance: InstanceContext): FlowContext {
     const steps = this.#steps;
-    const { execution } = this.#run.claim;
-    return {
+    const { ctx, flow, claim } = this.#run;
+    const { execution } = claim;
+    const context: FlowContext = {
       executionId: execution.id,
       flow: execution.flow,
       instance,
@@ -109,7 +116,26 @@ export class ExecutionRun {
       step<T>(name: string, arg: StepFn<T> | StepOptions<T>): Promise<Awaited<T>> {
         return steps.step('run', name, arg) as Promise<Awaited<T>>;
       },
+      async sleep(name: string, duration: Duration): Promise<void> {
+        await steps.step('sleep', name, { duration } satisfies SleepArg);
+      },
+      async sleepUntil(name: string, until: Date | number): Promise<void> {
+        await steps.step('sleep', name, { until } satisfies SleepArg);
+      },
+      waitForSignal<T>(name: string, options?: WaitForSignalOptions): Promise<T | null> {
+        return steps.step('wait', name, options) as Promise<T | null>;
+      },
+      invoke(target: string, input: unknown, options?: FlowInvokeOptions) {
+        const call = invokeCall(flow, ctx.flows, target, input, options);
+        return steps.step('invoke', call.name, call.arg) as never;
+      },
     };
+    if (isReservedFlowName(flow.name)) {
+      // The engine's own flows (the invocation flow) also run the invoke kind's internal roles.
+      const engineStep: EngineInvokeStep = (name, arg) => steps.step('invoke', name, arg);
+      Object.defineProperty(context, ENGINE_INVOKE_STEP, { value: engineStep });
+    }
+    return context;
   }
 
   // -- ending ----------------------------------------------------------------------------------
@@ -131,7 +157,11 @@ export class ExecutionRun {
       return this.#handBack();
     }
     try {
-      await this.#fail(halt instanceof StepFailedError ? { ...halt.error, step: halt.step } : toErrorInfo(halt));
+      await this.#fail(
+        halt instanceof StepFailedError
+          ? { ...halt.error, step: halt.step }
+          : toErrorInfo(halt, halt instanceof InvokeFailedError ? (halt.step ?? undefined) : undefined),
+      );
     } catch (writeErr) {
       // Writing the failure failed: it must not leave the execution leased here.
       if (isStoreWriteRefused(writeErr)) return this.#failUnrecorded(writeErr as StoreWriteRefusedError);
@@ -159,7 +189,9 @@ export class ExecutionRun {
         finished: true,
         ...(run.claim.execution.replayOf ? { resolveAncestors: true } : {}),
       },
+      ...this.#wakeWaiter(),
     });
+    this.#wokeWaiter();
     debug.hit('execution:after-complete', { executionId: this.executionId });
     run.emit('execution:succeeded', {
       executionId: this.executionId,
@@ -181,7 +213,9 @@ export class ExecutionRun {
         finished: true,
         errorFingerprint: errorFingerprint(this.flowName, error),
       },
+      ...this.#wakeWaiter(),
     });
+    this.#wokeWaiter();
     debug.hit('execution:after-complete', { executionId: this.executionId });
     run.emit('execution:failed', {
       executionId: this.executionId,
@@ -189,6 +223,24 @@ export class ExecutionRun {
       error,
       durationMs: clock.now() - run.startedAt,
     });
+  }
+
+  /**
+   * An execution an invocation waits on (its invokedBy.waiter: the invocation for an attempt, the
+   * caller for an invocation) wakes it in the write that finishes it, so the waiter is due at once.
+   */
+  #wakeWaiter(): { wake?: ExecutionId[] } {
+    const waiter = this.#run.claim.execution.invokedBy?.waiter;
+    return waiter ? { wake: [waiter] } : {};
+  }
+
+  /**
+   * After that write: this worker claims the woken waiter at once rather than at its next poll,
+   * unless the waiter waits here in memory (then it hears the end itself, and a claim is wasted).
+   */
+  #wokeWaiter(): void {
+    const { scope, claim } = this.#run;
+    if (claim.execution.invokedBy?.waiter && !scope.watch.watching(claim.execution.id)) scope.wake();
   }
 
   /** Gives the execution back (see handBack in run-writes.ts); told to the worker if even that cannot land. */
@@ -226,8 +278,9 @@ export class ExecutionRun {
     try {
       await commitUpdate(
         run.writeDeps,
-        run.updates.of({ ...run.unfinished.settle('the store refused a write'), execution }),
+        run.updates.of({ ...run.unfinished.settle('the store refused a write'), execution, ...this.#wakeWaiter() }),
       );
+      this.#wokeWaiter();
       run.emit('engine:error', { error: refused, context: `recording execution ${this.executionId}: failed it` });
       const durationMs = run.ctx.clock.now() - run.startedAt;
       run.emit('execution:failed', { executionId: this.executionId, flow: this.flowName, error, durationMs });

@@ -9,12 +9,15 @@ import type {
   ExecutionDetailRecord,
   ExecutionFilter,
   ExecutionRecord,
+  InvokedBy,
   LogLevel,
   LogRecord,
+  SignalRecord,
   StepKind,
   StepOutputSource,
   StepValidation,
 } from '../store/store.js';
+import { stepInvocation } from './steps/invocation-state.js';
 
 /**
  * The public shape of executions, as `engine.executions` returns them: payloads decoded,
@@ -39,8 +42,12 @@ export interface ExecutionSummary {
   startedAt: Date;
   updatedAt: Date;
   finishedAt: Date | null;
-  /** When a retrying or waiting execution is next due. */
+  /** When a retrying or waiting execution is next due (a waiting one due only when woken: null). */
   dueAt: Date | null;
+  /** Why a `waiting` execution waits: `sleep until <ISO time>`, `signal <name>`, `invocation <cid>`. */
+  waitReason: string | null;
+  /** What it is to an invocation (`engine.invoke`, `ctx.invoke`): the invocation itself, an attempt of its target, or its callback. */
+  invokedBy: InvokedBy | null;
   /** How many times a worker claimed it (more than 1: it was resumed after a crash, stop or long retry). */
   claimCount: number;
   /** Groups this failure with others that are the same problem (see `engine.errors`). */
@@ -57,12 +64,31 @@ export interface Execution extends ExecutionSummary {
   logs: LogView[];
   /** The replays of this execution (direct ones, oldest first). */
   replays: ExecutionSummary[];
+  /** Every signal sent to it (`engine.signal`), oldest first, consumed or still in its mailbox. */
+  signals: SignalView[];
+}
+
+/** A signal sent to an execution: its payload, who sent it, and the wait step that consumed it (if one has). */
+export interface SignalView {
+  id: string;
+  executionId: string;
+  name: string;
+  payload: unknown;
+  sentBy: string | null;
+  sentAt: Date;
+  consumedAt: Date | null;
+  /** The position of the `wait` step that consumed it. */
+  consumedByStep: number | null;
 }
 
 export interface StepView {
   position: number;
   name: string;
-  /** What the step is: `run` (`ctx.step`: a function attempted under a retry policy). */
+  /**
+   * What the step is: `run` (`ctx.step`: a function attempted under a retry policy), `sleep`
+   * (`ctx.sleep`/`ctx.sleepUntil`), `wait` (`ctx.waitForSignal`, named after the signal) or
+   * `invoke` (`ctx.invoke`, and the steps of an invocation).
+   */
   kind: StepKind;
   status: StepStatus;
   attemptCount: number;
@@ -72,7 +98,10 @@ export interface StepView {
   repeatable: boolean;
   startedAt: Date;
   finishedAt: Date | null;
+  /** When a retrying step's next attempt is due. */
   nextAttemptAt: Date | null;
+  /** When a `waiting` step's wait ends by itself (a sleep's wake time, a wait's timeout); null without one. */
+  waitUntil: Date | null;
   reusedFrom: string | null;
   /**
    * Where its output came from: `run` (its code ran and returned it), `validate` (an attempt
@@ -86,6 +115,8 @@ export interface StepView {
   suppliedBy: string | null;
   /** validate's last answer: which attempt it judged, what it said, when. */
   validation: { attempt: number; outcome: StepValidation['outcome']; at: Date } | null;
+  /** For an invoke step (`ctx.invoke`): the invocation it made, by cid (`engine.invocations.get`). */
+  invocation: { cid: string } | null;
   logs: LogView[];
 }
 
@@ -122,6 +153,12 @@ export interface ExecutionListFilter {
   finishedBefore?: Date | string | number;
   /** Case-insensitive text in the error's name or message. */
   errorText?: string;
+  /**
+   * Case-insensitive text anywhere in the payloads as stored JSON: input, output, error, any
+   * step's output or error (`"orderId":"A-17"` finds one field's value). A scan of the rows the
+   * other filters leave: narrow it with a time range on a large store.
+   */
+  payloadText?: string;
   /** Executions carrying all of these tags. */
   tags?: string[];
   /** Replays of this execution. */
@@ -134,6 +171,8 @@ export interface ExecutionListFilter {
   resolved?: boolean;
   /** Failures of one error group. */
   errorFingerprint?: string;
+  /** Executions carrying this correlation id (an invocation's cid: the invocation, its attempts and its callback). */
+  correlationId?: string;
   /** Finished-time sorting lists finished executions only. @default 'startedAt' */
   sortBy?: 'startedAt' | 'finishedAt';
   /** @default 'desc' */
@@ -175,6 +214,8 @@ export function toSummary(r: ExecutionRecord): ExecutionSummary {
     updatedAt: new Date(r.updatedAt),
     finishedAt: date(r.finishedAt),
     dueAt: r.status === 'retrying' || r.status === 'waiting' || r.status === 'queued' ? date(r.dueAt) : null,
+    waitReason: r.status === 'waiting' ? r.waitReason : null,
+    invokedBy: r.invokedBy,
     claimCount: r.claimCount,
     errorFingerprint: r.errorFingerprint,
     resolvedAt: date(r.resolvedAt),
@@ -182,7 +223,11 @@ export function toSummary(r: ExecutionRecord): ExecutionSummary {
   };
 }
 
-export function toExecution(d: ExecutionDetailRecord, replays: ExecutionRecord[] = []): Execution {
+export function toExecution(
+  d: ExecutionDetailRecord,
+  replays: ExecutionRecord[] = [],
+  signals: SignalRecord[] = [],
+): Execution {
   const stepNames = new Map(d.steps.map((s) => [s.position, s.name]));
   const logs = d.logs.map((l) => toLogView(l, stepNames));
   return {
@@ -200,14 +245,30 @@ export function toExecution(d: ExecutionDetailRecord, replays: ExecutionRecord[]
       startedAt: new Date(s.startedAt),
       finishedAt: date(s.finishedAt),
       nextAttemptAt: s.status === 'retrying' ? date(s.nextAttemptAt) : null,
+      waitUntil: s.status === 'waiting' ? date(s.nextAttemptAt) : null,
       reusedFrom: s.reusedFrom,
       outputSource: s.outputSource,
       suppliedBy: s.suppliedBy,
       validation: s.validation ? { ...s.validation, at: new Date(s.validation.at) } : null,
+      invocation: stepInvocation(d.execution.flow, s.kind, s.outputJson),
       logs: logs.filter((_, i) => d.logs[i]!.position === s.position),
     })),
     logs,
     replays: replays.map(toSummary),
+    signals: signals.map(toSignalView),
+  };
+}
+
+export function toSignalView(r: SignalRecord): SignalView {
+  return {
+    id: r.id,
+    executionId: r.executionId,
+    name: r.name,
+    payload: decodePayload(r.payloadJson),
+    sentBy: r.sentBy,
+    sentAt: new Date(r.sentAt),
+    consumedAt: date(r.consumedAt),
+    consumedByStep: r.consumedPosition,
   };
 }
 
@@ -253,12 +314,14 @@ export function toStoreFilter(f: ExecutionListFilter): ExecutionFilter {
   if (f.finishedAfter !== undefined) out.finishedAfter = toEpoch(f.finishedAfter, 'finishedAfter');
   if (f.finishedBefore !== undefined) out.finishedBefore = toEpoch(f.finishedBefore, 'finishedBefore');
   if (f.errorText !== undefined) out.errorText = f.errorText;
+  if (f.payloadText !== undefined) out.payloadText = f.payloadText;
   if (f.tags !== undefined) out.tags = f.tags;
   if (f.replayOf !== undefined) out.replayOf = f.replayOf as ExecutionId;
   if (f.rootId !== undefined) out.rootId = f.rootId as ExecutionId;
   if (f.isReplay !== undefined) out.isReplay = f.isReplay;
   if (f.resolved !== undefined) out.resolved = f.resolved;
   if (f.errorFingerprint !== undefined) out.errorFingerprint = f.errorFingerprint;
+  if (f.correlationId !== undefined) out.correlationId = f.correlationId;
   if (f.sortBy !== undefined) {
     if (f.sortBy !== 'startedAt' && f.sortBy !== 'finishedAt') {
       throw new InvalidOptionError(
@@ -332,6 +395,7 @@ const EXECUTION_FILTER: Record<string, Check> = {
   isReplay: boolean,
   resolved: boolean,
   errorFingerprint: string,
+  correlationId: string,
   sortBy: () => undefined,
   order: () => undefined,
   limit: cursorPageLimit,

@@ -18,13 +18,16 @@ import type { AuditTrail } from '../admin/audit-trail.js';
 import type { InstanceService } from '../admin/instances.js';
 import type { EngineContext } from '../context/engine-context.js';
 import type { AnyFlow } from '../flow/flow.js';
+import { isReservedFlowName } from '../flow/invoke.js';
 import { validateInput } from '../flow/schema.js';
 import { encodePayload } from '../shared/codec.js';
-import { newExecutionId, newLeaseToken } from '../shared/ids.js';
+import { UnknownFlowError } from '../shared/errors.js';
+import { type ExecutionId, newExecutionId, newLeaseToken } from '../shared/ids.js';
 import { checkRunOptions } from '../shared/option-checks.js';
 import type {
   ExecutionRecord,
   FireSchedule,
+  InvokedBy,
   NewExecution,
   NewReplay,
   ReusedStepWrite,
@@ -49,6 +52,17 @@ export interface RunOptions {
    * entry. Runs without an actor (the library's own, webhooks, schedules) are not audited.
    */
   actor?: string;
+}
+
+/**
+ * What the engine itself starts executions with (an invocation, its attempts and callback):
+ * a run's options, checked as the caller's, plus what only the engine sets.
+ */
+export interface LaunchOptions extends RunOptions {
+  /** What the execution is to an invocation (recorded as given). */
+  invokedBy?: InvokedBy;
+  /** The new execution's id, chosen by the caller (so it can listen for its news before it starts). */
+  id?: ExecutionId;
 }
 
 /** An execution as inserted, or the one an idempotency key (or a replay in flight) matched (`created: false`). */
@@ -95,17 +109,51 @@ export class ExecutionLauncher {
   async run(flow: string | AnyFlow, input: unknown, options: RunOptions = {}): Promise<Launched> {
     this.#state.assertStarted('before run()');
     checkRunOptions(options);
-    const { flows, store, options: engineOptions } = this.#ctx;
     const name = typeof flow === 'string' ? flow : flow.name;
-    const definition = flows.get(name) ?? (await flowForRun({ flows, hasWorker: engineOptions.worker, store }, name)); // a loaded flow without an await (flowForRun asks the store only for others)
+    // The engine's own flows are started by the engine only (an invocation through invoke()).
+    if (isReservedFlowName(name)) throw new UnknownFlowError(name, this.#userFlows());
+    return this.#start(name, input, options);
+  }
+
+  /**
+   * Starts an execution for the engine itself: an invocation (`engine.invoke`), or, from inside a
+   * run (RunScope.launch), an invocation's attempt or callback. As `run`, but any flow, with
+   * `invokedBy`, and also while the engine stops: a run still going may need to start what it
+   * waits for (it is queued then, for whichever worker claims it). A flow this engine does not
+   * run is queued for the workers that do, if the store knows it: an invocation may be claimed
+   * by any worker, not only by those that have its target.
+   */
+  launch(flow: string, input: unknown, options: LaunchOptions): Promise<Launched> {
+    const state = this.#state.name;
+    if (state !== 'stopping') this.#state.assertStarted('before invoke()');
+    const { invokedBy, id, ...runOptions } = options;
+    checkRunOptions(runOptions);
+    return this.#start(flow, input, runOptions, { invokedBy: invokedBy ?? null, id });
+  }
+
+  #userFlows(): string[] {
+    return [...this.#ctx.flows.keys()].filter((n) => !isReservedFlowName(n));
+  }
+
+  async #start(
+    name: string,
+    input: unknown,
+    options: RunOptions,
+    internal?: { invokedBy: InvokedBy | null; id: ExecutionId | undefined },
+  ): Promise<Launched> {
+    const { flows, store, options: engineOptions } = this.#ctx;
+    const invokedBy = internal?.invokedBy ?? null;
+    // A loaded flow without an await (flowForRun asks the store only for others).
+    const hasWorker = engineOptions.worker && internal === undefined;
+    const definition = flows.get(name) ?? (await flowForRun({ flows, hasWorker, store }, name));
     if (definition) await validateInput(name, definition.inputSchema, input);
     const { json: inputJson } = encodePayload(input, `Input of flow "${name}"`, engineOptions.maxPayloadBytes);
 
     const instance = await this.#instances.forRun(name, options.instance);
-    const id = newExecutionId();
+    const id = internal?.id ?? newExecutionId();
     const launched = await this.#insertAndStart(
       name,
-      [],
+      definition !== undefined ? [] : null,
       (claim) =>
         store.createExecution({
           id,
@@ -120,6 +168,7 @@ export class ExecutionLauncher {
           replayOf: null,
           rootId: id,
           replayFromStep: null,
+          ...(invokedBy ? { invokedBy } : {}),
           ...(claim ? { claim } : {}),
         }),
       (inserted) => {
@@ -172,18 +221,19 @@ export class ExecutionLauncher {
 
   /**
    * Inserts a new execution through `insert`, pre-claimed by the worker when it has a free slot
-   * (then it starts at once, with `steps` as its recorded steps), otherwise queued for any worker.
+   * (then it starts at once, with `steps` as its recorded steps), otherwise queued for any worker;
+   * always queued when `steps` is null (a flow this engine does not run).
    * The slot is reserved before the insert: concurrent calls must not all see one free slot.
    * `announce` runs once a new execution is durable, before it starts.
    */
   async #insertAndStart(
     flow: string,
-    steps: StepRecord[],
+    steps: StepRecord[] | null,
     insert: (claim: NewExecution['claim']) => Promise<Launched>,
     announce: (execution: ExecutionRecord) => void,
   ): Promise<Launched> {
     const worker = this.#worker;
-    const releaseSlot = worker?.reserve(flow);
+    const releaseSlot = steps === null ? undefined : worker?.reserve(flow);
     const claim = worker && releaseSlot ? { workerId: worker.workerId, leaseToken: newLeaseToken() } : undefined;
     let result: Launched;
     try {
@@ -193,7 +243,7 @@ export class ExecutionLauncher {
     }
     if (result.created) {
       announce(result.execution);
-      if (claim && worker) {
+      if (claim && worker && steps) {
         worker.adopt({
           execution: result.execution,
           leaseToken: claim.leaseToken,

@@ -20,7 +20,9 @@ export interface PendingBatch {
 }
 
 /** The rows `PendingWrites.take` adds to a write besides what was pending. */
-export type WriteExtra = Pick<ExecutionUpdate, 'attempts' | 'execution'> & { steps?: RunStepWrite[] };
+export type WriteExtra = Pick<ExecutionUpdate, 'attempts' | 'execution' | 'wake' | 'consumeSignals'> & {
+  steps?: RunStepWrite[];
+};
 
 export class PendingWrites {
   #batch: PendingBatch = emptyBatch();

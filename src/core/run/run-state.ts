@@ -12,6 +12,8 @@ import { isLeaseLost, isStoreUnavailable, isStoreWriteRefused, LeaseLostError } 
 import type { LeaseToken, WorkerId } from '../shared/ids.js';
 import { assertTransition, type ExecutionStatus } from '../shared/states.js';
 import type { ClaimedExecution, ExecutionUpdate, LogLevel } from '../store/store.js';
+import type { ExecutionWatch } from './execution-watch.js';
+import type { Launched, LaunchOptions } from './launcher.js';
 import { logLine } from './log-line.js';
 import { PendingWrites, type RunStepWrite, type WriteExtra } from './pending-writes.js';
 import { commitUpdate, RunUpdates, type RunWriteDeps } from './run-writes.js';
@@ -29,6 +31,15 @@ export interface RunScope {
   killed: AbortSignal;
   /** Told when a write found the store unreachable (the worker reports an outage once). */
   onStoreUnavailable?: (error: Error) => void;
+  /** There may be work to claim now (an execution this run woke): the worker claims at once, not at its next poll. */
+  wake: () => void;
+  /**
+   * Starts another execution from this run (an invocation, its attempts, its callback), through
+   * the launcher: pre-claimed by this worker when it has a free slot, otherwise queued.
+   */
+  launch: (flow: string, input: unknown, options: LaunchOptions) => Promise<Launched>;
+  /** This engine's news of executions: a run waiting in memory for one it started hears of its end. */
+  watch: ExecutionWatch;
   /** Told when not even a bare release of the execution could be written: the worker tries again later. */
   onHandBackFailed?: (handBack: { executionId: string; leaseToken: LeaseToken }) => void;
 }
@@ -90,6 +101,8 @@ export class RunState {
         attempts: pending.attempts,
         logs: pending.logs,
         execution: extra.execution,
+        ...(extra.wake ? { wake: extra.wake } : {}),
+        ...(extra.consumeSignals ? { consumeSignals: extra.consumeSignals } : {}),
       }),
       pending.steps,
     );

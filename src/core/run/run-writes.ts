@@ -103,7 +103,9 @@ export class RunUpdates {
   }
 
   /** The update as sent. */
-  of(body: Pick<ExecutionUpdate, 'steps' | 'attempts' | 'logs' | 'execution'>): ExecutionUpdate {
+  of(
+    body: Pick<ExecutionUpdate, 'steps' | 'attempts' | 'logs' | 'execution' | 'wake' | 'consumeSignals'>,
+  ): ExecutionUpdate {
     const { executionId, leaseToken, workerId } = this.#fence;
     const update: ExecutionUpdate = {
       executionId,
@@ -114,6 +116,8 @@ export class RunUpdates {
       logs: body.logs ?? [],
     };
     if (body.execution) update.execution = this.#row(body.execution);
+    if (body.wake?.length) update.wake = body.wake;
+    if (body.consumeSignals?.length) update.consumeSignals = body.consumeSignals;
     return update;
   }
 

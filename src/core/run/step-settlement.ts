@@ -1,5 +1,5 @@
 /**
- * No finished execution keeps a step `running` or `retrying`: whatever ends an execution
+ * No finished execution keeps a step `running`, `retrying` or `waiting`: whatever ends an execution
  * settles its unfinished step rows in the same write. UnfinishedSteps follows, for one run,
  * which step rows are unfinished in the store (those recorded so at the claim, then every step
  * row the run writes), and gives the rows that settle them.
@@ -84,7 +84,8 @@ export class UnfinishedSteps {
   }
 }
 
-const isUnfinished = (w: Pick<StepWrite, 'status'>): boolean => w.status === 'running' || w.status === 'retrying';
+const isUnfinished = (w: Pick<StepWrite, 'status'>): boolean =>
+  w.status === 'running' || w.status === 'retrying' || w.status === 'waiting';
 
 /** The index of the last of `writes` from `from` on at `position`, or -1. */
 function lastAt(writes: StepWrite[], position: number, from: number): number {

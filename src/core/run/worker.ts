@@ -70,6 +70,9 @@ export class Worker {
       options: WorkerOptions;
       /** What the flow sees of the instance an execution runs on. */
       instanceContext: RunScope['instanceContext'];
+      /** How a run starts another execution (the launcher's). */
+      launch: RunScope['launch'];
+      watch: RunScope['watch'];
     },
   ) {
     this.#ctx = ctx;
@@ -85,6 +88,9 @@ export class Worker {
       instanceContext: params.instanceContext,
       stopping: this.#stopping.signal,
       killed: this.#killed.signal,
+      wake: () => this.wake(),
+      launch: params.launch,
+      watch: params.watch,
       onStoreUnavailable: (error) => this.#noteOutage(error),
       onHandBackFailed: ({ executionId, leaseToken }) => this.#owedReleases.set(executionId, leaseToken),
     };

@@ -11,6 +11,7 @@ export const DEBUG_POINTS = [
   'step:after-commit',
   'step:before-validate',
   'step:after-retry-scheduled',
+  'step:after-wait-recorded',
   'execution:before-complete',
   'execution:after-complete',
 ] as const;

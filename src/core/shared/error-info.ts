@@ -20,6 +20,8 @@ export interface ErrorInfo {
   stack?: string;
   /** The step the error was raised in, when it was raised in one. */
   step?: string;
+  /** Set when the error was classified fatal (no retry or repeat can cure it); absent otherwise. */
+  fatal?: boolean;
 }
 
 /** What one error's message (and, separately, its stack) may take in the store, at most. */
@@ -55,6 +57,7 @@ export function boundErrorInfo(info: ErrorInfo, maxBytes = ERROR_TEXT_MAX_BYTES)
     ...(info.code !== undefined ? { code: text(info.code).slice(0, NAME_MAX_CHARS) } : {}),
     ...(info.stack !== undefined ? { stack: cutText(text(info.stack), maxBytes) } : {}),
     ...(info.step !== undefined ? { step: text(info.step) } : {}),
+    ...(typeof info.fatal === 'boolean' ? { fatal: info.fatal } : {}),
   };
 }
 

@@ -15,6 +15,7 @@
  */
 
 import type { ErrorInfo } from './error-info.js';
+import type { InvocationPayload } from './invocation-payload.js';
 
 export type { ErrorInfo };
 
@@ -67,7 +68,10 @@ export type RetraceErrorCode =
   | 'WEBHOOK_DELIVERY_NOT_FOUND'
   | 'WEBHOOK_REDELIVERY_NOT_ALLOWED'
   | 'WEBHOOK_NOT_ENABLED'
-  | 'INVALID_CURSOR';
+  | 'INVALID_CURSOR'
+  | 'SIGNAL_REJECTED'
+  | 'INVOKE_FAILED'
+  | 'INVOCATION_NOT_FOUND';
 
 export interface RetraceErrorOptions {
   cause?: unknown;
@@ -129,6 +133,23 @@ export class ExecutionNotFoundError extends RetraceError {
   constructor(executionId: string) {
     super('EXECUTION_NOT_FOUND', `No execution with id "${executionId}"`);
     this.executionId = executionId;
+  }
+}
+
+/**
+ * A signal (`engine.signal`) sent to an execution that has finished: nothing will ever wait
+ * for it, so it is not stored. `status` is the execution's (succeeded, failed or cancelled).
+ */
+export class SignalRejectedError extends RetraceError {
+  readonly executionId: string;
+  readonly status: string;
+  constructor(executionId: string, name: string, status: string) {
+    super(
+      'SIGNAL_REJECTED',
+      `Signal "${name}" not sent: execution ${executionId} has ${status === 'cancelled' ? 'been cancelled' : status}, and only an unfinished execution can receive signals`,
+    );
+    this.executionId = executionId;
+    this.status = status;
   }
 }
 
@@ -213,6 +234,36 @@ export class WebhookDeliveryNotFoundError extends RetraceError {
   constructor(deliveryId: string) {
     super('WEBHOOK_DELIVERY_NOT_FOUND', `No webhook delivery with id "${deliveryId}"`);
     this.deliveryId = deliveryId;
+  }
+}
+
+/**
+ * An invocation (`engine.invoke`, `ctx.invoke`) ended without success: every attempt failed, or
+ * one failed with an error no repeat can cure. `payload` is what its callback gets (Zato's
+ * fields: `ok: false`, `error` of the last attempt, `attempts`, `call_cid`, …).
+ */
+export class InvokeFailedError extends RetraceError {
+  readonly cid: string;
+  readonly payload: InvocationPayload;
+  /** Inside a flow: the invoke step that failed with it. */
+  readonly step: string | null;
+  constructor(payload: InvocationPayload, step: string | null = null) {
+    const why = payload.error ? `: ${payload.error.name}: ${payload.error.message}` : '';
+    super(
+      'INVOKE_FAILED',
+      `Invocation ${payload.call_cid} of flow "${payload.target}" failed after ${payload.attempts} attempt(s)${why}`,
+    );
+    this.cid = payload.call_cid;
+    this.payload = payload;
+    this.step = step;
+  }
+}
+
+export class InvocationNotFoundError extends RetraceError {
+  readonly cid: string;
+  constructor(cid: string) {
+    super('INVOCATION_NOT_FOUND', `No invocation with cid "${cid}"`);
+    this.cid = cid;
   }
 }
 

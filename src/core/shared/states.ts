@@ -6,7 +6,8 @@
  *   execution: queued → running → succeeded | failed | cancelled
  *              running → retrying → running     (a step waits for its next attempt: durable timer)
  *              running → waiting → running      (durable sleeps and invocations)
- *   step:      running → succeeded | failed,  running → retrying → running,  reused
+ *   step:      running → succeeded | failed,  running → retrying → running,  reused,
+ *              waiting → succeeded | failed   (sleep, wait and invoke steps while they wait)
  */
 
 export const EXECUTION_STATUSES = [
@@ -20,7 +21,7 @@ export const EXECUTION_STATUSES = [
 ] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
-export const STEP_STATUSES = ['running', 'retrying', 'succeeded', 'failed', 'reused'] as const;
+export const STEP_STATUSES = ['running', 'retrying', 'waiting', 'succeeded', 'failed', 'reused'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
 export const TERMINAL_EXECUTION_STATUSES: readonly ExecutionStatus[] = ['succeeded', 'failed', 'cancelled'];

@@ -33,6 +33,30 @@ export interface ExecutionStore {
   listExecutions(filter: ExecutionFilter): Promise<ExecutionPage>;
   /** How many unfinished executions there are, by flow and status (queue depth, for metrics). */
   countUnfinishedExecutions(): Promise<{ flow: string; status: ExecutionStatus; count: number }[]>;
+  /**
+   * Makes a `waiting` execution due now (not fenced: anyone may wake a waiter; a woken execution
+   * that finds nothing to do waits again). True when it was waiting and is now due.
+   */
+  wakeExecution(id: ExecutionId): Promise<boolean>;
+}
+
+/**
+ * What an execution is to an invocation (`ctx.invoke`, `engine.invoke`), stored as written: the
+ * invocation's own execution, one attempt of its target, or its callback.
+ */
+export interface InvokedBy {
+  role: 'invocation' | 'attempt' | 'callback';
+  /** The invoking execution and its invoke step; null when invoked from outside a flow. */
+  executionId: ExecutionId | null;
+  step: string | null;
+  /** The call's correlation id. */
+  cid: string;
+  /** The invocation's own execution; null on that execution itself. */
+  invocationId: ExecutionId | null;
+  /** For an attempt: its number, 1 for the first. */
+  attempt: number | null;
+  /** Woken (as by wakeExecution) in the same write that finishes this execution; null: nobody waits on it. */
+  waiter: ExecutionId | null;
 }
 
 export interface NewExecution {
@@ -48,6 +72,8 @@ export interface NewExecution {
   replayOf: ExecutionId | null;
   rootId: ExecutionId;
   replayFromStep: string | null;
+  /** Set for an execution an invocation started (an attempt of its target, or its callback). */
+  invokedBy?: InvokedBy | null;
   /** Insert already leased to this worker (the caller runs it at once). */
   claim?: { workerId: WorkerId; leaseToken: LeaseToken };
 }
@@ -86,6 +112,12 @@ export interface ExecutionRecord {
    * `{ actor, outputs: { <step name>: <output as JSON text> } }`, or null.
    */
   suppliedOutputsJson: string | null;
+  invokedBy: InvokedBy | null;
+  /**
+   * Why a `waiting` execution waits, as the engine wrote it (e.g. `sleep until 2026-12-04T10:00Z`,
+   * `signal approved`, `invocation <cid>`); cleared when it is claimed again.
+   */
+  waitReason: string | null;
 }
 
 export interface ClaimParams {
@@ -119,12 +151,20 @@ export interface ExecutionUpdate {
   steps?: StepWrite[];
   attempts?: AttemptWrite[];
   logs?: LogWrite[];
+  /** In the same write, these `waiting` executions become due now (see wakeExecution). */
+  wake?: ExecutionId[];
+  /** In the same write, these signals of this execution are marked consumed by the step at `position`. */
+  consumeSignals?: { id: string; position: number }[];
   execution?: {
     status?: ExecutionStatus;
     outputJson?: string | null;
     error?: ErrorInfo | null;
     /** Next due this long after the store's now (retrying, waiting). */
     dueInMs?: number;
+    /** Next due at this time (store clock, epoch ms); `null`: not due until woken (wakeExecution). */
+    dueAt?: number | null;
+    /** Why it waits (ExecutionRecord.waitReason); `null` clears it. */
+    waitReason?: string | null;
     /** Give up the lease: anyone may claim it (when due). Records the abandonment (store clock). */
     release?: boolean;
     finished?: boolean;
@@ -152,6 +192,12 @@ export interface ExecutionFilter {
   finishedBefore?: number;
   /** Case-insensitive substring of the error's name or message. */
   errorText?: string;
+  /**
+   * Case-insensitive substring of the payloads: the input, the output, the error, or any step's
+   * output or error, as stored JSON text (so `"orderId":"A-17"` matches a field exactly). A scan:
+   * bound it with a time range or other filters on a large store.
+   */
+  payloadText?: string;
   /** Executions carrying every one of these tags. */
   tags?: string[];
   replayOf?: ExecutionId;
@@ -161,6 +207,7 @@ export interface ExecutionFilter {
   /** true: failed and since resolved by a replay; false: failed and not resolved. */
   resolved?: boolean;
   errorFingerprint?: string;
+  correlationId?: string;
   /** @default 'startedAt' */
   sortBy?: 'startedAt' | 'finishedAt';
   order?: ExecutionOrder;

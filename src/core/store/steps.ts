@@ -23,8 +23,13 @@ export interface StepStore {
   getExecutionDetail(id: ExecutionId): Promise<ExecutionDetailRecord | undefined>;
 }
 
-/** What a step is: today only `run` (a function attempted under a retry policy); the kind is recorded so steps of other kinds share the step machine and its positional check. */
-export type StepKind = 'run';
+/**
+ * What a step is, recorded so that every kind shares the step machine and its positional check:
+ * `run` (a function attempted under a retry policy), `invoke` (a call of another flow through an
+ * invocation, `ctx.invoke`), `sleep` (a durable timer, `ctx.sleep`/`ctx.sleepUntil`) and `wait`
+ * (a signal awaited from the execution's mailbox, `ctx.waitForSignal`).
+ */
+export type StepKind = 'run' | 'invoke' | 'sleep' | 'wait';
 
 export interface StepRecord {
   position: number;
@@ -94,8 +99,10 @@ export interface StepWrite {
   hasValidator?: boolean;
   /** Set `attempt_started_at` to the store's now (an attempt starts in this write). */
   attemptStarted?: boolean;
-  /** For `retrying`: the next attempt is due this long after the store's now. */
+  /** For `retrying`: the next attempt is due this long after the store's now. For `waiting`: when the wait ends by itself (a sleep's wake time, a wait's timeout). */
   nextAttemptInMs?: number;
+  /** The same as an absolute time (store clock, epoch ms), for a wake time given as a date; `null` clears it. */
+  nextAttemptAt?: number | null;
   finished?: boolean;
   reusedFrom?: ExecutionId | null;
   /** Kept as it is when not given. */

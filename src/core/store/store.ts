@@ -1,6 +1,6 @@
 /**
  * The store port (src/core/store/): one interface per capability (workers, executions, steps,
- * replays, instances, schedules, API keys, webhook deliveries, audit) and the records they
+ * replays, instances, schedules, signals, API keys, webhook deliveries, audit) and the records they
  * carry; this file is their sum. It says what must be stored and read, never how: the adapters
  * in src/stores/ implement it, and src/testing/conformance/ holds them all to one behaviour.
  */
@@ -26,6 +26,7 @@ import type { ExecutionStore } from './executions.js';
 import type { InstanceStore } from './instances.js';
 import type { ReplayStore } from './replays.js';
 import type { ScheduleStore } from './schedules.js';
+import type { SignalStore } from './signals.js';
 import type { StepStore } from './steps.js';
 import type { WebhookDeliveryStore } from './webhook-deliveries.js';
 import type { WorkerStore } from './workers.js';
@@ -37,6 +38,7 @@ export type * from './instances.js';
 export { defaultInstanceId } from './instances.js';
 export type * from './replays.js';
 export type * from './schedules.js';
+export type * from './signals.js';
 export type * from './steps.js';
 export type * from './webhook-deliveries.js';
 export type * from './workers.js';
@@ -66,6 +68,7 @@ export interface Store
     ReplayStore,
     InstanceStore,
     ScheduleStore,
+    SignalStore,
     ApiKeyStore,
     WebhookDeliveryStore,
     AuditStore {}

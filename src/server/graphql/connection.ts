@@ -1,6 +1,6 @@
 /**
- * Relay-style connections over engine.executions.list, which pages with an opaque keyset
- * cursor that points after the last item of a page. Every edge needs a cursor of its own, so a
+ * Relay-style connections over engine lists (executions, invocations), which page with an
+ * opaque keyset cursor that points after the last item of a page. Every edge needs a cursor of its own, so a
  * GraphQL cursor is (engine cursor, offset): "skip `offset` items after the engine cursor".
  * The last edge of a page that has more after it gets the engine's own next cursor with offset
  * 0, so paging through with pageInfo.endCursor costs one engine call per page; resuming from a
@@ -49,41 +49,47 @@ function invalidCursor(cursor: string): GraphQLError {
   );
 }
 
-export interface ExecutionConnection {
-  nodes: ExecutionSummary[];
-  edges: { node: ExecutionSummary; cursor: string }[];
+export interface Connection<T> {
+  nodes: T[];
+  edges: { node: T; cursor: string }[];
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+
+export interface ExecutionConnection extends Connection<ExecutionSummary> {
   /** Counted only when asked for: it is a second query. */
   totalCount: () => Promise<number>;
 }
 
-export async function executionConnection(
-  engine: Engine,
-  filter: ExecutionListFilter,
+/** One page of an engine list: at most `limit` items after `cursor` (none: from the start). */
+export type KeysetList<T> = (
+  limit: number,
+  cursor: string | undefined,
+) => Promise<{ items: T[]; nextCursor: string | null }>;
+
+/** A connection over any engine list that pages with an opaque keyset cursor (see above). */
+export async function keysetConnection<T>(
+  list: KeysetList<T>,
   page: { first?: number | null; after?: string | null },
-): Promise<ExecutionConnection> {
+): Promise<Connection<T>> {
   const first = pageSize(page.first, DEFAULT_PAGE_SIZE);
   const start = page.after != null ? decode(page.after) : { c: null, o: 0 };
-  const totalCount = async () =>
-    (await engine.executions.list({ ...filter, limit: 1, includeTotal: true })).totalCount ?? 0;
-  const empty = (hasNextPage: boolean): ExecutionConnection => ({
+  const empty = (hasNextPage: boolean): Connection<T> => ({
     nodes: [],
     edges: [],
     pageInfo: { hasNextPage, hasPreviousPage: page.after != null, startCursor: null, endCursor: null },
-    totalCount,
   });
 
   let cursor = start.c;
   if (start.o > 0) {
-    const skipped = await engine.executions.list({ ...filter, limit: start.o, ...(cursor ? { cursor } : {}) });
+    const skipped = await list(start.o, cursor ?? undefined);
     if (skipped.nextCursor === null) return empty(false);
     cursor = skipped.nextCursor;
   }
   if (first === 0) {
-    const probe = await engine.executions.list({ ...filter, limit: 1, ...(cursor ? { cursor } : {}) });
+    const probe = await list(1, cursor ?? undefined);
     return empty(probe.items.length > 0);
   }
-  const result = await engine.executions.list({ ...filter, limit: first, ...(cursor ? { cursor } : {}) });
+  const result = await list(first, cursor ?? undefined);
   const last = result.items.length - 1;
   const edges = result.items.map((node, i) => ({
     node,
@@ -98,6 +104,19 @@ export async function executionConnection(
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges[last]?.cursor ?? null,
     },
-    totalCount,
   };
+}
+
+export async function executionConnection(
+  engine: Engine,
+  filter: ExecutionListFilter,
+  page: { first?: number | null; after?: string | null },
+): Promise<ExecutionConnection> {
+  const totalCount = async () =>
+    (await engine.executions.list({ ...filter, limit: 1, includeTotal: true })).totalCount ?? 0;
+  const connection = await keysetConnection(
+    (limit, cursor) => engine.executions.list({ ...filter, limit, ...(cursor ? { cursor } : {}) }),
+    page,
+  );
+  return { ...connection, totalCount };
 }

@@ -2,7 +2,7 @@
  * What every resolver receives: the engine, the caller, and per-request memos so that a page of
  * executions asking for their instance or steps reads each one once, not once per field.
  */
-import type { Engine, Execution, InstanceView } from '../../index.js';
+import type { Engine, Execution, InstanceView, InvocationView } from '../../index.js';
 import type { Principal } from '../principal.js';
 
 export interface GraphQLContext {
@@ -11,6 +11,8 @@ export interface GraphQLContext {
   /** The audit actor for operator actions: the API key's name. */
   actor: string;
   memo: RequestMemo;
+  /** Aborted when the server begins closing: a sync `invoke` answers PENDING at once. */
+  closing?: AbortSignal | undefined;
 }
 
 /** Reads memoised for the length of one request (never across requests: data changes). */
@@ -18,6 +20,7 @@ export class RequestMemo {
   readonly #engine: Engine;
   readonly #executions = new Map<string, Promise<Execution | null>>();
   readonly #instances = new Map<string, Promise<InstanceView | null>>();
+  readonly #invocations = new Map<string, Promise<InvocationView | null>>();
 
   constructor(engine: Engine) {
     this.#engine = engine;
@@ -45,6 +48,19 @@ export class RequestMemo {
         throw err;
       });
       this.#instances.set(id, found);
+    }
+    return found;
+  }
+
+  /** The invocation with that cid, or null when there is none. */
+  invocation(cid: string): Promise<InvocationView | null> {
+    let found = this.#invocations.get(cid);
+    if (!found) {
+      found = this.#engine.invocations.get(cid).catch((err: unknown) => {
+        if ((err as { code?: unknown }).code === 'INVOCATION_NOT_FOUND') return null;
+        throw err;
+      });
+      this.#invocations.set(cid, found);
     }
     return found;
   }

@@ -20,6 +20,11 @@ import { type Engine, RetraceError } from '../../index.js';
 import { type GraphQLContext, RequestMemo } from './context.js';
 import { queryCostRule } from './query-cost.js';
 import { auditQueryResolvers } from './resolvers/audit.js';
+import {
+  invocationMutationResolvers,
+  invocationQueryResolvers,
+  invocationTypeResolvers,
+} from './resolvers/invocations.js';
 import { mutationResolvers } from './resolvers/mutations.js';
 import { queryResolvers } from './resolvers/query.js';
 import { typeResolvers } from './resolvers/types.js';
@@ -35,6 +40,8 @@ export const MAX_QUERY_TOKENS = 10_000;
 
 export interface GraphqlPluginOptions {
   engine: Engine;
+  /** Aborted when the server begins closing: a sync `invoke` waiting for its outcome answers PENDING. */
+  closing?: AbortSignal;
 }
 
 /** Puts Retrace's error code in extensions.code, so scripts match on it rather than on messages. */
@@ -57,15 +64,17 @@ function errorFormatter(execution: ExecutionResult & { statusCode?: number }, co
   return errors.some(isForbidden) ? { ...formatted, statusCode: 403 } : formatted;
 }
 
-export const graphqlPlugin: FastifyPluginAsync<GraphqlPluginOptions> = async (app, { engine }) => {
+export const graphqlPlugin: FastifyPluginAsync<GraphqlPluginOptions> = async (app, { engine, closing }) => {
   await app.register(mercurius, {
     schema: readSchemaSdl(),
     resolvers: {
       DateTime: dateTimeScalar,
       JSON: jsonScalar,
-      Query: { ...queryResolvers, ...auditQueryResolvers },
-      Mutation: mutationResolvers,
+      Query: { ...queryResolvers, ...auditQueryResolvers, ...invocationQueryResolvers },
+      Mutation: { ...mutationResolvers, ...invocationMutationResolvers },
       ...typeResolvers,
+      ...invocationTypeResolvers,
+      StepResult: { ...typeResolvers.StepResult, ...invocationTypeResolvers.StepResult },
     } as never,
     path: '/graphql',
     graphiql: false,
@@ -86,6 +95,7 @@ export const graphqlPlugin: FastifyPluginAsync<GraphqlPluginOptions> = async (ap
       principal: request.principal,
       actor: request.principal?.name ?? 'anonymous',
       memo: new RequestMemo(engine),
+      closing,
     }),
     errorFormatter: errorFormatter as never,
   });

@@ -1,6 +1,6 @@
 /**
- * Which scope each operation needs (contract: queries need read; running, replaying and
- * cancelling need operate; instances and schedules need admin), checked once per request
+ * Which scope each operation needs (contract: queries need read; running, invoking, signalling,
+ * replaying and cancelling need operate; instances and schedules need admin), checked once per request
  * before anything executes. Checking up front rather than in each resolver means a document
  * with two mutations, the second one forbidden, changes nothing at all; and the request can
  * be answered 403 as a whole.
@@ -29,6 +29,9 @@ export const MUTATION_SCOPES: Readonly<Record<string, ApiKeyScope>> = {
   cancelReplayBatch: 'operate',
   cancelExecution: 'operate',
   runFlow: 'operate',
+  // Starting an invocation starts executions, and a signal moves one on: as running a flow.
+  invoke: 'operate',
+  signal: 'operate',
   createInstance: 'admin',
   updateInstance: 'admin',
   deleteInstance: 'admin',

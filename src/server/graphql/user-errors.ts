@@ -20,6 +20,7 @@ export interface UserError {
 export const USER_ERROR_FIELDS: Readonly<Record<RetraceErrorCode, string | null>> = {
   EXECUTION_NOT_FOUND: 'id',
   EXECUTION_FINISHED: 'id',
+  SIGNAL_REJECTED: 'id',
   REPLAY_NOT_ALLOWED: 'id',
   EXECUTION_ALREADY_RESOLVED: 'id',
   UNKNOWN_STEP: 'fromStep',
@@ -32,6 +33,7 @@ export const USER_ERROR_FIELDS: Readonly<Record<RetraceErrorCode, string | null>
   INSTANCE_INVALID: 'input',
   INSTANCE_DELETE_NOT_ALLOWED: 'id',
   SCHEDULE_NOT_FOUND: 'id',
+  INVOCATION_NOT_FOUND: 'cid',
   // Secrets given to a server without a key: the caller can leave them out.
   ENCRYPTION_KEY_MISSING: 'secrets',
   INVALID_OPTION: 'input',
@@ -51,6 +53,8 @@ export const USER_ERROR_FIELDS: Readonly<Record<RetraceErrorCode, string | null>
   // How an execution failed, or why it could not be waited for: not a refusal of the request.
   EXECUTION_FAILED: null,
   EXECUTION_CANCELLED: null,
+  // How an invocation ended (its payload says why), not a refusal of the request.
+  INVOKE_FAILED: null,
   STEP_FAILED: null,
   STEP_TIMEOUT: null,
   ATTEMPT_INTERRUPTED: null,

@@ -27,6 +27,7 @@ export function executionWhere(f: ExecutionFilter): { where: string[]; values: u
   eq('replay_of', f.replayOf);
   eq('root_id', f.rootId);
   eq('error_fingerprint', f.errorFingerprint);
+  eq('correlation_id', f.correlationId);
   const statuses = f.status === undefined ? [] : Array.isArray(f.status) ? f.status : [f.status];
   if (statuses.length) where.push(`status = ANY(${param(statuses, 'text[]')})`);
   if (f.hasError !== undefined) where.push(f.hasError ? 'has_error' : 'NOT has_error');
@@ -38,6 +39,13 @@ export function executionWhere(f: ExecutionFilter): { where: string[]; values: u
     // ILIKE: case-insensitive; the user's text is matched literally (\, % and _ escaped).
     const text = param(`%${f.errorText.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, 'text');
     where.push(`(error::json->>'message' ILIKE ${text} OR error::json->>'name' ILIKE ${text})`);
+  }
+  if (f.payloadText !== undefined && f.payloadText !== '') {
+    const text = param(`%${f.payloadText.replace(/[\\%_]/g, (c) => `\\${c}`)}%`, 'text');
+    const like = (column: string) => `${column} ILIKE ${text}`;
+    where.push(
+      `(${like('input')} OR ${like('output')} OR ${like('error')} OR EXISTS (SELECT 1 FROM {schema}.steps s WHERE s.execution_id = executions.id AND (${like('s.output')} OR ${like('s.error')})))`,
+    );
   }
   if (f.tags?.length) where.push(`tags @> ${param(f.tags, 'text[]')}`);
   if (f.isReplay !== undefined) where.push(f.isReplay ? 'replay_of IS NOT NULL' : 'replay_of IS NULL');

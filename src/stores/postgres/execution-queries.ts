@@ -18,14 +18,15 @@ export const ACTIVE = `('queued', 'running', 'retrying', 'waiting')`;
  * The columns and values of a new execution, shared by INSERT_EXECUTION and the replay insert:
  * $1 id, $2 flow, $3 flow_version, $4 instance, $5 input, $6 idempotency_key, $7 tags,
  * $8 trigger, $9 correlation_id, $10 replay_of, $11 root_id, $12 replay_from_step,
- * $13 lease_owner and $14 lease_token (both set: inserted already claimed).
+ * $13 lease_owner and $14 lease_token (both set: inserted already claimed), $15 invoked_by (JSON).
  */
 export const NEW_EXECUTION_COLUMNS = `id, flow, flow_version, instance, status, input, idempotency_key, tags, trigger,
-  correlation_id, replay_of, root_id, replay_from_step, started_at, updated_at, due_at, lease_owner, lease_token, claim_count`;
+  correlation_id, replay_of, root_id, replay_from_step, started_at, updated_at, due_at, lease_owner, lease_token, claim_count,
+  invoked_by`;
 export const NEW_EXECUTION_VALUES = `$1::text, $2::text, $3::text, $4::text,
   CASE WHEN $13::text IS NULL THEN 'queued' ELSE 'running' END, $5::text, $6::text, $7::text[], $8::text,
   $9::text, $10::text, $11::text, $12::text, now.ms, now.ms, CASE WHEN $13::text IS NULL THEN now.ms ELSE 0 END,
-  $13::text, $14::text, CASE WHEN $13::text IS NULL THEN 0 ELSE 1 END`;
+  $13::text, $14::text, CASE WHEN $13::text IS NULL THEN 0 ELSE 1 END, $15::text`;
 
 /**
  * A new execution, or (its idempotency key already used for the flow) the existing one, with
@@ -59,6 +60,7 @@ export const SELECT_EXECUTION = 'SELECT * FROM {schema}.executions WHERE id = $1
  * token of $5, and comes back with its steps and when its previous holder let go of it (recorded,
  * or else its lease's expiry, or else now). A worker whose own lease has expired (or that is
  * not registered) claims nothing. The status list matches the partial index `executions_claimable`.
+ * A claimed execution no longer waits: its wait reason is cleared.
  */
 export const CLAIM_EXECUTIONS = `
 WITH ${NOW},
@@ -82,7 +84,7 @@ chosen AS (
   SELECT id, abandoned_at, row_number() OVER (ORDER BY ord, due_at, id) AS n FROM picked ORDER BY ord, due_at, id LIMIT $4::int),
 claimed AS (
   UPDATE {schema}.executions e SET status = 'running', lease_owner = $1::text, lease_token = ($5::text[])[chosen.n],
-    claim_count = e.claim_count + 1, due_at = 0, updated_at = now.ms, abandoned_at = NULL
+    claim_count = e.claim_count + 1, due_at = 0, updated_at = now.ms, abandoned_at = NULL, wait_reason = NULL
   FROM chosen, now WHERE e.id = chosen.id
   RETURNING e.*, chosen.n AS claim_order, now.ms AS claimed_at, chosen.abandoned_at AS previously_abandoned_at)
 SELECT c.*, (SELECT coalesce(json_agg(s ORDER BY s.position), '[]') FROM {schema}.steps s WHERE s.execution_id = c.id) AS steps_json
@@ -117,13 +119,22 @@ audit AS (
 settled_steps AS (
   UPDATE {schema}.steps s SET status = 'failed', error = $7::text, finished_at = now.ms, updated_at = now.ms,
     next_attempt_at = NULL
-  FROM cancelled c, now WHERE s.execution_id = c.id AND s.status IN ('running', 'retrying')
+  FROM cancelled c, now WHERE s.execution_id = c.id AND s.status IN ('running', 'retrying', 'waiting')
 ),
 settled_attempts AS (
   UPDATE {schema}.step_attempts a SET status = 'interrupted', error = $7::text, finished_at = now.ms
   FROM cancelled c, now WHERE a.execution_id = c.id AND a.status = 'running'
 )
 SELECT * FROM cancelled`;
+
+/**
+ * Make a waiting execution due now (a due time already past is kept: it keeps its place in the
+ * claim order; LEAST skips a NULL). Not fenced: anyone may wake a waiter. One row: it was waiting.
+ */
+export const WAKE_EXECUTION = `
+WITH ${NOW}
+UPDATE {schema}.executions e SET due_at = LEAST(e.due_at, now.ms), updated_at = now.ms
+FROM now WHERE e.id = $1::text AND e.status = 'waiting'`;
 
 /** Unfinished executions by flow and status; matches the partial index executions_claimable. */
 export const COUNT_UNFINISHED = `

@@ -26,7 +26,7 @@ import type { PostgresConnection } from './connection.js';
 import { executionWhere, whereSql } from './execution-filter.js';
 import * as q from './execution-queries.js';
 import { insertedOrExisting, newExecutionValues } from './new-execution.js';
-import { buildUpdateExecution, makesClaimableNow } from './update-execution.js';
+import { buildUpdateExecution, madeWorkDue, makesClaimableNow } from './update-execution.js';
 
 export class PostgresExecutions implements ExecutionStore {
   readonly #conn: PostgresConnection;
@@ -72,7 +72,14 @@ export class PostgresExecutions implements ExecutionStore {
     const built = buildUpdateExecution(u);
     const { rows } = await this.#conn.query(built.text, built.values, true, 'high');
     if (Number(rows[0]?.applied) !== 1) throw new LeaseLostError(u.executionId);
-    if (makesClaimableNow(u)) this.#conn.wake();
+    if (makesClaimableNow(u) || madeWorkDue(rows[0])) this.#conn.wake();
+  }
+
+  async wakeExecution(id: ExecutionId): Promise<boolean> {
+    if (matchesNothing(id)) return false;
+    const woke = (await this.#conn.query(q.WAKE_EXECUTION, [id])).rowCount === 1;
+    if (woke) this.#conn.wake();
+    return woke;
   }
 
   async cancelExecution(p: {

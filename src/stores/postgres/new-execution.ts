@@ -8,7 +8,7 @@ import { assertStorableExecution } from '../text-guard.js';
 import type { PostgresConnection } from './connection.js';
 import { SELECT_BY_IDEMPOTENCY_KEY } from './execution-queries.js';
 
-/** The parameters $1–$14 of a new execution (see execution-queries.NEW_EXECUTION_VALUES). */
+/** The parameters $1–$15 of a new execution (see execution-queries.NEW_EXECUTION_VALUES). */
 export function newExecutionValues(p: NewExecution): unknown[] {
   assertStorableExecution(p);
   return [
@@ -26,6 +26,7 @@ export function newExecutionValues(p: NewExecution): unknown[] {
     p.replayFromStep,
     p.claim?.workerId ?? null,
     p.claim?.leaseToken ?? null,
+    p.invokedBy ? JSON.stringify(p.invokedBy) : null,
   ];
 }
 

@@ -12,6 +12,7 @@ import type {
   InstanceStore,
   ReplayStore,
   ScheduleStore,
+  SignalStore,
   StepStore,
   Store,
   WebhookDeliveryStore,
@@ -29,6 +30,7 @@ import { appliedVersions, assertNotNewer, listMigrations, migrate, NOW_MS, quote
 import { isConnectionError } from './pg-errors.js';
 import { PostgresReplays } from './replays.js';
 import { PostgresSchedules } from './schedules.js';
+import { PostgresSignals } from './signals.js';
 import { PostgresSteps } from './steps.js';
 import { type PostgresStoreOptions, type ResolvedOptions, resolveOptions } from './store-options.js';
 import { PostgresWebhookDeliveries } from './webhook-deliveries.js';
@@ -62,6 +64,7 @@ export class PostgresStore implements Store {
   readonly #replays: PostgresReplays;
   readonly #instances: PostgresInstances;
   readonly #schedules: PostgresSchedules;
+  readonly #signals: PostgresSignals;
   readonly #apiKeys: PostgresApiKeys;
   readonly #webhooks: PostgresWebhookDeliveries;
   readonly #audit: PostgresAudit;
@@ -82,6 +85,7 @@ export class PostgresStore implements Store {
     this.#replays = new PostgresReplays(conn);
     this.#instances = new PostgresInstances(conn);
     this.#schedules = new PostgresSchedules(conn);
+    this.#signals = new PostgresSignals(conn);
     this.#apiKeys = new PostgresApiKeys(conn);
     this.#webhooks = new PostgresWebhookDeliveries(conn);
     this.#audit = new PostgresAudit(conn);
@@ -173,8 +177,8 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Calls `listener` when work may have become claimable (an execution queued or released, a
-   * worker gone, a batch started), from any process sharing the store. A hint only: it may be
+   * Calls `listener` when work may have become claimable (an execution queued, released or woken,
+   * a signal sent to a waiting one, a worker gone, a batch started), from any process sharing the store. A hint only: it may be
    * late, come more than once, or be lost while reconnecting (after which it fires once).
    * Returns the unsubscribe function. The subscription holds one extra connection while any
    * listener is registered.
@@ -200,6 +204,7 @@ export class PostgresStore implements Store {
   readonly listExecutions: ExecutionStore['listExecutions'] = (f) => this.#executions.listExecutions(f);
   readonly countUnfinishedExecutions: ExecutionStore['countUnfinishedExecutions'] = () =>
     this.#executions.countUnfinishedExecutions();
+  readonly wakeExecution: ExecutionStore['wakeExecution'] = (id) => this.#executions.wakeExecution(id);
 
   readonly getExecutionDetail: StepStore['getExecutionDetail'] = (id) => this.#steps.getExecutionDetail(id);
 
@@ -231,6 +236,10 @@ export class PostgresStore implements Store {
   readonly listSchedules: ScheduleStore['listSchedules'] = (f) => this.#schedules.listSchedules(f);
   readonly dueSchedules: ScheduleStore['dueSchedules'] = (p) => this.#schedules.dueSchedules(p);
   readonly fireSchedule: ScheduleStore['fireSchedule'] = (p) => this.#schedules.fireSchedule(p);
+
+  readonly sendSignal: SignalStore['sendSignal'] = (p) => this.#signals.sendSignal(p);
+  readonly peekSignal: SignalStore['peekSignal'] = (id, name) => this.#signals.peekSignal(id, name);
+  readonly listSignals: SignalStore['listSignals'] = (id) => this.#signals.listSignals(id);
 
   readonly createApiKey: ApiKeyStore['createApiKey'] = (k) => this.#apiKeys.createApiKey(k);
   readonly getApiKey: ApiKeyStore['getApiKey'] = (idOrName) => this.#apiKeys.getApiKey(idOrName);

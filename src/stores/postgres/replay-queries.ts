@@ -7,9 +7,9 @@ const NOW = `now AS (SELECT ${NOW_MS} AS ms)`;
 
 /**
  * Create a replay in one statement: unless an unfinished replay of the same original is in
- * flight and $15 asks to reuse it, insert the execution ($1–$14 as in INSERT_EXECUTION), the
- * steps it reuses ($16, JSON, each with the original step's kind), its audit entry ($17–$22)
- * and, for a batch ($23, $24), mark the item started with the replay's id; $25 the outputs
+ * flight and $16 asks to reuse it, insert the execution ($1–$15 as in INSERT_EXECUTION), the
+ * steps it reuses ($17, JSON, each with the original step's kind), its audit entry ($18–$23)
+ * and, for a batch ($24, $25), mark the item started with the replay's id; $26 the outputs
  * supplied for unrecorded steps. Returns the replay with `created`, or the one in flight, or the
  * execution already holding the idempotency key. Run after LOCK_REPLAY_ORIGINAL on the
  * original when reusing, so two concurrent replays of one original cannot both see none.
@@ -18,11 +18,11 @@ export const CREATE_REPLAY = `
 WITH ${NOW},
 inflight AS (
   SELECT * FROM {schema}.executions
-  WHERE $15::boolean AND replay_of = $10::text AND status IN ${ACTIVE}
+  WHERE $16::boolean AND replay_of = $10::text AND status IN ${ACTIVE}
   ORDER BY started_at LIMIT 1),
 ins AS (
   INSERT INTO {schema}.executions (${NEW_EXECUTION_COLUMNS}, supplied_outputs)
-  SELECT ${NEW_EXECUTION_VALUES}, $25::text FROM now WHERE NOT EXISTS (SELECT 1 FROM inflight)
+  SELECT ${NEW_EXECUTION_VALUES}, $26::text FROM now WHERE NOT EXISTS (SELECT 1 FROM inflight)
   ON CONFLICT DO NOTHING
   RETURNING *),
 reused AS (
@@ -31,18 +31,18 @@ reused AS (
     supplied_by)
   SELECT ins.id, s.position, s.name, s.kind, 'reused', 0, s.output, NULL, s.repeatable, s.has_validator,
     now.ms, now.ms, now.ms, NULL, NULL, s.reused_from, s.output_source, s.supplied_by
-  FROM ins, now, json_to_recordset($16::json)
+  FROM ins, now, json_to_recordset($17::json)
     AS s(position int, name text, kind text, output text, repeatable boolean, has_validator boolean, reused_from text,
       output_source text, supplied_by text)
   RETURNING 1),
 audited AS (
   INSERT INTO {schema}.audit_log (at, actor, action, execution_id, result_execution_id, batch_id, reason, details)
-  SELECT now.ms, $17::text, $18::text, $19::text, ins.id, $20::text, $21::text, $22::text FROM ins, now
+  SELECT now.ms, $18::text, $19::text, $20::text, ins.id, $21::text, $22::text, $23::text FROM ins, now
   RETURNING 1),
 item AS (
   UPDATE {schema}.replay_batch_items i SET state = 'started', replay_id = r.id
   FROM (SELECT id FROM inflight UNION ALL SELECT id FROM ins) r
-  WHERE i.batch_id = $23::text AND i.position = $24::int
+  WHERE i.batch_id = $24::text AND i.position = $25::int
   RETURNING 1)
 SELECT ins.*, TRUE AS created FROM ins
 UNION ALL

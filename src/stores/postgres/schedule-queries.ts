@@ -32,18 +32,18 @@ export const SELECT_DUE_SCHEDULES = `
 SELECT * FROM {schema}.schedules WHERE enabled AND next_fire_at <= ${NOW_MS} ORDER BY next_fire_at, id LIMIT $1::int`;
 
 /**
- * Fire a schedule once per due time, in one statement: move schedule $15 from due time $16 to
- * $17 only if nobody did already (compare-and-set: a concurrent firer waits for the row lock,
+ * Fire a schedule once per due time, in one statement: move schedule $16 from due time $17 to
+ * $18 only if nobody did already (compare-and-set: a concurrent firer waits for the row lock,
  * then finds next_fire_at changed and matches nothing), and only then insert the execution it
- * starts ($1–$14 as in INSERT_EXECUTION; $1 null when a missed fire is skipped). Returns
+ * starts ($1–$15 as in INSERT_EXECUTION; $1 null when a missed fire is skipped). Returns
  * `fired` with the execution (or the one already holding its idempotency key).
  */
 export const FIRE_SCHEDULE = `
 WITH now AS (SELECT ${NOW_MS} AS ms),
 adv AS (
-  UPDATE {schema}.schedules s SET next_fire_at = $17::bigint, last_fired_at = $16::bigint,
+  UPDATE {schema}.schedules s SET next_fire_at = $18::bigint, last_fired_at = $17::bigint,
     last_execution_id = coalesce($1::text, s.last_execution_id), updated_at = now.ms
-  FROM now WHERE s.id = $15::text AND s.next_fire_at = $16::bigint
+  FROM now WHERE s.id = $16::text AND s.next_fire_at = $17::bigint
   RETURNING s.id),
 ins AS (
   INSERT INTO {schema}.executions (${NEW_EXECUTION_COLUMNS})

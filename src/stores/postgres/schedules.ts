@@ -80,7 +80,7 @@ export class PostgresSchedules implements ScheduleStore {
     assertStorableFire(p);
     const execution = p.execution;
     const { rows } = await this.#conn.query(sq.FIRE_SCHEDULE, [
-      ...(execution ? newExecutionValues(execution) : Array.from({ length: 14 }, () => null)),
+      ...(execution ? newExecutionValues(execution) : Array.from({ length: 15 }, () => null)),
       p.scheduleId,
       p.dueAt,
       p.nextFireAt,

@@ -1,4 +1,5 @@
 import type { ExecutionUpdate, StepWrite } from '../../core/store/store.js';
+import { consumedSignals, storableWaitReason, wakeTargets } from '../text-guard.js';
 import { NOW_MS } from './migrate.js';
 
 /**
@@ -55,10 +56,18 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
     sets.push(`error_fingerprint = ${param(e.errorFingerprint, 'text')}`);
     key.push('f');
   }
+  if (e.waitReason !== undefined) {
+    sets.push(`wait_reason = ${param(storableWaitReason(e.waitReason), 'text')}`);
+    key.push('w');
+  }
   if (e.finished) {
     // Finishing clears the due time; a due time given with it would be moot.
     sets.push('finished_at = now.ms', 'due_at = NULL');
     key.push('F');
+  } else if (e.dueAt !== undefined) {
+    // Absolute (store clock), or NULL: due only when woken. Wins over a relative one.
+    sets.push(`due_at = ${param(e.dueAt === null ? null : Math.round(e.dueAt), 'bigint')}`);
+    key.push('D');
   } else if (e.dueInMs !== undefined) {
     sets.push(`due_at = now.ms + ${param(Math.round(e.dueInMs), 'bigint')}`);
     key.push('d');
@@ -74,7 +83,7 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
     `upd AS (
   UPDATE {schema}.executions e SET ${sets.join(', ')}
   FROM now WHERE e.id = $1::text AND e.lease_token = $2::text
-  RETURNING e.id, e.flow, now.ms)`,
+  RETURNING e.id, e.flow, e.due_at, now.ms)`,
   ];
 
   const steps = mergeSteps(u.steps ?? []);
@@ -95,7 +104,12 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
           has_validator: s.hasValidator === true,
           finished: s.finished === true,
           attempt_started: s.attemptStarted === true,
-          next_in: s.nextAttemptInMs === undefined ? null : Math.round(s.nextAttemptInMs),
+          // An absolute time (nextAttemptAt, possibly null: cleared) wins over a relative one.
+          next_in:
+            s.nextAttemptInMs === undefined || s.nextAttemptAt !== undefined ? null : Math.round(s.nextAttemptInMs),
+          ...(s.nextAttemptAt !== undefined && s.nextAttemptAt !== null
+            ? { next_at: Math.round(s.nextAttemptAt) }
+            : {}),
           reused_from: s.reusedFrom ?? null,
           // Provenance only when given (json_to_recordset reads a missing key as NULL): most rows carry none.
           ...((s.outputSource ?? null) !== null ? { output_source: s.outputSource } : {}),
@@ -112,12 +126,12 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
     output_source, supplied_by, validated_attempt, validated_outcome, validated_at)
   SELECT upd.id, s.position, s.name, coalesce(s.kind, 'run'), s.status, s.attempts, s.output, s.error, s.repeatable,
     s.has_validator, upd.ms, upd.ms, CASE WHEN s.finished THEN upd.ms END, CASE WHEN s.attempt_started THEN upd.ms END,
-    upd.ms + s.next_in, s.reused_from,
+    coalesce(s.next_at, upd.ms + s.next_in), s.reused_from,
     s.output_source, s.supplied_by, s.validated_attempt, s.validated_outcome,
     CASE WHEN s.validated_outcome IS NOT NULL THEN upd.ms END
   FROM upd, json_to_recordset(${json}) AS s(position int, name text, kind text, status text, attempts int, output text,
     error text, repeatable boolean, has_validator boolean, finished boolean, attempt_started boolean, next_in bigint,
-    reused_from text, output_source text, supplied_by text, validated_attempt int, validated_outcome text)
+    next_at bigint, reused_from text, output_source text, supplied_by text, validated_attempt int, validated_outcome text)
   ON CONFLICT (execution_id, position) DO UPDATE SET
     name = excluded.name, status = excluded.status, attempts = excluded.attempts, output = excluded.output,
     error = excluded.error, repeatable = excluded.repeatable, has_validator = excluded.has_validator,
@@ -188,14 +202,53 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
     AND x.status = 'failed' AND x.resolved_at IS NULL)`);
   }
 
-  const select = 'SELECT (SELECT count(*) FROM upd) AS applied';
+  // Both after the fence: they join `upd`, so a write whose lease was lost wakes and consumes nothing.
+  const wake = wakeTargets(u);
+  if (wake.length) {
+    key.push('K');
+    ctes.push(`w_wake AS (
+  UPDATE {schema}.executions x SET due_at = LEAST(x.due_at, upd.ms), updated_at = upd.ms
+  FROM upd WHERE x.id = ANY(${param(wake, 'text[]')}) AND x.status = 'waiting'
+  RETURNING x.id)`);
+  }
+  const consumed = consumedSignals(u);
+  if (consumed.length) {
+    key.push('C');
+    const ids = param(
+      consumed.map((c) => c.id),
+      'bigint[]',
+    );
+    const positions = param(
+      consumed.map((c) => c.position),
+      'int[]',
+    );
+    ctes.push(`w_consumed AS (
+  UPDATE {schema}.signals g SET consumed_at = upd.ms, consumed_position = c.position
+  FROM upd, unnest(${ids}, ${positions}) AS c(id, position)
+  WHERE g.id = c.id AND g.execution_id = upd.id AND g.consumed_at IS NULL)`);
+  }
+
+  const columns = ['(SELECT count(*) FROM upd) AS applied'];
+  if (wake.length) columns.push('(SELECT count(*) FROM w_wake) AS woke');
+  // Released at an absolute due time: whether that time has come, so listening workers hear of it.
+  if (e.release && !e.finished && e.dueAt !== undefined && e.dueAt !== null)
+    columns.push('(SELECT due_at <= ms FROM upd) AS due_now');
+  const select = `SELECT ${columns.join(', ')}`;
   return { key: key.join(''), text: `WITH ${ctes.join(',\n')}\n${select}`, values };
 }
 
-/** Whether the update hands the execution back claimable at once (released and due now). */
+/**
+ * Whether the update hands the execution back claimable at once (released and due now), as far
+ * as the update itself tells: an absolute due time is judged by the statement (its `due_now`).
+ */
 export function makesClaimableNow(u: ExecutionUpdate): boolean {
   const e = u.execution;
-  return e?.release === true && !e.finished && (e.dueInMs === undefined || e.dueInMs <= 0);
+  return e?.release === true && !e.finished && e.dueAt === undefined && (e.dueInMs === undefined || e.dueInMs <= 0);
+}
+
+/** Whether an applied update's statement result says work became claimable: an execution woken, or a due time come. */
+export function madeWorkDue(row: Record<string, unknown> | undefined): boolean {
+  return Number(row?.woke ?? 0) > 0 || row?.due_now === true;
 }
 
 /**

@@ -25,6 +25,7 @@ export function executionWhere(f: ExecutionFilter): { where: string[]; params: R
   eq('replay_of', 'replayOf', f.replayOf);
   eq('root_id', 'rootId', f.rootId);
   eq('error_fingerprint', 'fingerprint', f.errorFingerprint);
+  eq('correlation_id', 'correlationId', f.correlationId);
   const statuses = f.status === undefined ? [] : Array.isArray(f.status) ? f.status : [f.status];
   if (statuses.length) {
     where.push(`status IN (${statuses.map((_, i) => `@status${i}`).join(', ')})`);
@@ -42,6 +43,13 @@ export function executionWhere(f: ExecutionFilter): { where: string[]; params: R
     params.errorText = `%${f.errorText.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     where.push(
       `(json_extract(error, '$.message') LIKE @errorText ESCAPE '\\' OR json_extract(error, '$.name') LIKE @errorText ESCAPE '\\')`,
+    );
+  }
+  if (f.payloadText !== undefined && f.payloadText !== '') {
+    params.payloadText = `%${f.payloadText.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const like = (column: string) => `${column} LIKE @payloadText ESCAPE '\\'`;
+    where.push(
+      `(${like('input')} OR ${like('output')} OR ${like('error')} OR EXISTS (SELECT 1 FROM steps s WHERE s.execution_id = executions.id AND (${like('s.output')} OR ${like('s.error')})))`,
     );
   }
   (f.tags ?? []).forEach((tag, i) => {

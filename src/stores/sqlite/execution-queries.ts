@@ -8,10 +8,10 @@
 export const INSERT_EXECUTION = `
 INSERT INTO executions (id, flow, flow_version, instance, status, input, idempotency_key, tags, trigger, correlation_id,
   replay_of, root_id, replay_from_step, started_at, updated_at, due_at, lease_owner, lease_token, claim_count,
-  supplied_outputs)
+  supplied_outputs, invoked_by)
 VALUES (@id, @flow, @flowVersion, @instance, @status, @input, @idempotencyKey, @tags, @trigger, @correlationId,
   @replayOf, @rootId, @replayFromStep, @now, @now, @dueAt, @leaseOwner, @leaseToken, @claimCount,
-  @suppliedOutputs)
+  @suppliedOutputs, @invokedBy)
 ON CONFLICT DO NOTHING`;
 
 export const SELECT_BY_IDEMPOTENCY_KEY = 'SELECT * FROM executions WHERE flow = @flow AND idempotency_key = @key';
@@ -35,12 +35,20 @@ WHERE flow = @flow AND status IN ('queued', 'running', 'retrying', 'waiting') AN
 ORDER BY due_at
 LIMIT @limit`;
 
-/** Lease one execution to a worker with a fresh fencing token. */
+/** Lease one execution to a worker with a fresh fencing token; a waiting one no longer waits. */
 export const CLAIM_EXECUTION = `
 UPDATE executions SET status = 'running', lease_owner = @workerId, lease_token = @leaseToken,
-  claim_count = claim_count + 1, due_at = 0, updated_at = @now, abandoned_at = NULL
+  claim_count = claim_count + 1, due_at = 0, updated_at = @now, abandoned_at = NULL, wait_reason = NULL
 WHERE id = @id
 RETURNING *`;
+
+/**
+ * Make a waiting execution due now (a due time already past is kept: it keeps its place in the
+ * claim order). Not fenced: anyone may wake a waiter.
+ */
+export const WAKE_EXECUTION = `
+UPDATE executions SET due_at = min(coalesce(due_at, @now), @now), updated_at = @now
+WHERE id = @id AND status = 'waiting'`;
 
 /** Cancels an unfinished execution; its lease is revoked so the worker running it loses its next fenced write. */
 export const CANCEL_EXECUTION = `

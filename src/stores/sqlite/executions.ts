@@ -19,12 +19,20 @@ import type {
 } from '../../core/store/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { type ExecutionRow, toExecution } from '../rows.js';
-import { assertStorableExecution, assertStorableUpdate, matchesNothing, storableAudit } from '../text-guard.js';
+import {
+  assertStorableExecution,
+  assertStorableUpdate,
+  matchesNothing,
+  storableAudit,
+  storableWaitReason,
+  wakeTargets,
+} from '../text-guard.js';
 import { insertAudit } from './audit.js';
 import type { SqliteConnection } from './connection.js';
 import { executionWhere, whereSql } from './execution-filter.js';
 import * as exq from './execution-queries.js';
 import { RESOLVE_ANCESTORS } from './replay-queries.js';
+import { consumeSignals } from './signals.js';
 import { readSteps, settleCancelledSteps, writeProgress } from './steps.js';
 
 export class SqliteExecutions implements ExecutionStore {
@@ -87,22 +95,39 @@ export class SqliteExecutions implements ExecutionStore {
         params.error = e.error === null ? null : JSON.stringify(e.error);
         params.hasError = e.error === null ? 0 : 1;
       }
-      if (e.dueInMs !== undefined) {
-        sets.push('due_at = @dueAt');
-        params.dueAt = now + e.dueInMs;
-      }
       if (e.errorFingerprint !== undefined) {
         sets.push('error_fingerprint = @fingerprint');
         params.fingerprint = e.errorFingerprint;
       }
+      if (e.waitReason !== undefined) {
+        sets.push('wait_reason = @waitReason');
+        params.waitReason = storableWaitReason(e.waitReason);
+      }
+      // Finishing clears the due time; an absolute due time wins over a relative one.
       if (e.finished) sets.push('finished_at = @now', 'due_at = NULL');
+      else if (e.dueAt !== undefined) {
+        sets.push('due_at = @dueAt');
+        params.dueAt = e.dueAt;
+      } else if (e.dueInMs !== undefined) {
+        sets.push('due_at = @dueAt');
+        params.dueAt = now + e.dueInMs;
+      }
       if (e.release || e.finished) sets.push('lease_owner = NULL', 'lease_token = NULL');
       if (e.release && !e.finished) sets.push('abandoned_at = @now');
       const sql = `UPDATE executions SET ${sets.join(', ')} WHERE id = @id AND lease_token = @leaseToken`;
       if (c.bound(sql).run(params).changes !== 1) throw new LeaseLostError(u.executionId);
       if (e.resolveAncestors) c.stmt(RESOLVE_ANCESTORS).run({ id: u.executionId, now });
       writeProgress(c, u, now);
+      // After the fenced update: a lease-lost write has thrown above and wakes or consumes nothing.
+      for (const id of wakeTargets(u)) c.bound(exq.WAKE_EXECUTION).run({ id, now });
+      if (u.consumeSignals?.length) consumeSignals(c, u, now);
     });
+  }
+
+  async wakeExecution(id: ExecutionId): Promise<boolean> {
+    if (matchesNothing(id)) return false;
+    const c = this.#c;
+    return c.write(() => c.bound(exq.WAKE_EXECUTION).run({ id, now: c.clock.now() }).changes === 1);
   }
 
   async cancelExecution(p: {
@@ -203,6 +228,7 @@ export function insertExecution(
     leaseToken: p.claim?.leaseToken ?? null,
     claimCount: p.claim ? 1 : 0,
     suppliedOutputs: suppliedOutputsJson,
+    invokedBy: p.invokedBy ? JSON.stringify(p.invokedBy) : null,
   });
   if (inserted.changes === 1) {
     return { execution: toExecution(c.stmt(exq.SELECT_EXECUTION).get(p.id) as ExecutionRow), created: true };

@@ -17,6 +17,7 @@ import { SqliteInstances } from './instances.js';
 import { openDatabase } from './open-database.js';
 import { SqliteReplays } from './replays.js';
 import { SqliteSchedules } from './schedules.js';
+import { SqliteSignals } from './signals.js';
 import { type SqliteStoreOptions, type SqliteStoreSettings, sqliteStoreSettings } from './sqlite-store-options.js';
 import { SqliteSteps } from './steps.js';
 import { SqliteWebhookDeliveries } from './webhook-deliveries.js';
@@ -42,6 +43,7 @@ export class SqliteStore implements port.Store {
   readonly #replays: SqliteReplays;
   readonly #instances: SqliteInstances;
   readonly #schedules: SqliteSchedules;
+  readonly #signals: SqliteSignals;
   readonly #apiKeys: SqliteApiKeys;
   readonly #webhooks: SqliteWebhookDeliveries;
   readonly #audit: SqliteAudit;
@@ -57,6 +59,7 @@ export class SqliteStore implements port.Store {
     this.#replays = new SqliteReplays(c);
     this.#instances = new SqliteInstances(c);
     this.#schedules = new SqliteSchedules(c);
+    this.#signals = new SqliteSignals(c);
     this.#apiKeys = new SqliteApiKeys(c);
     this.#webhooks = new SqliteWebhookDeliveries(c);
     this.#audit = new SqliteAudit(c);
@@ -135,6 +138,9 @@ export class SqliteStore implements port.Store {
   }
   countUnfinishedExecutions() {
     return this.#executions.countUnfinishedExecutions();
+  }
+  wakeExecution(id: ExecutionId) {
+    return this.#executions.wakeExecution(id);
   }
   getExecutionDetail(id: ExecutionId) {
     return this.#steps.getExecutionDetail(id);
@@ -216,6 +222,16 @@ export class SqliteStore implements port.Store {
   }
   fireSchedule(p: port.FireSchedule) {
     return this.#schedules.fireSchedule(p);
+  }
+  // -- SignalStore (signals.ts) ------------------------------------------------------------
+  sendSignal(p: port.NewSignal) {
+    return this.#signals.sendSignal(p);
+  }
+  peekSignal(executionId: ExecutionId, name: string) {
+    return this.#signals.peekSignal(executionId, name);
+  }
+  listSignals(executionId: ExecutionId) {
+    return this.#signals.listSignals(executionId);
   }
   // -- ApiKeyStore (api-keys.ts) -----------------------------------------------------------
   createApiKey(k: port.NewApiKey) {

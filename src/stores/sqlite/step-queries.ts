@@ -53,7 +53,7 @@ VALUES (@executionId, @position, @at, @level, @message, @data)`;
 /** A cancelled execution's unfinished steps are settled in the same write: failed, with why. */
 export const SETTLE_CANCELLED_STEPS = `
 UPDATE steps SET status = 'failed', error = @error, finished_at = @now, updated_at = @now, next_attempt_at = NULL
-WHERE execution_id = @id AND status IN ('running', 'retrying')`;
+WHERE execution_id = @id AND status IN ('running', 'retrying', 'waiting')`;
 
 /** …and a running attempt is marked interrupted. */
 export const SETTLE_CANCELLED_ATTEMPTS = `

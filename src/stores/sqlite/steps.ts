@@ -69,7 +69,13 @@ export function writeProgress(c: SqliteConnection, u: ExecutionUpdate, now: numb
       now,
       finishedAt: s.finished ? now : null,
       attemptStartedAt: s.attemptStarted ? now : null,
-      nextAttemptAt: s.nextAttemptInMs !== undefined ? now + s.nextAttemptInMs : null,
+      // An absolute time wins over a relative one; neither clears it.
+      nextAttemptAt:
+        s.nextAttemptAt !== undefined
+          ? s.nextAttemptAt
+          : s.nextAttemptInMs !== undefined
+            ? now + s.nextAttemptInMs
+            : null,
       reusedFrom: s.reusedFrom ?? null,
       outputSource: s.outputSource ?? null,
       suppliedBy: s.suppliedBy ?? null,
@@ -125,7 +131,7 @@ export function insertReusedSteps(
   }
 }
 
-/** A cancelled execution's running or retrying steps failed, and its running attempt interrupted. */
+/** A cancelled execution's running, retrying or waiting steps failed, and its running attempt interrupted. */
 export function settleCancelledSteps(c: SqliteConnection, executionId: ExecutionId, now: number): void {
   for (const sql of [sq.SETTLE_CANCELLED_STEPS, sq.SETTLE_CANCELLED_ATTEMPTS])
     c.stmt(sql).run({ id: executionId, now, error: CANCELLED_STEP_ERROR_JSON });

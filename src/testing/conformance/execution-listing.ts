@@ -93,6 +93,56 @@ export function describeExecutionListingConformance(getStore: GetStore): void {
       assert.deepEqual(none, { items: [], nextCursor: null });
     });
 
+    it('finds text inside the input, the output, the error and any step output or error, case-insensitively and literally', async () => {
+      const store = getStore();
+      const flow = 'flow-list-text';
+      const make = async (
+        inputJson: string,
+        end: { outputJson?: string; error?: { name: string; message: string } },
+        stepOutput?: string,
+      ) => {
+        const { execution } = await store.createExecution(newExecution({ flow, inputJson }));
+        const [claim] = await claimAll(W1, flow);
+        await store.updateExecution({
+          executionId: execution.id,
+          leaseToken: claim!.leaseToken,
+          workerId: W1,
+          ...(stepOutput !== undefined
+            ? {
+                steps: [
+                  {
+                    position: 0,
+                    name: 'fetch',
+                    status: 'succeeded',
+                    attempts: 1,
+                    outputJson: stepOutput,
+                    repeatable: true,
+                    finished: true,
+                  },
+                ],
+              }
+            : {}),
+          execution: end.error
+            ? { status: 'failed', error: end.error, finished: true }
+            : { status: 'succeeded', outputJson: end.outputJson ?? 'null', error: null, finished: true },
+        });
+        return execution.id;
+      };
+      const inInput = await make(JSON.stringify({ orderId: 'A-17' }), { outputJson: '1' });
+      const inOutput = await make('{}', { outputJson: JSON.stringify({ crmId: 'CRM-Quartz' }) });
+      const inError = await make('{}', { error: { name: 'AcmeDown', message: 'gateway said 50%_off' } });
+      const inStep = await make('{}', { outputJson: '2' }, JSON.stringify({ sku: 'Zebra-9' }));
+      const find = async (payloadText: string) =>
+        (await store.listExecutions({ flow, payloadText, order: 'asc' })).items.map((e) => e.id);
+      assert.deepEqual(await find('"orderId":"A-17"'), [inInput]);
+      assert.deepEqual(await find('crm-quartz'), [inOutput], 'case-insensitive');
+      assert.deepEqual(await find('50%_off'), [inError]);
+      assert.deepEqual(await find('5%_'), [], '% and _ are literal, not wildcards');
+      assert.deepEqual(await find('zebra-9'), [inStep]);
+      assert.deepEqual(await find('{}'), [inOutput, inError, inStep]);
+      assert.deepEqual(await find('nowhere-at-all'), []);
+    });
+
     it('refuses a malformed or forged cursor with INVALID_CURSOR', async () => {
       const store = getStore();
       await assert.rejects(store.listExecutions({ cursor: 'not-a-cursor' }), /Invalid cursor/);

@@ -115,7 +115,7 @@ async function runAttempt(run: RunState, s: RunStepState): Promise<{ ok: true; o
     encoded = encodePayload(value, `Output of step "${s.name}"`, options.maxPayloadBytes).json;
   } catch (err) {
     // Over-size or unserialisable output: no further attempt can cure it.
-    const error = toErrorInfo(err, s.name);
+    const error = { ...toErrorInfo(err, s.name), fatal: true };
     run.pending.attempt({ position: s.position, attempt: s.attempts, status: 'failed', error });
     return failStep(run, s, error);
   }
@@ -152,9 +152,9 @@ async function afterFailure(run: RunState, s: RunStepState, err: unknown): Promi
     defaultErrorPolicy: run.ctx.options.defaultErrorPolicy,
   });
   run.pending.attempt({ position: s.position, attempt: s.attempts, status: 'failed', error });
-  if (decision.kind === 'fatal' || s.attempts >= decision.policy.maxAttempts) {
-    failStep(run, s, error);
-  }
+  // Recorded as fatal: an invocation of this flow does not repeat what its own policy found incurable.
+  if (decision.kind === 'fatal') failStep(run, s, { ...error, fatal: true });
+  if (s.attempts >= decision.policy.maxAttempts) failStep(run, s, error);
   if (decision.kind === 'retry') {
     // The policy of the error just seen (a declared error may allow more attempts) governs the next one.
     s.attemptLimit = decision.policy.maxAttempts;

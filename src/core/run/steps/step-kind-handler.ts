@@ -1,5 +1,5 @@
 /**
- * What a kind of step (StepKind: `run` today; invoke, sleep and wait next) gives the step machine.
+ * What a kind of step (StepKind: run, sleep, wait, invoke) gives the step machine.
  * The machine owns what every kind shares: the position, the positional non-determinism check,
  * a recorded output returned, a recorded failure thrown again, a replay's supplied output. The
  * kind owns the rest: how the flow's arguments read, and how the step runs from where its
@@ -30,6 +30,11 @@ export interface StepKindHandler<S = unknown> {
   traits(step: S): StepTraits;
   /** Runs the step from where its record leaves it: its output, or a throw into the flow. */
   resume(run: RunState, call: StepCall<S>): Promise<unknown>;
+  /**
+   * What a step of this kind recorded `failed` throws into the flow again, when it is not the
+   * StepFailedError every kind throws by default (the invoke kind's InvokeFailedError).
+   */
+  failure?(recorded: StepRecord): Error | undefined;
 }
 
 /** One handler per kind: a kind added to StepKind does not compile until it has one. */

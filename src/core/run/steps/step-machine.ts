@@ -1,7 +1,9 @@
 /**
  * Steps (src/core/run/steps/): the step machine (this file) and one handler per step kind
- * (step-kinds.ts; today only `run`: run-step.ts with its attempts, retry-wait.ts where a retry
- * is scheduled, validate-step.ts where the end system is asked what happened).
+ * (step-kinds.ts): `run` (run-step.ts with its attempts, retry-wait.ts where a retry is
+ * scheduled, validate-step.ts where the end system is asked what happened), and the kinds that
+ * wait, sharing one protocol (wait-step-state.ts): `sleep` (sleep-step.ts), `wait` for a signal
+ * (wait-step.ts) and `invoke` (invoke-step.ts).
  */
 /**
  * The step machine: walks an execution's recorded steps by position as the flow's code calls
@@ -16,9 +18,11 @@
  *   running          the previous owner died mid-attempt: the attempt is marked interrupted; a
  *                    step without validator runs again, one with a validator waits `recoverDelay`
  *                    from the attempt's abandonment and asks `validate` what happened
+ *   waiting          (sleep, wait, invoke) its kind looks whether the wait is over: done, or it
+ *                    waits again (its end time, recorded at the first call, never moves)
  *
- * The first three rows are this machine's, for every kind of step; a new, retrying or running
- * step is handed to its kind (STEP_KINDS; the `run` kind's rows above: steps/run-step.ts).
+ * The first three rows are this machine's, for every kind of step; a new, retrying, running or
+ * waiting step is handed to its kind (STEP_KINDS; the `run` kind's rows above: steps/run-step.ts).
  *
  * The positional check: the step the code calls at a position must be the one recorded there,
  * by name and by kind. Control flow between steps may depend only on the input and on earlier
@@ -72,7 +76,10 @@ export class StepMachine {
       return decodePayload(supplied.outputJson ?? null);
     }
     if (recorded?.status === 'failed') {
-      throw new StepFailedError(name, recorded.error ?? { name: 'Error', message: 'failed' }, recorded.attempts);
+      throw (
+        handler.failure?.(recorded) ??
+        new StepFailedError(name, recorded.error ?? { name: 'Error', message: 'failed' }, recorded.attempts)
+      );
     }
     if (run.scope.stopping.aborted) await run.park(null);
     return handler.resume(run, { position, name, step, recorded });

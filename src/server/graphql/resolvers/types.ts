@@ -88,6 +88,7 @@ export const typeResolvers = {
       const logs = (await detail(e, ctx)).logs;
       return { nodes: logs, totalCount: logs.length };
     },
+    signals: async (e: ExecutionSummary, _: unknown, ctx: GraphQLContext) => (await detail(e, ctx)).signals,
     lineage: (e: ExecutionSummary) => e,
   },
 
