@@ -16,6 +16,7 @@ import type { EngineContext } from '../context/engine-context.js';
 import type { AnyFlow, InstanceContext } from '../flow/flow.js';
 import { validateInput } from '../flow/schema.js';
 import { InputValidationError, RetraceError, UnknownFlowError, UnknownInstanceError } from '../shared/errors.js';
+import { isReservedFlowName } from '../shared/reserved-flows.js';
 import { defaultInstanceId, type InstanceRecord, type NewInstance, type Store } from '../store/store.js';
 import {
   checkAuditOptions,
@@ -191,7 +192,10 @@ export class InstanceService {
   async list(filter: { flow?: string; limit?: number } = {}): Promise<InstanceView[]> {
     checkInstanceFilter(filter);
     if (filter.limit === 0) return []; // an empty page, as on the server (a store may read 0 as "no limit")
-    return (await this.#store.listInstances(filter)).map(toView);
+    const records = await this.#store.listInstances(filter);
+    // The engine's own flows' instances are plumbing: listed only when asked for by flow.
+    const shown = filter.flow === undefined ? records.filter((r) => !isReservedFlowName(r.flow)) : records;
+    return shown.map(toView);
   }
 
   /**

@@ -23,9 +23,7 @@ export type { InvocationError, InvocationPayload };
 
 /** The engine's own flow that carries every invocation: one execution per call. */
 export const INVOCATION_FLOW = 'retrace:invocation';
-/** Flow names the engine keeps for its own flows: user flows may not start with it. */
-export const RESERVED_FLOW_PREFIX = 'retrace:';
-export const isReservedFlowName = (name: string): boolean => name.startsWith(RESERVED_FLOW_PREFIX);
+export { isReservedFlowName, RESERVED_FLOW_PREFIX } from '../shared/reserved-flows.js';
 /** The tag an invocation execution carries, so invocations can be listed by target. */
 export const invocationTargetTag = (target: string): string => `invoke:target=${target}`;
 

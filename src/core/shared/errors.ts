@@ -16,6 +16,7 @@
 
 import type { ErrorInfo } from './error-info.js';
 import type { InvocationPayload } from './invocation-payload.js';
+import { isReservedFlowName } from './reserved-flows.js';
 
 export type { ErrorInfo };
 
@@ -116,8 +117,10 @@ export class InputValidationError extends RetraceError {
 
 export class UnknownFlowError extends RetraceError {
   readonly flow: string;
+  /** `known`: the flows to name; the engine's own (reserved names) are left out. */
   constructor(flow: string, known: string[]) {
-    super('UNKNOWN_FLOW', `Unknown flow "${flow}". Known flows: ${known.length ? known.join(', ') : '(none)'}`);
+    const named = known.filter((k) => !isReservedFlowName(k));
+    super('UNKNOWN_FLOW', `Unknown flow "${flow}". Known flows: ${named.length ? named.join(', ') : '(none)'}`);
     this.flow = flow;
   }
 }
