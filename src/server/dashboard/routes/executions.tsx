@@ -28,7 +28,10 @@ export const executionsPage: DashboardPage = {
     app.get('/executions', async (request, reply) => {
       const { query, problems } = parseExecutionQuery(request.query as Record<string, unknown>);
       const list = await engine.executions.list(toEngineFilter(query));
+      const ctx = pageContext(request);
       const props: ExecutionsListProps = {
+        canOperate: ctx.can('operate'),
+        csrfToken: ctx.csrfToken,
         query,
         problems,
         flows: [...engine.flowNames].sort(),
@@ -47,7 +50,7 @@ export const executionsPage: DashboardPage = {
         case 'more':
           return sendFragment(reply, <MoreRows {...props} />);
         default:
-          return sendPage(reply, <ExecutionsPage ctx={pageContext(request)} {...props} />);
+          return sendPage(reply, <ExecutionsPage ctx={ctx} {...props} />);
       }
     });
 

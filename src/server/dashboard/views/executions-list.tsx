@@ -30,6 +30,10 @@ export interface ExecutionRow {
 }
 
 export interface ExecutionsListProps {
+  /** Whether the principal may act (operate): unfinished rows offer "Cancel" then. */
+  canOperate: boolean;
+  /** The CSRF token for the row forms. */
+  csrfToken: string;
   query: ExecutionQuery;
   problems: string[];
   flows: string[];
@@ -181,10 +185,11 @@ export function Results(props: ExecutionsListProps) {
                 <th scope="col">Duration</th>
                 <th scope="col">Error</th>
                 <th scope="col">Tags</th>
+                {props.canOperate && <th scope="col">Actions</th>}
               </tr>
             </thead>
             <tbody id="rows">
-              <Rows rows={props.rows} showBusinessKey={props.showBusinessKey} />
+              <Rows {...props} />
             </tbody>
           </table>
         </TableRegion>
@@ -194,7 +199,10 @@ export function Results(props: ExecutionsListProps) {
   );
 }
 
-export function Rows(props: { rows: ExecutionRow[]; showBusinessKey: boolean }) {
+const UNFINISHED: ReadonlySet<string> = new Set<ExecutionStatus>(['queued', 'running', 'retrying', 'waiting']);
+
+export function Rows(props: ExecutionsListProps) {
+  const back = queryUrl('/executions', props.query, { cursor: undefined });
   return (
     <>
       {props.rows.map(({ execution: e, businessKey }) => (
@@ -216,6 +224,19 @@ export function Rows(props: { rows: ExecutionRow[]; showBusinessKey: boolean }) 
           <td>{formatDuration(e.finishedAt ? e.finishedAt.getTime() - e.startedAt.getTime() : null)}</td>
           <td class="error-cell">{e.error ? clip(`${e.error.name}: ${e.error.message}`) : ''}</td>
           <td>{e.tags.join(', ')}</td>
+          {props.canOperate && (
+            <td>
+              {UNFINISHED.has(e.status) && (
+                <form method="post" action={`/executions/${encodeURIComponent(e.id)}/cancel`}>
+                  <input type="hidden" name="_csrf" value={props.csrfToken} />
+                  <input type="hidden" name="next" value={back} />
+                  <button type="submit" class="button-quiet">
+                    Cancel<ScreenReaderOnly> execution {e.id}</ScreenReaderOnly>
+                  </button>
+                </form>
+              )}
+            </td>
+          )}
         </tr>
       ))}
     </>
@@ -241,7 +262,7 @@ export function MoreRows(props: ExecutionsListProps) {
     <>
       <template>
         <tbody hx-swap-oob="beforeend:#rows">
-          <Rows rows={props.rows} showBusinessKey={props.showBusinessKey} />
+          <Rows {...props} />
         </tbody>
       </template>
       <More {...props} />
