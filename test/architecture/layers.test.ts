@@ -347,7 +347,10 @@ describe('architecture: the server layer', () => {
 
   it('is scanned (so the rule below cannot pass on an empty layer)', () => {
     assert.ok(serverFiles.some((f) => f.path === 'src/server/server.ts'));
-    assert.ok(serverFiles.some((f) => f.path.endsWith('.tsx')), 'the dashboard views (.tsx) are scanned too');
+    assert.ok(
+      serverFiles.some((f) => f.path.endsWith('.tsx')),
+      'the dashboard views (.tsx) are scanned too',
+    );
   });
 
   it('src/server imports only the public API (src/index.ts), its own files, its HTTP packages and node: built-ins', () => {
