@@ -9,7 +9,7 @@
  * `engineChanges` turns engine events into at most one message per interval: a burst of a
  * thousand failures costs each open page one refresh.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { Engine, EngineEventName, EngineEvents } from '../../index.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
@@ -29,7 +29,7 @@ const HEARTBEAT_MS = 20_000;
 /** How long the browser waits before reconnecting a dropped stream. */
 const RETRY_MS = 3000;
 
-export function openEventStream(request: FastifyRequest, reply: FastifyReply, closing: AbortSignal): EventStream {
+export function openEventStream(reply: FastifyReply, closing: AbortSignal): EventStream {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -51,7 +51,8 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, cl
     for (const listener of listeners.splice(0)) listener();
   };
   closing.addEventListener('abort', end);
-  request.raw.on('close', end);
+  // The response closes when the browser goes away (or the connection drops).
+  res.on('close', end);
   if (closing.aborted) end();
   return {
     send(event, data = event) {

@@ -56,7 +56,7 @@ export const executionsPage: DashboardPage = {
 
     app.get('/live/executions', async (request, reply) => {
       const { query } = parseExecutionQuery(request.query as Record<string, unknown>);
-      const stream = openEventStream(request, reply, closing);
+      const stream = openEventStream(reply, closing);
       // The flow is known from the event; the rest of the filter (instance, tags, error text…)
       // is applied by the refetch, which the coalescing keeps to one per second at most.
       engineChanges(engine, stream, {

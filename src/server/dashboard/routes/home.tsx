@@ -43,8 +43,8 @@ export const homePage: DashboardPage = {
       return sendPage(reply, <AttentionPage ctx={ctx} {...props} />);
     });
 
-    app.get('/live/attention', async (request, reply) => {
-      const stream = openEventStream(request, reply, closing);
+    app.get('/live/attention', async (_request, reply) => {
+      const stream = openEventStream(reply, closing);
       engineChanges(engine, stream, {
         events: [
           'execution:queued',
