@@ -31,6 +31,7 @@ export type {
 } from './core/flow/flow.js';
 // Defining flows
 export { defineFlow } from './core/flow/flow.js';
+export type { FlowDescription } from './core/flow/flow-description.js';
 export type { RetryPolicy } from './core/flow/retry-policy.js';
 // Finding and replaying failures
 export type { ReplayOptions, ReplayPlanItem } from './core/replay/replay.js';
