@@ -18,6 +18,8 @@ import { registerSessionHooks, sendError } from './auth/session-hook.js';
 import type { DashboardShell } from './context.js';
 import type { ResolvedDashboardOptions } from './options.js';
 import type { DashboardDeps, DashboardPage } from './page.js';
+import { diffPage } from './routes/diff.js';
+import { executionPage } from './routes/execution.js';
 import { executionActionsPage } from './routes/execution-actions.js';
 import { executionsPage } from './routes/executions.js';
 import { homePage } from './routes/home.js';
@@ -32,7 +34,7 @@ export interface DashboardPluginOptions {
 }
 
 /** Pages with a `nav` entry appear in the navigation in this order. */
-const PAGES: readonly DashboardPage[] = [homePage, executionsPage, executionActionsPage];
+const PAGES: readonly DashboardPage[] = [homePage, executionsPage, executionActionsPage, executionPage, diffPage];
 
 /** Largest form body accepted (a login, a filter, a reason): forms here are small. */
 const FORM_BODY_LIMIT = 64 * 1024;
