@@ -227,6 +227,7 @@ describe('one execution in the dashboard', async () => {
         .click();
     }
     await viewer.getByText('"the deepest value"', { exact: true }).waitFor();
+    await expectAccessible(page);
     // A long string comes whole when opened.
     await viewer.getByText('"notes"', { exact: true }).first().click();
     const notes = viewer
@@ -267,8 +268,6 @@ describe('one execution in the dashboard', async () => {
       .getByText(/^Copied 1,\d{3},\d{3} bytes$/)
       .waitFor();
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), stored);
-
-    await expectAccessible(page);
     assert.deepEqual(cspViolations, []);
     assert.deepEqual(pageErrors, []);
   });

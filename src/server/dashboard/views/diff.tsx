@@ -67,13 +67,14 @@ function DiffContent({ diff, labels }: DiffViewProps) {
           </dd>
         </div>
       </dl>
+      <StepSummary diff={diff} labels={labels} />
       <section aria-labelledby="diff-execution-heading">
         <h2 id="diff-execution-heading">The executions</h2>
         <ul class="change-list">
           <li>
             Status:{' '}
             {diff.status.equal
-              ? `the same (${diff.status.a})`
+              ? `the same (${statusLabel(diff.status.a)})`
               : `${statusLabel(diff.status.a)} → ${statusLabel(diff.status.b)}`}
           </li>
           <li>
@@ -107,7 +108,6 @@ function DiffContent({ diff, labels }: DiffViewProps) {
           />
         )}
       </section>
-      <StepSummary diff={diff} labels={labels} />
       <section aria-labelledby="diff-steps-heading">
         <h2 id="diff-steps-heading">Step by step</h2>
         {diff.steps.map((step) => (
