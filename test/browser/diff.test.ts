@@ -98,6 +98,20 @@ describe('the diff of a replay against its original', async () => {
     assert.deepEqual(pageErrors, []);
   });
 
+  it('answers 404 for an unknown execution or payload, 400 for a bad chunk start (no browser needed)', async () => {
+    assert.equal((await fetch(`${dash.url}/executions/no-such-id`)).status, 404);
+    assert.equal((await fetch(`${dash.url}/executions/${original}/diff/no-such-id`)).status, 404);
+    const payloads = `${dash.url}/executions/${original}/payloads`;
+    assert.equal((await fetch(`${payloads}/no-such-payload/download`)).status, 404);
+    assert.equal((await fetch(`${payloads}/output/download`)).status, 404, 'a failed execution has no output');
+    assert.equal((await fetch(`${payloads}/input/node?path=/missing`)).status, 404);
+    assert.equal((await fetch(`${payloads}/input/node?path=&from=x`)).status, 400);
+    const input = await fetch(`${payloads}/input/download`);
+    assert.equal(input.status, 200);
+    assert.match(input.headers.get('content-disposition')!, /^attachment; filename="[\w.-]+-input\.json"$/);
+    assert.equal(await input.text(), JSON.stringify({ orderId: 'bad-9' }));
+  });
+
   it("shows a replay that failed the same way as the same, step by step; the original's page links each replay's diff", async () => {
     const again = await dash.engine.replay(original, { actor: 'diff-test', force: true });
     await again.result().catch(() => undefined);
