@@ -25,7 +25,11 @@ const FILES: readonly { name: string; path: () => string; script?: true }[] = [
   { name: 'htmx.min.js', path: () => require.resolve('htmx.org/dist/htmx.min.js'), script: true },
   { name: 'htmx-sse.min.js', path: () => require.resolve('htmx-ext-sse/dist/sse.min.js'), script: true },
   { name: 'dashboard.js', path: () => fileURLToPath(new URL('./assets/dashboard.js', import.meta.url)), script: true },
-  { name: 'json-viewer.js', path: () => fileURLToPath(new URL('./assets/json-viewer.js', import.meta.url)), script: true },
+  {
+    name: 'json-viewer.js',
+    path: () => fileURLToPath(new URL('./assets/json-viewer.js', import.meta.url)),
+    script: true,
+  },
   { name: 'dashboard.css', path: () => fileURLToPath(new URL('./assets/dashboard.css', import.meta.url)) },
 ];
 
