@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { z } from 'zod';
+import type { AnyFlow } from '../../src/core/flow/flow.js';
 import { type ApiKeyScope, defineFlow, type Engine, FatalError } from '../../src/index.js';
 import type { DashboardOptions } from '../../src/server/dashboard/options.js';
 import { createServer, type RetraceServer } from '../../src/server/server.js';
@@ -85,6 +86,8 @@ export interface DashboardSetup {
   /** `none` is `retrace dev` on loopback; `api-keys` is `retrace serve`. @default 'none' */
   auth?: 'none' | 'api-keys';
   dashboard?: DashboardOptions;
+  /** More flows for the engine, after order-sync and invoice-export (a test file's own). */
+  extraFlows?: readonly AnyFlow[];
 }
 
 /**
@@ -92,7 +95,11 @@ export interface DashboardSetup {
  * succeed, bad-1, bad-2 and bad-3 fail (one error group), invoice INV-1 is retrying.
  */
 export async function startDashboard(setup: DashboardSetup = {}): Promise<Dashboard> {
-  const engine = await startEngine({ flows: [orderSync, slowRetry], store: storeUrl(tempDir('retrace-browser-')) });
+  const engine = await startEngine({
+    // The extra flows are the test's own: typed as the seeded ones for the Dashboard's engine.
+    flows: [orderSync, slowRetry, ...(setup.extraFlows ?? [])] as DashboardFlows[],
+    store: storeUrl(tempDir('retrace-browser-')),
+  });
   const server = await createServer({
     engine,
     port: 0,

@@ -24,6 +24,8 @@ import { executionActionsPage } from './routes/execution-actions.js';
 import { executionsPage } from './routes/executions.js';
 import { homePage } from './routes/home.js';
 import { loginPage } from './routes/login.js';
+import { replayPage } from './routes/replay.js';
+import { runFlowPage } from './routes/run-flow.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
 export interface DashboardPluginOptions {
@@ -34,7 +36,15 @@ export interface DashboardPluginOptions {
 }
 
 /** Pages with a `nav` entry appear in the navigation in this order. */
-const PAGES: readonly DashboardPage[] = [homePage, executionsPage, executionActionsPage, executionPage, diffPage];
+const PAGES: readonly DashboardPage[] = [
+  homePage,
+  executionsPage,
+  executionActionsPage,
+  executionPage,
+  diffPage,
+  replayPage,
+  runFlowPage,
+];
 
 /** Largest form body accepted (a login, a filter, a reason): forms here are small. */
 const FORM_BODY_LIMIT = 64 * 1024;
