@@ -30,6 +30,11 @@ const FILES: readonly { name: string; path: () => string; script?: true }[] = [
     path: () => fileURLToPath(new URL('./assets/json-viewer.js', import.meta.url)),
     script: true,
   },
+  {
+    name: 'payload-editor.js',
+    path: () => fileURLToPath(new URL('./assets/payload-editor.js', import.meta.url)),
+    script: true,
+  },
   { name: 'dashboard.css', path: () => fileURLToPath(new URL('./assets/dashboard.css', import.meta.url)) },
 ];
 
