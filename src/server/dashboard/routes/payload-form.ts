@@ -83,6 +83,8 @@ const CALLERS_TO_FIX: ReadonlySet<RetraceErrorCode> = new Set<RetraceErrorCode>(
   'PAYLOAD_NOT_SERIALIZABLE',
   'UNKNOWN_INSTANCE',
   'INSTANCE_DISABLED',
+  // Not the operator's to fix, but said on the form: a replay of a flow this server does not load.
+  'UNKNOWN_FLOW',
 ]);
 
 const isCallersToFix = (error: RetraceError): boolean => CALLERS_TO_FIX.has(error.code);
