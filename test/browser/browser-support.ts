@@ -46,14 +46,18 @@ export const CHROMIUM_FLAGS = [
 const require = createRequire(import.meta.url);
 const AXE_PATH = require.resolve('axe-core/axe.min.js');
 
-/** Syncs an order; the ERP refuses ids starting with `bad` (one error group). */
+/**
+ * Syncs an order; the ERP refuses ids starting with `bad` (one error group), unless the
+ * instance's config says `erpFixed: true` (so a replay after the "fix" succeeds).
+ */
 export const orderSync = defineFlow({
   name: 'order-sync',
   input: z.object({ orderId: z.string().min(1), customer: z.object({ id: z.string() }).optional() }),
   async run(ctx, input) {
     const order = await ctx.step('fetch-order', () => ({ id: input.orderId }));
     return ctx.step('push-to-erp', () => {
-      if (order.id.startsWith('bad')) throw new FatalError(`ERP refused order ${order.id}`);
+      if (order.id.startsWith('bad') && ctx.instance.config.erpFixed !== true)
+        throw new FatalError(`ERP refused order ${order.id}`);
       return { erpId: `erp-${order.id}` };
     });
   },
@@ -86,6 +90,8 @@ export interface DashboardSetup {
   /** `none` is `retrace dev` on loopback; `api-keys` is `retrace serve`. @default 'none' */
   auth?: 'none' | 'api-keys';
   dashboard?: DashboardOptions;
+  /** The engine's key for instances' secret values (32 bytes, base64). @default none */
+  encryptionKey?: string;
   /** More flows for the engine, after order-sync and invoice-export (a test file's own). */
   extraFlows?: readonly AnyFlow[];
 }
@@ -99,6 +105,7 @@ export async function startDashboard(setup: DashboardSetup = {}): Promise<Dashbo
     // The extra flows are the test's own: typed as the seeded ones for the Dashboard's engine.
     flows: [orderSync, slowRetry, ...(setup.extraFlows ?? [])] as DashboardFlows[],
     store: storeUrl(tempDir('retrace-browser-')),
+    ...(setup.encryptionKey ? { encryptionKey: setup.encryptionKey } : {}),
   });
   const server = await createServer({
     engine,

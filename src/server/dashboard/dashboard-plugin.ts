@@ -18,14 +18,20 @@ import { registerSessionHooks, sendError } from './auth/session-hook.js';
 import type { DashboardShell } from './context.js';
 import type { ResolvedDashboardOptions } from './options.js';
 import type { DashboardDeps, DashboardPage } from './page.js';
+import { auditPage } from './routes/audit.js';
+import { batchesPage } from './routes/batches.js';
+import { bulkPage } from './routes/bulk.js';
+import { deliveriesPage } from './routes/deliveries.js';
 import { diffPage } from './routes/diff.js';
 import { executionPage } from './routes/execution.js';
 import { executionActionsPage } from './routes/execution-actions.js';
 import { executionsPage } from './routes/executions.js';
 import { homePage } from './routes/home.js';
+import { instancesPage } from './routes/instances.js';
 import { loginPage } from './routes/login.js';
 import { replayPage } from './routes/replay.js';
 import { runFlowPage } from './routes/run-flow.js';
+import { schedulesPage } from './routes/schedules.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
 export interface DashboardPluginOptions {
@@ -44,6 +50,12 @@ const PAGES: readonly DashboardPage[] = [
   diffPage,
   replayPage,
   runFlowPage,
+  bulkPage,
+  batchesPage,
+  instancesPage,
+  schedulesPage,
+  deliveriesPage,
+  auditPage,
 ];
 
 /** Largest form body accepted (a login, a filter, a reason): forms here are small. */
