@@ -213,6 +213,25 @@ describe('bulk replay in the dashboard', async () => {
     assert.deepEqual(pageErrors, []);
   });
 
+  it('refuses options the engine would refuse, saying which, and starts nothing', async () => {
+    const { page } = await openPage(browser);
+    await page.goto(`${dash.url}/bulk?flow=order-sync&concurrency=0&dryRun=1`);
+    await page.getByRole('alert').filter({ hasText: 'At most this many at once: "0" is not a whole number' }).waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'Dry run plan' }).count(), 0, 'no plan for refused options');
+    const before = (await engine.batches.list()).length;
+    // The page's CSRF token, as htmx sends it (no form on this page carries it).
+    const token = await page.evaluate(
+      () => (JSON.parse(document.body.getAttribute('hx-headers')!) as Record<string, string>)['X-CSRF-Token']!,
+    );
+    const posted = await page.request.post(`${dash.url}/batches`, {
+      form: { _csrf: token, flow: 'order-sync', ratePerSecond: 'fast' },
+      maxRedirects: 0,
+    });
+    assert.equal(posted.status(), 400);
+    assert.match(await posted.text(), /Replays started per second: &quot;fast&quot; is not a number above 0/);
+    assert.equal((await engine.batches.list()).length, before, 'no batch started');
+  });
+
   it('is readable at 320 px: bulk plan and batch pages do not scroll sideways', async () => {
     const { page } = await openPage(browser, { width: 320, height: 640 });
     const [batch] = await engine.batches.list(1);
