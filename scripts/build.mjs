@@ -1,5 +1,6 @@
 // Builds the package: TypeScript to dist/ (ESM, .d.ts, source maps), then the files the code
-// reads at run time beside it (SQL migrations, the GraphQL SDL), which tsc does not copy.
+// reads at run time beside it (SQL migrations, the GraphQL SDL, the dashboard's own script and
+// stylesheet), which tsc does not copy.
 import { execFileSync } from 'node:child_process';
 import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -7,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ASSETS = /\.(sql|graphql)$/;
+/** Folders copied whole: the dashboard's static files (plain JS and CSS, served as they are). */
+const ASSET_DIRS = ['server/dashboard/assets'];
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 execFileSync(
@@ -28,4 +31,10 @@ const walk = (dir) => {
   }
 };
 walk(join(root, 'src'));
+for (const dir of ASSET_DIRS) {
+  for (const name of readdirSync(join(root, 'src', dir))) {
+    cpSync(join(root, 'src', dir, name), join(root, 'dist', dir, name));
+    copied++;
+  }
+}
 console.log(`built dist/ (${copied} asset files copied)`);

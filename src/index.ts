@@ -32,6 +32,7 @@ export type {
 } from './core/flow/flow.js';
 // Defining flows
 export { defineFlow } from './core/flow/flow.js';
+export type { FlowDescription } from './core/flow/flow-description.js';
 // Invoking flows (Zato's invoke/retry, durable)
 export type {
   FlowInvokeOptions,

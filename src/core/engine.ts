@@ -21,9 +21,10 @@ import { type EngineInternals, type EngineServices, wireEngine } from './assembl
 import { EngineEventBus, type EngineEventListener, type EngineEventName } from './context/events.js';
 import { type EngineOptions, type ResolvedEngineOptions, resolveEngineOptions } from './context/options.js';
 import type { AnyFlow, FlowInput, FlowOutput } from './flow/flow.js';
+import { describeFlowNamed, describeFlows, type FlowDescription } from './flow/flow-description.js';
 import { type InvokeOptions, type InvokeResult, isReservedFlowName } from './flow/invoke.js';
 import type { InvocationList, InvocationListFilter, InvocationView } from './invoke/invocation-view.js';
-import type { ReplayOptions } from './replay/replay.js';
+import type { ReplayOptions, ReplayPlanItem } from './replay/replay.js';
 import type { BatchActionOptions, ErrorGroupFilter, ReplayManyOptions } from './replay/replay-admin.js';
 import {
   type BatchItemView,
@@ -82,6 +83,12 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     get: (cid: string): Promise<InvocationView> => this.#services.invocations.get(cid),
     /** Newest first; see InvocationReads.list for what a `status` filter does to page sizes. */
     list: (filter?: InvocationListFilter): Promise<InvocationList> => this.#services.invocations.list(filter),
+  };
+
+  /** The loaded flows, described for tools (the input's JSON Schema when its schema gives one). */
+  readonly flows = {
+    list: (): FlowDescription[] => describeFlows(this.#services.ctx.flows),
+    get: (name: string): FlowDescription => describeFlowNamed(this.#services.ctx.flows, name),
   };
 
   /** Replay batches made by `replayMany`. */
@@ -267,6 +274,15 @@ export class Engine<F extends AnyFlow = AnyFlow> {
     this.#services.state.assertStarted();
     const { execution, created } = await this.#services.replays.replay(id, options);
     return this.#services.results.handle(execution.id, execution.flow, created);
+  }
+
+  /**
+   * What `replay(id, options)` would do (the steps reused, where it starts, the non-repeatable
+   * steps it runs again), checked as `replay` checks it; creates nothing.
+   */
+  async planReplay(id: string, options: ReplayOptions = {}): Promise<ReplayPlanItem> {
+    this.#services.state.assertStarted();
+    return this.#services.replays.dryRun(id, options);
   }
 
   /**

@@ -11,7 +11,10 @@
  *   this check is what stops it. `allowAnyHost` lifts it for an explicit `--insecure` bind.
  *
  * Routes with `config.scope: 'public'` skip all of this: health checks, and webhooks, which are
- * authenticated by their instance's signature secret instead (webhook-routes.ts).
+ * authenticated by their instance's signature secret instead (webhook-routes.ts). Routes with
+ * `config.session: true` (the dashboard's pages) skip the bearer check with API keys: the
+ * dashboard authenticates them by its session cookie (dashboard/auth/session-hook.ts); without
+ * keys they get the anonymous principal and the loopback Host check like every other route.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
@@ -23,6 +26,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a REST route needs, or `public` for no authentication. Unset: any valid key. */
     scope?: ApiKeyScope | 'public';
+    /** Authenticated by the dashboard's session cookie instead of `Authorization: Bearer` (with API keys). */
+    session?: boolean;
   }
 }
 
@@ -52,6 +57,8 @@ const authPluginImpl: FastifyPluginAsync<AuthPluginOptions> = async (app, option
           );
       }
       request.principal = ANONYMOUS;
+    } else if (request.routeOptions.config?.session === true) {
+      return;
     } else {
       const header = request.headers.authorization;
       const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;

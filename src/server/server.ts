@@ -14,6 +14,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Engine } from '../index.js';
 import { authPlugin } from './auth-plugin.js';
+import { dashboardPlugin } from './dashboard/dashboard-plugin.js';
+import { type DashboardOptions, resolveDashboardOptions } from './dashboard/options.js';
 import { deliveryRoutes } from './delivery-routes.js';
 import { graphqlPlugin } from './graphql/graphql-plugin.js';
 import { healthRoutes } from './health-routes.js';
@@ -50,6 +52,12 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** Fastify's request log (pino, JSON lines on stdout). @default false */
   logger?: boolean;
+  /**
+   * The web dashboard on `/` (docs/dashboard.md): its options, or false not to serve it. With
+   * `auth: 'api-keys'` it asks for an API key on a login page; with `'none'` it needs no login.
+   * @default {}
+   */
+  dashboard?: DashboardOptions | false;
 }
 
 export interface RetraceServer {
@@ -80,6 +88,7 @@ export async function createServer(options: ServerOptions): Promise<RetraceServe
     throw new TypeError(`auth must be 'api-keys' or 'none' (got ${JSON.stringify(options.auth)})`);
   }
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const dashboard = options.dashboard === false ? undefined : resolveDashboardOptions(options.dashboard);
   const app = Fastify({
     logger: options.logger ?? false,
     return503OnClosing: true,
@@ -110,6 +119,8 @@ export async function createServer(options: ServerOptions): Promise<RetraceServe
   await app.register(invocationRoutes, { engine, closing: closing.signal });
   await app.register(signalRoutes, { engine });
   await app.register(graphqlPlugin, { engine, closing: closing.signal });
+  if (dashboard)
+    await app.register(dashboardPlugin, { engine, auth: options.auth, options: dashboard, closing: closing.signal });
   app.addHook('onClose', async () => metrics.close());
 
   return {

@@ -32,20 +32,21 @@ export interface SourceFileInfo {
   lines: number;
 }
 
-/** Every `.ts` file under `dir`, recursively, as absolute paths in a stable order. */
+/** Every `.ts` and `.tsx` file under `dir`, recursively, as absolute paths in a stable order. */
 export function listSourceFiles(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir).sort()) {
     const full = join(dir, entry);
     if (statSync(full).isDirectory()) out.push(...listSourceFiles(full));
-    else if (entry.endsWith('.ts') && !entry.endsWith('.d.ts')) out.push(full);
+    else if ((entry.endsWith('.ts') && !entry.endsWith('.d.ts')) || entry.endsWith('.tsx')) out.push(full);
   }
   return out;
 }
 
 /** Parses one source text into its imports and its uses of `process.env` and `console`. */
 export function scanSource(path: string, text: string): SourceFileInfo {
-  const sf = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const kind = path.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS;
+  const sf = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, kind);
   const imports: ImportRef[] = [];
   const globals: GlobalUse[] = [];
   const lineOf = (node: ts.Node) => sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
@@ -160,7 +161,7 @@ export interface ImportGraph {
   unresolved: { from: string; specifier: string; line: number }[];
 }
 
-/** Scans every `.ts` file under `root/dir` and links their relative imports. */
+/** Scans every `.ts` and `.tsx` file under `root/dir` and links their relative imports. */
 export function buildImportGraph(root: string, dir: string): ImportGraph {
   const toRepoPath = (abs: string) => relative(root, abs).split(sep).join('/');
   const files = listSourceFiles(join(root, dir)).map((abs) => scanSource(toRepoPath(abs), readFileSync(abs, 'utf8')));
@@ -175,7 +176,7 @@ export function buildImportGraph(root: string, dir: string): ImportGraph {
         unresolved.push({ from: file.path, specifier: imp.specifier, line: imp.line });
         continue;
       }
-      if (target.endsWith('.ts')) out.push({ to: toRepoPath(target), typeOnly: imp.typeOnly, line: imp.line });
+      if (/\.tsx?$/.test(target)) out.push({ to: toRepoPath(target), typeOnly: imp.typeOnly, line: imp.line });
     }
     edges.set(file.path, out);
   }

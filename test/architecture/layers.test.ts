@@ -334,10 +334,23 @@ describe('architecture: the store adapters', () => {
 describe('architecture: the server layer', () => {
   const serverFiles = files.filter((f) => f.path.startsWith('src/server/'));
   /** What the server may use besides its own files and the public API. */
-  const SERVER_PACKAGES = ['fastify', 'fastify-plugin', 'mercurius', 'prom-client', 'graphql'];
+  const SERVER_PACKAGES = [
+    'fastify',
+    'fastify-plugin',
+    'mercurius',
+    'prom-client',
+    'graphql',
+    // The dashboard's views: JSX rendered to HTML strings (src/server/dashboard/).
+    'preact',
+    'preact-render-to-string',
+  ];
 
   it('is scanned (so the rule below cannot pass on an empty layer)', () => {
     assert.ok(serverFiles.some((f) => f.path === 'src/server/server.ts'));
+    assert.ok(
+      serverFiles.some((f) => f.path.endsWith('.tsx')),
+      'the dashboard views (.tsx) are scanned too',
+    );
   });
 
   it('src/server imports only the public API (src/index.ts), its own files, its HTTP packages and node: built-ins', () => {

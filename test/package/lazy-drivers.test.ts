@@ -15,7 +15,7 @@ import { assertBuilt, ROOT, runNode } from './built-package.js';
 const PROBE = join(ROOT, 'test', 'package', 'loaded-modules.mjs');
 const PG = ['pg', 'pg-pool', 'pg-protocol', 'pg-types'];
 const SQLITE = ['better-sqlite3'];
-const SERVER = ['fastify', 'mercurius', 'graphql', 'prom-client'];
+const SERVER = ['fastify', 'mercurius', 'graphql', 'prom-client', 'preact', 'preact-render-to-string'];
 
 interface Probe {
   exports: string[];

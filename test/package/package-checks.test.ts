@@ -22,9 +22,11 @@ import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertBuilt, ROOT } from './built-package.js';
 
+/** The dashboard's own static files, copied as they are (plain JS and CSS, no source maps). */
+const DASHBOARD_ASSETS = 'dist/server/dashboard/assets/';
 /** What may be in the tarball: the build, the command, and the package's documents. */
 const ALLOWED =
-  /^(dist\/.+\.(js|d\.ts|js\.map|sql|graphql)|bin\/retrace\.js|package\.json|README\.md|CHANGELOG\.md|LICENSE)$/;
+  /^(dist\/.+\.(js|d\.ts|js\.map|sql|graphql)|dist\/server\/dashboard\/assets\/[\w.-]+\.css|bin\/retrace\.js|package\.json|README\.md|CHANGELOG\.md|LICENSE)$/;
 const REQUIRED = [
   'package.json',
   'README.md',
@@ -38,6 +40,8 @@ const REQUIRED = [
   'dist/testing/index.js',
   'dist/testing/index.d.ts',
   'dist/cli/main.js',
+  `${DASHBOARD_ASSETS}dashboard.js`,
+  `${DASHBOARD_ASSETS}dashboard.css`,
 ];
 const TOOLS = { publint: 'publint@0.3.25', attw: '@arethetypeswrong/cli@0.18.5' } as const;
 
@@ -75,7 +79,7 @@ function assetsUnder(dir: string, prefix: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory()
       ? assetsUnder(join(dir, e.name), `${prefix}${e.name}/`)
-      : /\.(sql|graphql)$/.test(e.name)
+      : /\.(sql|graphql)$/.test(e.name) || `${prefix}${e.name}`.startsWith(DASHBOARD_ASSETS)
         ? [`${prefix}${e.name}`]
         : [],
   );
@@ -112,13 +116,14 @@ describe('the packed tarball', () => {
     assert.deepEqual(
       assets.filter((f) => !files.includes(f)),
       [],
-      'the SQL migrations and GraphQL SDL the code reads at run time',
+      'the SQL migrations, GraphQL SDL and dashboard assets the code reads at run time',
     );
   });
 
   it('has source maps that carry their sources (src/ is not shipped)', () => {
     const maps = files.filter((f) => f.endsWith('.js.map'));
-    assert.equal(maps.length, files.filter((f) => f.endsWith('.js') && f.startsWith('dist/')).length);
+    const compiled = files.filter((f) => f.endsWith('.js') && f.startsWith('dist/') && !f.startsWith(DASHBOARD_ASSETS));
+    assert.equal(maps.length, compiled.length);
     for (const map of maps) {
       const { sources, sourcesContent } = JSON.parse(readFileSync(join(ROOT, map), 'utf8')) as {
         sources: string[];

@@ -84,7 +84,9 @@ export async function post(
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body,
+    // A copy as a plain Uint8Array: the DOM's BodyInit (in the program since the dashboard's JSX
+    // types) does not take a Node Buffer.
+    body: typeof body === 'string' ? body : new Uint8Array(body),
   });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }

@@ -172,10 +172,32 @@ export class ReplayService {
     );
   }
 
+  /**
+   * What `replay(id, options)` would do, checked as it checks (options, the input against the
+   * flow's schema, supplied outputs), creating nothing. A refusal `replay` would throw for the
+   * execution's state, or for the steps chosen, is the plan's `skip`; bad options and invalid
+   * input throw as they would there (InputValidationError with its field issues).
+   */
+  async dryRun(id: string, options: ReplayOptions = {}): Promise<ReplayPlanItem> {
+    checkReplayOptions(options);
+    const detail = await this.#deps.store.getExecutionDetail(id as ExecutionId);
+    if (!detail) throw new ExecutionNotFoundError(id);
+    const flow = this.#flowOf(detail.execution);
+    const inputValue = options.input !== undefined ? options.input : decodePayload(detail.execution.inputJson);
+    await validateInput(flow.name, flow.inputSchema, inputValue);
+    encodePayload(inputValue, `Input of flow "${flow.name}"`, this.#deps.maxPayloadBytes, 'input');
+    const { fromStep, force, stepOutputs } = options;
+    return this.plan(detail, {
+      ...(fromStep !== undefined ? { fromStep } : {}),
+      ...(force !== undefined ? { force } : {}),
+      ...(stepOutputs !== undefined ? { stepOutputs } : {}),
+    });
+  }
+
   /** What `replay` would do for this execution, without doing it. */
   plan(
     detail: ExecutionDetailRecord,
-    options: Pick<ReplayOptions, 'fromStep' | 'force'> & { allowResolved?: boolean },
+    options: Pick<ReplayOptions, 'fromStep' | 'force' | 'stepOutputs'> & { allowResolved?: boolean },
   ): ReplayPlanItem {
     const e = detail.execution;
     const base: ReplayPlanItem = {
@@ -201,7 +223,11 @@ export class ReplayService {
     try {
       reused = planReplaySteps(
         detail,
-        { ...(options.fromStep ? { fromStep: options.fromStep } : {}), actor: 'plan' },
+        {
+          ...(options.fromStep ? { fromStep: options.fromStep } : {}),
+          ...(options.stepOutputs ? { stepOutputs: options.stepOutputs } : {}),
+          actor: 'plan',
+        },
         this.#deps.maxPayloadBytes,
       ).reused;
     } catch (err) {

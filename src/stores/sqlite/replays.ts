@@ -93,10 +93,14 @@ export class SqliteReplays implements ReplayStore {
     }
     if (f.unresolvedOnly) where.push('resolved_at IS NULL');
     // UUIDv7 ids sort by creation, so the greatest id of a group is its latest failure.
+    // INDEXED BY: the partial covering index holds failures only and every column read here, but
+    // without ANALYZE statistics SQLite takes executions_status_started (status = ?) instead and
+    // reads each failure's row from the table: 0.8 s instead of 0.05 s on 50,000 failures in
+    // 1,000,000 executions (bench/dashboard.ts, the dashboard's home page).
     const sql = `SELECT error_fingerprint AS fingerprint, MIN(flow) AS flow, COUNT(*) AS count,
         SUM(resolved_at IS NULL) AS unresolved, MIN(started_at) AS first_seen, MAX(started_at) AS last_seen,
         MAX(id) AS sample_id
-      FROM executions ${whereSql(where)} GROUP BY error_fingerprint ORDER BY last_seen DESC, fingerprint LIMIT @limit`;
+      FROM executions INDEXED BY executions_failure_groups ${whereSql(where)} GROUP BY error_fingerprint ORDER BY last_seen DESC, fingerprint LIMIT @limit`;
     const groups = this.#c.stmt(sql).all(params) as Record<string, unknown>[];
     return groups.map((g) => ({
       fingerprint: g.fingerprint as string,
