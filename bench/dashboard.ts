@@ -4,7 +4,9 @@
  *   npm run bench:dashboard -- [--executions 1000000] [--runs 15] [--json]
  *
  * 1. The store: the cached fixture of test/support/million-store.ts (built in one SQLite
- *    transaction through the store's own schema, NOT through the engine; reused between runs).
+ *    transaction through the store's own schema, NOT through the engine; reused between runs),
+ *    or with `--store postgres` the same executions copied into a PostgreSQL schema
+ *    (test/support/million-postgres.ts).
  * 2. An engine without a worker and the server with API-key logins on it, in this process; one
  *    logged-in session (test/support/million-dashboard.ts).
  * 3. Each page is a full page load, as a browser's first view of it (no htmx headers): the home
@@ -22,13 +24,16 @@
  */
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { PostgresStore } from '../src/index.js';
 import { type MillionDashboard, openMillionDashboard } from '../test/support/million-dashboard.js';
+import { millionPostgres } from '../test/support/million-postgres.js';
 import { MILLION, type MillionFacts, millionStore } from '../test/support/million-store.js';
 import { describeMachine } from './machine.js';
 import { type Spread, spread } from './stats.js';
 
 const HELP = `Usage: npm run bench:dashboard -- [options]
   --executions N   executions in the store (default 1000000; the fixture is cached in the OS temp dir)
+  --store KIND     sqlite (default) or postgres (the same executions in a schema of the test database)
   --runs N         timed rounds of every page, with keep-alive on and again off (default 15)
   --json           print the settings, the machine, the summary and every sample as JSON
   -h, --help`;
@@ -38,6 +43,7 @@ function parseFlags() {
     return parseArgs({
       options: {
         executions: { type: 'string', default: String(MILLION) },
+        store: { type: 'string', default: 'sqlite' },
         runs: { type: 'string', default: '15' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -67,6 +73,11 @@ if (opts.help) {
 const RUNS = positive('runs', opts.runs);
 const N = positive('executions', opts.executions);
 const asJson = opts.json;
+const STORE = opts.store;
+if (STORE !== 'sqlite' && STORE !== 'postgres') {
+  process.stderr.write(`--store must be sqlite or postgres, got "${STORE}"\n`);
+  process.exit(2);
+}
 const log = (s: string) => {
   if (!asJson) process.stdout.write(`${s}\n`);
 };
@@ -245,9 +256,17 @@ async function main(): Promise<void> {
       ? `fixture built in ${fixture.facts.buildSeconds} s: ${fixture.path}`
       : `fixture reused (checked in ${fixture.seconds} s; built in ${fixture.facts.buildSeconds} s on its first run): ${fixture.path}`,
   );
+  let store: string | PostgresStore = `sqlite:${fixture.path}`;
+  if (STORE === 'postgres') {
+    const pgFixture = await millionPostgres({ executions: N, log });
+    log(
+      `PostgreSQL fixture ${pgFixture.built ? 'built' : 'reused'} in ${pgFixture.seconds} s: schema ${pgFixture.schema}`,
+    );
+    store = new PostgresStore({ connectionString: pgFixture.url, schema: pgFixture.schema });
+  }
   const machine = describeMachine(fixture.path.slice(0, fixture.path.lastIndexOf('/')));
   const t0 = performance.now();
-  const dash = await openMillionDashboard(fixture.path);
+  const dash = await openMillionDashboard(store);
   const startMs = performance.now() - t0;
   try {
     const known = pageCases(fixture.facts);
@@ -263,7 +282,7 @@ async function main(): Promise<void> {
     const summary = { pages, assets: Object.fromEntries(perPage), startMs, loadAfter };
     if (asJson) {
       process.stdout.write(
-        `${JSON.stringify({ settings: { executions: N, runs: RUNS }, machine, fixture: fixture.facts, ...summary }, null, 2)}\n`,
+        `${JSON.stringify({ settings: { executions: N, runs: RUNS, store: STORE }, machine, fixture: fixture.facts, ...summary }, null, 2)}\n`,
       );
     } else report(pages, perPage, machine, startMs, loadAfter);
     const broken = pages.filter((p) => p.problem);
@@ -290,7 +309,9 @@ function report(
       `load ${machine.loadAverage.join(' ')} before, ${loadAfter.join(' ')} after; engine ${machine.engine?.commit ?? '?'}` +
       `${machine.engine?.srcDirty ? ' (src modified)' : ''}; engine + server started in ${ms(startMs)} ms`,
   );
-  log(`${RUNS} rounds; server time (Fastify, request in to response out), median [min–max] ms; aim < ${AIM_MS} ms\n`);
+  log(
+    `store: ${STORE}; ${RUNS} rounds; server time (Fastify, request in to response out), median [min–max] ms; aim < ${AIM_MS} ms\n`,
+  );
   log('| page | cold | keep-alive: server | client | new connection: server | client | HTML (gzip) |');
   log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const p of pages) {

@@ -46,7 +46,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 describe('the executions list on 1,000,000 executions (server-side paging)', { timeout: 300_000 }, async () => {
   const fixture = await millionStore({ executions: MILLION });
-  const dash = await openMillionDashboard(fixture.path);
+  const dash = await openMillionDashboard(`sqlite:${fixture.path}`);
   after(() => dash.close());
   const { facts } = fixture;
 

@@ -9,6 +9,7 @@
  * client's from sending the request to the end of the body.
  */
 import http from 'node:http';
+import type { Store } from '../../src/core/store/store.js';
 import { type ApiKeyScope, createEngine, type Engine } from '../../src/index.js';
 import { createServer, type RetraceServer } from '../../src/server/server.js';
 import { millionBusinessKeys, millionFlows } from './million-store.js';
@@ -32,11 +33,12 @@ export interface MillionDashboard {
   close(): Promise<void>;
 }
 
+/** `store`: a store URL (`sqlite:/path`), or a Store object (closed here after the engine stops). */
 export async function openMillionDashboard(
-  path: string,
+  store: string | Store,
   options: { scopes?: ApiKeyScope[] } = {},
 ): Promise<MillionDashboard> {
-  const engine = createEngine({ flows: millionFlows, store: `sqlite:${path}`, worker: false });
+  const engine = createEngine({ flows: millionFlows, store, worker: false });
   await engine.start();
   const server = await createServer({
     engine,
@@ -96,6 +98,7 @@ export async function openMillionDashboard(
       agent.destroy();
       await server.close({ timeoutMs: 2000 });
       await engine.stop();
+      if (typeof store === 'object') await store.close();
     },
   };
 }

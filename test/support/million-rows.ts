@@ -161,8 +161,9 @@ function uuidv7At(ms: number, r: () => number): string {
 }
 
 const TAG_SETS = [['eu'], ['us'], ['eu', 'priority'], ['us', 'backfill'], []].map((t) => JSON.stringify(t));
-const STEP_MS = 12;
-const WORKERS = ['w-01a0f000-0000-7000-8000-000000000001', 'w-01a0f000-0000-7000-8000-000000000002'];
+/** How long each step of the fixture takes; a retried attempt starts a second after the last. */
+export const STEP_MS = 12;
+export const WORKERS = ['w-01a0f000-0000-7000-8000-000000000001', 'w-01a0f000-0000-7000-8000-000000000002'];
 
 function stackOf(name: string, message: string, step: string): string {
   return `${name}: ${message}\n    at <anonymous> (/srv/app/flows/${step}.ts:42:11)\n    at invokeStep (/srv/app/node_modules/retrace-engine/dist/core/run/step-invoke.js:49:47)`;
@@ -343,6 +344,29 @@ function insertExecutions(db: Database.Database, n: number): Omit<FilledFacts, '
   return { statuses, errorGroups: [...groups.values()].sort((a, b) => b.count - a.count), sample };
 }
 
+/** Each flow's steps in order, with the input field their output carries (for deriving step rows in SQL). */
+export function stepRows(): { flow: string; position: number; name: string; isLast: boolean; key: string }[] {
+  return FLOW_SHAPES.flatMap((f) =>
+    f.steps.map((name, position) => ({
+      flow: f.name,
+      position,
+      name,
+      isLast: position === f.steps.length - 1,
+      key: f.businessKey,
+    })),
+  );
+}
+
+/** Each failure shape's step, its position and how many attempts it made. */
+export function failureRows(): { flow: string; step: string; position: number; attempts: number }[] {
+  return FAILURES.map((f) => ({
+    flow: f.flow,
+    step: f.step,
+    position: FLOW_SHAPES.find((s) => s.name === f.flow)!.steps.indexOf(f.step),
+    attempts: f.attempts,
+  }));
+}
+
 /**
  * Steps, attempts and log lines from the executions, inside SQLite (a million JS calls fewer):
  * each flow's steps in order, up to the failing one for a failure (its error, its attempts
@@ -355,12 +379,9 @@ function deriveSteps(db: Database.Database): void {
     PRIMARY KEY (flow, position))`);
   db.exec('CREATE TEMP TABLE fixture_failures (flow TEXT, step TEXT, position INTEGER, attempts INTEGER)');
   const step = db.prepare('INSERT INTO fixture_steps VALUES (?, ?, ?, ?, ?)');
-  for (const f of FLOW_SHAPES)
-    for (const [p, name] of f.steps.entries())
-      step.run(f.name, p, name, p === f.steps.length - 1 ? 1 : 0, f.businessKey);
+  for (const row of stepRows()) step.run(row.flow, row.position, row.name, row.isLast ? 1 : 0, row.key);
   const failure = db.prepare('INSERT INTO fixture_failures VALUES (?, ?, ?, ?)');
-  for (const f of FAILURES)
-    failure.run(f.flow, f.step, FLOW_SHAPES.find((s) => s.name === f.flow)!.steps.indexOf(f.step), f.attempts);
+  for (const row of failureRows()) failure.run(row.flow, row.step, row.position, row.attempts);
 
   db.exec(`
     WITH x AS (

@@ -6,9 +6,11 @@
  * would take an hour). The schema is the SQLite store's own (its migrations, run by opening a
  * SqliteStore), and the rows are bulk-inserted straight into its tables in one transaction
  * (million-rows.ts) with the columns and values the engine writes, checked against a real run:
- * UUIDv7 ids in start order, instance ids `<flow>.<name>`, an error as `{ name, message, stack,
- * step }` with the engine's own `errorFingerprint`, a replay with `replay_of` and `root_id` that
- * resolves its original, steps with outputs and attempt rows, a log line per failed step.
+ * UUIDv7 ids in start order, each flow's default instance `<flow>.default`, an error as `{ name,
+ * message, stack, step }` with the engine's own `errorFingerprint`, a replay with `replay_of` and
+ * `root_id` that resolves its original, steps with outputs and attempt rows, a log line per failed
+ * step. One difference: the other instances have readable ids (`order-sync.acme`) where the engine
+ * would give them `in-<uuid>`; nothing the pages read depends on the form of an id.
  *
  * The mix: five flows of 2 or 3 steps, four instances each, ~5 % failed in four error groups (a
  * tenth resolved by a replay), ~0.2 % cancelled, the 60 newest queued or retrying, tags, a
@@ -78,13 +80,14 @@ export async function millionStore(
   const t0 = performance.now();
   const seconds = () => Math.round((performance.now() - t0) / 100) / 10;
   const n = options.executions ?? MILLION;
-  const base = join(tmpdir(), `retrace-dashboard-fixture-v${FIXTURE_VERSION}-${schemaKey()}-${n}`);
+  const current = `retrace-dashboard-fixture-v${FIXTURE_VERSION}-${schemaKey()}-`;
+  const base = join(tmpdir(), `${current}${n}`);
   const path = `${base}.db`;
   const factsPath = `${base}.json`;
   const reused = reuse(path, factsPath, n);
   if (reused) return { path, facts: reused, built: false, seconds: seconds() };
 
-  removeStale(base);
+  removeStale(current, base);
   options.log?.(`building the ${n.toLocaleString('en-US')}-execution fixture in ${path} (one transaction)…`);
   const building = `${base}.building-${process.pid}.db`;
   rmSync(building, { force: true });
@@ -136,12 +139,13 @@ function reuse(path: string, factsPath: string, n: number): MillionFacts | undef
   }
 }
 
-/** Files of other versions or sizes, and half-built ones, except one this key is building now. */
-function removeStale(base: string): void {
+/** Files of other versions or schemas (any size), and half-built ones of this size, except one being built now. */
+function removeStale(current: string, base: string): void {
   const dir = tmpdir();
   for (const name of readdirSync(dir)) {
     if (!name.startsWith('retrace-dashboard-fixture-')) continue;
     const full = join(dir, name);
+    if (name.startsWith(current) && !full.startsWith(`${base}.`)) continue; // this version, another size
     if (full.startsWith(base) && name.includes('.building-')) continue;
     rmSync(full, { force: true });
   }
