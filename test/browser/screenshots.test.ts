@@ -8,10 +8,15 @@
  * 320 px, and the executions list in the dark theme. A page that does not answer 200, breaks the CSP or throws fails the test (a
  * missing page is not skipped: the list says which pages the docs show).
  *
- *   node --import tsx --test test/browser/screenshots.test.ts   # rewrites docs/dashboard/*.png
+ * In the suite the pictures go to a temporary folder (each checked to be a real PNG of the
+ * page); to rewrite the committed ones:
+ *
+ *   RETRACE_UPDATE_SCREENSHOTS=1 node --import tsx --test test/browser/screenshots.test.ts
  */
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -19,7 +24,11 @@ import { waitFor } from '../support/temp-engine.js';
 import { launchBrowser, logIn, openPage, startDashboard } from './browser-support.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const OUT = `${ROOT}docs/dashboard/`;
+const OUT =
+  process.env.RETRACE_UPDATE_SCREENSHOTS === '1'
+    ? `${ROOT}docs/dashboard/`
+    : `${mkdtempSync(join(tmpdir(), 'retrace-screenshots-'))}/`;
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 // The pictures are committed, and the execution and diff pages show an error's stack whole: its
 // frames are written relative to the checkout, so no path of the machine that made them shows.
@@ -123,6 +132,15 @@ describe('screenshots of every dashboard page for docs/dashboard.md', async () =
     // Fonts and layout settled; the live streams stay open, so no wait for an idle network.
     await page.evaluate(() => document.fonts.ready.then(() => undefined));
     await page.screenshot({ path: `${OUT}${shot.name}.png`, fullPage: true });
+    const png = readFileSync(`${OUT}${shot.name}.png`);
+    assert.ok(png.subarray(0, 8).equals(PNG_SIGNATURE), `${shot.name}.png is a PNG`);
+    // Width from the IHDR chunk: the whole page at the viewport's width (less a scrollbar).
+    const width = png.readUInt32BE(16);
+    const expected = shot.width ?? VIEWPORT.width;
+    assert.ok(
+      width > expected - 30 && width <= expected,
+      `${shot.name}.png is ${width} px wide, expected about ${expected}`,
+    );
   }
 
   it('takes each page, light theme at 1280×800, plus one at 320 px and one dark', async () => {
