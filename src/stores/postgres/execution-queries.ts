@@ -84,7 +84,8 @@ chosen AS (
   SELECT id, abandoned_at, row_number() OVER (ORDER BY ord, due_at, id) AS n FROM picked ORDER BY ord, due_at, id LIMIT $4::int),
 claimed AS (
   UPDATE {schema}.executions e SET status = 'running', lease_owner = $1::text, lease_token = ($5::text[])[chosen.n],
-    claim_count = e.claim_count + 1, due_at = 0, updated_at = now.ms, abandoned_at = NULL, wait_reason = NULL
+    claim_count = e.claim_count + 1, due_at = 0, updated_at = now.ms, abandoned_at = NULL, wait_reason = NULL,
+    woken_at = NULL
   FROM chosen, now WHERE e.id = chosen.id
   RETURNING e.*, chosen.n AS claim_order, now.ms AS claimed_at, chosen.abandoned_at AS previously_abandoned_at)
 SELECT c.*, (SELECT coalesce(json_agg(s ORDER BY s.position), '[]') FROM {schema}.steps s WHERE s.execution_id = c.id) AS steps_json
@@ -128,13 +129,20 @@ settled_attempts AS (
 SELECT * FROM cancelled`;
 
 /**
- * Make a waiting execution due now (a due time already past is kept: it keeps its place in the
- * claim order; LEAST skips a NULL). Not fenced: anyone may wake a waiter. One row: it was waiting.
+ * Wake an execution: a waiting one becomes due now (a due time already past is kept: it keeps
+ * its place in the claim order; LEAST skips a NULL); a running one is marked woken (woken_at),
+ * so that the write with which it records a wait makes it due at once (the wake-up came between
+ * the wait's look and that write). Not fenced: anyone may wake a waiter. RETURNING the status it
+ * had (a concurrent write is waited for and the row read again, so the status is the latest).
  */
 export const WAKE_EXECUTION = `
 WITH ${NOW}
-UPDATE {schema}.executions e SET due_at = LEAST(e.due_at, now.ms), updated_at = now.ms
-FROM now WHERE e.id = $1::text AND e.status = 'waiting'`;
+UPDATE {schema}.executions e SET
+  due_at = CASE WHEN e.status = 'waiting' THEN LEAST(e.due_at, now.ms) ELSE e.due_at END,
+  woken_at = CASE WHEN e.status = 'running' THEN now.ms ELSE e.woken_at END,
+  updated_at = CASE WHEN e.status = 'waiting' THEN now.ms ELSE e.updated_at END
+FROM now WHERE e.id = $1::text AND e.status IN ('waiting', 'running')
+RETURNING e.status`;
 
 /** Unfinished executions by flow and status; matches the partial index executions_claimable. */
 export const COUNT_UNFINISHED = `

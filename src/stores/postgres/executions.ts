@@ -77,7 +77,7 @@ export class PostgresExecutions implements ExecutionStore {
 
   async wakeExecution(id: ExecutionId): Promise<boolean> {
     if (matchesNothing(id)) return false;
-    const woke = (await this.#conn.query(q.WAKE_EXECUTION, [id])).rowCount === 1;
+    const woke = (await this.#conn.query(q.WAKE_EXECUTION, [id])).rows[0]?.status === 'waiting';
     if (woke) this.#conn.wake();
     return woke;
   }

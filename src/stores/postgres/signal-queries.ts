@@ -16,10 +16,13 @@ ins AS (
   SELECT t.id, $2::text, $3::text, $4::text, now.ms FROM target t, now WHERE t.status IN ${ACTIVE}
   RETURNING *),
 woke AS (
-  UPDATE {schema}.executions e SET due_at = LEAST(e.due_at, now.ms), updated_at = now.ms
-  FROM ins, now WHERE e.id = ins.execution_id AND e.status = 'waiting'
-  RETURNING e.id)
-SELECT t.status AS execution_status, ins.*, (SELECT count(*) FROM woke) AS woke
+  UPDATE {schema}.executions e SET
+    due_at = CASE WHEN e.status = 'waiting' THEN LEAST(e.due_at, now.ms) ELSE e.due_at END,
+    woken_at = CASE WHEN e.status = 'running' THEN now.ms ELSE e.woken_at END,
+    updated_at = CASE WHEN e.status = 'waiting' THEN now.ms ELSE e.updated_at END
+  FROM ins, now WHERE e.id = ins.execution_id AND e.status IN ('waiting', 'running')
+  RETURNING e.id, e.status)
+SELECT t.status AS execution_status, ins.*, (SELECT count(*) FROM woke WHERE status = 'waiting') AS woke
 FROM target t LEFT JOIN ins ON TRUE`;
 
 /** The oldest signal of a name not yet consumed (index signals_unconsumed). */

@@ -72,6 +72,12 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
     sets.push(`due_at = now.ms + ${param(Math.round(e.dueInMs), 'bigint')}`);
     key.push('d');
   }
+  if (e.status === 'waiting' && !e.finished) {
+    // Recording a wait: a wake-up that came while it was running makes it due now (0010).
+    const i = sets.findIndex((x) => x.startsWith('due_at = '));
+    const due = i < 0 ? 'e.due_at' : sets.splice(i, 1)[0]!.slice('due_at = '.length);
+    sets.push(`due_at = CASE WHEN e.woken_at IS NOT NULL THEN now.ms ELSE ${due} END`, 'woken_at = NULL');
+  }
   if (e.release || e.finished) {
     sets.push('lease_owner = NULL', 'lease_token = NULL');
     key.push('r');
@@ -207,9 +213,12 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
   if (wake.length) {
     key.push('K');
     ctes.push(`w_wake AS (
-  UPDATE {schema}.executions x SET due_at = LEAST(x.due_at, upd.ms), updated_at = upd.ms
-  FROM upd WHERE x.id = ANY(${param(wake, 'text[]')}) AND x.status = 'waiting'
-  RETURNING x.id)`);
+  UPDATE {schema}.executions x SET
+    due_at = CASE WHEN x.status = 'waiting' THEN LEAST(x.due_at, upd.ms) ELSE x.due_at END,
+    woken_at = CASE WHEN x.status = 'running' THEN upd.ms ELSE x.woken_at END,
+    updated_at = CASE WHEN x.status = 'waiting' THEN upd.ms ELSE x.updated_at END
+  FROM upd WHERE x.id = ANY(${param(wake, 'text[]')}) AND x.status IN ('waiting', 'running')
+  RETURNING x.id, x.status)`);
   }
   const consumed = consumedSignals(u);
   if (consumed.length) {
@@ -229,7 +238,7 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
   }
 
   const columns = ['(SELECT count(*) FROM upd) AS applied'];
-  if (wake.length) columns.push('(SELECT count(*) FROM w_wake) AS woke');
+  if (wake.length) columns.push("(SELECT count(*) FROM w_wake WHERE status = 'waiting') AS woke");
   // Released at an absolute due time: whether that time has come, so listening workers hear of it.
   if (e.release && !e.finished && e.dueAt !== undefined && e.dueAt !== null)
     columns.push('(SELECT due_at <= ms FROM upd) AS due_now');

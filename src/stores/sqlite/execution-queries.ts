@@ -38,17 +38,24 @@ LIMIT @limit`;
 /** Lease one execution to a worker with a fresh fencing token; a waiting one no longer waits. */
 export const CLAIM_EXECUTION = `
 UPDATE executions SET status = 'running', lease_owner = @workerId, lease_token = @leaseToken,
-  claim_count = claim_count + 1, due_at = 0, updated_at = @now, abandoned_at = NULL, wait_reason = NULL
+  claim_count = claim_count + 1, due_at = 0, updated_at = @now, abandoned_at = NULL, wait_reason = NULL,
+  woken_at = NULL
 WHERE id = @id
 RETURNING *`;
 
 /**
- * Make a waiting execution due now (a due time already past is kept: it keeps its place in the
- * claim order). Not fenced: anyone may wake a waiter.
+ * Wake an execution: a waiting one becomes due now (a due time already past is kept: it keeps
+ * its place in the claim order); a running one is marked woken (woken_at), so that the write
+ * with which it records a wait makes it due at once (the wake-up came between the wait's look
+ * and that write). Not fenced: anyone may wake a waiter. RETURNING the status it had.
  */
 export const WAKE_EXECUTION = `
-UPDATE executions SET due_at = min(coalesce(due_at, @now), @now), updated_at = @now
-WHERE id = @id AND status = 'waiting'`;
+UPDATE executions SET
+  due_at = CASE WHEN status = 'waiting' THEN min(coalesce(due_at, @now), @now) ELSE due_at END,
+  woken_at = CASE WHEN status = 'running' THEN @now ELSE woken_at END,
+  updated_at = CASE WHEN status = 'waiting' THEN @now ELSE updated_at END
+WHERE id = @id AND status IN ('waiting', 'running')
+RETURNING status`;
 
 /** Cancels an unfinished execution; its lease is revoked so the worker running it loses its next fenced write. */
 export const CANCEL_EXECUTION = `

@@ -112,6 +112,12 @@ export class SqliteExecutions implements ExecutionStore {
         sets.push('due_at = @dueAt');
         params.dueAt = now + e.dueInMs;
       }
+      if (e.status === 'waiting' && !e.finished) {
+        // Recording a wait: a wake-up that came while it was running makes it due now (0010).
+        const i = sets.findIndex((x) => x.startsWith('due_at = '));
+        const due = i < 0 ? 'due_at' : sets.splice(i, 1)[0]!.slice('due_at = '.length);
+        sets.push(`due_at = CASE WHEN woken_at IS NOT NULL THEN @now ELSE ${due} END`, 'woken_at = NULL');
+      }
       if (e.release || e.finished) sets.push('lease_owner = NULL', 'lease_token = NULL');
       if (e.release && !e.finished) sets.push('abandoned_at = @now');
       const sql = `UPDATE executions SET ${sets.join(', ')} WHERE id = @id AND lease_token = @leaseToken`;
@@ -119,7 +125,7 @@ export class SqliteExecutions implements ExecutionStore {
       if (e.resolveAncestors) c.stmt(RESOLVE_ANCESTORS).run({ id: u.executionId, now });
       writeProgress(c, u, now);
       // After the fenced update: a lease-lost write has thrown above and wakes or consumes nothing.
-      for (const id of wakeTargets(u)) c.bound(exq.WAKE_EXECUTION).run({ id, now });
+      for (const id of wakeTargets(u)) c.bound(exq.WAKE_EXECUTION).get({ id, now });
       if (u.consumeSignals?.length) consumeSignals(c, u, now);
     });
   }
@@ -127,7 +133,11 @@ export class SqliteExecutions implements ExecutionStore {
   async wakeExecution(id: ExecutionId): Promise<boolean> {
     if (matchesNothing(id)) return false;
     const c = this.#c;
-    return c.write(() => c.bound(exq.WAKE_EXECUTION).run({ id, now: c.clock.now() }).changes === 1);
+    return c.write(
+      () =>
+        (c.bound(exq.WAKE_EXECUTION).get({ id, now: c.clock.now() }) as { status: string } | undefined)?.status ===
+        'waiting',
+    );
   }
 
   async cancelExecution(p: {

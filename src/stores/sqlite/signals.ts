@@ -41,7 +41,9 @@ export class SqliteSignals implements SignalStore {
         sentBy: p.sentBy,
         now,
       });
-      const woke = c.bound(WAKE_EXECUTION).run({ id: p.executionId, now }).changes === 1;
+      const woke =
+        (c.bound(WAKE_EXECUTION).get({ id: p.executionId, now }) as { status: string } | undefined)?.status ===
+        'waiting';
       const signal: SignalRecord = {
         id: String(inserted.lastInsertRowid),
         executionId: p.executionId,

@@ -185,6 +185,59 @@ export function describeWaitConformance(getStore: GetStore): void {
     assert.equal((await store.getExecution(r.id))?.dueAt, retrying?.dueAt);
   });
 
+  it('keeps a wake-up that finds its execution running: the write that records its wait makes it due at once; a claim forgets it', async () => {
+    const store = getStore();
+    const flow = 'flow-wait-woken-running';
+    const dueNow = async (id: string) => {
+      const e = await store.getExecution(id as ExecutionId);
+      return e?.dueAt !== null && e!.dueAt !== undefined && e!.dueAt <= (await store.now());
+    };
+    // Alone: woken while running (between a wait's look and its write), then the wait is recorded.
+    const a = await running(`${flow}-a`);
+    assert.equal(await store.wakeExecution(a.id), false, 'not waiting: false');
+    await a.write({ execution: { status: 'waiting', waitReason: 'signal s', dueAt: null, release: true } });
+    assert.ok(await dueNow(a.id), 'the kept wake-up makes the recorded wait due now');
+    // By a signal, and by another execution's write: the same.
+    const b = await running(`${flow}-b`);
+    const sent = await store.sendSignal({ executionId: b.id, name: 's', payloadJson: '1', sentBy: null });
+    assert.equal(sent.outcome === 'sent' && sent.woke, false, 'running: not woken');
+    await b.write({ execution: { status: 'waiting', waitReason: 'signal s', dueInMs: 3_600_000, release: true } });
+    assert.ok(await dueNow(b.id), 'a signal that came while it ran makes its wait due now');
+    const c = await running(`${flow}-c`);
+    const writer = await running('flow-wait-woken-writer');
+    await writer.write({ wake: [c.id], execution: { status: 'succeeded', outputJson: '1', finished: true } });
+    await c.write({ execution: { status: 'waiting', waitReason: 'invocation x', dueAt: null, release: true } });
+    assert.ok(await dueNow(c.id), "another execution's wake in its write is kept the same way");
+    // Used once: after the claim that follows, a new wait waits for a new wake-up.
+    for (const [x, f] of [
+      [b, 'b'],
+      [c, 'c'],
+    ] as const)
+      assert.equal((await claimAll(W1, `${flow}-${f}`))[0]?.execution.id, x.id, `${f} claimable at once`);
+    const [again] = await claimAll(W1, `${flow}-a`);
+    assert.equal(again?.execution.id, a.id, 'a claimable at once');
+    await store.updateExecution({
+      executionId: a.id,
+      leaseToken: again!.leaseToken,
+      workerId: W1,
+      execution: { status: 'waiting', waitReason: 'signal s', dueAt: null, release: true },
+    });
+    assert.equal((await store.getExecution(a.id))?.dueAt, null, 'the claim forgot the wake-up');
+    // A wake-up marked before a claim is forgotten by that claim.
+    const d = await running(`${flow}-d`);
+    await store.wakeExecution(d.id);
+    await d.write({ execution: { status: 'retrying', dueInMs: 0, release: true } });
+    const [reclaimed] = await claimAll(W1, `${flow}-d`);
+    assert.equal(reclaimed?.execution.id, d.id);
+    await store.updateExecution({
+      executionId: d.id,
+      leaseToken: reclaimed!.leaseToken,
+      workerId: W1,
+      execution: { status: 'waiting', waitReason: 'signal s', dueAt: null, release: true },
+    });
+    assert.equal((await store.getExecution(d.id))?.dueAt, null, 'the claim in between forgot it');
+  });
+
   it('wakes the executions named in a fenced write, in that write; a write whose lease was lost wakes nothing', async () => {
     const store = getStore();
     const flow = 'flow-wait-wake-in-write';
