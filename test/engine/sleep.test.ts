@@ -85,7 +85,7 @@ for (const kind of STORE_KINDS) {
         name: 'napper',
         async run(ctx) {
           await ctx.step('before', () => ++runs.before);
-          await ctx.sleep('nap', 2000);
+          await ctx.sleep('nap', 3000);
           return ctx.step('after', () => ++runs.after);
         },
       });
@@ -94,7 +94,7 @@ for (const kind of STORE_KINDS) {
       await waitFor(async () => (await first.executions.get(h.id)).status === 'waiting', 5000, 'the sleep');
       const wakeAt = (await first.executions.get(h.id)).steps[1]!.waitUntil!.getTime();
       await first.stop();
-      await pause(1500); // most of the sleep passes while no engine runs
+      await pause(2500); // most of the sleep passes while no engine runs: a new sleep would end 2.5 s late
 
       const second = await open(url, [flow]);
       assert.equal(await second.handle(h.id).result({ timeoutMs: 5000 }), 1);
@@ -102,7 +102,7 @@ for (const kind of STORE_KINDS) {
       const finished = done.steps[1]!.finishedAt!.getTime();
       assert.ok(finished >= wakeAt, 'not before the wake time');
       assert.ok(
-        finished < wakeAt + 1000,
+        finished < wakeAt + 2000,
         `woke at the recorded time, not a new sleep from the restart (${finished - wakeAt} ms late)`,
       );
       assert.deepEqual(runs, { before: 1, after: 1 });
