@@ -28,6 +28,7 @@ import { executionActionsPage } from './routes/execution-actions.js';
 import { executionsPage } from './routes/executions.js';
 import { homePage } from './routes/home.js';
 import { instancesPage } from './routes/instances.js';
+import { invocationsPage } from './routes/invocations.js';
 import { loginPage } from './routes/login.js';
 import { replayPage } from './routes/replay.js';
 import { runFlowPage } from './routes/run-flow.js';
@@ -52,6 +53,7 @@ const PAGES: readonly DashboardPage[] = [
   runFlowPage,
   bulkPage,
   batchesPage,
+  invocationsPage,
   instancesPage,
   schedulesPage,
   deliveriesPage,
