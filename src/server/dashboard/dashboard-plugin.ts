@@ -33,6 +33,7 @@ import { loginPage } from './routes/login.js';
 import { replayPage } from './routes/replay.js';
 import { runFlowPage } from './routes/run-flow.js';
 import { schedulesPage } from './routes/schedules.js';
+import { signalsPage } from './routes/signals.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
 export interface DashboardPluginOptions {
@@ -46,6 +47,7 @@ export interface DashboardPluginOptions {
 const PAGES: readonly DashboardPage[] = [
   homePage,
   executionsPage,
+  signalsPage,
   executionActionsPage,
   executionPage,
   diffPage,

@@ -17,6 +17,7 @@ import { diffUrl, executionUrl, invocationUrl, replayUrl } from './execution-url
 import { JsonViewer } from './json-viewer.js';
 import { Layout } from './layout.js';
 import { errorRef, inputRef, outputRef } from './payload-refs.js';
+import { awaitedSignal, SignalForm, type SignalFormState } from './signal-form.js';
 
 export interface ExecutionViewProps {
   execution: Execution;
@@ -26,6 +27,8 @@ export interface ExecutionViewProps {
   csrfToken: string;
   /** The server's clock when rendered (running steps are drawn up to it). */
   now: Date;
+  /** "Send signal" refused: the form again with its message (routes/signals.tsx). */
+  signal?: SignalFormState;
 }
 
 const UNFINISHED: ReadonlySet<ExecutionStatus> = new Set(['queued', 'running', 'retrying', 'waiting']);
@@ -61,6 +64,9 @@ export function ExecutionLive(props: ExecutionViewProps) {
       )}
       <Overview {...props} />
       <Actions {...props} />
+      {props.canOperate && (props.signal || awaitedSignal(e) !== undefined) && (
+        <SignalForm execution={e} csrfToken={props.csrfToken} state={props.signal} />
+      )}
       <Lineage execution={e} />
       <section aria-labelledby="payloads-heading">
         <h2 id="payloads-heading">Input and result</h2>
@@ -119,6 +125,7 @@ function Overview({ execution: e, businessKey }: ExecutionViewProps) {
           <Time at={e.finishedAt} />
         </Fact>
         <Fact term="Duration">{formatDuration(duration)}</Fact>
+        {e.waitReason && <Fact term="Waiting for">{e.waitReason}</Fact>}
         {e.dueAt && (
           <Fact term="Next due">
             <Time at={e.dueAt} />
