@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defineFlow, InvokeFailedError } from '../../src/index.js';
+import { defineFlow, type Engine, InvokeFailedError } from '../../src/index.js';
 import { waitFor } from '../support/temp-engine.js';
 import {
   expectAccessible,
@@ -42,7 +42,7 @@ const orderWithCrm = defineFlow({
   invokes: { 'crm-upsert': { repeats: 1, seconds: 0, callback: 'crm-done' } },
   async run(ctx, input: { id: number }) {
     const crm = await ctx.invoke('crm-upsert', { id: input.id });
-    return crm.response;
+    return crm.ok ? crm.response : null;
   },
 });
 const approval = defineFlow({
@@ -58,7 +58,10 @@ describe('invocations and waiting executions in the dashboard', async () => {
     auth: 'api-keys',
     extraFlows: [crmUpsert, crmDone, crmDown, orderWithCrm, approval],
   });
-  const engine = dash.engine as unknown as import('../../src/index.js').Engine;
+  // The extra flows are this file's: typed as such for its runs.
+  const engine = dash.engine as unknown as Engine<
+    typeof crmUpsert | typeof crmDone | typeof crmDown | typeof orderWithCrm | typeof approval
+  >;
   const order = await engine.run('order-with-crm', { id: 7 });
   await order.result();
   const failed = await engine.invoke('crm-down', { id: 9 }, { repeats: 1, seconds: 0 }).then(
