@@ -202,4 +202,25 @@ describe('the dashboard in dev mode (no API keys)', async () => {
     await expectAccessible(page);
     assert.deepEqual(cspViolations, []);
   });
+
+  it('finds an execution by a value inside its input ("Text in payloads", in the URL), and links to a bulk replay of the same filter', async () => {
+    const handle = await dash.engine.run('order-sync', { orderId: 'C-1', customer: { id: 'Cust-7731' } });
+    await handle.result();
+    const { page, cspViolations, pageErrors } = await openPage(browser);
+    await page.goto(`${dash.url}/executions`);
+    await page.getByLabel('Text in payloads').fill('cust-7731');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL(`${dash.url}/executions?text=cust-7731`);
+    const rows = await executionRows(page);
+    await waitFor(async () => (await rows.count()) === 1, 5000, 'one row: the execution whose input has the customer');
+    assert.equal(await rows.getByRole('link', { name: handle.id }).count(), 1);
+    const bulk = page.getByRole('link', { name: 'Replay these (dry run first)' });
+    assert.equal(await bulk.getAttribute('href'), '/bulk?text=cust-7731');
+    await page.reload();
+    assert.equal(await page.getByLabel('Text in payloads').inputValue(), 'cust-7731');
+    assert.equal(await rows.count(), 1);
+    await expectAccessible(page);
+    assert.deepEqual(cspViolations, []);
+    assert.deepEqual(pageErrors, []);
+  });
 });

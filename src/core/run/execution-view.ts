@@ -389,6 +389,7 @@ const EXECUTION_FILTER: Record<string, Check> = {
   finishedAfter: TIME,
   finishedBefore: TIME,
   errorText: string,
+  payloadText: string,
   tags: tagArray,
   replayOf: string,
   rootId: string,

@@ -28,10 +28,12 @@ import { executionActionsPage } from './routes/execution-actions.js';
 import { executionsPage } from './routes/executions.js';
 import { homePage } from './routes/home.js';
 import { instancesPage } from './routes/instances.js';
+import { invocationsPage } from './routes/invocations.js';
 import { loginPage } from './routes/login.js';
 import { replayPage } from './routes/replay.js';
 import { runFlowPage } from './routes/run-flow.js';
 import { schedulesPage } from './routes/schedules.js';
+import { signalsPage } from './routes/signals.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
 export interface DashboardPluginOptions {
@@ -45,6 +47,7 @@ export interface DashboardPluginOptions {
 const PAGES: readonly DashboardPage[] = [
   homePage,
   executionsPage,
+  signalsPage,
   executionActionsPage,
   executionPage,
   diffPage,
@@ -52,6 +55,7 @@ const PAGES: readonly DashboardPage[] = [
   runFlowPage,
   bulkPage,
   batchesPage,
+  invocationsPage,
   instancesPage,
   schedulesPage,
   deliveriesPage,

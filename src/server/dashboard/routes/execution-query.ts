@@ -3,9 +3,6 @@
  * filtered list can be linked, reloaded and reached with the back button. Parsing never throws:
  * a value the engine would refuse (an unknown status, a time that is not one) is dropped and
  * reported beside the form instead.
- *
- * Searching text inside inputs and step outputs is not offered: the engine's list filter has no
- * such field yet.
  */
 import type { ExecutionListFilter, ExecutionStatus } from '../../../index.js';
 import { withQuery } from '../urls.js';
@@ -21,6 +18,8 @@ export interface ExecutionQuery {
   to?: string;
   /** Text in the error's name or message. */
   error?: string;
+  /** Text anywhere in the payloads: input, output, error, any step's output or error. */
+  text?: string;
   /** Comma-separated; executions carrying all of them. */
   tags?: string;
   /** An error group's fingerprint. */
@@ -47,7 +46,7 @@ export function parseExecutionQuery(raw: Record<string, unknown>): { query: Exec
     if (status in STATUS_LABELS) query.status = status as ExecutionStatus;
     else problems.push(`Unknown status "${status}": showing every status.`);
   }
-  for (const name of ['flow', 'instance', 'error', 'tags', 'errorGroup', 'cursor'] as const) {
+  for (const name of ['flow', 'instance', 'error', 'text', 'tags', 'errorGroup', 'cursor'] as const) {
     const value = text(name);
     if (value !== undefined) query[name] = value;
   }
@@ -74,6 +73,7 @@ export function toEngineFilter(query: ExecutionQuery): ExecutionListFilter {
   if (query.from) filter.startedAfter = toTime(query.from);
   if (query.to) filter.startedBefore = toTime(query.to);
   if (query.error) filter.errorText = query.error;
+  if (query.text) filter.payloadText = query.text;
   if (query.tags) {
     const tags = query.tags
       .split(',')
@@ -97,6 +97,7 @@ export function queryUrl(path: string, query: ExecutionQuery, changes: Partial<E
     from: q.from,
     to: q.to,
     error: q.error,
+    text: q.text,
     tags: q.tags,
     errorGroup: q.errorGroup,
     unresolved: q.unresolved ? '1' : undefined,

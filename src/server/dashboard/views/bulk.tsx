@@ -60,6 +60,7 @@ export function QuerySummary({ query }: { query: ExecutionQuery }) {
   if (query.from) facts.push(['Started after (UTC)', query.from]);
   if (query.to) facts.push(['Started before (UTC)', query.to]);
   if (query.error) facts.push(['Error text', query.error]);
+  if (query.text) facts.push(['Text in payloads', query.text]);
   if (query.tags) facts.push(['Tags', query.tags]);
   if (query.unresolved) facts.push(['Only', 'failures not yet resolved by a replay']);
   return <Facts facts={facts} />;
@@ -74,6 +75,7 @@ export function QueryFields({ query }: { query: ExecutionQuery }) {
     ['from', query.from],
     ['to', query.to],
     ['error', query.error],
+    ['text', query.text],
     ['tags', query.tags],
     ['errorGroup', query.errorGroup],
     ['unresolved', query.unresolved ? '1' : undefined],

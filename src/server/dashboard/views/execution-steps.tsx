@@ -9,7 +9,7 @@
  */
 import type { AttemptView, Execution, LogView, StepStatus, StepView } from '../../../index.js';
 import { EmptyState, formatDuration, TableRegion, Time } from './components.js';
-import { executionUrl, replayUrl } from './execution-urls.js';
+import { executionUrl, invocationUrl, replayUrl } from './execution-urls.js';
 import { JsonViewer } from './json-viewer.js';
 import { attemptErrorRef, logDataRef, stepErrorRef, stepOutputRef } from './payload-refs.js';
 
@@ -121,6 +121,26 @@ export function ExecutionSteps(props: StepsProps) {
   );
 }
 
+/** What a sleep, wait or invoke step is, and for an invoke step the invocation it made. */
+function StepKindNote({ step: s }: { step: StepView }) {
+  const what = { sleep: 'A durable sleep', wait: `Waits for the signal "${s.name}"`, invoke: 'Invokes another flow' }[
+    s.kind as 'sleep' | 'wait' | 'invoke'
+  ];
+  return (
+    <p class="step-kind">
+      {what}
+      {s.invocation && (
+        <>
+          : invocation{' '}
+          <a class="id" href={invocationUrl(s.invocation.cid)}>
+            {s.invocation.cid}
+          </a>
+        </>
+      )}
+    </p>
+  );
+}
+
 function Step(props: StepsProps & { step: StepView; logs: IndexedLog[] }) {
   const { execution: e, step: s } = props;
   const headingId = `step-${s.position}-heading`;
@@ -139,7 +159,13 @@ function Step(props: StepsProps & { step: StepView; logs: IndexedLog[] }) {
             , next attempt at <Time at={s.nextAttemptAt} />
           </>
         )}
+        {s.waitUntil && (
+          <>
+            , waits until <Time at={s.waitUntil} />
+          </>
+        )}
       </p>
+      {s.kind !== 'run' && <StepKindNote step={s} />}
       <OutputSource step={s} />
       <Validation step={s} />
       {props.canOperate && !UNFINISHED_STEP.has(s.status) && isFinished(e) && (

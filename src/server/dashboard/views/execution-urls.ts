@@ -5,3 +5,6 @@ export const diffUrl = (a: string, b: string) => `${executionUrl(a)}/diff/${enco
 
 export const replayUrl = (id: string, fromStep?: string) =>
   `${executionUrl(id)}/replay${fromStep === undefined ? '' : `?fromStep=${encodeURIComponent(fromStep)}`}`;
+
+/** An invocation's page, by its cid (routes/invocations.tsx). */
+export const invocationUrl = (cid: string) => `/invocations/${encodeURIComponent(cid)}`;

@@ -9,14 +9,15 @@
  * stream, so the page stops listening.
  */
 import type { ComponentChildren } from 'preact';
-import type { Execution, ExecutionStatus, ExecutionSummary } from '../../../index.js';
+import type { Execution, ExecutionStatus, ExecutionSummary, InvokedBy } from '../../../index.js';
 import type { PageContext } from '../context.js';
 import { EmptyState, formatDuration, ScreenReaderOnly, StatusBadge, Time } from './components.js';
 import { ExecutionSteps, indexedLogs, LogLines, StepTimeline } from './execution-steps.js';
-import { diffUrl, executionUrl, replayUrl } from './execution-urls.js';
+import { diffUrl, executionUrl, invocationUrl, replayUrl } from './execution-urls.js';
 import { JsonViewer } from './json-viewer.js';
 import { Layout } from './layout.js';
 import { errorRef, inputRef, outputRef } from './payload-refs.js';
+import { awaitedSignal, SignalForm, type SignalFormState } from './signal-form.js';
 
 export interface ExecutionViewProps {
   execution: Execution;
@@ -26,6 +27,8 @@ export interface ExecutionViewProps {
   csrfToken: string;
   /** The server's clock when rendered (running steps are drawn up to it). */
   now: Date;
+  /** "Send signal" refused: the form again with its message (routes/signals.tsx). */
+  signal?: SignalFormState;
 }
 
 const UNFINISHED: ReadonlySet<ExecutionStatus> = new Set(['queued', 'running', 'retrying', 'waiting']);
@@ -61,6 +64,9 @@ export function ExecutionLive(props: ExecutionViewProps) {
       )}
       <Overview {...props} />
       <Actions {...props} />
+      {props.canOperate && (props.signal || awaitedSignal(e) !== undefined) && (
+        <SignalForm execution={e} csrfToken={props.csrfToken} state={props.signal} />
+      )}
       <Lineage execution={e} />
       <section aria-labelledby="payloads-heading">
         <h2 id="payloads-heading">Input and result</h2>
@@ -119,6 +125,7 @@ function Overview({ execution: e, businessKey }: ExecutionViewProps) {
           <Time at={e.finishedAt} />
         </Fact>
         <Fact term="Duration">{formatDuration(duration)}</Fact>
+        {e.waitReason && <Fact term="Waiting for">{e.waitReason}</Fact>}
         {e.dueAt && (
           <Fact term="Next due">
             <Time at={e.dueAt} />
@@ -171,8 +178,8 @@ function Actions({ execution: e, canOperate, csrfToken }: ExecutionViewProps) {
 }
 
 function Lineage({ execution: e }: { execution: Execution }) {
-  const invoked = invocationLinks(e);
-  const original = e.replayOf === null && e.replays.length === 0 && !invoked.invokedBy && !invoked.invocations;
+  const invocations = e.steps.filter((s) => s.invocation !== null);
+  const original = e.replayOf === null && e.replays.length === 0 && !e.invokedBy && invocations.length === 0;
   return (
     <section aria-labelledby="lineage-heading">
       <h2 id="lineage-heading">Lineage</h2>
@@ -189,30 +196,63 @@ function Lineage({ execution: e }: { execution: Execution }) {
             <a href={executionUrl(e.rootId)}>{e.rootId}</a>
           </Fact>
         )}
-        {invoked.invokedBy && (
-          <Fact term="Invoked by">
-            <a href={executionUrl(invoked.invokedBy)}>{invoked.invokedBy}</a>
-          </Fact>
-        )}
+        {e.invokedBy && <InvokedByFact invokedBy={e.invokedBy} />}
       </dl>
       {e.replays.length > 0 && <Replays execution={e} />}
-      {invoked.invocations && (
+      {invocations.length > 0 && (
         <>
-          <h3>Invocations</h3>
-          {invoked.invocations.length === 0 ? (
-            <EmptyState>It invoked no other flow.</EmptyState>
-          ) : (
-            <ul>
-              {invoked.invocations.map((id) => (
-                <li>
-                  <a href={executionUrl(id)}>{id}</a>
-                </li>
-              ))}
-            </ul>
-          )}
+          <h3>Invocations it made</h3>
+          <ul>
+            {invocations.map((s) => (
+              <li>
+                Step {s.name}:{' '}
+                <a class="id" href={invocationUrl(s.invocation!.cid)}>
+                  {s.invocation!.cid}
+                </a>
+              </li>
+            ))}
+          </ul>
         </>
       )}
     </section>
+  );
+}
+
+const INVOKED_ROLES: Record<InvokedBy['role'], string> = {
+  invocation: "The invocation itself (the engine's flow that makes the attempts)",
+  attempt: 'An attempt of an invocation',
+  callback: 'The callback of an invocation',
+};
+
+/** What this execution is to an invocation: the call, an attempt or the callback, and who called. */
+function InvokedByFact({ invokedBy: by }: { invokedBy: InvokedBy }) {
+  return (
+    <Fact term="Invoked by">
+      {INVOKED_ROLES[by.role]}
+      {by.attempt !== null && <> (attempt {by.attempt})</>}:{' '}
+      <a class="id" href={invocationUrl(by.cid)}>
+        {by.cid}
+      </a>
+      {by.executionId ? (
+        <>
+          , called by execution <a href={executionUrl(by.executionId)}>{by.executionId}</a>
+          {by.step && (
+            <>
+              {' '}
+              at step <code>{by.step}</code>
+            </>
+          )}
+        </>
+      ) : (
+        <>, called from outside a flow</>
+      )}
+      {by.invocationId && (
+        <>
+          {' '}
+          (the invocation's execution: <a href={executionUrl(by.invocationId)}>{by.invocationId}</a>)
+        </>
+      )}
+    </Fact>
   );
 }
 
@@ -236,33 +276,6 @@ function Replays({ execution: e }: { execution: Execution }) {
       </ul>
     </>
   );
-}
-
-/**
- * Invoked-by and invocations come with sub-flow invocations (issue 12); until the engine's view
- * has them nothing is shown. Read tolerantly: an id, or an object with `id`/`executionId`.
- */
-function invocationLinks(e: Execution): { invokedBy?: string; invocations?: string[] } {
-  const out: { invokedBy?: string; invocations?: string[] } = {};
-  if ('invokedBy' in e) {
-    const id = linkedId((e as { invokedBy?: unknown }).invokedBy);
-    if (id) out.invokedBy = id;
-  }
-  if ('invocations' in e) {
-    const list = (e as { invocations?: unknown }).invocations;
-    if (Array.isArray(list)) out.invocations = list.map(linkedId).filter((id): id is string => id !== undefined);
-  }
-  return out;
-}
-
-function linkedId(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object') {
-    const v = value as { id?: unknown; executionId?: unknown };
-    if (typeof v.executionId === 'string') return v.executionId;
-    if (typeof v.id === 'string') return v.id;
-  }
-  return undefined;
 }
 
 function FlowLogs({ execution: e }: { execution: Execution }) {

@@ -112,6 +112,10 @@ function FilterForm({ query, problems, flows }: ExecutionsListProps) {
             <input type="search" name="error" value={query.error ?? ''} autocomplete="off" />
           </label>
           <label>
+            Text in payloads
+            <input type="search" name="text" value={query.text ?? ''} autocomplete="off" />
+          </label>
+          <label>
             Tags (comma-separated, all must match)
             <input type="text" name="tags" value={query.tags ?? ''} autocomplete="off" />
           </label>
@@ -169,6 +173,11 @@ export function Results(props: ExecutionsListProps) {
   return (
     <section id="results" aria-labelledby="results-heading">
       <h2 id="results-heading">Results</h2>
+      {props.canOperate && props.rows.length > 0 && (
+        <p class="results-actions">
+          <a href={queryUrl('/bulk', props.query, { cursor: undefined })}>Replay these (dry run first)</a>
+        </p>
+      )}
       {props.rows.length === 0 ? (
         <EmptyState>No executions match this filter.</EmptyState>
       ) : (
@@ -184,6 +193,7 @@ export function Results(props: ExecutionsListProps) {
                 <th scope="col">Started</th>
                 <th scope="col">Duration</th>
                 <th scope="col">Error</th>
+                {showWaitReason(props) && <th scope="col">Waiting for</th>}
                 <th scope="col">Tags</th>
                 {props.canOperate && <th scope="col">Actions</th>}
               </tr>
@@ -203,6 +213,7 @@ const UNFINISHED: ReadonlySet<string> = new Set<ExecutionStatus>(['queued', 'run
 
 export function Rows(props: ExecutionsListProps) {
   const back = queryUrl('/executions', props.query, { cursor: undefined });
+  const withWaitReason = showWaitReason(props);
   return (
     <>
       {props.rows.map(({ execution: e, businessKey }) => (
@@ -214,6 +225,7 @@ export function Rows(props: ExecutionsListProps) {
           </td>
           <td>
             <StatusBadge status={e.status as ExecutionStatus} />
+            {!withWaitReason && e.waitReason && <span class="wait-reason">{e.waitReason}</span>}
           </td>
           <td>{e.flow}</td>
           {props.showBusinessKey && <td>{businessKey ?? <span class="muted">–</span>}</td>}
@@ -223,6 +235,7 @@ export function Rows(props: ExecutionsListProps) {
           </td>
           <td>{formatDuration(e.finishedAt ? e.finishedAt.getTime() - e.startedAt.getTime() : null)}</td>
           <td class="error-cell">{e.error ? clip(`${e.error.name}: ${e.error.message}`) : ''}</td>
+          {withWaitReason && <td>{e.waitReason ?? ''}</td>}
           <td>{e.tags.join(', ')}</td>
           {props.canOperate && (
             <td>
@@ -241,6 +254,15 @@ export function Rows(props: ExecutionsListProps) {
       ))}
     </>
   );
+}
+
+/**
+ * A list filtered to waiting executions has a "Waiting for" column; elsewhere a waiting row says
+ * why under its status (a column there would depend on the page, and "Load more" rows must fit
+ * the first page's header).
+ */
+function showWaitReason(props: ExecutionsListProps): boolean {
+  return props.query.status === 'waiting';
 }
 
 /** "Load more": a plain link to the next page without scripts; with htmx, appends in place. */
