@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
+import { defineFlow, type Engine } from '../../src/index.js';
 import { waitFor } from '../support/temp-engine.js';
 import { launchBrowser, logIn, openPage, startDashboard } from './browser-support.js';
 
@@ -51,8 +52,29 @@ interface Shot {
   anonymous?: true;
 }
 
+// An invocation with a callback and an execution waiting for a signal, for their pages.
+const crmUpsert = defineFlow({
+  name: 'crm-upsert',
+  async run(ctx, input: { orderId: string }) {
+    return ctx.step('upsert', () => ({ crmId: `crm-${input.orderId}` }));
+  },
+});
+const crmDone = defineFlow({
+  name: 'crm-done',
+  async run(ctx, payload: { ok: boolean | null }) {
+    return ctx.step('record', () => ({ recorded: payload.ok }));
+  },
+});
+const approval = defineFlow({
+  name: 'refund-approval',
+  async run(ctx, _input: { orderId: string }) {
+    const answer = await ctx.waitForSignal('approved', { timeout: '2h' });
+    return ctx.step('refund', () => ({ approvedBy: (answer as { by?: string } | null)?.by ?? null }));
+  },
+});
+
 describe('screenshots of every dashboard page for docs/dashboard.md', async () => {
-  const dash = await startDashboard({ auth: 'api-keys' });
+  const dash = await startDashboard({ auth: 'api-keys', extraFlows: [crmUpsert, crmDone, approval] });
   const { engine } = dash;
   const setup = { actor: 'setup' };
   for (const id of ['A-3', 'A-4', 'bad-4', 'bad-5']) await dash.runOrder(id);
@@ -94,6 +116,15 @@ describe('screenshots of every dashboard page for docs/dashboard.md', async () =
   await waitFor(async () => (await engine.batches.get(batch.id)).status === 'completed', 10_000, 'the batch');
   const group = (await engine.errors.groups({ unresolvedOnly: true })).find((g) => g.flow === 'order-sync');
   assert.ok(group, 'an unresolved order-sync error group');
+  // The extra flows are this file's: typed as such for their runs.
+  const extra = engine as unknown as Engine<typeof crmUpsert | typeof crmDone | typeof approval>;
+  const call = await extra.invoke(
+    'crm-upsert',
+    { orderId: 'A-1001' },
+    { mode: 'sync', repeats: 2, seconds: 5, callback: 'crm-done', context: { orderId: 'A-1001' } },
+  );
+  const waiting = await extra.run('refund-approval', { orderId: 'A-1002' });
+  await waitFor(async () => (await engine.executions.get(waiting.id)).status === 'waiting', 10_000, 'the wait');
   const admin = await dash.createKey('ops-anna', ['read', 'operate', 'admin']);
   const browser = await launchBrowser();
 
@@ -110,6 +141,10 @@ describe('screenshots of every dashboard page for docs/dashboard.md', async () =
     { name: 'replay', path: `/executions/${bad3.id}/replay?fromStep=push-to-erp`, heading: /^Replay execution / },
     { name: 'diff', path: `/executions/${bad1.id}/diff/${replay.id}`, heading: /^Compare executions$/ },
     { name: 'flows', path: '/flows', heading: /^Flows$/ },
+    { name: 'invocations', path: '/invocations', heading: /^Invocations$/ },
+    { name: 'invocation', path: `/invocations/${call.cid}`, heading: /^Invocation / },
+    { name: 'waiting', path: '/executions?status=waiting', heading: /^Executions$/ },
+    { name: 'execution-waiting', path: `/executions/${waiting.id}`, heading: /^Execution / },
     { name: 'run-flow', path: '/flows/order-sync/run', heading: /^Run flow order-sync$/ },
     { name: 'bulk', path: `/bulk?errorGroup=${group.fingerprint}&unresolved=1&dryRun=1`, heading: /^Bulk replay$/ },
     { name: 'batches', path: '/batches', heading: /^Replay batches$/ },
