@@ -14,6 +14,9 @@ export function enginesOnEachStore<const F extends AnyFlow>(flows: F[]): { sqlit
   const engines = {} as { sqlite: Engine<F>; postgres: Engine<F> };
   const schema = randomSchema();
   const dir = tempDir();
+  // A store given as an object is the caller's to close (engine.stop leaves it open): left open,
+  // its pool keeps the test process alive until its idle connections time out.
+  let postgresStore: PostgresStore | undefined;
   before(async () => {
     engines.sqlite = createEngine({ ...FAST, flows, store: storeUrl(dir) });
     await engines.sqlite.start();
@@ -21,13 +24,14 @@ export function enginesOnEachStore<const F extends AnyFlow>(flows: F[]): { sqlit
     engines.postgres = createEngine({
       ...FAST,
       flows,
-      store: new PostgresStore({ connectionString: DATABASE_URL, schema }),
+      store: (postgresStore = new PostgresStore({ connectionString: DATABASE_URL, schema })),
     });
     await engines.postgres.start();
   });
   after(async () => {
     await engines.sqlite?.stop();
     await engines.postgres?.stop();
+    await postgresStore?.close();
     await dropSchemas([schema]);
   });
   return engines;
