@@ -9,15 +9,24 @@ import {
 import { assertReachable, DATABASE_URL, dropSchemas, randomSchema } from './postgres-support.js';
 
 const schemas: string[] = [];
+/** Closed after the file: the scenarios' engines leave a store given as an object open. */
+const opened: PostgresStore[] = [];
 const schemaStore = () => {
   const schema = randomSchema();
   schemas.push(schema);
-  return () => new PostgresStore({ connectionString: DATABASE_URL, schema, poolSize: 3 });
+  return () => {
+    const store = new PostgresStore({ connectionString: DATABASE_URL, schema, poolSize: 3 });
+    opened.push(store);
+    return store;
+  };
 };
 
 describe('graceful stop with a step in flight (PostgreSQL)', () => {
   before(assertReachable);
-  after(() => dropSchemas(schemas));
+  after(async () => {
+    await Promise.all(opened.map((store) => store.close()));
+    await dropSchemas(schemas);
+  });
 
   it('keeps the lease until the step returns: another engine does not run it again', async () => {
     await stopWhileStepInFlight(schemaStore());

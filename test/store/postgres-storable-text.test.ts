@@ -11,6 +11,11 @@ describe('text every store can hold (PostgreSQL)', () => {
   after(() => dropSchemas([schema]));
 
   it('stores, replaces or refuses NULs and lone surrogates as SQLite does', async () => {
-    await awkwardTextOutcome(new PostgresStore({ connectionString: DATABASE_URL, schema, poolSize: 3 }));
+    const store = new PostgresStore({ connectionString: DATABASE_URL, schema, poolSize: 3 });
+    try {
+      await awkwardTextOutcome(store);
+    } finally {
+      await store.close(); // the engine leaves a store given as an object open
+    }
   });
 });
