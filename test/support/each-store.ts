@@ -21,11 +21,8 @@ export function enginesOnEachStore<const F extends AnyFlow>(flows: F[]): { sqlit
     engines.sqlite = createEngine({ ...FAST, flows, store: storeUrl(dir) });
     await engines.sqlite.start();
     await assertReachable();
-    engines.postgres = createEngine({
-      ...FAST,
-      flows,
-      store: (postgresStore = new PostgresStore({ connectionString: DATABASE_URL, schema })),
-    });
+    postgresStore = new PostgresStore({ connectionString: DATABASE_URL, schema });
+    engines.postgres = createEngine({ ...FAST, flows, store: postgresStore });
     await engines.postgres.start();
   });
   after(async () => {
