@@ -10,15 +10,20 @@ import type { Page } from 'playwright-core';
 import { waitFor } from '../support/temp-engine.js';
 import { expectAccessible, launchBrowser, openPage, scrollsHorizontally, startDashboard } from './browser-support.js';
 
-/** The unresolved count of the refused-orders group on the home page, or null once it is gone. */
+/**
+ * The unresolved count of the refused-orders group on the home page, or null once it is gone.
+ * Read in one DOM pass: the live refresh swaps the table, and separate reads of the row and its
+ * cells can straddle a swap (the row found, its cells already gone).
+ */
 async function groupCount(page: Page): Promise<number | null> {
-  const row = page
-    .getByRole('region', { name: 'Unresolved failures by cause' })
-    .getByRole('row')
-    .filter({ hasText: 'ERP refused order' });
-  if ((await row.count()) === 0) return null;
-  const cells = await row.getByRole('cell').allTextContents();
-  return Number(cells[3]);
+  return page.evaluate(() => {
+    const region = document.querySelector('[aria-label="Unresolved failures by cause"]');
+    const row = [...(region?.querySelectorAll('tr') ?? [])].find((r) => r.textContent?.includes('ERP refused order'));
+    if (!row) return null;
+    const count = Number(row.querySelectorAll('td')[3]?.textContent);
+    if (Number.isNaN(count)) throw new Error(`the group row has no count: ${row.textContent}`);
+    return count;
+  });
 }
 
 function progressText(page: Page) {
