@@ -6,6 +6,7 @@ import type { ExecutionId, LeaseToken, WorkerId } from '../shared/ids.js';
 import type { ExecutionStatus } from '../shared/states.js';
 import type { AuditWrite } from './audit.js';
 import type { AttemptWrite, LogWrite, StepRecord, StepWrite } from './steps.js';
+import type { ExecutionPark } from './systems.js';
 
 export interface ExecutionStore {
   /** Inserts an execution; with an idempotency key already used for the flow, returns the
@@ -118,6 +119,8 @@ export interface ExecutionRecord {
    * `signal approved`, `invocation <cid>`); cleared when it is claimed again.
    */
   waitReason: string | null;
+  /** Where it is parked (SystemStore.parkExecution), until the parked step runs an attempt; null otherwise. */
+  parked: ExecutionPark | null;
 }
 
 export interface ClaimParams {
@@ -167,6 +170,8 @@ export interface ExecutionUpdate {
     waitReason?: string | null;
     /** Give up the lease: anyone may claim it (when due). Records the abandonment (store clock). */
     release?: boolean;
+    /** The step it parked at runs an attempt now: its parked row goes (a finishing write or a cancel removes it too). */
+    unpark?: boolean;
     finished?: boolean;
     errorFingerprint?: string | null;
     /**
@@ -208,6 +213,8 @@ export interface ExecutionFilter {
   resolved?: boolean;
   errorFingerprint?: string;
   correlationId?: string;
+  /** Executions with a step recorded against this end system (StepRecord.system). */
+  system?: string;
   /** @default 'startedAt' */
   sortBy?: 'startedAt' | 'finishedAt';
   order?: ExecutionOrder;

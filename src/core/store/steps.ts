@@ -56,6 +56,10 @@ export interface StepRecord {
   suppliedBy: string | null;
   /** validate's last answer, with the store's time of the write that recorded it. */
   validation: (StepValidation & { at: number }) | null;
+  /** The end system the step calls (`system` of the step or its flow); null for none. */
+  system: string | null;
+  /** Attempts beyond the retry policy's, granted by the system's circuit (a failed probe, a park after the last attempt). */
+  grantedAttempts: number;
 }
 
 export interface AttemptRecord {
@@ -111,6 +115,10 @@ export interface StepWrite {
   suppliedBy?: string;
   /** A new answer of validate: recorded with the store's now; the last one is kept when not given. */
   validation?: StepValidation;
+  /** Recorded by the step's first write and never changed after. @default null */
+  system?: string | null;
+  /** Kept as it is when not given. @default 0 */
+  grantedAttempts?: number;
 }
 
 /** An attempt row to start (`running`) or to finish (any other status). */

@@ -1,6 +1,6 @@
 /**
  * The store port (src/core/store/): one interface per capability (workers, executions, steps,
- * replays, instances, schedules, signals, API keys, webhook deliveries, audit) and the records they
+ * replays, instances, schedules, signals, systems, API keys, webhook deliveries, audit) and the records they
  * carry; this file is their sum. It says what must be stored and read, never how: the adapters
  * in src/stores/ implement it, and src/testing/conformance/ holds them all to one behaviour.
  */
@@ -28,6 +28,7 @@ import type { ReplayStore } from './replays.js';
 import type { ScheduleStore } from './schedules.js';
 import type { SignalStore } from './signals.js';
 import type { StepStore } from './steps.js';
+import type { SystemStore } from './systems.js';
 import type { WebhookDeliveryStore } from './webhook-deliveries.js';
 import type { WorkerStore } from './workers.js';
 
@@ -40,6 +41,7 @@ export type * from './replays.js';
 export type * from './schedules.js';
 export type * from './signals.js';
 export type * from './steps.js';
+export type * from './systems.js';
 export type * from './webhook-deliveries.js';
 export type * from './workers.js';
 
@@ -69,6 +71,7 @@ export interface Store
     InstanceStore,
     ScheduleStore,
     SignalStore,
+    SystemStore,
     ApiKeyStore,
     WebhookDeliveryStore,
     AuditStore {}
