@@ -18,7 +18,9 @@ import { expectAccessible, launchBrowser, openPage, scrollsHorizontally, startDa
 async function groupCount(page: Page): Promise<number | null> {
   return page.evaluate(() => {
     const region = document.querySelector('[aria-label="Unresolved failures by cause"]');
-    const row = [...(region?.querySelectorAll('tr') ?? [])].find((r) => r.textContent?.includes('ERP refused order'));
+    const row = Array.from(region?.querySelectorAll('tr') ?? []).find((r) =>
+      r.textContent?.includes('ERP refused order'),
+    );
     if (!row) return null;
     const count = Number(row.querySelectorAll('td')[3]?.textContent);
     if (Number.isNaN(count)) throw new Error(`the group row has no count: ${row.textContent}`);
