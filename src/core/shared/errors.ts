@@ -72,7 +72,9 @@ export type RetraceErrorCode =
   | 'INVALID_CURSOR'
   | 'SIGNAL_REJECTED'
   | 'INVOKE_FAILED'
-  | 'INVOCATION_NOT_FOUND';
+  | 'INVOCATION_NOT_FOUND'
+  | 'SYSTEM_UNAVAILABLE'
+  | 'SYSTEM_NOT_FOUND';
 
 export interface RetraceErrorOptions {
   cause?: unknown;
@@ -267,6 +269,36 @@ export class InvocationNotFoundError extends RetraceError {
   constructor(cid: string) {
     super('INVOCATION_NOT_FOUND', `No invocation with cid "${cid}"`);
     this.cid = cid;
+  }
+}
+
+/**
+ * A step of an execution parked at an end system whose circuit stayed open past the flow's
+ * `maxParked`: the step fails with this (no attempt spent, not retried). `since` is when the
+ * outage began (null when it is not known).
+ */
+export class SystemUnavailableError extends RetraceError {
+  readonly system: string;
+  readonly since: Date | null;
+  readonly maxParkedMs: number;
+  constructor(system: string, since: number | null, maxParkedMs: number) {
+    const down = since === null ? 'down' : `down since ${new Date(since).toISOString()}`;
+    super(
+      'SYSTEM_UNAVAILABLE',
+      `System "${system}" is ${down}: the execution was parked longer than its flow's maxParked (${maxParkedMs} ms)`,
+    );
+    this.system = system;
+    this.since = since === null ? null : new Date(since);
+    this.maxParkedMs = maxParkedMs;
+  }
+}
+
+/** No end system of that name is declared (engine options, flows, steps seen) or recorded. */
+export class UnknownSystemError extends RetraceError {
+  readonly system: string;
+  constructor(system: string) {
+    super('SYSTEM_NOT_FOUND', `No system named "${system}"`);
+    this.system = system;
   }
 }
 
