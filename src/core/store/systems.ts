@@ -162,6 +162,8 @@ export interface ParkedRecord {
   system: string;
   flow: string;
   position: number;
+  /** The name of the step at `position` when its row is recorded (the engine records it on the park), else null. */
+  step: string | null;
   seq: number;
   parkedAt: number;
   until: number | null;
