@@ -173,6 +173,8 @@ export interface ExecutionListFilter {
   errorFingerprint?: string;
   /** Executions carrying this correlation id (an invocation's cid: the invocation, its attempts and its callback). */
   correlationId?: string;
+  /** Executions with a step that calls this end system (a step's `system`, or its flow's). */
+  system?: string;
   /** Finished-time sorting lists finished executions only. @default 'startedAt' */
   sortBy?: 'startedAt' | 'finishedAt';
   /** @default 'desc' */
@@ -322,6 +324,7 @@ export function toStoreFilter(f: ExecutionListFilter): ExecutionFilter {
   if (f.resolved !== undefined) out.resolved = f.resolved;
   if (f.errorFingerprint !== undefined) out.errorFingerprint = f.errorFingerprint;
   if (f.correlationId !== undefined) out.correlationId = f.correlationId;
+  if (f.system !== undefined) out.system = f.system;
   if (f.sortBy !== undefined) {
     if (f.sortBy !== 'startedAt' && f.sortBy !== 'finishedAt') {
       throw new InvalidOptionError(
@@ -397,6 +400,7 @@ const EXECUTION_FILTER: Record<string, Check> = {
   resolved: boolean,
   errorFingerprint: string,
   correlationId: string,
+  system: string,
   sortBy: () => undefined,
   order: () => undefined,
   limit: cursorPageLimit,

@@ -5,50 +5,13 @@
  */
 
 import type { BatchView, ReplayPlan } from '../replay/replay-view.js';
-import type { Duration } from '../shared/duration.js';
 import type { ErrorInfo } from '../shared/errors.js';
+import type { CircuitState } from '../store/store.js';
 
-export type SystemState = 'closed' | 'open' | 'half_open' | 'paused';
+// The options are the engine's (context/system-options.ts: EngineOptions needs them), named here too.
+export type { FailureRateOptions, SystemHealthCheck, SystemOptions } from '../context/system-options.js';
 
-/** A health check: resolves when the system is up, throws (or times out) when it is down. */
-export type SystemHealthCheck = (ctx: { signal: AbortSignal; system: string }) => Promise<unknown>;
-
-/** The failure-rate rule: open when failures / calls ≥ threshold over a tumbling window of at least minimumCalls. */
-export interface FailureRateOptions {
-  /** A fraction in (0, 1]. */
-  threshold: number;
-  window: Duration;
-  minimumCalls: number;
-}
-
-/** Per end system (engine option `systems`, keyed by name; the defaults apply to any system not listed). */
-export interface SystemOptions {
-  /** Retryable failures in a row that open the circuit. @default 5 */
-  opensAfter?: number;
-  /** Also open on a failure rate. @default false */
-  failureRate?: FailureRateOptions | false;
-  probe?: {
-    /** From opening to the first probe. @default '30s' */
-    firstDelay?: Duration;
-    /** A failed probe doubles the delay up to this. @default '10m' */
-    maxDelay?: Duration;
-    /** How long a probe may take before another worker may probe again (and a health check's timeout). @default '5m' */
-    lease?: Duration;
-  };
-  /** How parked executions are released once the system is back. */
-  ramp?: {
-    /** @default 5 */
-    startPerSecond?: number;
-    /** @default '10s' */
-    doubleEvery?: Duration;
-    /** @default 200 */
-    maxPerSecond?: number;
-  };
-  /** Probes by this check instead of one real attempt of a parked execution. */
-  health?: SystemHealthCheck;
-  /** Once a probe closes the circuit, replay the failures of the outage as one batch. @default false */
-  replayFailedOnRecovery?: boolean;
-}
+export type SystemState = CircuitState;
 
 /** A system's policy as resolved (durations in milliseconds), shown with its view. */
 export interface SystemPolicyView {
@@ -114,7 +77,7 @@ export interface ParkedPage {
 export interface SystemActionOptions {
   /** Required, non-empty. */
   reason: string;
-  /** @default 'api' */
+  /** @default 'library' */
   actor?: string;
 }
 
