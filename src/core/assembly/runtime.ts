@@ -13,6 +13,10 @@ import type { ExecutionLauncher } from '../run/launcher.js';
 import { Worker } from '../run/worker.js';
 import { workerOptionsFor } from '../run/worker-options.js';
 import { newWorkerId, type WorkerId } from '../shared/ids.js';
+import { Prober } from '../systems/prober.js';
+import type { SystemGate } from '../systems/system-gate.js';
+import type { SystemRecovery } from '../systems/system-recovery.js';
+import type { SystemRegistry } from '../systems/system-registry.js';
 import type { Scheduler } from '../triggers/schedules.js';
 
 export interface RuntimeParts {
@@ -22,6 +26,8 @@ export interface RuntimeParts {
   batchRunner: BatchRunner;
   scheduler: Scheduler;
   instances: InstanceService;
+  /** Outage mode: the gate every run's steps with a system pass, and what the prober needs. */
+  systems: { gate: SystemGate; registry: SystemRegistry; recovery: SystemRecovery };
   /** Close the store on close (the engine opened it from a URL). */
   ownsStore: boolean;
 }
@@ -30,6 +36,7 @@ export class EngineRuntime {
   readonly #ctx: EngineContext;
   readonly #parts: RuntimeParts;
   #worker: Worker | undefined;
+  #prober: Prober | undefined;
   #unsubscribeWork: (() => void) | undefined;
 
   constructor(ctx: EngineContext, parts: RuntimeParts) {
@@ -56,12 +63,16 @@ export class EngineRuntime {
       instanceContext: (id) => instances.contextFor(id),
       launch: (flow, input, launchOptions) => launcher.launch(flow, input, launchOptions),
       watch: this.#parts.watch,
+      systems: this.#parts.systems.gate,
     });
     this.#worker = worker;
     launcher.attach(worker);
     await worker.start();
     batchRunner.start(worker.workerId);
     scheduler.start();
+    const { registry, recovery } = this.#parts.systems;
+    this.#prober = new Prober(this.#ctx, { registry, recovery, wake: () => worker.wake() });
+    this.#prober.start();
     this.#unsubscribeWork = store.onWork?.(() => {
       worker.wake();
       batchRunner.wake();
@@ -72,11 +83,12 @@ export class EngineRuntime {
   async close(): Promise<void> {
     const { launcher, batchRunner, scheduler, ownsStore } = this.#parts;
     this.#unsubscribeWork?.();
+    await this.#prober?.stop();
     await scheduler.stop();
     await batchRunner.stop();
     const closeStore = async () => (ownsStore ? this.#ctx.store.close() : undefined);
     await (this.#worker?.stop(closeStore) ?? closeStore()); // once the worker let go of all (Worker.stop)
     launcher.detach();
-    this.#unsubscribeWork = this.#worker = undefined;
+    this.#unsubscribeWork = this.#worker = this.#prober = undefined;
   }
 }

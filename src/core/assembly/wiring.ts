@@ -34,6 +34,8 @@ import { SignalService } from '../run/signals.js';
 import type { DebugPoints } from '../shared/debug-points.js';
 import type { ProcessProbe } from '../shared/process-probe.js';
 import type { Store } from '../store/store.js';
+import { SystemGate } from '../systems/system-gate.js';
+import { SystemRecovery } from '../systems/system-recovery.js';
 import { SystemRegistry } from '../systems/system-registry.js';
 import { SystemsService } from '../systems/systems-service.js';
 import { Scheduler, ScheduleService } from '../triggers/schedules.js';
@@ -100,7 +102,9 @@ export function wireEngine(
   const scheduler = new Scheduler(ctx, { launcher });
   const watch = new ExecutionWatch(events);
   const admin = new ReplayAdmin(ctx, { replays, auditTrail, batchRunner });
-  const systems = new SystemRegistry(options, ctx.flows);
+  const registry = new SystemRegistry(options, ctx.flows);
+  const systems = new SystemsService(ctx, { registry, admin, state });
+  const recovery = new SystemRecovery(ctx, { registry, service: systems });
   return {
     ctx,
     state,
@@ -110,6 +114,7 @@ export function wireEngine(
       batchRunner,
       scheduler,
       instances,
+      systems: { gate: new SystemGate(ctx, { registry, recovery }), registry, recovery },
       ownsStore: internals.ownsStore,
     }),
     launcher,
@@ -126,6 +131,6 @@ export function wireEngine(
     audit: new AuditLog(ctx),
     invoke: new InvokeService(ctx, { state, launcher, watch }),
     invocations: new InvocationReads(ctx),
-    systems: new SystemsService(ctx, { registry: systems, admin, state }),
+    systems,
   };
 }

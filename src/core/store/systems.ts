@@ -45,7 +45,11 @@ export interface SystemStore {
    * execution: the parked one probed fewest times, then first parked; it becomes due now, its
    * `probes` + 1, and the circuit's probeExecutionId names it (null when nothing is parked).
    */
-  claimDueProbes(params: { leaseMs: number; newToken: () => string; pickExecution: (system: string) => boolean }): Promise<ProbeClaim[]>;
+  claimDueProbes(params: {
+    leaseMs: number;
+    newToken: () => string;
+    pickExecution: (system: string) => boolean;
+  }): Promise<ProbeClaim[]>;
   /**
    * Parks an execution at a step of `system`, fenced like updateExecution (LeaseLostError when the
    * lease token is not current), and only while the system's circuit is not closed: atomically
