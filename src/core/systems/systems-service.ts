@@ -77,13 +77,13 @@ export class SystemsService {
   /** An operator opens the circuit: nothing of `name` runs (parked work stays parked) until resumed. */
   async pause(name: string, options: SystemActionOptions): Promise<SystemView> {
     this.#checkAction('systems.pause()', options, ACTION);
-    await this.get(name);
+    const before = await this.get(name);
     const { system, changed } = await this.#ctx.store.setSystemState({
       system: name,
       action: 'pause',
       reason: options.reason,
       ramp: this.#registry.ramp(name),
-      audit: audit('system.pause', options),
+      audit: audit('system.pause', options, name, before.state),
     });
     if (changed) this.#ctx.events.emit('system:paused', { system: name, actor: options.actor ?? 'library' });
     return this.#view(name, system);
@@ -101,7 +101,7 @@ export class SystemsService {
       action: 'resume',
       reason: options.reason,
       ramp: this.#registry.ramp(name),
-      audit: audit('system.resume', options),
+      audit: audit('system.resume', options, name, before.state),
     });
     if (changed) this.#ctx.events.emit('system:closed', { system: name, by: 'operator' });
     const batch = options.replayFailed
@@ -180,12 +180,13 @@ export class SystemsService {
   }
 }
 
-function audit(action: string, options: SystemActionOptions) {
+/** The audit entry of an operator's action (the store writes it with the change): the system is named in its details. */
+function audit(action: string, options: SystemActionOptions, system: string, from: SystemView['state']) {
   return {
     actor: options.actor ?? 'library',
     action,
     reason: options.reason,
-    detailsJson: null,
+    detailsJson: JSON.stringify({ system, from }),
   };
 }
 
