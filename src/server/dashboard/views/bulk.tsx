@@ -179,7 +179,8 @@ function PlanSection(props: BulkProps & { ctx: PageContext; plan: ReplayPlan }) 
   );
 }
 
-function PlanTable({ items }: { items: ReplayPlanItem[] }) {
+/** The plan per execution: replayed or skipped and why, where it starts, what it reuses and re-runs. */
+export function PlanTable({ items }: { items: ReplayPlanItem[] }) {
   return (
     <TableRegion label="Dry run plan, per execution">
       <table>
