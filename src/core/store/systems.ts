@@ -172,7 +172,7 @@ export interface ParkedRecord {
   parkedAt: number;
   until: number | null;
   probes: number;
-  /** The execution's due time now: null while parked, set once released. */
+  /** The execution's due time now: its park deadline (`until`; null: none) while parked, its time on the ramp once released; null while it runs. */
   dueAt: number | null;
 }
 
