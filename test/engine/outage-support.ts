@@ -19,8 +19,9 @@ export class FakeSystem {
   down = false;
   /** Every call, in order, as `<id>` (while down too). */
   readonly calls: string[] = [];
-  /** What it accepted, in order. */
+  /** What it accepted, in order, and when (Date.now()). */
   readonly accepted: string[] = [];
+  readonly acceptedAt: number[] = [];
   readonly refuses = new Set<string>();
 
   call(id: string): { ref: string } {
@@ -32,6 +33,7 @@ export class FakeSystem {
       throw err;
     }
     this.accepted.push(id);
+    this.acceptedAt.push(Date.now());
     return { ref: `ref-${id}` };
   }
 }
