@@ -37,6 +37,23 @@ UPDATE {schema}.systems SET state = $2::text, since = $3::bigint, opened_at = $4
 WHERE name = $1::text
 RETURNING *`;
 
+/**
+ * A success while closed, in one statement (the hot case with a rate window: every attempt
+ * writes): the run back to 0, the call counted in the tumbling window of $2 ms (null: no rate
+ * rule), as ../circuit.ts does. No row: not closed (any more), and the caller decides under a lock.
+ */
+const FRESH_WINDOW = 's.window_started_at IS NULL OR now.ms >= s.window_started_at + $2::bigint';
+export const SUCCESS_WHILE_CLOSED = `
+WITH ${NOW}
+UPDATE {schema}.systems s SET consecutive_failures = 0, last_success_at = now.ms,
+  window_started_at = CASE WHEN $2::bigint IS NULL THEN s.window_started_at WHEN ${FRESH_WINDOW} THEN now.ms
+    ELSE s.window_started_at END,
+  window_calls = CASE WHEN $2::bigint IS NULL THEN s.window_calls WHEN ${FRESH_WINDOW} THEN 1 ELSE s.window_calls + 1 END,
+  window_failures = CASE WHEN $2::bigint IS NULL THEN s.window_failures WHEN ${FRESH_WINDOW} THEN 0
+    ELSE s.window_failures END
+FROM now WHERE s.name = $1::text AND s.state = 'closed'
+RETURNING s.*`;
+
 /** Whether any probe is due (no lock): the prober's poll costs this one read when none is. */
 const DUE = `(s.state = 'open' AND s.probe_due_at <= now.ms) OR (s.state = 'half_open' AND coalesce(s.probe_lease_until, 0) <= now.ms)`;
 export const ANY_DUE_PROBE = `WITH ${NOW} SELECT 1 FROM {schema}.systems s, now WHERE ${DUE} LIMIT 1`;

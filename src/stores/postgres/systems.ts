@@ -52,6 +52,12 @@ export class PostgresSystems implements SystemStore {
     // The common case, a success while closed with nothing to reset, is this one read: no lock, no write.
     const seen = await this.getSystem(p.system);
     if (seen && !circuitAfterOutcome(seen, p, 0).write) return { system: seen, opened: false, closed: false };
+    if (seen?.state === 'closed' && p.outcome === 'success') {
+      // Closed stays closed on a success: one statement, no decision to take under a lock.
+      const windowMs = p.policy.failureRate ? Math.round(p.policy.failureRate.windowMs) : null;
+      const row = (await this.#conn.query(q.SUCCESS_WHILE_CLOSED, [p.system, windowMs])).rows[0];
+      if (row) return { system: toSystem(row), opened: false, closed: false };
+    }
     const change = await this.#conn.transaction(async (query) => {
       const { current, now } = await lockSystem(query, p.system, !seen);
       const change = circuitAfterOutcome(current, p, now);
