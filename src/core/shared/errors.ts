@@ -14,6 +14,7 @@
  * replay must classify it the same way the original run did.
  */
 
+import ms from 'ms';
 import type { ErrorInfo } from './error-info.js';
 import type { InvocationPayload } from './invocation-payload.js';
 import { isReservedFlowName } from './reserved-flows.js';
@@ -285,12 +286,18 @@ export class SystemUnavailableError extends RetraceError {
     const down = since === null ? 'down' : `down since ${new Date(since).toISOString()}`;
     super(
       'SYSTEM_UNAVAILABLE',
-      `System "${system}" is ${down}: the execution was parked longer than its flow's maxParked (${maxParkedMs} ms)`,
+      `System "${system}" is ${down}: the execution was parked longer than its flow's maxParked (${spelled(maxParkedMs)})`,
     );
     this.system = system;
     this.since = since === null ? null : new Date(since);
     this.maxParkedMs = maxParkedMs;
   }
+}
+
+/** A duration as people write it (`1 hour`) when that is exact, else in milliseconds. */
+function spelled(millis: number): string {
+  const long = ms(millis, { long: true });
+  return ms(long as ms.StringValue) === millis ? long : `${millis} ms`;
 }
 
 /** No end system of that name is declared (engine options, flows, steps seen) or recorded. */
