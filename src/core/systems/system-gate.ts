@@ -105,6 +105,7 @@ export class SystemGate implements StepSystemGate {
       if (kind === 'success') run.unparkNext = run.systemPark !== null;
     }
     if (result.closed) {
+      this.#ctx.debug.hit('system:after-close', { executionId: run.executionId, step: s.name });
       events.emit('system:closed', { system, by: probeToken !== null ? 'probe' : 'attempt' });
       if (probeToken !== null) this.#recovery.recovered(system);
       run.scope.wake(); // released executions may be due at once

@@ -95,6 +95,7 @@ export class SystemsService {
    */
   async resume(name: string, options: ResumeSystemOptions): Promise<ResumeResult> {
     this.#checkAction('systems.resume()', options, RESUME);
+    if (options.replayFailed) this.#state.assertStarted(); // before the resume, not after it
     const before = await this.get(name);
     const { system, changed } = await this.#ctx.store.setSystemState({
       system: name,
