@@ -1,7 +1,7 @@
 /**
  * What an engine runs while it is started: the store opened, and with a worker (option
- * `worker`), the worker itself, the batch runner and the scheduler on it, and the store's work
- * notifications waking them. engine.ts moves through its lifecycle; this opens and closes the
+ * `worker`), the worker itself (its runs passing outage mode's gate), the batch runner, the
+ * scheduler and the prober of open circuits on it, and the store's work notifications waking them. engine.ts moves through its lifecycle; this opens and closes the
  * parts, in order, and tells the launcher which worker to hand new executions to.
  */
 import type { InstanceService } from '../admin/instances.js';
