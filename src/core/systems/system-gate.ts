@@ -121,6 +121,7 @@ export class SystemGate implements StepSystemGate {
     const now = await this.#call(run, () => store.now());
     if (park && maxParkedMs !== null && now >= park.parkedAt + maxParkedMs) {
       const down = new SystemUnavailableError(system, record.openedAt ?? record.since, maxParkedMs);
+      run.unparkNext = true; // no longer parked, should the flow catch the failure and go on
       failStep(run, s, { ...toErrorInfo(down, s.name), fatal: true });
     }
     const until = maxParkedMs === null ? null : (park?.parkedAt ?? now) + maxParkedMs;
