@@ -57,6 +57,7 @@ export const homePage: DashboardPage = {
           'execution:cancelled',
           'system:opened',
           'system:closed',
+          'system:paused',
           'execution:parked',
         ],
         intervalMs: 2000,

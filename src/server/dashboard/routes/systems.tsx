@@ -2,7 +2,8 @@
  * End systems (views/systems.tsx, views/system-replay.tsx):
  *   GET  /systems                             the list (read)
  *   GET  /systems/:name[?after=SEQ]           one system and a page of its parked executions (read)
- *   GET  /live/systems                        `changed` when a circuit moves or an execution parks
+ *   GET  /live/systems                        `changed` when a circuit moves or an execution parks here,
+ *                                             and every 10 s (other processes' workers move them too)
  *   POST /systems/:name/{pause,resume}        admin, with a reason (audited with the key's name);
  *                                             resume may also replay the outage's failures
  *   GET  /systems/:name/replay-failed[?dryRun=1&since=]   the dry-run plan (operate)
@@ -23,6 +24,8 @@ import { SystemContent, SystemPage, type SystemPageProps, SystemsContent, System
 
 type Form = Record<string, string | string[] | undefined>;
 
+/** How often an open page looks again without an event (a circuit moved by another process). */
+const POLL_MS = 10_000;
 /** Parked executions per page. */
 const PARKED_PAGE = 50;
 const MAX_REASON = 500;
@@ -50,9 +53,19 @@ export const systemsPage: DashboardPage = {
     app.get('/live/systems', async (_request, reply) => {
       const stream = openEventStream(reply, closing);
       engineChanges(engine, stream, {
-        events: ['system:opened', 'system:closed', 'system:probe', 'execution:parked', 'execution:started'],
+        events: [
+          'system:opened',
+          'system:closed',
+          'system:paused',
+          'system:probe',
+          'execution:parked',
+          'execution:started',
+        ],
         intervalMs: 1000,
       });
+      // Circuits move in other processes too (their events never reach this one): look again now and then.
+      const poll = setInterval(() => stream.send('changed'), POLL_MS);
+      stream.onClose(() => clearInterval(poll));
     });
 
     app.get<{ Params: { name: string }; Querystring: { after?: string } }>('/systems/:name', async (request, reply) => {

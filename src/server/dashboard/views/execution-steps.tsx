@@ -156,6 +156,7 @@ function Step(props: StepsProps & { step: StepView; logs: IndexedLog[] }) {
         {s.system && (
           <>
             , calls <a href={systemUrl(s.system)}>{s.system}</a>
+            {e.parked?.position === s.position && ', parked here until it is back'}
           </>
         )}
         {s.finishedAt && <>, took {formatDuration(s.finishedAt.getTime() - s.startedAt.getTime())}</>}

@@ -26,7 +26,7 @@ export function SystemReplayPage(props: SystemReplayProps & { ctx: PageContext }
   return (
     <Layout ctx={props.ctx} title={`Replay failed executions of ${s.name}`}>
       <p>
-        <a href={systemUrl(s.name)}>Back to system {s.name}</a> (<SystemStateBadge state={s.state} />)
+        System {s.name} is <SystemStateBadge state={s.state} />. <a href={systemUrl(s.name)}>Back to the system</a>
       </p>
       <p class="hint">
         The executions that failed at {s.name} and are not resolved by a replay yet, up to the start of its current
@@ -45,13 +45,7 @@ export function SystemReplayPage(props: SystemReplayProps & { ctx: PageContext }
         <div class="filter-fields">
           <label>
             Only failures since (UTC, optional)
-            <input
-              type="text"
-              name="since"
-              value={props.since ?? ''}
-              placeholder="2026-01-31 or 2026-01-31T09:00:00Z"
-              autocomplete="off"
-            />
+            <input type="text" name="since" value={props.since ?? ''} placeholder="2026-01-31" autocomplete="off" />
           </label>
         </div>
         <div class="filter-actions">

@@ -34,7 +34,7 @@ export function SystemStateBadge({ state }: { state: SystemView['state'] }) {
   return (
     <span class={`badge badge-${SYSTEM_BADGE[state]}`}>
       {SYSTEM_STATE_LABELS[state] ?? state}
-      <ScreenReaderOnly>{` (circuit ${state.replace('_', '-')})`}</ScreenReaderOnly>
+      {state !== 'paused' && <ScreenReaderOnly>{` (circuit ${state.replace('_', '-')})`}</ScreenReaderOnly>}
     </span>
   );
 }
@@ -346,7 +346,7 @@ function ReasonForm(props: SystemPageProps & { action: 'pause' | 'resume'; butto
       {props.action === 'resume' && (
         <label class="checkbox">
           <input type="checkbox" name="replayFailed" value="1" />
-          Also replay the executions that failed at it during the outage
+          Also replay the executions that failed at it and are not resolved (up to when the outage began)
         </label>
       )}
       <p>
