@@ -8,11 +8,28 @@
  * both themes, and no sideways scrolling at 320 px.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
 import { createServer } from '../../src/server/server.js';
 import { FakeErp, makeOutage, outageEngine } from '../server/systems-fixture.js';
 import { storeUrl, tempDir, waitFor } from '../support/temp-engine.js';
 import { expectAccessible, launchBrowser, logIn, openPage, scrollsHorizontally } from './browser-support.js';
+
+/** docs/dashboard/systems.png and system.png, rewritten with RETRACE_UPDATE_SCREENSHOTS=1 (as screenshots.test.ts). */
+const SHOTS =
+  process.env.RETRACE_UPDATE_SCREENSHOTS === '1'
+    ? fileURLToPath(new URL('../../docs/dashboard/', import.meta.url))
+    : mkdtempSync(join(tmpdir(), 'retrace-systems-shots-'));
+
+async function screenshot(page: Page, name: string, fullPage: boolean): Promise<void> {
+  const path = join(SHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage });
+  assert.deepEqual([...readFileSync(path).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], `${name}.png is a PNG`);
+}
 
 describe('end systems in the dashboard', async () => {
   const erp = new FakeErp();
@@ -53,6 +70,7 @@ describe('end systems in the dashboard', async () => {
     await table.getByRole('row').filter({ hasText: 'crm' }).getByText('Up').waitFor();
     await table.getByRole('row').filter({ hasText: 'erp' }).getByText('Down').waitFor();
     await expectAccessible(page);
+    await screenshot(page, 'systems', true);
 
     await table.getByRole('link', { name: 'erp' }).click();
     await page.getByRole('heading', { level: 1, name: 'System erp' }).waitFor();
@@ -67,9 +85,14 @@ describe('end systems in the dashboard', async () => {
     );
     assert.equal(await page.getByRole('link', { name: /Replay failed executions/ }).count(), 0);
     await expectAccessible(page);
+    await screenshot(page, 'system', false);
     await page.getByRole('link', { name: /Next parked executions/ }).click();
     await page.waitForURL(/\/systems\/erp\?after=\d+$/);
     assert.equal(await parked.getByRole('row').count(), 3, 'the last 2');
+
+    await page.getByRole('link', { name: 'Their unresolved failures' }).click();
+    await page.getByText('Calls end system erp').waitFor();
+    await page.getByRole('link', { name: outage.failed }).waitFor();
 
     await page.goto(`${url}/executions/${outage.parked[0]}`);
     await page.getByText(/^at erp since .*: the system is down, and the execution goes on once it is back$/).waitFor();

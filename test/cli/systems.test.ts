@@ -137,6 +137,15 @@ describe('retrace systems', async () => {
     assert.match(one.stdout, /^ {2}parked {6}at erp since \S+ \S+: goes on once it is back$/m);
     assert.match(one.stdout, /^1\s+push \(calls erp\)\s+(retrying|waiting)\s/m, "the step's system");
 
+    const calling = json<{ items: { id: string; status: string }[] }>(
+      await retrace(['executions', 'list', '--system', 'erp', '--status', 'failed', '--json']),
+    );
+    assert.deepEqual(
+      calling.items.map((e) => e.id),
+      [outage.failed],
+      'the failure at the ERP, by --system',
+    );
+
     const [badLimit, unknown] = await Promise.all([
       retrace(['systems', 'parked', 'erp', '--limit', '0']),
       retrace(['systems', 'parked', 'nope']),

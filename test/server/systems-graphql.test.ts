@@ -140,6 +140,14 @@ describe('end systems in GraphQL', async () => {
         ['push', 'erp'],
       ],
     );
+    const calling = await gql<{ erp: { totalCount: number }; crm: { totalCount: number } }>(
+      '{ erp: executionResults(system: "erp") { totalCount } crm: executionResults(system: "crm") { totalCount } }',
+    );
+    assert.deepEqual(
+      [calling.erp.totalCount, calling.crm.totalCount],
+      [4, 0],
+      'bad-1 and the three parked call the ERP',
+    );
     const failed = await gql<{ executionResult: { parked: null } }>(
       'query ($id: ID!) { executionResult(id: $id) { parked { system } } }',
       {

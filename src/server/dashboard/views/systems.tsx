@@ -157,6 +157,13 @@ export function SystemContent(props: SystemPageProps) {
         <h2 id="circuit-heading">Circuit</h2>
         <Facts facts={circuitFacts(s, props.now)} />
       </section>
+      <p>
+        <a href={withQuery('/executions', { system: s.name })}>Executions that call {s.name}</a>
+        {' · '}
+        <a href={withQuery('/executions', { system: s.name, status: 'failed', unresolved: '1' })}>
+          Their unresolved failures
+        </a>
+      </p>
       <section aria-labelledby="parked-heading">
         <h2 id="parked-heading">Parked executions</h2>
         <ParkedTable {...props} />
