@@ -109,6 +109,11 @@ describe('end systems in the dashboard', async () => {
     await logIn(page, url, operator);
     await page.goto(`${url}/systems/erp`);
     assert.equal(await page.getByRole('button', { name: 'Pause system' }).count(), 0, 'pausing needs admin');
+    // Sent by hand anyway, with the session's own CSRF token: refused, nothing paused.
+    const csrf = await page.locator('input[name="_csrf"]').first().getAttribute('value');
+    const byHand = await page.request.post(`${url}/systems/erp/pause`, { form: { _csrf: csrf!, reason: 'by hand' } });
+    assert.equal(byHand.status(), 403);
+    assert.equal((await engine.systems.get('erp')).state, 'open');
     await page.getByRole('link', { name: 'Replay failed executions (dry run first)' }).click();
     await page.getByLabel('Only failures since (UTC, optional)').fill('not a date');
     await page.getByRole('button', { name: 'Dry run' }).click();
