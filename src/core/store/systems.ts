@@ -41,12 +41,12 @@ export interface SystemStore {
    * Takes every probe that is due, each by one caller only (two workers racing get disjoint
    * sets): open systems whose probeDueAt has come, and half_open ones whose probe lease ran out
    * (the prober died). Each becomes half_open with a new probeToken, probeLeaseUntil now +
-   * leaseMs, probes + 1. With `pickExecution` true for a system, the store also chooses its probe
+   * leaseMs(its name) (each system's own probe lease), probes + 1. With `pickExecution` true for a system, the store also chooses its probe
    * execution: the parked one probed fewest times, then first parked; it becomes due now, its
    * `probes` + 1, and the circuit's probeExecutionId names it (null when nothing is parked).
    */
   claimDueProbes(params: {
-    leaseMs: number;
+    leaseMs: (system: string) => number;
     newToken: () => string;
     pickExecution: (system: string) => boolean;
   }): Promise<ProbeClaim[]>;

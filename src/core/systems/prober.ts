@@ -67,7 +67,7 @@ export class Prober {
   async probeOnce(): Promise<void> {
     const { store } = this.#ctx;
     const claims = await store.claimDueProbes({
-      leaseMs: this.#leaseMs(),
+      leaseMs: (system) => this.#registry.policy(system).probe.leaseMs,
       newToken: newLeaseToken,
       pickExecution: (system) => this.#registry.health(system) === undefined,
     });
@@ -78,14 +78,6 @@ export class Prober {
       else if (claim.executionId !== null) this.#wake();
       else await this.#record(claim, 'success', null, 'attempt'); // nothing parked: close, the next attempt tests it
     }
-  }
-
-  /**
-   * One lease for all the claims of a pass (the port takes one): the longest of the policies
-   * known, so that no probe is taken again while its own may still be running.
-   */
-  #leaseMs(): number {
-    return this.#registry.longestProbeLeaseMs();
   }
 
   #track(check: Promise<void>): void {

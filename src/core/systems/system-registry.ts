@@ -39,13 +39,6 @@ export class SystemRegistry {
     return this.policy(system).health ?? this.#flowHealth.get(system);
   }
 
-  /** The longest probe lease of any policy (the defaults' included). */
-  longestProbeLeaseMs(): number {
-    let lease = this.#defaults.probe.leaseMs;
-    for (const p of this.#options.values()) lease = Math.max(lease, p.probe.leaseMs);
-    return lease;
-  }
-
   /** When the store opens the circuit: its rules in the port's terms. */
   circuitPolicy(system: string): CircuitPolicy {
     const p = this.policy(system);

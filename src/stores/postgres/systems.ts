@@ -68,7 +68,7 @@ export class PostgresSystems implements SystemStore {
   }
 
   async claimDueProbes(p: {
-    leaseMs: number;
+    leaseMs: (system: string) => number;
     newToken: () => string;
     pickExecution: (system: string) => boolean;
   }): Promise<ProbeClaim[]> {
@@ -84,7 +84,10 @@ export class PostgresSystems implements SystemStore {
           const picked = (await query(q.PICK_PROBE_EXECUTION, [system.name])).rows[0];
           executionId = (picked?.execution_id as ExecutionId | undefined) ?? null;
         }
-        await writeSystem(query, circuitProbing(system, token, p.leaseMs, executionId, Number(row.now_ms)));
+        await writeSystem(
+          query,
+          circuitProbing(system, token, p.leaseMs(system.name), executionId, Number(row.now_ms)),
+        );
         taken.push({ system: system.name, token, executionId, backoffMs: system.probeBackoffMs ?? 0 });
       }
       return taken;

@@ -61,7 +61,7 @@ export class SqliteSystems implements SystemStore {
   }
 
   claimDueProbes(p: {
-    leaseMs: number;
+    leaseMs: (system: string) => number;
     newToken: () => string;
     pickExecution: (system: string) => boolean;
   }): Promise<ProbeClaim[]> {
@@ -79,7 +79,7 @@ export class SqliteSystems implements SystemStore {
             c.stmt(q.MAKE_DUE_NOW).run({ id: executionId, now });
           }
         }
-        writeSystem(c, circuitProbing(system, token, p.leaseMs, executionId, now));
+        writeSystem(c, circuitProbing(system, token, p.leaseMs(system.name), executionId, now));
         return { system: system.name, token, executionId, backoffMs: system.probeBackoffMs ?? 0 };
       });
     });

@@ -336,7 +336,7 @@ export function describeParkedConformance(getStore: GetStore, sibling?: (store: 
         const got = [];
         for (let i = 0; i < 6; i++) {
           const claims = await store.claimDueProbes({
-            leaseMs: 60_000,
+            leaseMs: () => 60_000,
             newToken: () => `${tag}-${++n}`,
             pickExecution: () => false,
           });

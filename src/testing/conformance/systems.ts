@@ -191,7 +191,7 @@ export function describeSystemConformance(getStore: GetStore): void {
     let n = 0;
     const newToken = () => `tok-${name}-${++n}`;
     const before = await store.now();
-    const claims = (await store.claimDueProbes({ leaseMs: 60_000, newToken, pickExecution: () => false })).filter(
+    const claims = (await store.claimDueProbes({ leaseMs: () => 60_000, newToken, pickExecution: () => false })).filter(
       (c) => c.system === name || c.system === other,
     );
     assert.deepEqual(claims, [{ system: name, token: `tok-${name}-1`, executionId: null, backoffMs: 0 }]);
@@ -201,7 +201,7 @@ export function describeSystemConformance(getStore: GetStore): void {
     assert.ok(s.probeLeaseUntil! >= before + 60_000);
     assert.equal(s.probes, 1);
     assert.equal(s.probeExecutionId, null);
-    const none = await store.claimDueProbes({ leaseMs: 60_000, newToken, pickExecution: () => false });
+    const none = await store.claimDueProbes({ leaseMs: () => 60_000, newToken, pickExecution: () => false });
     assert.equal(
       none.some((c) => c.system === name),
       false,
@@ -211,9 +211,9 @@ export function describeSystemConformance(getStore: GetStore): void {
 
     // A probe whose prober died: its lease runs out and the next claim takes it over.
     const lapsed = await openCircuit('probe-lapsed', { firstProbeDelayMs: 0 });
-    await store.claimDueProbes({ leaseMs: 1, newToken, pickExecution: () => false });
+    await store.claimDueProbes({ leaseMs: () => 1, newToken, pickExecution: () => false });
     await sleep(10);
-    const retaken = (await store.claimDueProbes({ leaseMs: 60_000, newToken, pickExecution: () => false })).find(
+    const retaken = (await store.claimDueProbes({ leaseMs: () => 60_000, newToken, pickExecution: () => false })).find(
       (c) => c.system === lapsed,
     );
     assert.ok(retaken, 'retaken once the lease ran out');
@@ -233,7 +233,7 @@ export function describeSystemConformance(getStore: GetStore): void {
       asked.push(system);
       return system === name;
     };
-    const [claim] = (await store.claimDueProbes({ leaseMs: 1, newToken, pickExecution })).filter(
+    const [claim] = (await store.claimDueProbes({ leaseMs: () => 1, newToken, pickExecution })).filter(
       (c) => c.system === name,
     );
     assert.ok(asked.includes(name));
@@ -247,14 +247,14 @@ export function describeSystemConformance(getStore: GetStore): void {
 
     // Its lease runs out with the probe unanswered: the next one probed fewest times goes.
     await sleep(10);
-    const [next] = (await store.claimDueProbes({ leaseMs: 60_000, newToken, pickExecution })).filter(
+    const [next] = (await store.claimDueProbes({ leaseMs: () => 60_000, newToken, pickExecution })).filter(
       (c) => c.system === name,
     );
     assert.equal(next?.executionId, second.id);
 
     // Nothing parked (or only running ones): none chosen.
     const empty = await openCircuit('pick-empty', { firstProbeDelayMs: 0 });
-    const [bare] = (await store.claimDueProbes({ leaseMs: 60_000, newToken, pickExecution: () => true })).filter(
+    const [bare] = (await store.claimDueProbes({ leaseMs: () => 60_000, newToken, pickExecution: () => true })).filter(
       (c) => c.system === empty,
     );
     assert.equal(bare?.executionId, null);
@@ -264,7 +264,11 @@ export function describeSystemConformance(getStore: GetStore): void {
     const store = getStore();
     const name = await openCircuit('probe-failed', { firstProbeDelayMs: 0 });
     const [claim] = (
-      await store.claimDueProbes({ leaseMs: 60_000, newToken: () => 'probe-failed-1', pickExecution: () => false })
+      await store.claimDueProbes({
+        leaseMs: () => 60_000,
+        newToken: () => 'probe-failed-1',
+        pickExecution: () => false,
+      })
     ).filter((c) => c.system === name);
     assert.ok(claim);
     const stale = await record(name, 'failure', { probeToken: 'not-the-token', nextProbeBackoffMs: 5 });
@@ -284,7 +288,7 @@ export function describeSystemConformance(getStore: GetStore): void {
     // The probe answers: closed.
     const again = await openCircuit('probe-ok', { firstProbeDelayMs: 0 });
     const [ok] = (
-      await store.claimDueProbes({ leaseMs: 60_000, newToken: () => 'probe-ok-1', pickExecution: () => false })
+      await store.claimDueProbes({ leaseMs: () => 60_000, newToken: () => 'probe-ok-1', pickExecution: () => false })
     ).filter((c) => c.system === again);
     const closed = await record(again, 'success', { probeToken: ok!.token });
     assert.deepEqual([closed.closed, closed.system.state, closed.system.probeToken], [true, 'closed', null]);
@@ -326,7 +330,7 @@ export function describeSystemConformance(getStore: GetStore): void {
     assert.equal((await record(name, 'success')).system.state, 'paused');
     assert.equal((await record(name, 'failure')).system.state, 'paused');
     assert.equal(
-      (await store.claimDueProbes({ leaseMs: 1, newToken: () => 'x', pickExecution: () => true })).some(
+      (await store.claimDueProbes({ leaseMs: () => 1, newToken: () => 'x', pickExecution: () => true })).some(
         (c) => c.system === name,
       ),
       false,
