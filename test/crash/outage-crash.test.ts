@@ -1,10 +1,4 @@
 /**
- * KNOWN FAILURE until the engine is fixed (both stores, "probing with a health check"): a probe
- * whose worker died is not taken again for 5 minutes whatever the system's `probe.lease` says
- * (2 s here): the prober claims every probe with `longestProbeLeaseMs()`, which always includes
- * the default lease (src/core/systems/system-registry.ts). The circuit stays half_open and the
- * child never finishes.
- *
  * SIGKILL during an outage, on SQLite and on PostgreSQL: a real worker process
  * (test/systems/outage-child.ts) runs acme-order against the fake Acme and is killed
  *
