@@ -161,9 +161,20 @@ async function tellTheStory(w: World, diagnostic: (s: string) => void): Promise<
   const lastStart = Math.max(...released.map(([, at]) => at));
   const rampEnd = closedAt + rampOffsetMs(released.length - 1, SETUP.ramp);
   const pids = new Set([...acme.orders().values()].map((o) => o[0]!.pid));
+  let leasesLost = 0;
   if (w.kind === 'postgres') {
     assert.ok(pids.size > 1, `every order was placed by one worker process: ${[...pids]}`);
-    assert.deepEqual(anomalies(w.workers), [], 'worker anomalies');
+    // A jump of the database's clock outlives every lease: an execution running at that moment
+    // (a probe attempt, its execution made due just after the quiet moment was seen) is taken
+    // by another worker as abandoned, its first owner fenced out. That is the fencing at work,
+    // not a fault (its order is still placed once: checked above); anything else reported is.
+    const reported = anomalies(w.workers);
+    leasesLost = reported.filter((a) => a.startsWith('lease lost')).length;
+    assert.deepEqual(
+      reported.filter((a) => !a.startsWith('lease lost')),
+      [],
+      'worker anomalies',
+    );
   }
   diagnostic(
     `${w.kind}: ${EXECUTIONS} arrived over 3 simulated days in ${arrivedMs} ms; ${down.probes} probes, ` +
@@ -175,7 +186,7 @@ async function tellTheStory(w: World, diagnostic: (s: string) => void): Promise<
         calls.filter((c) => c.kind === 'call'),
         { from: closedAt, to: Number.POSITIVE_INFINITY },
       )} calls in flight at Acme after the close; ` +
-      `orders placed by ${pids.size} process(es); total ${Date.now() - began} ms`,
+      `orders placed by ${pids.size} process(es), ${leasesLost} leases lost to a jump of the clock; total ${Date.now() - began} ms`,
   );
 }
 
