@@ -6,13 +6,13 @@
  */
 import type { ErrorInfo } from '../core/shared/errors.js';
 import type { ExecutionId } from '../core/shared/ids.js';
-import type { ReleaseRamp, SystemOutcome, SystemRecord } from '../core/store/store.js';
+import type { Circuit, ReleaseRamp, SystemOutcome } from '../core/store/store.js';
 
 /** What a write does to the system's parked executions, besides its row. */
 export type ParkedEffect = 'none' | 'release' | 'repark';
 
 export interface CircuitChange {
-  next: SystemRecord;
+  next: Circuit;
   /** Whether the row must be written at all (a success while closed and already at 0 writes nothing). */
   write: boolean;
   effect: ParkedEffect;
@@ -21,7 +21,7 @@ export interface CircuitChange {
 }
 
 /** The row of a system nothing was recorded about yet: closed since now. */
-export function newCircuit(name: string, now: number): SystemRecord {
+export function newCircuit(name: string, now: number): Circuit {
   return {
     name,
     state: 'closed',
@@ -44,7 +44,6 @@ export function newCircuit(name: string, now: number): SystemRecord {
     outages: 0,
     pausedReason: null,
     pausedBy: null,
-    parked: 0,
   };
 }
 
@@ -57,7 +56,7 @@ const noProbe = {
 };
 
 /** Closed again (a success, or resume): the outage is over; the counts start afresh. */
-function closedFrom(c: SystemRecord, now: number): SystemRecord {
+function closedFrom(c: Circuit, now: number): Circuit {
   return {
     ...c,
     ...noProbe,
@@ -75,7 +74,7 @@ function closedFrom(c: SystemRecord, now: number): SystemRecord {
 }
 
 /** The tumbling failure-rate window after one more call (a new window once the current one is over). */
-function counted(c: SystemRecord, windowMs: number, failed: boolean, now: number): SystemRecord {
+function counted(c: Circuit, windowMs: number, failed: boolean, now: number): Circuit {
   const fresh = c.windowStartedAt === null || now >= c.windowStartedAt + windowMs;
   return {
     ...c,
@@ -86,7 +85,7 @@ function counted(c: SystemRecord, windowMs: number, failed: boolean, now: number
 }
 
 /** recordSystemOutcome's rules (see SystemStore), applied to the row as read. */
-export function circuitAfterOutcome(c: SystemRecord, o: SystemOutcome, now: number): CircuitChange {
+export function circuitAfterOutcome(c: Circuit, o: SystemOutcome, now: number): CircuitChange {
   const same = { next: c, write: false, effect: 'none' as const, opened: false, closed: false };
   const isProbe = o.probeToken != null && o.probeToken === c.probeToken && c.state === 'half_open';
   if (o.outcome === 'success') {
@@ -120,7 +119,7 @@ export function circuitAfterOutcome(c: SystemRecord, o: SystemOutcome, now: numb
   if (c.state !== 'closed') return { ...same, next: failed, write: true };
 
   const rate = o.policy.failureRate;
-  let next: SystemRecord = { ...failed, consecutiveFailures: c.consecutiveFailures + 1 };
+  let next: Circuit = { ...failed, consecutiveFailures: c.consecutiveFailures + 1 };
   if (rate) next = counted(next, rate.windowMs, true, now);
   const byRun = next.consecutiveFailures >= Math.max(1, o.policy.consecutiveFailures);
   const byRate =
@@ -149,7 +148,7 @@ export function circuitAfterOutcome(c: SystemRecord, o: SystemOutcome, now: numb
 }
 
 /** Whether a probe of this circuit is due now: open and its time come, or half_open and the prober's lease run out. */
-export function probeIsDue(c: SystemRecord, now: number): boolean {
+export function probeIsDue(c: Circuit, now: number): boolean {
   if (c.state === 'open') return c.probeDueAt !== null && c.probeDueAt <= now;
   if (c.state === 'half_open') return c.probeLeaseUntil === null || c.probeLeaseUntil <= now;
   return false;
@@ -157,12 +156,12 @@ export function probeIsDue(c: SystemRecord, now: number): boolean {
 
 /** The circuit once a prober took its due probe: half_open, held by `token` until now + leaseMs. */
 export function circuitProbing(
-  c: SystemRecord,
+  c: Circuit,
   token: string,
   leaseMs: number,
   executionId: ExecutionId | null,
   now: number,
-): SystemRecord {
+): Circuit {
   return {
     ...c,
     state: 'half_open',
@@ -176,7 +175,7 @@ export function circuitProbing(
 
 /** setSystemState's rules: pause from any state (parked work parks again), resume to closed (released). */
 export function circuitAfterOperator(
-  c: SystemRecord,
+  c: Circuit,
   action: 'pause' | 'resume',
   reason: string,
   by: string,
@@ -184,7 +183,7 @@ export function circuitAfterOperator(
 ): CircuitChange {
   if (action === 'pause') {
     if (c.state === 'paused') return { next: c, write: false, effect: 'none', opened: false, closed: false };
-    const next: SystemRecord = {
+    const next: Circuit = {
       ...c,
       ...noProbe,
       state: 'paused',

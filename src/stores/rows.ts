@@ -7,6 +7,7 @@ import type {
   BatchItemRecord,
   BatchRecord,
   BatchStatus,
+  Circuit,
   CircuitState,
   ExecutionPark,
   ExecutionRecord,
@@ -109,7 +110,7 @@ function toExecutionPark(r: ExecutionRow): ExecutionPark | null {
   };
 }
 
-export function toSystem(r: Record<string, unknown>): SystemRecord {
+export function toCircuit(r: Record<string, unknown>): Circuit {
   return {
     name: r.name as string,
     state: r.state as CircuitState,
@@ -132,8 +133,12 @@ export function toSystem(r: Record<string, unknown>): SystemRecord {
     outages: Number(r.outages),
     pausedReason: str(r.paused_reason),
     pausedBy: str(r.paused_by),
-    parked: Number(r.parked),
   };
+}
+
+/** A circuit with its count of parked executions (the row's `parked`, counted by the read). */
+export function toSystem(r: Record<string, unknown>): SystemRecord {
+  return { ...toCircuit(r), parked: Number(r.parked ?? 0) };
 }
 
 /** A parked_executions row joined with its execution's flow and due time (0, running: null) and its step's name. */

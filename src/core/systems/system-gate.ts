@@ -28,7 +28,7 @@ import {
   SystemUnavailableError,
   toErrorInfo,
 } from '../shared/errors.js';
-import type { SystemRecord } from '../store/store.js';
+import type { Circuit } from '../store/store.js';
 import type { SystemRecovery } from './system-recovery.js';
 import type { SystemRegistry } from './system-registry.js';
 
@@ -49,7 +49,8 @@ export class SystemGate implements StepSystemGate {
     const system = s.system!;
     this.#registry.noteSeen(system);
     s.probeToken = null;
-    const record = await this.#call(run, () => this.#ctx.store.getSystem(system));
+    // The circuit alone (no count of what is parked): this read comes before every attempt.
+    const record = await this.#call(run, () => this.#ctx.store.getCircuit(system));
     if (!record || record.state === 'closed') return go(run);
     if (record.state === 'half_open' && record.probeExecutionId === run.executionId && record.probeToken) {
       // The probe: it keeps its place in the park until it succeeds.
@@ -113,7 +114,7 @@ export class SystemGate implements StepSystemGate {
     return result.system.state !== 'closed';
   }
 
-  async #park(run: RunState, s: RunStepState, record: SystemRecord): Promise<void> {
+  async #park(run: RunState, s: RunStepState, record: Circuit): Promise<void> {
     const { store } = this.#ctx;
     const system = s.system!;
     const maxParkedMs = run.flow.maxParkedMs;
@@ -153,7 +154,7 @@ export class SystemGate implements StepSystemGate {
   async #recheck(run: RunState, system: string): Promise<void> {
     const id = run.claim.execution.id;
     try {
-      const now = await this.#ctx.store.getSystem(system);
+      const now = await this.#ctx.store.getCircuit(system);
       if (now && now.state !== 'closed') return;
       if (await this.#ctx.store.wakeExecution(id)) run.scope.wake();
     } catch (error) {

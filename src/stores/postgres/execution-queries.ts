@@ -56,19 +56,13 @@ LEFT JOIN {schema}.parked_executions pk ON pk.execution_id = e.id WHERE e.id = $
 
 /**
  * What a write that ends an execution's park (an attempt of the parked step, finishing, a
- * cancel) adds to its statement, around the execution's own UPDATE named `target`: the park is
- * read, its system's row locked FIRST (a one-time filter the UPDATE waits for), then the park
- * deleted and the count lowered. Systems before executions is the order every statement that
- * takes both follows (park, close, release, probe), so none can deadlock with another.
+ * cancel) adds to its statement, after the execution's own UPDATE named `target`: the park
+ * deleted. No system's row is taken (its parked count is counted when read), so the writes that
+ * end the parks of one system do not wait for each other; the execution's row is locked first,
+ * then its parked row (system-queries.ts, Locks).
  */
-export const UNPARK_LOCK_CTES = `park AS (SELECT system FROM {schema}.parked_executions WHERE execution_id = $1::text),
-park_lock AS (SELECT s.name FROM {schema}.systems s WHERE s.name IN (SELECT system FROM park) FOR NO KEY UPDATE)`;
-/** The one-time filter that makes the execution's UPDATE wait for UNPARK_LOCK_CTES's lock. */
-export const AFTER_PARK_LOCK = '(SELECT count(*) FROM park_lock) >= 0';
-export const unparkCtes = (target: string): string => `w_unpark AS (
-  DELETE FROM {schema}.parked_executions p USING ${target} WHERE p.execution_id = ${target}.id RETURNING p.system),
-w_parked_count AS (
-  UPDATE {schema}.systems s SET parked = greatest(s.parked - 1, 0) FROM w_unpark u WHERE s.name = u.system)`;
+export const unparkCte = (target: string): string => `w_unpark AS (
+  DELETE FROM {schema}.parked_executions p USING ${target} WHERE p.execution_id = ${target}.id)`;
 
 /**
  * Claim due executions for worker $1, in one statement: for each flow of $2 (with its limit
@@ -128,14 +122,13 @@ FROM {schema}.executions e LEFT JOIN {schema}.parked_executions pk ON pk.executi
  */
 export const CANCEL_EXECUTION = `
 WITH ${NOW},
-${UNPARK_LOCK_CTES},
 cancelled AS (
   UPDATE {schema}.executions e SET status = 'cancelled', finished_at = now.ms, updated_at = now.ms, due_at = NULL,
     lease_owner = NULL, lease_token = NULL
-  FROM now WHERE e.id = $1 AND e.status IN ${ACTIVE} AND ${AFTER_PARK_LOCK}
+  FROM now WHERE e.id = $1 AND e.status IN ${ACTIVE}
   RETURNING e.*
 ),
-${unparkCtes('cancelled')},
+${unparkCte('cancelled')},
 audit AS (
   INSERT INTO {schema}.audit_log (at, actor, action, execution_id, result_execution_id, batch_id, reason, details)
   SELECT now.ms, $2, $3, c.id, NULL, $4, $5, $6 FROM cancelled c, now
@@ -154,17 +147,11 @@ SELECT * FROM cancelled`;
 /**
  * Removes the park of a finished execution, if one is left: a park that committed while the
  * cancel was waiting for the execution's row (the cancel's own snapshot could not see it).
- * Its system's row first, as everywhere; the execution's row is not locked (it is finished).
+ * The execution's row is not locked (it is finished).
  */
 export const SWEEP_FINISHED_PARK = `
-WITH park AS (
-  SELECT p.execution_id, p.system FROM {schema}.parked_executions p JOIN {schema}.executions e ON e.id = p.execution_id
-  WHERE p.execution_id = $1::text AND e.status NOT IN ${ACTIVE}),
-park_lock AS (SELECT s.name FROM {schema}.systems s WHERE s.name IN (SELECT system FROM park) FOR NO KEY UPDATE),
-swept AS (
-  DELETE FROM {schema}.parked_executions p WHERE p.execution_id IN (SELECT execution_id FROM park) AND ${AFTER_PARK_LOCK}
-  RETURNING p.system)
-UPDATE {schema}.systems s SET parked = greatest(s.parked - 1, 0) FROM swept WHERE s.name = swept.system`;
+DELETE FROM {schema}.parked_executions p USING {schema}.executions e
+WHERE p.execution_id = $1::text AND e.id = p.execution_id AND e.status NOT IN ${ACTIVE}`;
 
 /**
  * Wake an execution: a waiting one becomes due now (a due time already past is kept: it keeps

@@ -246,6 +246,7 @@ export class PostgresStore implements Store {
   readonly listSignals: SignalStore['listSignals'] = (id) => this.#signals.listSignals(id);
 
   readonly getSystem: SystemStore['getSystem'] = (name) => this.#systems.getSystem(name);
+  readonly getCircuit: SystemStore['getCircuit'] = (name) => this.#systems.getCircuit(name);
   readonly listSystems: SystemStore['listSystems'] = () => this.#systems.listSystems();
   readonly recordSystemOutcome: SystemStore['recordSystemOutcome'] = (p) => this.#systems.recordSystemOutcome(p);
   readonly claimDueProbes: SystemStore['claimDueProbes'] = (p) => this.#systems.claimDueProbes(p);

@@ -3,21 +3,38 @@
  * (core/store/systems.ts). The circuit's rules are in ../circuit.ts; these statements read,
  * lock, write and apply them.
  *
- * Locks: every statement that takes a system's row and executions' rows takes the system's
- * FIRST (park, close and its release, re-park, probe, and the writes that end a park: see
- * execution-queries.UNPARK_LOCK_CTES), so none can deadlock with another. A park locks the row
- * (FOR NO KEY UPDATE: it also counts the park in it) and checks the circuit is not closed in
- * the same statement; a close locks it (FOR UPDATE) before it writes and releases in a later
- * statement of its transaction, so a park racing a close either committed first (and is
- * released: READ COMMITTED gives the release a snapshot taken after the lock) or waits and
- * then sees `closed` (the lock re-reads the row's newest version) and parks nothing.
+ * Locks: a change of a circuit (close and its release, re-park, probe) locks the system's row
+ * (FOR UPDATE) before it touches executions, and so does a park, with FOR SHARE: parks of one
+ * system share the lock and run concurrently (they write nothing on the row; its parked count
+ * is counted when read), while a change of the circuit waits for the parks in
+ * flight and they for it. A park checks the circuit is not closed in the statement that locks;
+ * a close locks before it writes and releases in a later statement of its transaction, so a
+ * park racing a close either committed first (and is released: READ COMMITTED gives the
+ * release a snapshot taken after the lock) or waits and then sees `closed` (the lock re-reads
+ * the row's newest version) and parks nothing. The writes that end a park (an attempt of the
+ * parked step, finishing, a cancel) take no system's row: they lock the execution, then its
+ * parked row; the probe's pick, the one other statement that locks a parked row and its
+ * execution, skips either when taken (SKIP LOCKED), so it never waits in the other order.
  */
 import { NOW_MS } from './migrate.js';
 
 const NOW = `now AS (SELECT ${NOW_MS} AS ms)`;
 
-export const SELECT_SYSTEM = 'SELECT * FROM {schema}.systems WHERE name = $1::text';
-export const SELECT_SYSTEMS = 'SELECT * FROM {schema}.systems ORDER BY name';
+/** A system's parked executions, counted: an index-only range of parked_executions_order. */
+const countParked = (system: string) =>
+  `(SELECT count(*) FROM {schema}.parked_executions p WHERE p.system = ${system}) AS parked`;
+
+/** One system's count alone (an operator's pause or resume answers with it). */
+export const COUNT_PARKED = 'SELECT count(*) AS parked FROM {schema}.parked_executions WHERE system = $1::text';
+
+/** The circuit alone: the gate's read, one row whatever is parked. */
+export const SELECT_CIRCUIT = 'SELECT * FROM {schema}.systems WHERE name = $1::text';
+export const SELECT_SYSTEM = `SELECT s.*, ${countParked('s.name')} FROM {schema}.systems s WHERE s.name = $1::text`;
+/** Every system with its count, the counts in one grouped pass over the index. */
+export const SELECT_SYSTEMS = `
+SELECT s.*, coalesce(c.n, 0) AS parked FROM {schema}.systems s
+LEFT JOIN (SELECT p.system, count(*) AS n FROM {schema}.parked_executions p GROUP BY p.system) c ON c.system = s.name
+ORDER BY s.name`;
 
 /** A system's row, made closed if it has none, so that it can be locked. */
 export const ENSURE_SYSTEM = `
@@ -26,7 +43,7 @@ INSERT INTO {schema}.systems (name, state, since) VALUES ($1::text, 'closed', ${
 /** The row locked for a change of its circuit, with the store's now. */
 export const LOCK_SYSTEM = `SELECT s.*, ${NOW_MS} AS now_ms FROM {schema}.systems s WHERE s.name = $1::text FOR UPDATE`;
 
-/** The circuit as ../circuit.ts made it; `parked` is left to the statements that park and unpark. */
+/** The circuit as ../circuit.ts made it. */
 export const WRITE_SYSTEM = `
 UPDATE {schema}.systems SET state = $2::text, since = $3::bigint, opened_at = $4::bigint, closed_at = $5::bigint,
   consecutive_failures = $6::int, window_started_at = $7::bigint, window_calls = $8::int, window_failures = $9::int,
@@ -67,7 +84,8 @@ ORDER BY s.name FOR UPDATE OF s SKIP LOCKED`;
 /**
  * The probe execution of system $1 (its row already locked): a waiting one parked there, probed
  * fewest times, then first parked; its probes counted and made due now (a due time already past
- * keeps its place).
+ * keeps its place). Its parked row and execution are locked without waiting (one being ended
+ * or claimed meanwhile is passed over: see Locks above).
  */
 export const PICK_PROBE_EXECUTION = `
 WITH ${NOW},
@@ -75,7 +93,7 @@ pick AS (
   SELECT p.execution_id FROM {schema}.parked_executions p JOIN {schema}.executions e ON e.id = p.execution_id
   WHERE p.system = $1::text AND e.status = 'waiting'
   ORDER BY p.probes, p.seq LIMIT 1
-  FOR UPDATE OF p SKIP LOCKED),
+  FOR UPDATE OF p, e SKIP LOCKED),
 counted AS (
   UPDATE {schema}.parked_executions p SET probes = p.probes + 1 FROM pick WHERE p.execution_id = pick.execution_id),
 due AS (
@@ -85,23 +103,19 @@ SELECT execution_id FROM pick`;
 
 /**
  * Park execution $1 (lease $2) at system $3, step position $4, due at $5 (null: only when
- * released), wait reason $6, in one statement: the system's row (and that of an earlier park
- * elsewhere) locked first; the execution written only when its lease is current and the
- * circuit not closed; its park kept (seq, parked_at, probes, when at the same system) or made;
- * the count moved. `fenced`: the lease was current; `parked`: it is parked now.
+ * released), wait reason $6, in one statement: the system's row share-locked first; the
+ * execution written only when its lease is current and the circuit not closed; its park kept
+ * (seq, parked_at, probes, when at the same system) or made (an earlier park elsewhere moves
+ * here). `fenced`: the lease was current; `parked`: it is parked now.
  */
 export const PARK_EXECUTION = `
 WITH ${NOW},
-prev AS (SELECT system FROM {schema}.parked_executions WHERE execution_id = $1::text),
-sys AS (
-  SELECT s.name, s.state FROM {schema}.systems s
-  WHERE s.name = $3::text OR s.name IN (SELECT system FROM prev)
-  ORDER BY s.name FOR NO KEY UPDATE),
+sys AS (SELECT s.name, s.state FROM {schema}.systems s WHERE s.name = $3::text FOR SHARE),
 upd AS (
   UPDATE {schema}.executions e SET status = 'waiting', wait_reason = $6::text, due_at = $5::bigint, lease_owner = NULL,
     lease_token = NULL, abandoned_at = now.ms, updated_at = now.ms
   FROM now WHERE e.id = $1::text AND e.lease_token = $2::text
-    AND EXISTS (SELECT 1 FROM sys WHERE sys.name = $3::text AND sys.state <> 'closed')
+    AND EXISTS (SELECT 1 FROM sys WHERE sys.state <> 'closed')
   RETURNING e.id, e.due_at, now.ms),
 parked AS (
   INSERT INTO {schema}.parked_executions AS p (execution_id, system, position, seq, parked_at, until, probes)
@@ -111,12 +125,7 @@ parked AS (
     parked_at = CASE WHEN p.system = excluded.system THEN p.parked_at ELSE excluded.parked_at END,
     probes = CASE WHEN p.system = excluded.system THEN p.probes ELSE 0 END,
     system = excluded.system
-  RETURNING 1),
-counted AS (
-  UPDATE {schema}.systems s SET parked = greatest(s.parked + d.n, 0)
-  FROM upd, (SELECT $3::text AS name, 1 AS n WHERE NOT EXISTS (SELECT 1 FROM prev WHERE system = $3::text)
-             UNION ALL SELECT system, -1 FROM prev WHERE system <> $3::text) d
-  WHERE s.name = d.name)
+  RETURNING 1)
 SELECT (SELECT count(*) FROM {schema}.executions WHERE id = $1::text AND lease_token = $2::text) AS fenced,
   (SELECT count(*) FROM upd) AS parked, (SELECT count(*) FROM parked) AS recorded,
   (SELECT due_at <= ms FROM upd) AS due_now`;

@@ -3,12 +3,14 @@
  * Reads and parks are one statement each; a change of a circuit (an outcome that moves it, a
  * probe claim, an operator's pause or resume) is a short transaction that locks the system's
  * row first, decides by ../circuit.ts, writes it and applies its effect on the parked
- * executions. The lock order and the park-versus-close rule: system-queries.ts.
+ * executions. A system's parked count is counted by the reads that show it (getSystem,
+ * listSystems), never stored. The lock order and the park-versus-close rule: system-queries.ts.
  */
 import { LeaseLostError } from '../../core/shared/errors.js';
 import type { ExecutionId } from '../../core/shared/ids.js';
 import type { AuditWrite } from '../../core/store/audit.js';
 import type {
+  Circuit,
   ParkedRecord,
   ParkRequest,
   ProbeClaim,
@@ -25,7 +27,7 @@ import {
   errorJson,
   rampArrays,
 } from '../circuit.js';
-import { toParked, toSystem } from '../rows.js';
+import { toCircuit, toParked, toSystem } from '../rows.js';
 import { assertStorableSystemName, matchesNothing, storableAudit, storableWaitReason } from '../text-guard.js';
 import type { PostgresConnection, TransactionQuery } from './connection.js';
 import * as q from './system-queries.js';
@@ -43,20 +45,26 @@ export class PostgresSystems implements SystemStore {
     return row ? toSystem(row) : undefined;
   }
 
+  async getCircuit(name: string): Promise<Circuit | undefined> {
+    if (matchesNothing(name)) return undefined;
+    const row = (await this.#conn.query(q.SELECT_CIRCUIT, [name])).rows[0];
+    return row ? toCircuit(row) : undefined;
+  }
+
   async listSystems(): Promise<SystemRecord[]> {
     return (await this.#conn.query(q.SELECT_SYSTEMS, [])).rows.map(toSystem);
   }
 
-  async recordSystemOutcome(p: SystemOutcome): Promise<{ system: SystemRecord; opened: boolean; closed: boolean }> {
+  async recordSystemOutcome(p: SystemOutcome): Promise<{ system: Circuit; opened: boolean; closed: boolean }> {
     assertStorableSystemName(p.system);
     // The common case, a success while closed with nothing to reset, is this one read: no lock, no write.
-    const seen = await this.getSystem(p.system);
+    const seen = await this.getCircuit(p.system);
     if (seen && !circuitAfterOutcome(seen, p, 0).write) return { system: seen, opened: false, closed: false };
     if (seen?.state === 'closed' && p.outcome === 'success') {
       // Closed stays closed on a success: one statement, no decision to take under a lock.
       const windowMs = p.policy.failureRate ? Math.round(p.policy.failureRate.windowMs) : null;
       const row = (await this.#conn.query(q.SUCCESS_WHILE_CLOSED, [p.system, windowMs])).rows[0];
-      if (row) return { system: toSystem(row), opened: false, closed: false };
+      if (row) return { system: toCircuit(row), opened: false, closed: false };
     }
     const change = await this.#conn.transaction(async (query) => {
       const { current, now } = await lockSystem(query, p.system, !seen);
@@ -77,7 +85,7 @@ export class PostgresSystems implements SystemStore {
       const due = (await query(q.LOCK_DUE_PROBES, [])).rows;
       const taken: ProbeClaim[] = [];
       for (const row of due) {
-        const system = toSystem(row);
+        const system = toCircuit(row);
         const token = p.newToken();
         let executionId: ExecutionId | null = null;
         if (p.pickExecution(system.name)) {
@@ -108,7 +116,7 @@ export class PostgresSystems implements SystemStore {
     }
     // Not parked: a lease no longer current (now, or taken while this waited for the system's row), or a closed circuit.
     if (Number(row?.fenced) !== 1) throw new LeaseLostError(p.executionId);
-    const system = await this.getSystem(p.system);
+    const system = await this.getCircuit(p.system);
     if (!system || system.state === 'closed') return 'closed';
     throw new LeaseLostError(p.executionId);
   }
@@ -135,7 +143,8 @@ export class PostgresSystems implements SystemStore {
       const next = await apply(query, change, p.ramp);
       if (change.write)
         await query(q.INSERT_SYSTEM_AUDIT, [audit.actor, audit.action, audit.reason, audit.detailsJson]);
-      return { ...change, next };
+      const parked = Number((await query(q.COUNT_PARKED, [p.system])).rows[0]?.parked ?? 0);
+      return { ...change, next: { ...next, parked } };
     });
     if (change.effect === 'release') this.#conn.wake();
     return { system: change.next, changed: change.write };
@@ -147,7 +156,7 @@ async function lockSystem(
   query: TransactionQuery,
   name: string,
   ensure: boolean,
-): Promise<{ current: SystemRecord; now: number }> {
+): Promise<{ current: Circuit; now: number }> {
   if (ensure) await query(q.ENSURE_SYSTEM, [name]);
   let row = (await query(q.LOCK_SYSTEM, [name])).rows[0];
   // Seen a moment ago but not locked then: made now if it is somehow gone.
@@ -155,10 +164,10 @@ async function lockSystem(
     await query(q.ENSURE_SYSTEM, [name]);
     row = (await query(q.LOCK_SYSTEM, [name])).rows[0]!;
   }
-  return { current: toSystem(row), now: Number(row.now_ms) };
+  return { current: toCircuit(row), now: Number(row.now_ms) };
 }
 
-async function writeSystem(query: TransactionQuery, s: SystemRecord): Promise<SystemRecord> {
+async function writeSystem(query: TransactionQuery, s: Circuit): Promise<Circuit> {
   const { rows } = await query(q.WRITE_SYSTEM, [
     s.name,
     s.state,
@@ -182,11 +191,11 @@ async function writeSystem(query: TransactionQuery, s: SystemRecord): Promise<Sy
     s.pausedReason,
     s.pausedBy,
   ]);
-  return toSystem(rows[0]!);
+  return toCircuit(rows[0]!);
 }
 
 /** Writes the circuit (its row is locked and exists) and does to its parked executions what the change says. */
-async function apply(query: TransactionQuery, change: CircuitChange, ramp: ReleaseRamp): Promise<SystemRecord> {
+async function apply(query: TransactionQuery, change: CircuitChange, ramp: ReleaseRamp): Promise<Circuit> {
   const next = change.write ? await writeSystem(query, change.next) : change.next;
   if (change.effect === 'release') {
     const { fromRank, offsetMs, msEach } = rampArrays(ramp);

@@ -1,6 +1,6 @@
 import type { ExecutionUpdate, StepWrite } from '../../core/store/store.js';
 import { consumedSignals, storableWaitReason, wakeTargets } from '../text-guard.js';
-import { AFTER_PARK_LOCK, UNPARK_LOCK_CTES, unparkCtes } from './execution-queries.js';
+import { unparkCte } from './execution-queries.js';
 import { NOW_MS } from './migrate.js';
 
 /**
@@ -90,12 +90,11 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
   if (e.unpark) key.push('U');
   const ctes = [
     `now AS (SELECT ${NOW_MS} AS ms)`,
-    ...(unpark ? [UNPARK_LOCK_CTES] : []),
     `upd AS (
   UPDATE {schema}.executions e SET ${sets.join(', ')}
-  FROM now WHERE e.id = $1::text AND e.lease_token = $2::text${unpark ? ` AND ${AFTER_PARK_LOCK}` : ''}
+  FROM now WHERE e.id = $1::text AND e.lease_token = $2::text
   RETURNING e.id, e.flow, e.due_at, now.ms)`,
-    ...(unpark ? [unparkCtes('upd')] : []),
+    ...(unpark ? [unparkCte('upd')] : []),
   ];
 
   const steps = mergeSteps(u.steps ?? []);

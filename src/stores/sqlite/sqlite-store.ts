@@ -240,6 +240,9 @@ export class SqliteStore implements port.Store {
   getSystem(name: string) {
     return this.#systems.getSystem(name);
   }
+  getCircuit(name: string) {
+    return this.#systems.getCircuit(name);
+  }
   listSystems() {
     return this.#systems.listSystems();
   }

@@ -4,10 +4,23 @@
  * write and apply them; each runs inside one write (one transaction: SQLite has one writer).
  */
 
-export const SELECT_SYSTEM = 'SELECT * FROM systems WHERE name = ?';
-export const SELECT_SYSTEMS = 'SELECT * FROM systems ORDER BY name';
+/** The circuit alone: the gate's read, one row whatever is parked. */
+export const SELECT_CIRCUIT = 'SELECT * FROM systems WHERE name = ?';
+/** A system's parked executions, counted on parked_executions_order (covering: the index alone). */
+export const COUNT_PARKED =
+  'SELECT count(*) FROM parked_executions INDEXED BY parked_executions_order WHERE system = ?';
+/** A system with its count, in one read. */
+export const SELECT_SYSTEM = `
+SELECT s.*, (SELECT count(*) FROM parked_executions INDEXED BY parked_executions_order WHERE system = s.name) AS parked
+FROM systems s WHERE s.name = ?`;
+/** Every system with its count, the counts in one grouped pass over the index. */
+export const SELECT_SYSTEMS = `
+SELECT s.*, coalesce(c.n, 0) AS parked FROM systems s
+LEFT JOIN (SELECT system, count(*) AS n FROM parked_executions INDEXED BY parked_executions_order GROUP BY system) c
+  ON c.system = s.name
+ORDER BY s.name`;
 
-/** The circuit as ../circuit.ts made it; `parked` is left to the writes that park and unpark. */
+/** The circuit as ../circuit.ts made it. */
 export const UPSERT_SYSTEM = `
 INSERT INTO systems (name, state, since, opened_at, closed_at, consecutive_failures, window_started_at, window_calls,
   window_failures, last_error, last_failure_at, last_success_at, probe_due_at, probe_backoff_ms, probe_token,
@@ -64,9 +77,7 @@ VALUES (@id, @system, @position,
 /** A park again at the same system: its place, first park time and probes are kept. */
 export const UPDATE_PARK = 'UPDATE parked_executions SET position = @position, until = @until WHERE execution_id = @id';
 
-export const DELETE_PARK = 'DELETE FROM parked_executions WHERE execution_id = ? RETURNING system';
-
-export const ADD_PARKED = 'UPDATE systems SET parked = max(parked + @n, 0) WHERE name = @system';
+export const DELETE_PARK = 'DELETE FROM parked_executions WHERE execution_id = ?';
 
 /**
  * Release along a ramp, in one statement: the k-th waiting execution parked at the system

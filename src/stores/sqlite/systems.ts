@@ -1,13 +1,15 @@
 /**
  * The SQLite store's SystemStore slice: circuits and parked executions. Every method that
  * writes is one write of the group committer (one transaction), so a park and a close of the
- * same system can never interleave: SQLite has one writer. `removePark` is how the writes that
- * end a park (an attempt of the parked step, a finishing write, a cancel) do it in their own.
+ * same system can never interleave: SQLite has one writer. A system's parked count is counted by
+ * the reads that show it (getSystem, listSystems), never stored. `removePark` is how the writes
+ * that end a park (an attempt of the parked step, a finishing write, a cancel) do it in their own.
  */
 import { LeaseLostError } from '../../core/shared/errors.js';
 import type { ExecutionId } from '../../core/shared/ids.js';
 import type { AuditWrite } from '../../core/store/audit.js';
 import type {
+  Circuit,
   ParkedRecord,
   ParkRequest,
   ProbeClaim,
@@ -25,7 +27,7 @@ import {
   newCircuit,
   rampArrays,
 } from '../circuit.js';
-import { toParked, toSystem } from '../rows.js';
+import { toCircuit, toParked, toSystem } from '../rows.js';
 import { assertStorableSystemName, matchesNothing, storableAudit, storableWaitReason } from '../text-guard.js';
 import { insertAudit } from './audit.js';
 import type { SqliteConnection } from './connection.js';
@@ -44,11 +46,15 @@ export class SqliteSystems implements SystemStore {
     return row ? toSystem(row) : undefined;
   }
 
+  async getCircuit(name: string): Promise<Circuit | undefined> {
+    return matchesNothing(name) ? undefined : readSystem(this.#c, name);
+  }
+
   async listSystems(): Promise<SystemRecord[]> {
     return (this.#c.stmt(q.SELECT_SYSTEMS).all() as Record<string, unknown>[]).map(toSystem);
   }
 
-  recordSystemOutcome(p: SystemOutcome): Promise<{ system: SystemRecord; opened: boolean; closed: boolean }> {
+  recordSystemOutcome(p: SystemOutcome): Promise<{ system: Circuit; opened: boolean; closed: boolean }> {
     assertStorableSystemName(p.system);
     const c = this.#c;
     return c.write(() => {
@@ -68,7 +74,7 @@ export class SqliteSystems implements SystemStore {
     const c = this.#c;
     return c.write(() => {
       const now = c.clock.now();
-      const due = (c.stmt(q.SELECT_DUE_PROBES).all({ now }) as Record<string, unknown>[]).map(toSystem);
+      const due = (c.stmt(q.SELECT_DUE_PROBES).all({ now }) as Record<string, unknown>[]).map(toCircuit);
       return due.map((system): ProbeClaim => {
         const token = p.newToken();
         let executionId: ExecutionId | null = null;
@@ -110,7 +116,6 @@ export class SqliteSystems implements SystemStore {
       }
       if (previous) removePark(c, p.executionId);
       c.stmt(q.INSERT_PARK).run(park);
-      c.stmt(q.ADD_PARKED).run({ system: p.system, n: 1 });
       return 'parked';
     });
   }
@@ -143,19 +148,22 @@ export class SqliteSystems implements SystemStore {
       const change = circuitAfterOperator(current ?? newCircuit(p.system, now), p.action, reason, audit.actor, now);
       apply(c, change, !current, p.ramp, now);
       if (change.write) insertAudit(c, { ...audit, executionId: null, resultExecutionId: null, batchId: null }, now);
-      return { system: change.next, changed: change.write };
+      return { system: { ...change.next, parked: countParked(c, p.system) }, changed: change.write };
     });
   }
 }
 
-function readSystem(c: SqliteConnection, name: string): SystemRecord | undefined {
-  const row = c.stmt(q.SELECT_SYSTEM).get(name) as Record<string, unknown> | undefined;
-  return row ? toSystem(row) : undefined;
+function readSystem(c: SqliteConnection, name: string): Circuit | undefined {
+  const row = c.stmt(q.SELECT_CIRCUIT).get(name) as Record<string, unknown> | undefined;
+  return row ? toCircuit(row) : undefined;
 }
 
-function writeSystem(c: SqliteConnection, s: SystemRecord): void {
-  const { parked: _kept, ...circuit } = s;
-  c.stmt(q.UPSERT_SYSTEM).run({ ...circuit, lastError: errorJson(s.lastError) });
+function countParked(c: SqliteConnection, name: string): number {
+  return Number(c.stmt(q.COUNT_PARKED).pluck().get(name));
+}
+
+function writeSystem(c: SqliteConnection, s: Circuit): void {
+  c.stmt(q.UPSERT_SYSTEM).run({ ...s, lastError: errorJson(s.lastError) });
 }
 
 /** Writes the circuit (a new row always) and does to its parked executions what the change says. */
@@ -170,8 +178,7 @@ function apply(c: SqliteConnection, change: CircuitChange, isNew: boolean, ramp:
   }
 }
 
-/** Ends an execution's park, if it has one (its system's count with it); only inside a write. */
+/** Ends an execution's park, if it has one; only inside a write. */
 export function removePark(c: SqliteConnection, executionId: string): void {
-  const system = c.stmt(q.DELETE_PARK).pluck().get(executionId) as string | undefined;
-  if (system !== undefined) c.stmt(q.ADD_PARKED).run({ system, n: -1 });
+  c.stmt(q.DELETE_PARK).run(executionId);
 }

@@ -357,12 +357,12 @@ export function describeParkedConformance(getStore: GetStore, sibling?: (store: 
     const other = await sibling(getStore());
     await other.init();
     try {
-      for (let round = 0; round < 4; round++) {
+      for (let round = 0; round < 16; round++) {
         const name = await openCircuit('race-park');
         const claims = [];
         for (let i = 0; i < 16; i++) claims.push(await claimedIn('flow-race-park'));
         const parks = claims.map(async (c, i) => {
-          if (i === 8 - round)
+          if (i === 12 - (round % 12))
             await other.recordSystemOutcome({ system: name, outcome: 'success', policy: POLICY, ramp: RAMP });
           return getStore().parkExecution({
             executionId: c.id,
@@ -386,6 +386,64 @@ export function describeParkedConformance(getStore: GetStore, sibling?: (store: 
             assert.notEqual(e.dueAt, null, `parked execution ${i} of round ${round} was released, not stranded`);
           }
         }
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a probe’s pick racing cancels and the parked step’s attempts (another store) neither deadlocks nor loses a park', async () => {
+    const other = await sibling(getStore());
+    await other.init();
+    try {
+      for (let round = 0; round < 6; round++) {
+        const name = await openCircuit('race-pick', { firstProbeDelayMs: 0 });
+        const parked = [];
+        for (let i = 0; i < 8; i++) parked.push(await parkedAt(name, 'flow-race-pick'));
+        // Half are cancelled, half released to a worker whose first attempt ends the park, while the other store picks probes.
+        const cancels = parked.slice(0, 4).map((c) => getStore().cancelExecution({ id: c.id, audit }));
+        const attempts = parked.slice(4).map(async (c) => {
+          await getStore().wakeExecution(c.id);
+          const [claim] = await getStore().claimExecutions({
+            workerId: W1,
+            flows: [{ flow: c.flow, limit: 1 }],
+            limit: 1,
+            newLeaseToken,
+          });
+          if (!claim) return;
+          await getStore().updateExecution({
+            executionId: c.id,
+            leaseToken: claim.leaseToken,
+            workerId: W1,
+            execution: { unpark: true },
+            steps: [step()],
+          });
+        });
+        const picks = other.claimDueProbes({
+          leaseMs: () => 60_000,
+          newToken: () => `pick-${round}`,
+          pickExecution: () => true,
+        });
+        const [claims] = await Promise.all([picks, ...cancels, ...attempts]);
+        const mine = claims.filter((c) => c.system === name);
+        assert.equal(mine.length, 1, 'the due probe taken once');
+        const left = await getStore().listParked({ system: name, limit: 100 });
+        for (const row of left) {
+          const e = (await getStore().getExecution(row.executionId))!;
+          assert.ok(
+            e.status === 'waiting' || e.status === 'running',
+            `a parked row for an active execution only (${e.status})`,
+          );
+        }
+        for (const c of parked.slice(0, 4))
+          assert.equal(
+            (await getStore().getExecution(c.id))?.parked,
+            null,
+            'a cancelled execution is no longer parked',
+          );
+        assert.equal((await getStore().getSystem(name))?.parked, left.length, 'the count is what is parked');
+        const picked = mine[0]!.executionId;
+        assert.ok(picked === null || parked.some((c) => c.id === picked), 'the pick is one parked there');
       }
     } finally {
       await other.close();

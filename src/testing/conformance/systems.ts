@@ -56,6 +56,35 @@ export function describeSystemConformance(getStore: GetStore): void {
     assert.equal(await store.getSystem('nul\u0000name'), undefined, 'a name no store holds matches nothing');
   });
 
+  it('getCircuit is the circuit without its count; getSystem and listSystems count what is parked at each system now', async () => {
+    const store = getStore();
+    const busy = await openCircuit('count-busy');
+    const quiet = await openCircuit('count-quiet');
+    const idle = await openCircuit('count-idle');
+    const parked = [];
+    for (let i = 0; i < 3; i++) parked.push(await parkedAt(busy, 'flow-sys-count'));
+    await parkedAt(quiet, 'flow-sys-count');
+    const circuit = (await store.getCircuit(busy))!;
+    assert.equal('parked' in circuit, false, 'no count in the circuit');
+    assert.deepEqual(await store.getSystem(busy), { ...circuit, parked: 3 });
+    assert.equal(await store.getCircuit(systemName('count-none')), undefined);
+    assert.equal(await store.getCircuit('nul\u0000name'), undefined);
+    // One ends its park (a cancel): the counts follow, with no write to the system's row.
+    await store.cancelExecution({
+      id: parked[0]!.id,
+      audit: { actor: 'conf', action: 'cancel', batchId: null, reason: null, detailsJson: null },
+    });
+    assert.deepEqual(await store.getCircuit(busy), circuit, 'the circuit is untouched by parks ending');
+    const counts = new Map((await store.listSystems()).map((s) => [s.name, s.parked]));
+    assert.deepEqual(
+      [counts.get(busy), counts.get(quiet), counts.get(idle)],
+      [2, 1, 0],
+      'listed with each system’s own count',
+    );
+    for (const name of [busy, quiet, idle])
+      assert.equal((await store.getSystem(name))?.parked, counts.get(name), 'get and list agree');
+  });
+
   it('opens after policy.consecutiveFailures retryable failures in a row; a success resets the run', async () => {
     const store = getStore();
     const name = systemName('run');
@@ -77,7 +106,8 @@ export function describeSystemConformance(getStore: GetStore): void {
     assert.equal(s.probeBackoffMs, POLICY.firstProbeDelayMs);
     assert.equal(s.outages, 1);
     assert.equal(s.probes, 0);
-    assert.deepEqual(await store.getSystem(name), s, 'what it returns is what is stored');
+    assert.deepEqual(await store.getCircuit(name), s, 'what it returns is what is stored');
+    assert.deepEqual(await store.getSystem(name), { ...s, parked: 0 }, 'with its count');
 
     // Open: a failure moves only the last error and its time.
     const other = { name: 'AcmeDown', message: 'still down' };
@@ -135,7 +165,7 @@ export function describeSystemConformance(getStore: GetStore): void {
     assert.equal(system.openedAt, null);
     assert.equal(system.consecutiveFailures, 0);
     assert.equal(system.probeDueAt, null);
-    assert.equal(system.parked, 4, 'released executions count until they run their step');
+    assert.equal((await store.getSystem(name))?.parked, 4, 'released executions count until they run their step');
     const due = await Promise.all(parked.map(async (p) => (await store.getExecution(p.id))!.dueAt!));
     const base = due[0]!;
     assert.ok(base >= before && base <= after);
@@ -158,7 +188,7 @@ export function describeSystemConformance(getStore: GetStore): void {
     // Closed again: a success writes nothing more and changes nothing.
     const again = await record(name, 'success');
     assert.deepEqual([again.closed, again.opened], [false, false]);
-    assert.deepEqual(again.system, await store.getSystem(name));
+    assert.deepEqual(again.system, await store.getCircuit(name));
   });
 
   it('reopening parks released, unclaimed executions again (due at their deadline, or none) in the same order', async () => {

@@ -3,8 +3,9 @@
 -- the store's clock as a function.
 --
 -- systems: one row per end system once anything was recorded about it (core/store/systems.ts,
--- SystemRecord). `parked` counts its parked_executions rows, kept by every statement that adds
--- or removes one, so reading a circuit never counts 100,000 rows. Parking locks the row (so a
+-- SystemRecord). No count of its parked executions: one kept here would make every park and
+-- unpark of the system write this row, one at a time under its lock; views count them instead
+-- (parked_executions_order, index-only). Parking share-locks the row (parks run concurrently; a
 -- park racing a close is either released by the close or refused); updates stay HOT.
 CREATE TABLE systems (
   name                 TEXT COLLATE "C" PRIMARY KEY,
@@ -27,8 +28,7 @@ CREATE TABLE systems (
   probes               INTEGER NOT NULL DEFAULT 0,
   outages              INTEGER NOT NULL DEFAULT 0,
   paused_reason        TEXT,
-  paused_by            TEXT,
-  parked               INTEGER NOT NULL DEFAULT 0
+  paused_by            TEXT
 ) WITH (fillfactor = 50); -- a handful of rows, each rewritten often: room for HOT updates
 
 -- An execution parked at a system: its place (seq, from its first park there), when, its park
@@ -46,7 +46,7 @@ CREATE TABLE parked_executions (
   probes       INTEGER NOT NULL DEFAULT 0
 );
 -- The probe's choice (probed fewest times, then first parked) and the park order (release,
--- listing) each read one index range of their system.
+-- listing, and a system's count) each read one index range of their system.
 CREATE INDEX parked_executions_probe ON parked_executions (system, probes, seq);
 CREATE INDEX parked_executions_order ON parked_executions (system, seq);
 

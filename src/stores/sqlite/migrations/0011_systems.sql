@@ -2,8 +2,8 @@
 -- circuit is open, and on each step the system it calls and the attempts its circuit granted.
 --
 -- systems: one row per end system once anything was recorded about it (core/store/systems.ts,
--- SystemRecord). `parked` counts its parked_executions rows, kept by every write that adds or
--- removes one (in the same transaction), so reading a circuit never counts 100,000 rows.
+-- SystemRecord). No count of its parked executions (one kept here would be written by every
+-- park and unpark); views count them instead (parked_executions_order, a covering index).
 CREATE TABLE systems (
   name                 TEXT PRIMARY KEY,
   state                TEXT NOT NULL,            -- closed | open | half_open | paused
@@ -25,8 +25,7 @@ CREATE TABLE systems (
   probes               INTEGER NOT NULL DEFAULT 0,
   outages              INTEGER NOT NULL DEFAULT 0,
   paused_reason        TEXT,
-  paused_by            TEXT,
-  parked               INTEGER NOT NULL DEFAULT 0
+  paused_by            TEXT
 ) STRICT;
 
 -- An execution parked at a system: its place (seq, from its first park there), when, its park
@@ -43,7 +42,7 @@ CREATE TABLE parked_executions (
   probes       INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 -- The probe's choice (probed fewest times, then first parked) and the park order (release,
--- listing) each read one index range of their system.
+-- listing, and a system's count) each read one index range of their system.
 CREATE INDEX parked_executions_probe ON parked_executions (system, probes, seq);
 CREATE INDEX parked_executions_order ON parked_executions (system, seq);
 
