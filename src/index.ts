@@ -111,8 +111,10 @@ export {
   StoreBusyError,
   StoreUnavailableError,
   StoreWriteRefusedError,
+  SystemUnavailableError,
   UnknownFlowError,
   UnknownInstanceError,
+  UnknownSystemError,
   UnsafeFilesystemError,
   WebhookDeliveryNotFoundError,
   WebhookRejectedError,
@@ -128,6 +130,21 @@ export type {
   Store,
   WebhookOutcome,
 } from './core/store/store.js';
+// Outage mode: end systems, their circuits and the executions parked at them
+export type {
+  FailureRateOptions,
+  ParkedPage,
+  ParkedView,
+  ReplayFailedOptions,
+  ResumeResult,
+  ResumeSystemOptions,
+  SystemActionOptions,
+  SystemHealthCheck,
+  SystemOptions,
+  SystemPolicyView,
+  SystemState,
+  SystemView,
+} from './core/systems/system-view.js';
 // Schedules
 export type { CreateScheduleInput, ScheduleView, UpdateScheduleInput } from './core/triggers/schedules.js';
 // Webhooks: deliveries recorded whole, then run; Standard Webhooks signatures

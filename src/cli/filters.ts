@@ -26,6 +26,7 @@ export interface FilterFlags {
   root?: string;
   onlyReplays?: boolean;
   onlyOriginals?: boolean;
+  system?: string;
 }
 
 export function addFilterOptions(cmd: Command): Command {
@@ -49,6 +50,7 @@ export function addFilterOptions(cmd: Command): Command {
       .option('--root <id>', 'an original execution and every replay descending from it')
       .option('--only-replays', 'replays only')
       .option('--only-originals', 'originals only (no replays)')
+      .option('--system <name>', 'with a step that calls this end system (see retrace systems list)')
   );
 }
 
@@ -77,6 +79,7 @@ export function toFilter(flags: FilterFlags, now = Date.now()): ExecutionListFil
   if (flags.onlyReplays && flags.onlyOriginals) {
     throw new UsageError('--only-replays and --only-originals contradict each other');
   }
+  if (flags.system !== undefined) f.system = flags.system;
   if (flags.onlyReplays) f.isReplay = true;
   if (flags.onlyOriginals) f.isReplay = false;
   return f;

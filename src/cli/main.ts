@@ -28,6 +28,7 @@ import { registerReplay } from './commands/replay.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
 import { registerSignal } from './commands/signal.js';
+import { registerSystems } from './commands/systems.js';
 import { registerWorker } from './commands/worker.js';
 import type { CliContext } from './context.js';
 import { colorEnabled, Output, type OutputStreams, oneLine } from './output.js';
@@ -129,6 +130,11 @@ Find and fix failures:
   retrace audit --since 24h                        who replayed, cancelled or changed what
   retrace invocations list --status failed         invocations, their attempts and callbacks
 
+End systems and outages:
+  retrace systems list                             each end system's circuit: closed, open, paused
+  retrace systems parked erp                       what waits for the ERP to come back
+  retrace systems pause erp --reason "maintenance" park work for it by hand; resume lets it go
+
 Config (retrace.config.ts in the working folder, all optional):
   export const flows = './src/flows.ts';           // or an array of flows
   export const store = 'sqlite:./data/retrace.db';
@@ -153,6 +159,7 @@ run --wait, invoke, replay, instance changes and the servers run flow code and n
   registerInvoke(program, wrap);
   registerInvocations(program, wrap);
   registerSignal(program, wrap);
+  registerSystems(program, wrap);
   registerInstances(program, wrap);
   registerMigrate(program, wrap);
   registerWorker(program, wrap);

@@ -42,6 +42,7 @@ import type { SignalOptions } from './run/signals.js';
 import { EngineStateError } from './shared/errors.js';
 import type { ExecutionStatus } from './shared/states.js';
 import type { Store } from './store/store.js';
+import type * as S from './systems/system-view.js';
 import type { CreateScheduleInput, ScheduleView, UpdateScheduleInput } from './triggers/schedules.js';
 import type {
   ReceiveWebhookInput,
@@ -110,6 +111,21 @@ export class Engine<F extends AnyFlow = AnyFlow> {
       fingerprint: string,
       filter: Omit<ExecutionListFilter, 'errorFingerprint'> = {},
     ): Promise<ExecutionList> => this.executions.list({ ...filter, errorFingerprint: fingerprint, status: 'failed' }),
+  };
+
+  /** End systems and their circuits (outage mode, docs/outage.md): read, page parked work, pause, resume, replay failures. */
+  readonly systems = {
+    list: (): Promise<S.SystemView[]> => this.#services.systems.list(),
+    /** UnknownSystemError (SYSTEM_NOT_FOUND) for a name neither declared, used by a flow, nor recorded. */
+    get: (name: string): Promise<S.SystemView> => this.#services.systems.get(name),
+    parked: (name: string, options?: { limit?: number; after?: number }): Promise<S.ParkedPage> =>
+      this.#services.systems.parked(name, options),
+    pause: (name: string, options: S.SystemActionOptions): Promise<S.SystemView> =>
+      this.#services.systems.pause(name, options),
+    resume: (name: string, options: S.ResumeSystemOptions): Promise<S.ResumeResult> =>
+      this.#services.systems.resume(name, options),
+    replayFailed: (name: string, options?: S.ReplayFailedOptions): Promise<S.ReplayFailedResult> =>
+      this.#services.systems.replayFailed(name, options),
   };
 
   /** Instances: flows deployed with their own config (secrets encrypted), labels and enabled flag. */

@@ -30,6 +30,7 @@ export const HTTP_STATUS: Readonly<Record<RetraceErrorCode, number>> = {
   BATCH_NOT_FOUND: 404,
   SCHEDULE_NOT_FOUND: 404,
   INVOCATION_NOT_FOUND: 404,
+  SYSTEM_NOT_FOUND: 404,
   API_KEY_INVALID: 400,
   API_KEY_EXISTS: 409,
   INSTANCE_DISABLED: 409,
@@ -57,6 +58,8 @@ export const HTTP_STATUS: Readonly<Record<RetraceErrorCode, number>> = {
   ATTEMPT_INTERRUPTED: 500,
   // Only ever a recorded step error (read back, never raised to a caller).
   STEP_ABANDONED: 500,
+  // A parked step's failure once the flow's maxParked passed: recorded, never raised to a caller.
+  SYSTEM_UNAVAILABLE: 500,
   NON_DETERMINISM: 500,
   // A worker's write fenced off by another worker's lease: internal, never the caller's.
   LEASE_LOST: 500,

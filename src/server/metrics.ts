@@ -5,10 +5,12 @@
  * Counters and histograms are driven by the engine's events (core/events.ts), so they count
  * what THIS process's engine did: with several worker processes, sum across their /metrics.
  * The queue-depth gauge is read from the store at scrape time (`engine.executions.counts()`,
- * one grouped count over unfinished executions), so it is the same from every process.
+ * one grouped count over unfinished executions), so it is the same from every process. End
+ * systems' metrics are in system-metrics.ts.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Engine } from '../index.js';
+import { registerSystemMetrics } from './system-metrics.js';
 
 /** Seconds: from a few milliseconds (one step on SQLite) to minutes (retries, slow systems). */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -104,6 +106,7 @@ export class RetraceMetrics {
       engine.on('step:succeeded', (e) => stepSeconds.observe({ flow: e.flow, step: e.step }, e.durationMs / 1000)),
       engine.on('execution:replayed', (e) => replays.inc({ flow: e.flow })),
       engine.on('webhook:received', (e) => deliveries.inc({ flow: e.flow, outcome: e.outcome })),
+      registerSystemMetrics(this.registry, engine),
     );
   }
 

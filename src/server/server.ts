@@ -25,6 +25,7 @@ import { keyRoutes } from './key-routes.js';
 import { RetraceMetrics } from './metrics.js';
 import { metricsRoutes } from './metrics-routes.js';
 import { signalRoutes } from './signal-routes.js';
+import { systemRoutes } from './system-routes.js';
 import { MAX_WAIT_MS } from './wait-param.js';
 import { webhookRoutes } from './webhook-routes.js';
 
@@ -118,6 +119,7 @@ export async function createServer(options: ServerOptions): Promise<RetraceServe
   await app.register(keyRoutes, { engine });
   await app.register(invocationRoutes, { engine, closing: closing.signal });
   await app.register(signalRoutes, { engine });
+  await app.register(systemRoutes, { engine });
   await app.register(graphqlPlugin, { engine, closing: closing.signal });
   if (dashboard)
     await app.register(dashboardPlugin, { engine, auth: options.auth, options: dashboard, closing: closing.signal });

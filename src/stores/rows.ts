@@ -7,18 +7,23 @@ import type {
   BatchItemRecord,
   BatchRecord,
   BatchStatus,
+  Circuit,
+  CircuitState,
+  ExecutionPark,
   ExecutionRecord,
   InstanceRecord,
   InvokedBy,
   LogLevel,
   LogRecord,
   MissedFirePolicy,
+  ParkedRecord,
   ScheduleRecord,
   SignalRecord,
   StepKind,
   StepOutputSource,
   StepRecord,
   StepValidation,
+  SystemRecord,
   WorkerRecord,
 } from '../core/store/store.js';
 
@@ -81,6 +86,75 @@ export function toExecution(r: ExecutionRow): ExecutionRecord {
     // Both absent from rows written before migration 0009 (read as null then).
     invokedBy: parseInvokedBy(r.invoked_by),
     waitReason: str(r.wait_reason),
+    parked: toExecutionPark(r),
+  };
+}
+
+/**
+ * The columns a read of executions joins from parked_executions (LEFT JOIN on its primary key),
+ * named so they cannot clash with an execution's own: `<alias>.system AS park_system, ...`.
+ */
+export const parkColumns = (alias: string): string =>
+  ['system', 'position', 'seq', 'parked_at', 'until', 'probes'].map((c) => `${alias}.${c} AS park_${c}`).join(', ');
+
+/** The park joined into an execution row (parkColumns); null when it is not parked or the read did not join. */
+function toExecutionPark(r: ExecutionRow): ExecutionPark | null {
+  if (r.park_system === null || r.park_system === undefined) return null;
+  return {
+    system: r.park_system as string,
+    position: Number(r.park_position),
+    seq: Number(r.park_seq),
+    parkedAt: Number(r.park_parked_at),
+    until: num(r.park_until),
+    probes: Number(r.park_probes),
+  };
+}
+
+export function toCircuit(r: Record<string, unknown>): Circuit {
+  return {
+    name: r.name as string,
+    state: r.state as CircuitState,
+    since: Number(r.since),
+    openedAt: num(r.opened_at),
+    closedAt: num(r.closed_at),
+    consecutiveFailures: Number(r.consecutive_failures),
+    windowStartedAt: num(r.window_started_at),
+    windowCalls: Number(r.window_calls),
+    windowFailures: Number(r.window_failures),
+    lastError: parseError(r.last_error),
+    lastFailureAt: num(r.last_failure_at),
+    lastSuccessAt: num(r.last_success_at),
+    probeDueAt: num(r.probe_due_at),
+    probeBackoffMs: num(r.probe_backoff_ms),
+    probeToken: str(r.probe_token),
+    probeLeaseUntil: num(r.probe_lease_until),
+    probeExecutionId: str(r.probe_execution_id) as ExecutionId | null,
+    probes: Number(r.probes),
+    outages: Number(r.outages),
+    pausedReason: str(r.paused_reason),
+    pausedBy: str(r.paused_by),
+  };
+}
+
+/** A circuit with its count of parked executions (the row's `parked`, counted by the read). */
+export function toSystem(r: Record<string, unknown>): SystemRecord {
+  return { ...toCircuit(r), parked: Number(r.parked ?? 0) };
+}
+
+/** A parked_executions row joined with its execution's flow and due time (0, running: null) and its step's name. */
+export function toParked(r: Record<string, unknown>): ParkedRecord {
+  const due = num(r.due_at);
+  return {
+    executionId: r.execution_id as ExecutionId,
+    system: r.system as string,
+    flow: r.flow as string,
+    position: Number(r.position),
+    step: str(r.step),
+    seq: Number(r.seq),
+    parkedAt: Number(r.parked_at),
+    until: num(r.until),
+    probes: Number(r.probes),
+    dueAt: due === 0 ? null : due,
   };
 }
 
@@ -170,6 +244,9 @@ export function toStep(r: Record<string, unknown>): StepRecord {
             outcome: r.validated_outcome as StepValidation['outcome'],
             at: Number(r.validated_at),
           },
+    // Both absent from rows written before migration 0011 (read as none then).
+    system: str(r.system),
+    grantedAttempts: Number(r.granted_attempts ?? 0),
   };
 }
 

@@ -62,11 +62,19 @@ export function matchesNothing(key: string | object): boolean {
 }
 
 export function assertStorableUpdate(u: ExecutionUpdate): void {
-  for (const s of u.steps ?? []) check(s.name, 'Step name');
+  for (const s of u.steps ?? []) {
+    check(s.name, 'Step name');
+    if (s.system) check(s.system, 'System name');
+  }
   for (const l of u.logs ?? []) {
     check(l.message, 'Log message');
     check(l.level, 'Log level');
   }
+}
+
+/** An end system's name (the engine allows `[A-Za-z0-9._:-]` only; a store refuses what it cannot keep). */
+export function assertStorableSystemName(name: string): void {
+  check(name, 'System name');
 }
 
 /** A wait reason is free text: stored with U+FFFD in place of what no store can keep. */

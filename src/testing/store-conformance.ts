@@ -14,10 +14,12 @@ import { describeExecutionConformance } from './conformance/executions.js';
 import { W1, W2 } from './conformance/fixtures.js';
 import { describeInstanceConformance } from './conformance/instances.js';
 import { describeLeaseAndWorkerConformance } from './conformance/leases-and-workers.js';
+import { describeParkedConformance } from './conformance/parked-executions.js';
 import { describeReplayConformance } from './conformance/replays.js';
 import { describeScheduleConformance } from './conformance/schedules.js';
 import { describeSignalConformance } from './conformance/signals.js';
 import { describeStepConformance } from './conformance/steps.js';
+import { describeSystemConformance } from './conformance/systems.js';
 import { describeTextConformance } from './conformance/text.js';
 import { describeWaitConformance } from './conformance/waits.js';
 import { describeWebhookDeliveryConformance } from './conformance/webhook-deliveries.js';
@@ -29,6 +31,12 @@ export interface ConformanceTarget {
   make(): Promise<Store>;
   /** Drops whatever `make` created (files, schemas). */
   destroy?(store: Store): Promise<void>;
+  /**
+   * A second store over the same data as `store`, as another process would open it (not yet
+   * initialised; the check closes it). With it, the checks of races between stores run too
+   * (two probe claimers, a park racing a close).
+   */
+  sibling?(store: Store): Promise<Store>;
 }
 
 export function describeStoreConformance(name: string, target: ConformanceTarget): void {
@@ -59,6 +67,8 @@ export function describeStoreConformance(name: string, target: ConformanceTarget
     describeAuditConformance(getStore);
     describeWaitConformance(getStore);
     describeSignalConformance(getStore);
+    describeSystemConformance(getStore);
+    describeParkedConformance(getStore, target.sibling ? (s) => target.sibling!(s) : undefined);
     // After those: some of them read a whole table (batches, due schedules, deliveries), and
     // the text checks write rows into every table.
     describeTextConformance(getStore);

@@ -5,6 +5,8 @@
  *     │
  *   src/core/engine.ts (the facade)
  *     │
+ *   src/core/systems/    outage mode: circuits, parking, probes (its step gate plugs into run/)
+ *     │
  *   src/core/triggers/   src/core/replay/   src/core/invoke/   peers: none imports another
  *     │
  *   src/core/run/ → admin/ → context/ → flow/ → store/ → shared/
@@ -39,6 +41,7 @@ const storeFiles = files.filter((f) => f.path.startsWith('src/stores/'));
 const CORE_LAYERS: readonly (readonly string[])[] = [
   ['engine.ts'],
   ['assembly'],
+  ['systems'],
   ['triggers', 'replay', 'invoke'],
   ['run'],
   ['admin'],

@@ -11,6 +11,9 @@ describeStoreConformance('postgres (own schema per run)', {
     schemas.push(schema);
     return new PostgresStore({ connectionString: DATABASE_URL, schema, poolSize: 4 });
   },
+  async sibling(store) {
+    return new PostgresStore({ connectionString: DATABASE_URL, schema: (store as PostgresStore).schema, poolSize: 4 });
+  },
   async destroy() {
     await dropSchemas(schemas);
   },

@@ -69,6 +69,8 @@ const SAMPLES: [className: string, error: RetraceError][] = [
     }),
   ],
   ['InvocationNotFoundError', new errors.InvocationNotFoundError('c')],
+  ['SystemUnavailableError', new errors.SystemUnavailableError('erp', 0, 60_000)],
+  ['UnknownSystemError', new errors.UnknownSystemError('erp')],
 ];
 
 describe('error codes', () => {
@@ -97,6 +99,7 @@ describe('error codes', () => {
     assert.equal(statusOf('INSTANCE_DELETE_NOT_ALLOWED'), 409);
     assert.equal(statusOf('BATCH_STATE'), 409);
     assert.equal(statusOf('SECRET_UNREADABLE'), 503);
+    assert.equal(statusOf('SYSTEM_NOT_FOUND'), 404);
     assert.equal(statusOf('constructor' as never), 500, 'not read off the prototype');
   });
 

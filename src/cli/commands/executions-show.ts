@@ -81,6 +81,11 @@ function printExecution(out: Output, e: Execution, logLimit: number): void {
       'finished',
       `${formatTime(e.finishedAt)} (took ${formatDuration(durationBetween(e.startedAt, e.finishedAt))})`,
     );
+  } else if (e.parked) {
+    // Parked while its end system is down: where, since when, and what ends it.
+    const p = e.parked;
+    const end = p.until ? `, or fails at ${formatTime(p.until)} (the flow's maxParked)` : '';
+    field('parked', `at ${p.system} since ${formatTime(p.parkedAt)}: goes on once it is back${end}`);
   } else if (e.status === 'waiting') {
     // Why it waits, and until when if it ends by itself (a sleep, a wait's timeout).
     field('waiting', `${e.waitReason ?? '(no reason recorded)'}${e.dueAt ? `, until ${formatTime(e.dueAt)}` : ''}`);
@@ -120,7 +125,10 @@ function printExecution(out: Output, e: Execution, logLimit: number): void {
     for (const s of e.steps) {
       rows.push([
         String(s.position),
-        s.name + (s.kind === 'run' ? '' : c.dim(` (${s.kind})`)) + (s.repeatable ? '' : c.dim(' (non-repeatable)')),
+        s.name +
+          (s.kind === 'run' ? '' : c.dim(` (${s.kind})`)) +
+          (s.repeatable ? '' : c.dim(' (non-repeatable)')) +
+          (s.system ? c.dim(` (calls ${s.system})`) : ''),
         out.status(s.status) + c.dim(sourceNote(s)),
         String(s.attemptCount),
         formatDuration(durationBetween(s.startedAt, s.finishedAt)),

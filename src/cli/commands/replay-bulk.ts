@@ -1,7 +1,7 @@
 /**
- * Bulk replay, shared by `retrace replay <filter flags>` and `retrace errors replay`: a dry run
- * prints the plan; otherwise a durable batch is created and this process's worker drives it,
- * with a progress bar, until every replay it started has finished.
+ * Bulk replay, shared by `retrace replay <filter flags>`, `retrace errors replay` and `retrace
+ * systems replay-failed`: a dry run prints the plan; otherwise a durable batch is created and
+ * this process's worker drives it, with a progress bar, until every replay it started has finished.
  */
 import type cliProgress from 'cli-progress';
 import type {
@@ -35,7 +35,6 @@ export async function runBulk(
   o: BulkOptions,
   precheck?: (engine: Engine) => Promise<void>,
 ): Promise<number> {
-  const out = ctx.out;
   const options: ReplayManyOptions & { dryRun?: false } = {
     actor: ctx.actor,
     ...(o.concurrency ? { concurrency: o.concurrency } : {}),
@@ -45,22 +44,46 @@ export async function runBulk(
     ...(o.force ? { force: true } : {}),
     ...(o.reason ? { reason: o.reason } : {}),
   };
+  return runBulkFrom(ctx, o, async (engine, mode) => {
+    if (mode === 'prepare') {
+      await precheck?.(engine);
+      filter = await withInstanceId(engine, filter);
+      return undefined;
+    }
+    if (mode === 'plan') return engine.replayMany(filter, { ...options, dryRun: true });
+    if (mode === 'count') return engine.replayMany(filter, { ...options, dryRun: true, detailLimit: 0 });
+    return engine.replayMany(filter, options);
+  });
+}
+
+/**
+ * Where a bulk replay's executions come from: `prepare` runs first (checks, resolving names);
+ * `plan` is the dry run shown, `count` a dry run for its counts only, `create` makes the batch.
+ * `retrace replay` asks engine.replayMany; `retrace systems replay-failed` asks the system.
+ */
+export type BulkSource = (
+  engine: Engine,
+  mode: 'prepare' | 'plan' | 'count' | 'create',
+) => Promise<ReplayPlan | BatchView | undefined>;
+
+/** A dry run prints the plan; otherwise the batch is created and, with `wait`, driven here to its end. */
+export async function runBulkFrom(ctx: CliContext, o: BulkOptions, source: BulkSource): Promise<number> {
+  const out = ctx.out;
   // Only a real batch that this process waits for needs a worker here.
   const worker = !o.dryRun && o.wait;
   // A dry run or a batch left to the workers runs no flow code here: the store alone will do.
   return ctx.withEngine(
     { flows: worker || 'if-given', worker, ...(o.concurrency ? { concurrency: Math.max(10, o.concurrency) } : {}) },
     async (engine) => {
-      await precheck?.(engine);
-      filter = await withInstanceId(engine, filter);
+      await source(engine, 'prepare');
       if (o.dryRun) {
-        const plan = await engine.replayMany(filter, { ...options, dryRun: true });
+        const plan = (await source(engine, 'plan')) as ReplayPlan;
         if (o.json) out.json(plan);
         else printPlan(out, plan);
         return EXIT.ok;
       }
       // An empty batch is a record of nothing: say so instead of creating one.
-      const counts = await engine.replayMany(filter, { ...options, dryRun: true, detailLimit: 0 });
+      const counts = (await source(engine, 'count')) as ReplayPlan;
       if (counts.matched === 0 || counts.matched === counts.skipped) {
         const why =
           counts.matched === 0
@@ -70,7 +93,7 @@ export async function runBulk(
         else out.line(`Nothing to replay: ${why}.`);
         return EXIT.ok;
       }
-      const batch = await engine.replayMany(filter, options);
+      const batch = (await source(engine, 'create')) as BatchView;
       if (!o.wait) {
         if (o.json) out.json(batch);
         else {

@@ -40,6 +40,7 @@ const RESOLVED: Partial<Record<OptionKey, keyof ResolvedEngineOptions>> = {
   stopTimeout: 'stopTimeoutMs',
   maxPayloadBytes: 'maxPayloadBytes',
   scheduleMissedAfter: 'scheduleMissedAfterMs',
+  systems: 'systems',
 };
 const DURATIONS = new Set<string>(Object.entries(RESOLVED).flatMap(([k, f]) => (f.endsWith('Ms') ? [k] : [])));
 
@@ -59,6 +60,7 @@ export async function settingsReport(ctx: CliContext): Promise<SettingsReport> {
     if (key === 'store') {
       add({ ...s, value: s.value === undefined ? undefined : maskStoreUrl(s.value as string) }, await ctx.storeLabel());
     } else if (key === 'encryptionKey') add(s, s.value === undefined ? null : '***', true);
+    else if (key === 'systems') add(s, systemsShown(settings.engine.systems));
     else if (field) add(s, settings.engine[field]);
     else add(s, s.value ?? defaultOf(key, mode));
   }
@@ -108,6 +110,12 @@ function cell(key: string, s: ShownSetting): string {
   if (DURATIONS.has(key)) return msText(r as number);
   if (key === 'maxPayloadBytes') return bytesText(r as number);
   if (key === 'retry') return retryText(r as ResolvedRetryPolicy);
+  if (key === 'systems') {
+    const entries = Object.entries(r as Record<string, ShownSystem>);
+    return entries.length
+      ? entries.map(([name, o]) => `${name}: opens after ${o.opensAfter}${o.health ? ', health check' : ''}`).join('; ')
+      : '(none: every end system gets the defaults)';
+  }
   if (key === 'flowConcurrency') {
     const entries = Object.entries(r as Record<string, number>);
     return entries.length ? entries.map(([f, n]) => `${f}: ${n}`).join(', ') : '(none)';
@@ -135,4 +143,15 @@ function bytesText(n: number): string {
 
 function retryText(p: ResolvedRetryPolicy): string {
   return `maxAttempts ${p.maxAttempts}, delay ${msText(p.delayMs)}, backoff ${p.backoff}, maxDelay ${msText(p.maxDelayMs)}, jitter ${p.jitter}`;
+}
+
+type ShownSystem = Omit<ResolvedEngineOptions['systems'] extends ReadonlyMap<string, infer O> ? O : never, 'health'> & {
+  health: boolean;
+};
+
+/** The resolved systems as JSON can show them: a health check, a function, as whether there is one. */
+function systemsShown(resolved: ResolvedEngineOptions['systems']): Record<string, ShownSystem> {
+  const out: Record<string, ShownSystem> = {};
+  for (const [name, { health, ...rest }] of resolved) out[name] = { ...rest, health: health !== undefined };
+  return out;
 }

@@ -51,6 +51,7 @@ const ENGINE_KEYS = [
   'stopTimeout',
   'maxPayloadBytes',
   'scheduleMissedAfter',
+  'systems',
 ] as const satisfies readonly OptionKey[];
 
 export type SettingsEngineOptions = EngineOptions & Partial<Pick<OptionValues, 'durability' | 'encryptionKey'>>;

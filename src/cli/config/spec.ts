@@ -4,7 +4,7 @@
  * resolution (flag > environment > config file > default) and `retrace config` are all made
  * from this table, so an option cannot be settable one way and forgotten another.
  */
-import type { Duration, RetryPolicy } from '../../index.js';
+import type { Duration, RetryPolicy, SystemOptions } from '../../index.js';
 import {
   bool,
   count,
@@ -14,6 +14,7 @@ import {
   oneOf,
   port,
   retry,
+  systems,
   text,
   type ValueKind,
 } from './values.js';
@@ -44,6 +45,7 @@ export interface OptionValues {
   stopTimeout: Duration;
   maxPayloadBytes: number;
   scheduleMissedAfter: Duration;
+  systems: Record<string, SystemOptions>;
 }
 export type OptionKey = keyof OptionValues;
 
@@ -235,6 +237,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'RETRACE_SCHEDULE_MISSED_AFTER',
     modes: ALL,
     help: "a schedule's due time found later than this counts as missed (default 1m)",
+  },
+  {
+    key: 'systems',
+    kind: systems,
+    modes: ALL,
+    help: "end systems: when each one's circuit opens, its probes and health check, how parked work is released (outage mode)",
   },
 ];
 

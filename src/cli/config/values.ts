@@ -10,7 +10,7 @@
 // load one: every command reads the config.
 import { checkEncryptionKey } from '../../core/admin/secrets.js';
 import { resolveEngineOptions } from '../../core/context/options.js';
-import type { Duration, Engine, EngineOptions, RetryPolicy } from '../../index.js';
+import type { Duration, Engine, EngineOptions, RetryPolicy, SystemOptions } from '../../index.js';
 import { MAX_WAIT_MS } from '../parse.js';
 
 /** What the engine makes of its options (durations in ms, the retry policy merged), as `engine.options` shows it. */
@@ -231,5 +231,23 @@ export const flowConcurrency: ValueKind<Record<string, number>> = {
       throw new BadValue(expected, (error as Error).message.replace(/^Engine option /, ''));
     }
     return value as Record<string, number>;
+  },
+};
+
+/**
+ * Per end system, the outage options (opensAfter, failureRate, probe, ramp, health,
+ * replayFailedOnRecovery), as the engine takes them: a config file is where a health check, a
+ * function, can be given to `retrace serve` and `retrace worker`.
+ */
+export const systems: ValueKind<Record<string, SystemOptions>> = {
+  fromConfig(value) {
+    const expected = 'an object of system names to their options, such as { erp: { opensAfter: 3 } }';
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BadValue(expected);
+    try {
+      engineCheck({ systems: value as Record<string, SystemOptions> });
+    } catch (error) {
+      throw new BadValue(expected, (error as Error).message.replace(/^Engine option /, ''));
+    }
+    return value as Record<string, SystemOptions>;
   },
 };

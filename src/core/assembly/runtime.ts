@@ -1,7 +1,7 @@
 /**
  * What an engine runs while it is started: the store opened, and with a worker (option
- * `worker`), the worker itself, the batch runner and the scheduler on it, and the store's work
- * notifications waking them. engine.ts moves through its lifecycle; this opens and closes the
+ * `worker`), the worker itself (its runs passing outage mode's gate), the batch runner, the
+ * scheduler and the prober of open circuits on it, and the store's work notifications waking them. engine.ts moves through its lifecycle; this opens and closes the
  * parts, in order, and tells the launcher which worker to hand new executions to.
  */
 import type { InstanceService } from '../admin/instances.js';
@@ -13,6 +13,10 @@ import type { ExecutionLauncher } from '../run/launcher.js';
 import { Worker } from '../run/worker.js';
 import { workerOptionsFor } from '../run/worker-options.js';
 import { newWorkerId, type WorkerId } from '../shared/ids.js';
+import { Prober } from '../systems/prober.js';
+import type { SystemGate } from '../systems/system-gate.js';
+import type { SystemRecovery } from '../systems/system-recovery.js';
+import type { SystemRegistry } from '../systems/system-registry.js';
 import type { Scheduler } from '../triggers/schedules.js';
 
 export interface RuntimeParts {
@@ -22,6 +26,8 @@ export interface RuntimeParts {
   batchRunner: BatchRunner;
   scheduler: Scheduler;
   instances: InstanceService;
+  /** Outage mode: the gate every run's steps with a system pass, and what the prober needs. */
+  systems: { gate: SystemGate; registry: SystemRegistry; recovery: SystemRecovery };
   /** Close the store on close (the engine opened it from a URL). */
   ownsStore: boolean;
 }
@@ -30,6 +36,7 @@ export class EngineRuntime {
   readonly #ctx: EngineContext;
   readonly #parts: RuntimeParts;
   #worker: Worker | undefined;
+  #prober: Prober | undefined;
   #unsubscribeWork: (() => void) | undefined;
 
   constructor(ctx: EngineContext, parts: RuntimeParts) {
@@ -56,12 +63,16 @@ export class EngineRuntime {
       instanceContext: (id) => instances.contextFor(id),
       launch: (flow, input, launchOptions) => launcher.launch(flow, input, launchOptions),
       watch: this.#parts.watch,
+      systems: this.#parts.systems.gate,
     });
     this.#worker = worker;
     launcher.attach(worker);
     await worker.start();
     batchRunner.start(worker.workerId);
     scheduler.start();
+    const { registry, recovery } = this.#parts.systems;
+    this.#prober = new Prober(this.#ctx, { registry, recovery, wake: () => worker.wake() });
+    this.#prober.start();
     this.#unsubscribeWork = store.onWork?.(() => {
       worker.wake();
       batchRunner.wake();
@@ -72,11 +83,12 @@ export class EngineRuntime {
   async close(): Promise<void> {
     const { launcher, batchRunner, scheduler, ownsStore } = this.#parts;
     this.#unsubscribeWork?.();
+    await this.#prober?.stop();
     await scheduler.stop();
     await batchRunner.stop();
     const closeStore = async () => (ownsStore ? this.#ctx.store.close() : undefined);
     await (this.#worker?.stop(closeStore) ?? closeStore()); // once the worker let go of all (Worker.stop)
     launcher.detach();
-    this.#unsubscribeWork = this.#worker = undefined;
+    this.#unsubscribeWork = this.#worker = this.#prober = undefined;
   }
 }

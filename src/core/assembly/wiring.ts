@@ -34,6 +34,10 @@ import { SignalService } from '../run/signals.js';
 import type { DebugPoints } from '../shared/debug-points.js';
 import type { ProcessProbe } from '../shared/process-probe.js';
 import type { Store } from '../store/store.js';
+import { SystemGate } from '../systems/system-gate.js';
+import { SystemRecovery } from '../systems/system-recovery.js';
+import { SystemRegistry } from '../systems/system-registry.js';
+import { SystemsService } from '../systems/systems-service.js';
 import { Scheduler, ScheduleService } from '../triggers/schedules.js';
 import { WebhookService } from '../triggers/webhooks.js';
 import { EngineRuntime } from './runtime.js';
@@ -67,6 +71,7 @@ export interface EngineServices {
   readonly audit: AuditLog;
   readonly invoke: InvokeService;
   readonly invocations: InvocationReads;
+  readonly systems: SystemsService;
 }
 
 /** Refuses an invalid or duplicate flow (after the options, which the caller resolved first). */
@@ -96,6 +101,10 @@ export function wireEngine(
   const batchRunner = new BatchRunner(ctx, { replays });
   const scheduler = new Scheduler(ctx, { launcher });
   const watch = new ExecutionWatch(events);
+  const admin = new ReplayAdmin(ctx, { replays, auditTrail, batchRunner });
+  const registry = new SystemRegistry(options, ctx.flows);
+  const systems = new SystemsService(ctx, { registry, admin, state });
+  const recovery = new SystemRecovery(ctx, { registry, service: systems });
   return {
     ctx,
     state,
@@ -105,6 +114,7 @@ export function wireEngine(
       batchRunner,
       scheduler,
       instances,
+      systems: { gate: new SystemGate(ctx, { registry, recovery }), registry, recovery },
       ownsStore: internals.ownsStore,
     }),
     launcher,
@@ -113,7 +123,7 @@ export function wireEngine(
     cancels: new ExecutionCanceller(ctx, { reads, results }),
     signals: new SignalService(ctx, { auditTrail }),
     replays,
-    admin: new ReplayAdmin(ctx, { replays, auditTrail, batchRunner }),
+    admin,
     instances,
     schedules: new ScheduleService(ctx, { auditTrail, instances }),
     apiKeys: new ApiKeyService(ctx),
@@ -121,5 +131,6 @@ export function wireEngine(
     audit: new AuditLog(ctx),
     invoke: new InvokeService(ctx, { state, launcher, watch }),
     invocations: new InvocationReads(ctx),
+    systems,
   };
 }

@@ -62,6 +62,16 @@ export interface EngineEvents {
     executionId: string | null;
     code: string | null;
   };
+  /** Outage mode: a system's circuit opened (this engine recorded the failure that opened it). */
+  'system:opened': { system: string; error: ErrorInfo | null };
+  /** It closed: a probe or an attempt succeeded, or an operator resumed it. */
+  'system:closed': { system: string; by: 'probe' | 'attempt' | 'operator' };
+  /** An operator paused it. */
+  'system:paused': { system: string; actor: string };
+  /** A probe ended here: by the system's health check, or by one real attempt of a parked execution. */
+  'system:probe': { system: string; outcome: 'success' | 'failure'; by: 'health' | 'attempt' };
+  /** An execution parked at a step whose system is down (its lease released; resumed when the system is back). */
+  'execution:parked': { executionId: string; flow: string; step: string; system: string };
   /** Something went wrong in the engine's own machinery (a store outage, a listener that threw). */
   'engine:error': { error: Error; context: string };
 }

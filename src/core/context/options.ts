@@ -7,6 +7,7 @@ import {
 import { type Clock, systemClock } from '../shared/clock.js';
 import { type Duration, parseDuration } from '../shared/duration.js';
 import { InvalidOptionError } from '../shared/errors.js';
+import { type ResolvedSystemOptions, resolveSystemsOption, type SystemOptions } from './system-options.js';
 
 /** Engine options. Every one has a default; durations take `'30s'`-style strings or milliseconds. */
 export interface EngineOptions {
@@ -47,6 +48,14 @@ export interface EngineOptions {
   worker?: boolean;
   /** A stable worker id (for logs); a fresh one per start by default. */
   workerId?: string;
+  /**
+   * Outage mode, per end system a step names (`system`): when its circuit opens, how it is
+   * probed, how parked work is released (context/system-options.ts; docs/outage.md). A system
+   * not listed gets every default. @default {}
+   */
+  systems?: Record<string, SystemOptions>;
+  /** How often the worker looks for due probes of open circuits. @default '1s' */
+  systemProbeInterval?: Duration;
   clock?: Clock;
 }
 
@@ -65,6 +74,8 @@ export interface ResolvedEngineOptions {
   scheduleMissedAfterMs: number;
   worker: boolean;
   workerId: string | undefined;
+  systems: ReadonlyMap<string, ResolvedSystemOptions>;
+  systemProbeIntervalMs: number;
   clock: Clock;
 }
 
@@ -104,6 +115,11 @@ export function resolveEngineOptions(o: EngineOptions): ResolvedEngineOptions {
     scheduleMissedAfterMs: parseDuration(o.scheduleMissedAfter ?? '1m', 'engine option scheduleMissedAfter'),
     worker: o.worker ?? true,
     workerId: o.workerId,
+    systems: resolveSystemsOption(o.systems),
+    systemProbeIntervalMs: Math.max(
+      10,
+      parseDuration(o.systemProbeInterval ?? '1s', 'engine option systemProbeInterval'),
+    ),
     clock: o.clock ?? systemClock,
   };
 }

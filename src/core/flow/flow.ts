@@ -15,6 +15,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { type Duration, parseDuration } from '../shared/duration.js';
 import { DefinitionError } from '../shared/errors.js';
 import type { LogLevel } from '../store/store.js';
+import { checkFlowSystems, checkSystemOption, type FlowSystemDeclarations } from './flow-systems.js';
 import {
   type FlowInvokeOptions,
   type InvokeDeclarations,
@@ -66,6 +67,12 @@ interface StepOptionsBase<T> {
   errors?: ErrorDeclarations;
   /** Abort an attempt that runs longer than this; the attempt fails with StepTimeoutError (retryable). */
   timeout?: Duration;
+  /**
+   * The end system this step calls (outage mode, docs/outage.md): its failures count against
+   * that system's circuit, and while the circuit is open the execution parks here instead of
+   * spending attempts. Over the flow's `system`; `null`: none, whatever the flow says.
+   */
+  system?: string | null;
 }
 
 /** A step that may safely run again (the default). An optional `validate` is asked before any retry. */
@@ -174,6 +181,15 @@ export interface FlowOptions<Name extends string, S extends AnySchema | undefine
    * not one of its flows.
    */
   invokes?: InvokeDeclarations;
+  /** The end system its `run` steps call, unless a step names its own (or `system: null`). */
+  system?: string;
+  /**
+   * How long an execution may stay parked at a system that is down (from its first park of the
+   * outage) before the step fails with SYSTEM_UNAVAILABLE. @default none: parked until the system is back
+   */
+  maxParked?: Duration;
+  /** Health checks for end systems (the engine option `systems` wins over these). */
+  systems?: FlowSystemDeclarations;
   run(ctx: FlowContext, input: OutputOfSchema<S>): Promise<O>;
 }
 
@@ -196,6 +212,12 @@ export interface Flow<Name extends string = string, In = unknown, Out = unknown>
   readonly webhook: { readonly open: boolean };
   /** Defaults for `ctx.invoke` per target (FlowOptions.invokes). */
   readonly invokes: Readonly<InvokeDeclarations>;
+  /** The default end system of its `run` steps (FlowOptions.system). */
+  readonly system: string | null;
+  /** FlowOptions.maxParked in milliseconds; null: none. */
+  readonly maxParkedMs: number | null;
+  /** Health checks it declares, per system (FlowOptions.systems). */
+  readonly systems: Readonly<FlowSystemDeclarations>;
   readonly run: (ctx: FlowContext, input: never) => Promise<Out>;
   /**
    * Phantom carrying the input type `engine.run` accepts. A parameter position makes it
@@ -264,6 +286,10 @@ function buildFlow<const Name extends string, S extends AnySchema | undefined, O
   resolveRetryPolicy(DEFAULT_RETRY_POLICY, [options.retry], `Flow "${name}"`);
   validateErrorDeclarations(options.errors, `Flow "${name}"`);
   validateInvokeDeclarations(options.invokes, `Flow "${name}"`);
+  const system = checkSystemOption(options.system, `Flow "${name}"`, false) ?? null;
+  const maxParkedMs =
+    options.maxParked === undefined ? null : parseDuration(options.maxParked, `Flow "${name}": maxParked`);
+  const systems = checkFlowSystems(options.systems, `Flow "${name}"`);
   return Object.freeze({
     name,
     version: options.version ?? null,
@@ -275,6 +301,9 @@ function buildFlow<const Name extends string, S extends AnySchema | undefined, O
     configSchema: options.config,
     webhook: Object.freeze({ open: webhook?.open === true }),
     invokes: Object.freeze({ ...(options.invokes ?? {}) }),
+    system,
+    maxParkedMs,
+    systems,
     run: options.run as Flow<Name, InputOfSchema<S>, Awaited<O>>['run'],
   }) as Flow<Name, InputOfSchema<S>, Awaited<O>>;
 }
@@ -322,6 +351,7 @@ export function normalizeStepOptions<T>(name: string, arg: StepFn<T> | StepOptio
       retry: undefined,
       errors: undefined,
       timeoutMs: undefined,
+      system: undefined,
     };
   if (!arg || typeof arg !== 'object' || typeof arg.run !== 'function') {
     throw new DefinitionError(`Step "${name}": pass a function or an object with a run function`);
@@ -343,6 +373,7 @@ export function normalizeStepOptions<T>(name: string, arg: StepFn<T> | StepOptio
     retry: arg.retry,
     errors: arg.errors,
     timeoutMs: arg.timeout === undefined ? undefined : parseDuration(arg.timeout, `Step "${name}": timeout`),
+    system: checkSystemOption(arg.system, `Step "${name}"`, true),
   };
 }
 
@@ -353,6 +384,8 @@ export interface NormalizedStep<T> {
   retry: RetryPolicy | undefined;
   errors: ErrorDeclarations | undefined;
   timeoutMs: number | undefined;
+  /** The step's own `system`: a name, null (none), or undefined (its flow's). */
+  system: string | null | undefined;
 }
 
 function isStandardSchema(value: unknown): value is AnySchema {

@@ -93,6 +93,7 @@ export function planReplaySteps(
       position: s.position,
       name: s.name,
       kind: s.kind,
+      system: s.system,
       outputJson: given ? (supplied.get(s.name) ?? null) : s.outputJson,
       repeatable: s.repeatable,
       hasValidator: s.hasValidator,

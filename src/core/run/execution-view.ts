@@ -56,6 +56,21 @@ export interface ExecutionSummary {
   resolvedAt: Date | null;
   /** The replay whose success resolved it. */
   resolvedBy: string | null;
+  /** Where it is parked (outage mode): the end system that is down, since when, until when at most; null when not parked. */
+  parked: ParkView | null;
+}
+
+/** An execution parked at a step whose end system is down (docs/outage.md). */
+export interface ParkView {
+  system: string;
+  /** The position of the step it parked at. */
+  position: number;
+  /** Its first park in this outage (its place in the release order is kept from then). */
+  parkedAt: Date;
+  /** Its flow's maxParked deadline (then the step fails with SYSTEM_UNAVAILABLE); null: none. */
+  until: Date | null;
+  /** Times it was chosen to probe the system. */
+  probes: number;
 }
 
 export interface Execution extends ExecutionSummary {
@@ -117,6 +132,10 @@ export interface StepView {
   validation: { attempt: number; outcome: StepValidation['outcome']; at: Date } | null;
   /** For an invoke step (`ctx.invoke`): the invocation it made, by cid (`engine.invocations.get`). */
   invocation: { cid: string } | null;
+  /** The end system a `run` step calls (its `system`, or its flow's); null for none. */
+  system: string | null;
+  /** Attempts granted beyond its retry policy's while its system was down (a failed probe, a park after its last attempt). */
+  grantedAttempts: number;
   logs: LogView[];
 }
 
@@ -173,6 +192,8 @@ export interface ExecutionListFilter {
   errorFingerprint?: string;
   /** Executions carrying this correlation id (an invocation's cid: the invocation, its attempts and its callback). */
   correlationId?: string;
+  /** Executions with a step that calls this end system (a step's `system`, or its flow's). */
+  system?: string;
   /** Finished-time sorting lists finished executions only. @default 'startedAt' */
   sortBy?: 'startedAt' | 'finishedAt';
   /** @default 'desc' */
@@ -220,6 +241,15 @@ export function toSummary(r: ExecutionRecord): ExecutionSummary {
     errorFingerprint: r.errorFingerprint,
     resolvedAt: date(r.resolvedAt),
     resolvedBy: r.resolvedBy,
+    parked: r.parked
+      ? {
+          system: r.parked.system,
+          position: r.parked.position,
+          parkedAt: new Date(r.parked.parkedAt),
+          until: date(r.parked.until),
+          probes: r.parked.probes,
+        }
+      : null,
   };
 }
 
@@ -251,6 +281,8 @@ export function toExecution(
       suppliedBy: s.suppliedBy,
       validation: s.validation ? { ...s.validation, at: new Date(s.validation.at) } : null,
       invocation: stepInvocation(d.execution.flow, s.kind, s.outputJson),
+      system: s.system ?? null,
+      grantedAttempts: s.grantedAttempts ?? 0,
       logs: logs.filter((_, i) => d.logs[i]!.position === s.position),
     })),
     logs,
@@ -322,6 +354,7 @@ export function toStoreFilter(f: ExecutionListFilter): ExecutionFilter {
   if (f.resolved !== undefined) out.resolved = f.resolved;
   if (f.errorFingerprint !== undefined) out.errorFingerprint = f.errorFingerprint;
   if (f.correlationId !== undefined) out.correlationId = f.correlationId;
+  if (f.system !== undefined) out.system = f.system;
   if (f.sortBy !== undefined) {
     if (f.sortBy !== 'startedAt' && f.sortBy !== 'finishedAt') {
       throw new InvalidOptionError(
@@ -397,6 +430,7 @@ const EXECUTION_FILTER: Record<string, Check> = {
   resolved: boolean,
   errorFingerprint: string,
   correlationId: string,
+  system: string,
   sortBy: () => undefined,
   order: () => undefined,
   limit: cursorPageLimit,

@@ -279,5 +279,7 @@ function reusedStepRecords(reused: ReusedStepWrite[]): StepRecord[] {
     outputSource: r.outputSource ?? 'original',
     suppliedBy: r.suppliedBy ?? null,
     validation: null,
+    system: r.system ?? null,
+    grantedAttempts: 0,
   }));
 }

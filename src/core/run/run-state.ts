@@ -11,7 +11,7 @@ import { errorTextLimit } from '../shared/error-info.js';
 import { isLeaseLost, isStoreUnavailable, isStoreWriteRefused, LeaseLostError } from '../shared/errors.js';
 import type { LeaseToken, WorkerId } from '../shared/ids.js';
 import { assertTransition, type ExecutionStatus } from '../shared/states.js';
-import type { ClaimedExecution, ExecutionUpdate, LogLevel } from '../store/store.js';
+import type { ClaimedExecution, ExecutionPark, ExecutionUpdate, LogLevel } from '../store/store.js';
 import type { ExecutionWatch } from './execution-watch.js';
 import type { Launched, LaunchOptions } from './launcher.js';
 import { logLine } from './log-line.js';
@@ -19,6 +19,7 @@ import { PendingWrites, type RunStepWrite, type WriteExtra } from './pending-wri
 import { commitUpdate, RunUpdates, type RunWriteDeps } from './run-writes.js';
 import { Suspended } from './step-invoke.js';
 import { UnfinishedSteps } from './step-settlement.js';
+import type { StepSystemGate } from './steps/step-systems.js';
 
 /** What belongs to the worker running this execution (the rest comes from the EngineContext). */
 export interface RunScope {
@@ -42,6 +43,8 @@ export interface RunScope {
   watch: ExecutionWatch;
   /** Told when not even a bare release of the execution could be written: the worker tries again later. */
   onHandBackFailed?: (handBack: { executionId: string; leaseToken: LeaseToken }) => void;
+  /** Outage mode's gate for steps that name an end system; without it, their system is ignored. */
+  systems?: StepSystemGate;
 }
 
 export class RunState {
@@ -65,6 +68,10 @@ export class RunState {
   readonly updates: RunUpdates;
   /** What commitUpdate and handBack (run-writes.ts) need. */
   readonly writeDeps: RunWriteDeps;
+  /** Where the execution is parked at an end system (its claim's record), until a write of this run unparks it. */
+  systemPark: ExecutionPark | null;
+  /** The next write carries `execution.unpark`: the step it parked at calls its system again. */
+  unparkNext = false;
 
   constructor(ctx: EngineContext, scope: RunScope, flow: AnyFlow, claim: ClaimedExecution) {
     this.ctx = ctx;
@@ -82,6 +89,7 @@ export class RunState {
       onStoreUnavailable: scope.onStoreUnavailable,
     };
     this.startedAt = ctx.clock.now();
+    this.systemPark = claim.execution.parked ?? null;
   }
 
   get executionId(): string {
@@ -95,17 +103,22 @@ export class RunState {
   /** One fenced store write carrying everything pending plus `extra`; then the pending events fire. */
   async write(extra: WriteExtra): Promise<void> {
     const pending = this.pending.take(extra);
+    const unpark = this.unparkNext;
     await this.#commit(
       this.updates.of({
         steps: pending.steps,
         attempts: pending.attempts,
         logs: pending.logs,
-        execution: extra.execution,
+        execution: unpark ? { ...extra.execution, unpark: true } : extra.execution,
         ...(extra.wake ? { wake: extra.wake } : {}),
         ...(extra.consumeSignals ? { consumeSignals: extra.consumeSignals } : {}),
       }),
       pending.steps,
     );
+    if (unpark) {
+      this.unparkNext = false;
+      this.systemPark = null;
+    }
     for (const fire of pending.events) fire();
   }
 

@@ -36,11 +36,18 @@ const STORE_RETRY_MAX_MS = 2_000;
  * error is thrown at once.
  */
 export async function commitUpdate(deps: RunWriteDeps, update: ExecutionUpdate): Promise<void> {
+  await untilAnswered(deps, () => deps.store.updateExecution(update));
+}
+
+/**
+ * One store call of a run, sent again with backoff while the store is unreachable or busy, as
+ * commitUpdate sends its update (for the run's other calls: a park, a circuit's record).
+ */
+export async function untilAnswered<T>(deps: RunWriteDeps, call: () => Promise<T>): Promise<T> {
   let delayMs = STORE_RETRY_MIN_MS;
   for (;;) {
     try {
-      await deps.store.updateExecution(update);
-      return;
+      return await call();
     } catch (err) {
       if (!isStoreUnavailable(err)) throw err;
       deps.onStoreUnavailable?.(err as Error);

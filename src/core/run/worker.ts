@@ -73,6 +73,8 @@ export class Worker {
       /** How a run starts another execution (the launcher's). */
       launch: RunScope['launch'];
       watch: RunScope['watch'];
+      /** Outage mode's gate for steps that name an end system. */
+      systems?: RunScope['systems'];
     },
   ) {
     this.#ctx = ctx;
@@ -93,6 +95,7 @@ export class Worker {
       watch: params.watch,
       onStoreUnavailable: (error) => this.#noteOutage(error),
       onHandBackFailed: ({ executionId, leaseToken }) => this.#owedReleases.set(executionId, leaseToken),
+      ...(params.systems ? { systems: params.systems } : {}),
     };
   }
 

@@ -12,6 +12,10 @@ export const DEBUG_POINTS = [
   'step:before-validate',
   'step:after-retry-scheduled',
   'step:after-wait-recorded',
+  // Outage mode: parked (lease released), a probe taken (half_open, before it runs), a close recorded.
+  'step:after-park',
+  'system:after-probe-claimed',
+  'system:after-close',
   'execution:before-complete',
   'execution:after-complete',
 ] as const;

@@ -14,6 +14,7 @@
  * replay must classify it the same way the original run did.
  */
 
+import ms from 'ms';
 import type { ErrorInfo } from './error-info.js';
 import type { InvocationPayload } from './invocation-payload.js';
 import { isReservedFlowName } from './reserved-flows.js';
@@ -72,7 +73,9 @@ export type RetraceErrorCode =
   | 'INVALID_CURSOR'
   | 'SIGNAL_REJECTED'
   | 'INVOKE_FAILED'
-  | 'INVOCATION_NOT_FOUND';
+  | 'INVOCATION_NOT_FOUND'
+  | 'SYSTEM_UNAVAILABLE'
+  | 'SYSTEM_NOT_FOUND';
 
 export interface RetraceErrorOptions {
   cause?: unknown;
@@ -267,6 +270,42 @@ export class InvocationNotFoundError extends RetraceError {
   constructor(cid: string) {
     super('INVOCATION_NOT_FOUND', `No invocation with cid "${cid}"`);
     this.cid = cid;
+  }
+}
+
+/**
+ * A step of an execution parked at an end system whose circuit stayed open past the flow's
+ * `maxParked`: the step fails with this (no attempt spent, not retried). `since` is when the
+ * outage began (null when it is not known).
+ */
+export class SystemUnavailableError extends RetraceError {
+  readonly system: string;
+  readonly since: Date | null;
+  readonly maxParkedMs: number;
+  constructor(system: string, since: number | null, maxParkedMs: number) {
+    const down = since === null ? 'down' : `down since ${new Date(since).toISOString()}`;
+    super(
+      'SYSTEM_UNAVAILABLE',
+      `System "${system}" is ${down}: the execution was parked longer than its flow's maxParked (${spelled(maxParkedMs)})`,
+    );
+    this.system = system;
+    this.since = since === null ? null : new Date(since);
+    this.maxParkedMs = maxParkedMs;
+  }
+}
+
+/** A duration as people write it (`1 hour`) when that is exact, else in milliseconds. */
+function spelled(millis: number): string {
+  const long = ms(millis, { long: true });
+  return ms(long as ms.StringValue) === millis ? long : `${millis} ms`;
+}
+
+/** No end system of that name is declared (engine options, flows, steps seen) or recorded. */
+export class UnknownSystemError extends RetraceError {
+  readonly system: string;
+  constructor(system: string) {
+    super('SYSTEM_NOT_FOUND', `No system named "${system}"`);
+    this.system = system;
   }
 }
 

@@ -5,9 +5,10 @@
  *
  *   execution: queued → running → succeeded | failed | cancelled
  *              running → retrying → running     (a step waits for its next attempt: durable timer)
- *              running → waiting → running      (durable sleeps and invocations)
+ *              running → waiting → running      (durable sleeps and invocations; parked at a system that is down)
  *   step:      running → succeeded | failed,  running → retrying → running,  reused,
- *              waiting → succeeded | failed   (sleep, wait and invoke steps while they wait)
+ *              waiting → succeeded | failed   (sleep, wait and invoke steps while they wait),
+ *              waiting → running             (a run step parked at its system before its first attempt)
  */
 
 export const EXECUTION_STATUSES = [

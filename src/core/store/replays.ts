@@ -78,6 +78,8 @@ export interface ReusedStepWrite {
   /** `original` (the default): the original's output; `supplied`: one an operator gave (who: `suppliedBy`). */
   outputSource?: 'original' | 'supplied';
   suppliedBy?: string | null;
+  /** The original step's end system (StepRecord.system). @default null */
+  system?: string | null;
 }
 
 export interface ErrorGroupFilter {

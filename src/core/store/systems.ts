@@ -20,9 +20,18 @@ import type { AuditWrite } from './audit.js';
 export type CircuitState = 'closed' | 'open' | 'half_open' | 'paused';
 
 export interface SystemStore {
-  /** One system's circuit with its parked count; undefined when nothing was ever recorded about it. */
+  /**
+   * One system's circuit with its parked count (counted now: an index range of its parked
+   * executions, so it costs what is parked); undefined when nothing was ever recorded about it.
+   * For views; the gate reads getCircuit.
+   */
   getSystem(name: string): Promise<SystemRecord | undefined>;
-  /** Every system with a row, by name. */
+  /**
+   * One system's circuit without the count: one row read, whatever is parked. The read before
+   * every attempt of a step with a system (the gate) and after every park; undefined as getSystem.
+   */
+  getCircuit(name: string): Promise<Circuit | undefined>;
+  /** Every system with a row, by name, each with its parked count (one grouped count for all). */
   listSystems(): Promise<SystemRecord[]>;
   /**
    * Records one attempt's outcome against a system (creating its row, closed, if new), atomically:
@@ -34,18 +43,22 @@ export interface SystemStore {
    * - `success`: closed → the run in a row goes back to 0 (written only when it was not 0, or
    *   when a rate window is kept). open or half_open (an attempt in flight, or the probe,
    *   succeeded) → closed and the parked executions released along `ramp`. paused stays paused.
-   * Returns the circuit after the write and whether this call opened or closed it.
+   * Returns the circuit after the write (without the count) and whether this call opened or closed it.
    */
-  recordSystemOutcome(params: SystemOutcome): Promise<{ system: SystemRecord; opened: boolean; closed: boolean }>;
+  recordSystemOutcome(params: SystemOutcome): Promise<{ system: Circuit; opened: boolean; closed: boolean }>;
   /**
    * Takes every probe that is due, each by one caller only (two workers racing get disjoint
    * sets): open systems whose probeDueAt has come, and half_open ones whose probe lease ran out
    * (the prober died). Each becomes half_open with a new probeToken, probeLeaseUntil now +
-   * leaseMs, probes + 1. With `pickExecution` true for a system, the store also chooses its probe
+   * leaseMs(its name) (each system's own probe lease), probes + 1. With `pickExecution` true for a system, the store also chooses its probe
    * execution: the parked one probed fewest times, then first parked; it becomes due now, its
    * `probes` + 1, and the circuit's probeExecutionId names it (null when nothing is parked).
    */
-  claimDueProbes(params: { leaseMs: number; newToken: () => string; pickExecution: (system: string) => boolean }): Promise<ProbeClaim[]>;
+  claimDueProbes(params: {
+    leaseMs: (system: string) => number;
+    newToken: () => string;
+    pickExecution: (system: string) => boolean;
+  }): Promise<ProbeClaim[]>;
   /**
    * Parks an execution at a step of `system`, fenced like updateExecution (LeaseLostError when the
    * lease token is not current), and only while the system's circuit is not closed: atomically
@@ -53,6 +66,9 @@ export interface SystemStore {
    * everyone. `parked`: the execution is `waiting` (waitReason `parked: <system>`), due at
    * `until` (null: only when released), lease released; its parked row kept or made (seq and
    * parkedAt kept from an earlier park at the same system). `closed`: nothing written.
+   * Parks at one system do not wait for each other (nothing on the system's row is written by
+   * them, so a shared store may run them concurrently); a change of its circuit waits for the
+   * parks in flight, and they for it.
    */
   parkExecution(params: ParkRequest): Promise<'parked' | 'closed'>;
   /** The parked executions of a system, in park order (seq), keyset paged after `afterSeq`. */
@@ -61,6 +77,7 @@ export interface SystemStore {
    * Operator: pause (→ paused, from any state; parked work stays parked, released but unclaimed
    * work parks again) or resume (→ closed from any state, parked work released along `ramp`),
    * with the audit entry in the same write. `changed` false when it was already in that state.
+   * The system comes back with its parked count.
    */
   setSystemState(params: {
     system: string;
@@ -71,7 +88,8 @@ export interface SystemStore {
   }): Promise<{ system: SystemRecord; changed: boolean }>;
 }
 
-export interface SystemRecord {
+/** A system's circuit as stored: what the gate, outcomes and probes read and write. */
+export interface Circuit {
   name: string;
   state: CircuitState;
   /** When the circuit entered its state (store clock). */
@@ -103,7 +121,15 @@ export interface SystemRecord {
   /** The operator's reason, while paused. */
   pausedReason: string | null;
   pausedBy: string | null;
-  /** Executions parked at this system now (released ones count until they run their step). */
+}
+
+/** A circuit with its count of parked executions, as views show it. */
+export interface SystemRecord extends Circuit {
+  /**
+   * Executions parked at this system now (released ones count until they run their step).
+   * Counted when read, not stored: a stored count would make every park and unpark of the
+   * system write its one row, one at a time.
+   */
   parked: number;
 }
 
@@ -162,11 +188,13 @@ export interface ParkedRecord {
   system: string;
   flow: string;
   position: number;
+  /** The name of the step at `position` when its row is recorded (the engine records it on the park), else null. */
+  step: string | null;
   seq: number;
   parkedAt: number;
   until: number | null;
   probes: number;
-  /** The execution's due time now: null while parked, set once released. */
+  /** The execution's due time now: its park deadline (`until`; null: none) while parked, its time on the ramp once released; null while it runs. */
   dueAt: number | null;
 }
 

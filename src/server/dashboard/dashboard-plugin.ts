@@ -34,6 +34,7 @@ import { replayPage } from './routes/replay.js';
 import { runFlowPage } from './routes/run-flow.js';
 import { schedulesPage } from './routes/schedules.js';
 import { signalsPage } from './routes/signals.js';
+import { systemsPage } from './routes/systems.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
 export interface DashboardPluginOptions {
@@ -48,6 +49,7 @@ const PAGES: readonly DashboardPage[] = [
   homePage,
   executionsPage,
   signalsPage,
+  systemsPage,
   executionActionsPage,
   executionPage,
   diffPage,

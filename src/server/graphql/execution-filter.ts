@@ -24,6 +24,7 @@ export interface ExecutionFilterArgs {
   replayOf?: string | null;
   tags?: string[] | null;
   errorFingerprint?: string | null;
+  system?: string | null;
   sortBy?: { field: 'STARTED_AT' | 'ENDED_AT'; direction?: 'ASC' | 'DESC' | null }[] | null;
 }
 
@@ -60,6 +61,7 @@ export function toListFilter(args: ExecutionFilterArgs): ExecutionListFilter {
   if (args.replayOf != null) filter.replayOf = toRetraceId(args.replayOf);
   if (args.tags != null && args.tags.length > 0) filter.tags = args.tags;
   if (args.errorFingerprint != null) filter.errorFingerprint = args.errorFingerprint;
+  if (args.system != null) filter.system = args.system;
   if (args.sortBy != null && args.sortBy.length > 0) {
     if (args.sortBy.length > 1) throw badInput('sortBy takes one key (STARTED_AT or ENDED_AT) and a direction');
     const [order] = args.sortBy;

@@ -27,6 +27,7 @@ import {
 } from './resolvers/invocations.js';
 import { mutationResolvers } from './resolvers/mutations.js';
 import { queryResolvers } from './resolvers/query.js';
+import { systemMutationResolvers, systemQueryResolvers, systemTypeResolvers } from './resolvers/systems.js';
 import { typeResolvers } from './resolvers/types.js';
 import { dateTimeScalar, jsonScalar } from './scalars.js';
 import { readSchemaSdl } from './schema-sdl.js';
@@ -70,11 +71,20 @@ export const graphqlPlugin: FastifyPluginAsync<GraphqlPluginOptions> = async (ap
     resolvers: {
       DateTime: dateTimeScalar,
       JSON: jsonScalar,
-      Query: { ...queryResolvers, ...auditQueryResolvers, ...invocationQueryResolvers },
-      Mutation: { ...mutationResolvers, ...invocationMutationResolvers },
+      Query: { ...queryResolvers, ...auditQueryResolvers, ...invocationQueryResolvers, ...systemQueryResolvers },
+      Mutation: { ...mutationResolvers, ...invocationMutationResolvers, ...systemMutationResolvers },
       ...typeResolvers,
       ...invocationTypeResolvers,
-      StepResult: { ...typeResolvers.StepResult, ...invocationTypeResolvers.StepResult },
+      ...systemTypeResolvers,
+      InstanceExecutionResult: {
+        ...typeResolvers.InstanceExecutionResult,
+        ...systemTypeResolvers.InstanceExecutionResult,
+      },
+      StepResult: {
+        ...typeResolvers.StepResult,
+        ...invocationTypeResolvers.StepResult,
+        ...systemTypeResolvers.StepResult,
+      },
     } as never,
     path: '/graphql',
     graphiql: false,

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-export const SCHEMA_SDL_FILES: readonly URL[] = ['root', 'executions', 'replay', 'admin', 'invocations'].map(
+export const SCHEMA_SDL_FILES: readonly URL[] = ['root', 'executions', 'replay', 'admin', 'invocations', 'systems'].map(
   (part) => new URL(`./schema/${part}.graphql`, import.meta.url),
 );
 

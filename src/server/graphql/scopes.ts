@@ -1,6 +1,7 @@
 /**
  * Which scope each operation needs (contract: queries need read; running, invoking, signalling,
- * replaying and cancelling need operate; instances and schedules need admin), checked once per request
+ * replaying and cancelling need operate; instances, schedules and pausing or resuming an end
+ * system need admin), checked once per request
  * before anything executes. Checking up front rather than in each resolver means a document
  * with two mutations, the second one forbidden, changes nothing at all; and the request can
  * be answered 403 as a whole.
@@ -32,6 +33,11 @@ export const MUTATION_SCOPES: Readonly<Record<string, ApiKeyScope>> = {
   // Starting an invocation starts executions, and a signal moves one on: as running a flow.
   invoke: 'operate',
   signal: 'operate',
+  // Replaying a system's failures is a bulk replay (replayExecutions); pausing or resuming a
+  // system changes what every flow calling it does, as instance and schedule changes do.
+  replaySystemFailures: 'operate',
+  pauseSystem: 'admin',
+  resumeSystem: 'admin',
   createInstance: 'admin',
   updateInstance: 'admin',
   deleteInstance: 'admin',

@@ -34,6 +34,7 @@ export const USER_ERROR_FIELDS: Readonly<Record<RetraceErrorCode, string | null>
   INSTANCE_DELETE_NOT_ALLOWED: 'id',
   SCHEDULE_NOT_FOUND: 'id',
   INVOCATION_NOT_FOUND: 'cid',
+  SYSTEM_NOT_FOUND: 'name',
   // Secrets given to a server without a key: the caller can leave them out.
   ENCRYPTION_KEY_MISSING: 'secrets',
   INVALID_OPTION: 'input',
@@ -59,6 +60,7 @@ export const USER_ERROR_FIELDS: Readonly<Record<RetraceErrorCode, string | null>
   STEP_TIMEOUT: null,
   ATTEMPT_INTERRUPTED: null,
   STEP_ABANDONED: null,
+  SYSTEM_UNAVAILABLE: null,
   NON_DETERMINISM: null,
   LEASE_LOST: null,
   RESULT_TIMEOUT: null,

@@ -48,6 +48,12 @@ export function executionWhere(f: ExecutionFilter): { where: string[]; values: u
     );
   }
   if (f.tags?.length) where.push(`tags @> ${param(f.tags, 'text[]')}`);
+  if (f.system !== undefined) {
+    // Through the partial index steps_system: only steps that call a system are in it.
+    where.push(
+      `executions.id IN (SELECT s.execution_id FROM {schema}.steps s WHERE s.system = ${param(f.system, 'text')})`,
+    );
+  }
   if (f.isReplay !== undefined) where.push(f.isReplay ? 'replay_of IS NOT NULL' : 'replay_of IS NULL');
   if (f.resolved !== undefined) {
     where.push(

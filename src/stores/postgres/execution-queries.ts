@@ -8,6 +8,7 @@
  * a CTE: a CTE holding a volatile function is evaluated once and never inlined, so every row a
  * statement writes carries the same instant and leases are judged by one clock only.
  */
+import { parkColumns } from '../rows.js';
 import { NOW_MS } from './migrate.js';
 
 const NOW = `now AS (SELECT ${NOW_MS} AS ms)`;
@@ -49,8 +50,19 @@ WHERE e.flow = $2::text AND e.idempotency_key = $6::text AND NOT EXISTS (SELECT 
 /** The execution holding an idempotency key for a flow. */
 export const SELECT_BY_IDEMPOTENCY_KEY = 'SELECT * FROM {schema}.executions WHERE flow = $1 AND idempotency_key = $2';
 
-/** One execution by id. */
-export const SELECT_EXECUTION = 'SELECT * FROM {schema}.executions WHERE id = $1';
+/** One execution by id, with its park (parked_executions, joined on its primary key) when it has one. */
+export const SELECT_EXECUTION = `SELECT e.*, ${parkColumns('pk')} FROM {schema}.executions e
+LEFT JOIN {schema}.parked_executions pk ON pk.execution_id = e.id WHERE e.id = $1`;
+
+/**
+ * What a write that ends an execution's park (an attempt of the parked step, finishing, a
+ * cancel) adds to its statement, after the execution's own UPDATE named `target`: the park
+ * deleted. No system's row is taken (its parked count is counted when read), so the writes that
+ * end the parks of one system do not wait for each other; the execution's row is locked first,
+ * then its parked row (system-queries.ts, Locks).
+ */
+export const unparkCte = (target: string): string => `w_unpark AS (
+  DELETE FROM {schema}.parked_executions p USING ${target} WHERE p.execution_id = ${target}.id)`;
 
 /**
  * Claim due executions for worker $1, in one statement: for each flow of $2 (with its limit
@@ -88,22 +100,25 @@ claimed AS (
     woken_at = NULL
   FROM chosen, now WHERE e.id = chosen.id
   RETURNING e.*, chosen.n AS claim_order, now.ms AS claimed_at, chosen.abandoned_at AS previously_abandoned_at)
-SELECT c.*, (SELECT coalesce(json_agg(s ORDER BY s.position), '[]') FROM {schema}.steps s WHERE s.execution_id = c.id) AS steps_json
-FROM claimed c ORDER BY c.claim_order`;
+SELECT c.*, ${parkColumns('pk')},
+  (SELECT coalesce(json_agg(s ORDER BY s.position), '[]') FROM {schema}.steps s WHERE s.execution_id = c.id) AS steps_json
+FROM claimed c LEFT JOIN {schema}.parked_executions pk ON pk.execution_id = c.id ORDER BY c.claim_order`;
 
 /** An execution with its steps, attempts and logs, in one statement and so one consistent snapshot. */
 export const SELECT_EXECUTION_DETAIL = `
-SELECT e.*,
+SELECT e.*, ${parkColumns('pk')},
   (SELECT coalesce(json_agg(s ORDER BY s.position), '[]') FROM {schema}.steps s WHERE s.execution_id = e.id) AS steps_json,
   (SELECT coalesce(json_agg(a ORDER BY a.position, a.attempt), '[]')
      FROM {schema}.step_attempts a WHERE a.execution_id = e.id) AS attempts_json,
   (SELECT coalesce(json_agg(l ORDER BY l.id), '[]') FROM {schema}.logs l WHERE l.execution_id = e.id) AS logs_json
-FROM {schema}.executions e WHERE e.id = $1`;
+FROM {schema}.executions e LEFT JOIN {schema}.parked_executions pk ON pk.execution_id = e.id WHERE e.id = $1`;
 
 /**
  * Cancels an unfinished execution and writes its audit entry, in one statement; its lease is
  * revoked so the worker running it loses its next fenced write, and its unfinished steps are
- * settled (failed, with the error $7; a running attempt interrupted). No row: finished or unknown.
+ * settled (failed, with the error $7; a running attempt interrupted) and its park, if any, ended.
+ * No row: finished or unknown. A park committed while this statement waited for the row is not
+ * seen by it: SWEEP_FINISHED_PARK, run after, removes that one.
  */
 export const CANCEL_EXECUTION = `
 WITH ${NOW},
@@ -113,6 +128,7 @@ cancelled AS (
   FROM now WHERE e.id = $1 AND e.status IN ${ACTIVE}
   RETURNING e.*
 ),
+${unparkCte('cancelled')},
 audit AS (
   INSERT INTO {schema}.audit_log (at, actor, action, execution_id, result_execution_id, batch_id, reason, details)
   SELECT now.ms, $2, $3, c.id, NULL, $4, $5, $6 FROM cancelled c, now
@@ -127,6 +143,15 @@ settled_attempts AS (
   FROM cancelled c, now WHERE a.execution_id = c.id AND a.status = 'running'
 )
 SELECT * FROM cancelled`;
+
+/**
+ * Removes the park of a finished execution, if one is left: a park that committed while the
+ * cancel was waiting for the execution's row (the cancel's own snapshot could not see it).
+ * The execution's row is not locked (it is finished).
+ */
+export const SWEEP_FINISHED_PARK = `
+DELETE FROM {schema}.parked_executions p USING {schema}.executions e
+WHERE p.execution_id = $1::text AND e.id = p.execution_id AND e.status NOT IN ${ACTIVE}`;
 
 /**
  * Wake an execution: a waiting one becomes due now (a due time already past is kept: it keeps

@@ -20,7 +20,7 @@ import type {
   NewExecution,
 } from '../../core/store/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { toExecution, toStep } from '../rows.js';
+import { parkColumns, toExecution, toStep } from '../rows.js';
 import { assertStorableUpdate, matchesNothing, storableAudit } from '../text-guard.js';
 import type { PostgresConnection } from './connection.js';
 import { executionWhere, whereSql } from './execution-filter.js';
@@ -90,7 +90,10 @@ export class PostgresExecutions implements ExecutionStore {
     if (matchesNothing(p.id)) return undefined;
     const values = [p.id, actor, action, batchId, reason, detailsJson, CANCELLED_STEP_ERROR_JSON];
     const row = (await this.#conn.query(q.CANCEL_EXECUTION, values)).rows[0];
-    if (row) return { execution: toExecution(row), cancelled: true };
+    if (row) {
+      await this.#conn.query(q.SWEEP_FINISHED_PARK, [p.id]);
+      return { execution: toExecution(row), cancelled: true };
+    }
     const current = await this.getExecution(p.id);
     return current ? { execution: current, cancelled: false } : undefined;
   }
@@ -117,7 +120,9 @@ export class PostgresExecutions implements ExecutionStore {
     }
     const limit = Math.min(Math.max(1, f.limit ?? 50), 1000);
     pagedValues.push(limit + 1);
-    const page = `SELECT * FROM {schema}.executions ${whereSql(paged)} ORDER BY ${column} ${order}, id ${order} LIMIT $${pagedValues.length}::int`;
+    const page = `SELECT executions.*, ${parkColumns('pk')} FROM {schema}.executions
+      LEFT JOIN {schema}.parked_executions pk ON pk.execution_id = executions.id
+      ${whereSql(paged)} ORDER BY ${column} ${order}, id ${order} LIMIT $${pagedValues.length}::int`;
     // With a total, page and count are one statement: one round trip, one snapshot. The count
     // ignores the cursor, so it reuses the filter's parameters (the cursor's come after them).
     const sql = f.includeTotal

@@ -21,8 +21,15 @@ export function listMigrations(): { version: number; name: string; sql: string }
 /** `"name"`, quoted as an SQL identifier. */
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
-/** Epoch milliseconds by the database's clock, as an SQL expression. */
-export const NOW_MS = '(floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint';
+/**
+ * Epoch milliseconds by the database's clock, as an SQL expression for statement templates
+ * (`{schema}` bound by the connection): the function migration 0011 creates, which the planner
+ * inlines, so that a test can move the clock of every process sharing the schema at once.
+ */
+export const NOW_MS = '{schema}.retrace_now_ms()';
+
+/** The same clock before the function exists (the migration ledger's own stamps). */
+const LEDGER_NOW_MS = '(floor(extract(epoch FROM clock_timestamp()) * 1000))::bigint';
 
 /**
  * Applies pending migrations to Retrace's schema and returns the versions applied.
@@ -64,7 +71,7 @@ export async function migrate(client: pg.ClientBase, schema: string, label: stri
     for (const m of migrations) {
       if (done.has(m.version)) continue;
       await client.query(m.sql);
-      await client.query(`INSERT INTO ${ledger} (version, name, applied_at) VALUES ($1, $2, ${NOW_MS})`, [
+      await client.query(`INSERT INTO ${ledger} (version, name, applied_at) VALUES ($1, $2, ${LEDGER_NOW_MS})`, [
         m.version,
         m.name,
       ]);

@@ -15,6 +15,7 @@ import type {
   SignalStore,
   StepStore,
   Store,
+  SystemStore,
   WebhookDeliveryStore,
   WorkerStore,
 } from '../../core/store/store.js';
@@ -33,6 +34,7 @@ import { PostgresSchedules } from './schedules.js';
 import { PostgresSignals } from './signals.js';
 import { PostgresSteps } from './steps.js';
 import { type PostgresStoreOptions, type ResolvedOptions, resolveOptions } from './store-options.js';
+import { PostgresSystems } from './systems.js';
 import { PostgresWebhookDeliveries } from './webhook-deliveries.js';
 import { WorkListener } from './work-listener.js';
 import { PostgresWorkers } from './workers.js';
@@ -65,6 +67,7 @@ export class PostgresStore implements Store {
   readonly #instances: PostgresInstances;
   readonly #schedules: PostgresSchedules;
   readonly #signals: PostgresSignals;
+  readonly #systems: PostgresSystems;
   readonly #apiKeys: PostgresApiKeys;
   readonly #webhooks: PostgresWebhookDeliveries;
   readonly #audit: PostgresAudit;
@@ -86,6 +89,7 @@ export class PostgresStore implements Store {
     this.#instances = new PostgresInstances(conn);
     this.#schedules = new PostgresSchedules(conn);
     this.#signals = new PostgresSignals(conn);
+    this.#systems = new PostgresSystems(conn);
     this.#apiKeys = new PostgresApiKeys(conn);
     this.#webhooks = new PostgresWebhookDeliveries(conn);
     this.#audit = new PostgresAudit(conn);
@@ -240,6 +244,15 @@ export class PostgresStore implements Store {
   readonly sendSignal: SignalStore['sendSignal'] = (p) => this.#signals.sendSignal(p);
   readonly peekSignal: SignalStore['peekSignal'] = (id, name) => this.#signals.peekSignal(id, name);
   readonly listSignals: SignalStore['listSignals'] = (id) => this.#signals.listSignals(id);
+
+  readonly getSystem: SystemStore['getSystem'] = (name) => this.#systems.getSystem(name);
+  readonly getCircuit: SystemStore['getCircuit'] = (name) => this.#systems.getCircuit(name);
+  readonly listSystems: SystemStore['listSystems'] = () => this.#systems.listSystems();
+  readonly recordSystemOutcome: SystemStore['recordSystemOutcome'] = (p) => this.#systems.recordSystemOutcome(p);
+  readonly claimDueProbes: SystemStore['claimDueProbes'] = (p) => this.#systems.claimDueProbes(p);
+  readonly parkExecution: SystemStore['parkExecution'] = (p) => this.#systems.parkExecution(p);
+  readonly listParked: SystemStore['listParked'] = (p) => this.#systems.listParked(p);
+  readonly setSystemState: SystemStore['setSystemState'] = (p) => this.#systems.setSystemState(p);
 
   readonly createApiKey: ApiKeyStore['createApiKey'] = (k) => this.#apiKeys.createApiKey(k);
   readonly getApiKey: ApiKeyStore['getApiKey'] = (idOrName) => this.#apiKeys.getApiKey(idOrName);

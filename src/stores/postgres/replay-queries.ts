@@ -8,7 +8,7 @@ const NOW = `now AS (SELECT ${NOW_MS} AS ms)`;
 /**
  * Create a replay in one statement: unless an unfinished replay of the same original is in
  * flight and $16 asks to reuse it, insert the execution ($1–$15 as in INSERT_EXECUTION), the
- * steps it reuses ($17, JSON, each with the original step's kind), its audit entry ($18–$23)
+ * steps it reuses ($17, JSON, each with the original step's kind and system), its audit entry ($18–$23)
  * and, for a batch ($24, $25), mark the item started with the replay's id; $26 the outputs
  * supplied for unrecorded steps. Returns the replay with `created`, or the one in flight, or the
  * execution already holding the idempotency key. Run after LOCK_REPLAY_ORIGINAL on the
@@ -28,12 +28,12 @@ ins AS (
 reused AS (
   INSERT INTO {schema}.steps (execution_id, position, name, kind, status, attempts, output, error, repeatable,
     has_validator, started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from, output_source,
-    supplied_by)
+    supplied_by, system)
   SELECT ins.id, s.position, s.name, s.kind, 'reused', 0, s.output, NULL, s.repeatable, s.has_validator,
-    now.ms, now.ms, now.ms, NULL, NULL, s.reused_from, s.output_source, s.supplied_by
+    now.ms, now.ms, now.ms, NULL, NULL, s.reused_from, s.output_source, s.supplied_by, s.system
   FROM ins, now, json_to_recordset($17::json)
     AS s(position int, name text, kind text, output text, repeatable boolean, has_validator boolean, reused_from text,
-      output_source text, supplied_by text)
+      output_source text, supplied_by text, system text)
   RETURNING 1),
 audited AS (
   INSERT INTO {schema}.audit_log (at, actor, action, execution_id, result_execution_id, batch_id, reason, details)

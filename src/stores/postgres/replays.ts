@@ -46,6 +46,7 @@ export class PostgresReplays implements ReplayStore {
           reused_from: s.reusedFrom,
           output_source: s.outputSource ?? 'original',
           supplied_by: s.suppliedBy ?? null,
+          system: s.system ?? null,
         })),
       ),
       p.audit.actor,

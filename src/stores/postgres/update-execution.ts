@@ -1,5 +1,6 @@
 import type { ExecutionUpdate, StepWrite } from '../../core/store/store.js';
 import { consumedSignals, storableWaitReason, wakeTargets } from '../text-guard.js';
+import { unparkCte } from './execution-queries.js';
 import { NOW_MS } from './migrate.js';
 
 /**
@@ -84,12 +85,16 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
   }
   if (e.release && !e.finished) sets.push('abandoned_at = now.ms');
 
+  // The parked step runs an attempt, or the execution ends: its park is over (0011).
+  const unpark = e.unpark === true || e.finished === true;
+  if (e.unpark) key.push('U');
   const ctes = [
     `now AS (SELECT ${NOW_MS} AS ms)`,
     `upd AS (
   UPDATE {schema}.executions e SET ${sets.join(', ')}
   FROM now WHERE e.id = $1::text AND e.lease_token = $2::text
   RETURNING e.id, e.flow, e.due_at, now.ms)`,
+    ...(unpark ? [unparkCte('upd')] : []),
   ];
 
   const steps = mergeSteps(u.steps ?? []);
@@ -121,23 +126,38 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
           ...((s.outputSource ?? null) !== null ? { output_source: s.outputSource } : {}),
           ...((s.suppliedBy ?? null) !== null ? { supplied_by: s.suppliedBy } : {}),
           ...(s.validation ? { validated_attempt: s.validation.attempt, validated_outcome: s.validation.outcome } : {}),
+          // Outage mode (0011), only when given: steps of no system carry and bind nothing more.
+          ...((s.system ?? null) !== null ? { system: s.system } : {}),
+          ...(s.grantedAttempts !== undefined ? { granted_attempts: s.grantedAttempts } : {}),
         })),
       ),
       'json',
     );
+    const ofSystem = steps.some((s) => (s.system ?? null) !== null || s.grantedAttempts !== undefined);
+    if (ofSystem) key.push('Y');
+    // A system goes in with the row's first write only; granted attempts are kept when not given
+    // (read back from the same JSON: ON CONFLICT sees only the row it would have inserted).
+    const sysColumns = ofSystem ? ', system, granted_attempts' : '';
+    const sysValues = ofSystem ? ', s.system, coalesce(s.granted_attempts, 0)' : '';
+    const sysRecord = ofSystem ? ', system text, granted_attempts int' : '';
+    const sysUpdate = ofSystem
+      ? `,
+    granted_attempts = coalesce((SELECT g.granted_attempts FROM json_to_recordset(${json})
+      AS g(position int, granted_attempts int) WHERE g.position = excluded.position), t.granted_attempts)`
+      : '';
     // The kind goes in with the row's first write only: ON CONFLICT leaves it as it was recorded.
     ctes.push(`w_steps AS (
   INSERT INTO {schema}.steps AS t (execution_id, position, name, kind, status, attempts, output, error, repeatable,
     has_validator, started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from,
-    output_source, supplied_by, validated_attempt, validated_outcome, validated_at)
+    output_source, supplied_by, validated_attempt, validated_outcome, validated_at${sysColumns})
   SELECT upd.id, s.position, s.name, coalesce(s.kind, 'run'), s.status, s.attempts, s.output, s.error, s.repeatable,
     s.has_validator, upd.ms, upd.ms, CASE WHEN s.finished THEN upd.ms END, CASE WHEN s.attempt_started THEN upd.ms END,
     coalesce(s.next_at, upd.ms + s.next_in), s.reused_from,
     s.output_source, s.supplied_by, s.validated_attempt, s.validated_outcome,
-    CASE WHEN s.validated_outcome IS NOT NULL THEN upd.ms END
+    CASE WHEN s.validated_outcome IS NOT NULL THEN upd.ms END${sysValues}
   FROM upd, json_to_recordset(${json}) AS s(position int, name text, kind text, status text, attempts int, output text,
     error text, repeatable boolean, has_validator boolean, finished boolean, attempt_started boolean, next_in bigint,
-    next_at bigint, reused_from text, output_source text, supplied_by text, validated_attempt int, validated_outcome text)
+    next_at bigint, reused_from text, output_source text, supplied_by text, validated_attempt int, validated_outcome text${sysRecord})
   ON CONFLICT (execution_id, position) DO UPDATE SET
     name = excluded.name, status = excluded.status, attempts = excluded.attempts, output = excluded.output,
     error = excluded.error, repeatable = excluded.repeatable, has_validator = excluded.has_validator,
@@ -149,7 +169,7 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
     supplied_by = coalesce(excluded.supplied_by, t.supplied_by),
     validated_attempt = coalesce(excluded.validated_attempt, t.validated_attempt),
     validated_outcome = coalesce(excluded.validated_outcome, t.validated_outcome),
-    validated_at = coalesce(excluded.validated_at, t.validated_at))`);
+    validated_at = coalesce(excluded.validated_at, t.validated_at)${sysUpdate})`);
   }
 
   const attempts = mergeAttempts(u.attempts ?? []);
@@ -282,6 +302,11 @@ function mergeSteps(steps: StepWrite[]): StepWrite[] {
       ...((s.outputSource ?? prev.outputSource) ? { outputSource: s.outputSource ?? prev.outputSource } : {}),
       ...((s.suppliedBy ?? prev.suppliedBy) ? { suppliedBy: s.suppliedBy ?? prev.suppliedBy } : {}),
       ...((s.validation ?? prev.validation) ? { validation: s.validation ?? prev.validation } : {}),
+      // The first write records the system; granted attempts are kept when the second omits them.
+      system: prev.system ?? null,
+      ...((s.grantedAttempts ?? prev.grantedAttempts) !== undefined
+        ? { grantedAttempts: s.grantedAttempts ?? prev.grantedAttempts }
+        : {}),
     });
   }
   return [...byPosition.values()];

@@ -56,6 +56,11 @@ export function executionWhere(f: ExecutionFilter): { where: string[]; params: R
     where.push(`EXISTS (SELECT 1 FROM json_each(executions.tags) WHERE value = @tag${i})`);
     params[`tag${i}`] = tag;
   });
+  if (f.system !== undefined) {
+    // Through the partial index steps_system: only steps that call a system are in it.
+    where.push('executions.id IN (SELECT s.execution_id FROM steps s WHERE s.system = @system)');
+    params.system = f.system;
+  }
   if (f.isReplay !== undefined) where.push(f.isReplay ? 'replay_of IS NOT NULL' : 'replay_of IS NULL');
   if (f.resolved !== undefined) {
     where.push(

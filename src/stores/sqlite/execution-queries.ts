@@ -3,6 +3,7 @@
  * purpose. Parameters are named (`@name`) so each statement reads on its own; the write path
  * binds them by position all the same (bound-statements.ts).
  */
+import { parkColumns } from '../rows.js';
 
 /** A new execution; an idempotency key already used for the flow makes this a no-op. */
 export const INSERT_EXECUTION = `
@@ -16,7 +17,12 @@ ON CONFLICT DO NOTHING`;
 
 export const SELECT_BY_IDEMPOTENCY_KEY = 'SELECT * FROM executions WHERE flow = @flow AND idempotency_key = @key';
 
-export const SELECT_EXECUTION = 'SELECT * FROM executions WHERE id = ?';
+/** One execution by id, with its park (parked_executions, joined on its primary key) when it has one. */
+export const SELECT_EXECUTION = `SELECT executions.*, ${parkColumns('pk')} FROM executions
+LEFT JOIN parked_executions pk ON pk.execution_id = executions.id WHERE executions.id = ?`;
+
+/** A claimed execution's park, read in its claim's write (RETURNING cannot join). */
+export const SELECT_PARK_COLUMNS = `SELECT ${parkColumns('pk')} FROM parked_executions pk WHERE pk.execution_id = ?`;
 
 /**
  * Executions of one flow that a worker may claim now: due, and not leased by a live worker.

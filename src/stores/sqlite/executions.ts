@@ -18,7 +18,7 @@ import type {
   NewExecution,
 } from '../../core/store/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { type ExecutionRow, toExecution } from '../rows.js';
+import { type ExecutionRow, parkColumns, toExecution } from '../rows.js';
 import {
   assertStorableExecution,
   assertStorableUpdate,
@@ -34,6 +34,7 @@ import * as exq from './execution-queries.js';
 import { RESOLVE_ANCESTORS } from './replay-queries.js';
 import { consumeSignals } from './signals.js';
 import { readSteps, settleCancelledSteps, writeProgress } from './steps.js';
+import { removePark } from './systems.js';
 
 export class SqliteExecutions implements ExecutionStore {
   readonly #c: SqliteConnection;
@@ -64,6 +65,8 @@ export class SqliteExecutions implements ExecutionStore {
         for (const { id, abandoned_at: abandonedAt } of ids) {
           const leaseToken = p.newLeaseToken();
           const row = c.bound(exq.CLAIM_EXECUTION).get({ id, workerId: p.workerId, leaseToken, now }) as ExecutionRow;
+          const park = c.stmt(exq.SELECT_PARK_COLUMNS).get(id) as ExecutionRow | undefined;
+          if (park) Object.assign(row, park);
           const steps = readSteps(c, id);
           const execution = toExecution(row);
           claimed.push({ execution, leaseToken: leaseToken as LeaseToken, steps, claimedAt: now, abandonedAt });
@@ -123,6 +126,8 @@ export class SqliteExecutions implements ExecutionStore {
       const sql = `UPDATE executions SET ${sets.join(', ')} WHERE id = @id AND lease_token = @leaseToken`;
       if (c.bound(sql).run(params).changes !== 1) throw new LeaseLostError(u.executionId);
       if (e.resolveAncestors) c.stmt(RESOLVE_ANCESTORS).run({ id: u.executionId, now });
+      // The parked step runs an attempt, or the execution ends: its park is over (0011).
+      if (e.unpark || e.finished) removePark(c, u.executionId);
       writeProgress(c, u, now);
       // After the fenced update: a lease-lost write has thrown above and wakes or consumes nothing.
       for (const id of wakeTargets(u)) c.bound(exq.WAKE_EXECUTION).get({ id, now });
@@ -153,6 +158,7 @@ export class SqliteExecutions implements ExecutionStore {
       if (cancelled) {
         insertAudit(c, { ...audit, executionId: p.id, resultExecutionId: null }, now);
         settleCancelledSteps(c, p.id, now);
+        removePark(c, p.id);
       }
       const row = c.stmt(exq.SELECT_EXECUTION).get(p.id) as ExecutionRow | undefined;
       return row ? { execution: toExecution(row), cancelled } : undefined;
@@ -188,7 +194,8 @@ export class SqliteExecutions implements ExecutionStore {
     }
     const limit = Math.min(Math.max(1, f.limit ?? 50), 1000);
     params.limit = limit + 1;
-    const sql = `SELECT * FROM executions ${whereSql(paged)} ORDER BY ${column} ${order}, id ${order} LIMIT @limit`;
+    const sql = `SELECT executions.*, ${parkColumns('pk')} FROM executions
+      LEFT JOIN parked_executions pk ON pk.execution_id = executions.id ${whereSql(paged)} ORDER BY ${column} ${order}, id ${order} LIMIT @limit`;
     const rows = this.#c.stmt(sql).all(params) as ExecutionRow[];
     const items = rows.slice(0, limit).map(toExecution);
     const last = items[items.length - 1];

@@ -20,6 +20,7 @@ import { SqliteSchedules } from './schedules.js';
 import { SqliteSignals } from './signals.js';
 import { type SqliteStoreOptions, type SqliteStoreSettings, sqliteStoreSettings } from './sqlite-store-options.js';
 import { SqliteSteps } from './steps.js';
+import { SqliteSystems } from './systems.js';
 import { SqliteWebhookDeliveries } from './webhook-deliveries.js';
 import { SqliteWorkers } from './workers.js';
 
@@ -44,6 +45,7 @@ export class SqliteStore implements port.Store {
   readonly #instances: SqliteInstances;
   readonly #schedules: SqliteSchedules;
   readonly #signals: SqliteSignals;
+  readonly #systems: SqliteSystems;
   readonly #apiKeys: SqliteApiKeys;
   readonly #webhooks: SqliteWebhookDeliveries;
   readonly #audit: SqliteAudit;
@@ -60,6 +62,7 @@ export class SqliteStore implements port.Store {
     this.#instances = new SqliteInstances(c);
     this.#schedules = new SqliteSchedules(c);
     this.#signals = new SqliteSignals(c);
+    this.#systems = new SqliteSystems(c);
     this.#apiKeys = new SqliteApiKeys(c);
     this.#webhooks = new SqliteWebhookDeliveries(c);
     this.#audit = new SqliteAudit(c);
@@ -232,6 +235,31 @@ export class SqliteStore implements port.Store {
   }
   listSignals(executionId: ExecutionId) {
     return this.#signals.listSignals(executionId);
+  }
+  // -- SystemStore (systems.ts) ------------------------------------------------------------
+  getSystem(name: string) {
+    return this.#systems.getSystem(name);
+  }
+  getCircuit(name: string) {
+    return this.#systems.getCircuit(name);
+  }
+  listSystems() {
+    return this.#systems.listSystems();
+  }
+  recordSystemOutcome(p: port.SystemOutcome) {
+    return this.#systems.recordSystemOutcome(p);
+  }
+  claimDueProbes(p: Parameters<port.SystemStore['claimDueProbes']>[0]) {
+    return this.#systems.claimDueProbes(p);
+  }
+  parkExecution(p: port.ParkRequest) {
+    return this.#systems.parkExecution(p);
+  }
+  listParked(p: { system: string; afterSeq?: number; limit: number }) {
+    return this.#systems.listParked(p);
+  }
+  setSystemState(p: Parameters<port.SystemStore['setSystemState']>[0]) {
+    return this.#systems.setSystemState(p);
   }
   // -- ApiKeyStore (api-keys.ts) -----------------------------------------------------------
   createApiKey(k: port.NewApiKey) {

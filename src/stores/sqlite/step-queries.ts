@@ -32,12 +32,40 @@ ON CONFLICT (execution_id, position) DO UPDATE SET
   validated_outcome = coalesce(excluded.validated_outcome, steps.validated_outcome),
   validated_at = coalesce(excluded.validated_at, steps.validated_at)`;
 
-/** A step a replay copies from its original, as `reused`, with the original's kind. */
+/**
+ * UPSERT_STEP for a step that calls an end system, or whose granted attempts change (0011): its
+ * system goes in with the row's first write only; granted attempts are kept when not given. A
+ * statement of its own, so the writes of steps without a system bind nothing more than before.
+ */
+export const UPSERT_STEP_OF_SYSTEM = `
+INSERT INTO steps (execution_id, position, name, kind, status, attempts, output, error, repeatable, has_validator,
+  started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from,
+  output_source, supplied_by, validated_attempt, validated_outcome, validated_at, system, granted_attempts)
+VALUES (@executionId, @position, @name, @kind, @status, @attempts, @output, @error, @repeatable, @hasValidator,
+  @now, @now, @finishedAt, @attemptStartedAt, @nextAttemptAt, @reusedFrom,
+  @outputSource, @suppliedBy, @validatedAttempt, @validatedOutcome, CASE WHEN @validatedOutcome IS NULL THEN NULL ELSE @now END,
+  @system, coalesce(@grantedAttempts, 0))
+ON CONFLICT (execution_id, position) DO UPDATE SET
+  name = excluded.name, status = excluded.status, attempts = excluded.attempts, output = excluded.output,
+  error = excluded.error, repeatable = excluded.repeatable, has_validator = excluded.has_validator, updated_at = excluded.updated_at,
+  finished_at = excluded.finished_at,
+  attempt_started_at = coalesce(excluded.attempt_started_at, steps.attempt_started_at),
+  next_attempt_at = excluded.next_attempt_at,
+  reused_from = coalesce(excluded.reused_from, steps.reused_from),
+  output_source = coalesce(excluded.output_source, steps.output_source),
+  supplied_by = coalesce(excluded.supplied_by, steps.supplied_by),
+  validated_attempt = coalesce(excluded.validated_attempt, steps.validated_attempt),
+  validated_outcome = coalesce(excluded.validated_outcome, steps.validated_outcome),
+  validated_at = coalesce(excluded.validated_at, steps.validated_at),
+  granted_attempts = coalesce(@grantedAttempts, steps.granted_attempts)`;
+
+/** A step a replay copies from its original, as `reused`, with the original's kind and system. */
 export const INSERT_REUSED_STEP = `
 INSERT INTO steps (execution_id, position, name, kind, status, attempts, output, error, repeatable, has_validator,
-  started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from, output_source, supplied_by)
+  started_at, updated_at, finished_at, attempt_started_at, next_attempt_at, reused_from, output_source, supplied_by,
+  system)
 VALUES (@executionId, @position, @name, @kind, 'reused', 0, @output, NULL, @repeatable, @hasValidator,
-  @now, @now, @now, NULL, NULL, @reusedFrom, @outputSource, @suppliedBy)`;
+  @now, @now, @now, NULL, NULL, @reusedFrom, @outputSource, @suppliedBy, @system)`;
 
 /** Start an attempt (status running) or record how it ended. */
 export const UPSERT_ATTEMPT = `

@@ -55,7 +55,8 @@ export function readSteps(c: SqliteConnection, executionId: string): StepRecord[
 /** The steps, attempts and log lines of one fenced update, at `now`; only inside its write. */
 export function writeProgress(c: SqliteConnection, u: ExecutionUpdate, now: number): void {
   for (const s of u.steps ?? []) {
-    c.bound(sq.UPSERT_STEP).run({
+    const ofSystem = (s.system ?? null) !== null || s.grantedAttempts !== undefined;
+    c.bound(ofSystem ? sq.UPSERT_STEP_OF_SYSTEM : sq.UPSERT_STEP).run({
       executionId: u.executionId,
       position: s.position,
       name: s.name,
@@ -81,6 +82,7 @@ export function writeProgress(c: SqliteConnection, u: ExecutionUpdate, now: numb
       suppliedBy: s.suppliedBy ?? null,
       validatedAttempt: s.validation?.attempt ?? null,
       validatedOutcome: s.validation?.outcome ?? null,
+      ...(ofSystem ? { system: s.system ?? null, grantedAttempts: s.grantedAttempts ?? null } : {}),
     });
   }
   for (const a of u.attempts ?? []) {
@@ -127,6 +129,7 @@ export function insertReusedSteps(
       reusedFrom: step.reusedFrom,
       outputSource: step.outputSource ?? 'original',
       suppliedBy: step.suppliedBy ?? null,
+      system: step.system ?? null,
     });
   }
 }

@@ -16,12 +16,23 @@ export interface RunStepState {
   name: string;
   step: NormalizedStep<unknown>;
   policy: ResolvedRetryPolicy;
-  /** Attempts allowed in all: the step's policy, or that of the last error's declaration. */
+  /** Attempts the retry policy allows: the step's policy, or that of the last error's declaration. */
   attemptLimit: number;
+  /** Attempts granted beyond the policy's by the system's circuit (a failed probe, a park after the last attempt). */
+  grantedAttempts: number;
+  /** The end system the step calls (its own `system`, else its flow's); null for none. */
+  system: string | null;
+  /** Set by the gate when the next call is the system's probe: its token, for the outcome. */
+  probeToken: string | null;
   attempts: number;
   lastError: ErrorInfo | null;
   /** validate's answer not yet carried by a write of the step. */
   validation?: StepValidation;
+}
+
+/** Attempts allowed in all: the policy's and those granted. */
+export function attemptsAllowed(s: RunStepState): number {
+  return s.attemptLimit + s.grantedAttempts;
 }
 
 /** The step's row as of now, in `status`; carries (and clears) validate's answer not yet written. */
@@ -43,6 +54,8 @@ export function stepRow(s: RunStepState, status: StepWrite['status'], extra: Par
     ...(extra.finished ? { finished: true } : {}),
     ...(status === 'succeeded' ? { outputSource: extra.outputSource ?? 'run' } : {}),
     ...(validation ? { validation } : {}),
+    ...(s.system !== null ? { system: s.system } : {}),
+    ...(s.grantedAttempts > 0 ? { grantedAttempts: s.grantedAttempts } : {}),
   };
 }
 

@@ -6,16 +6,23 @@
  * validator, waits `recoverDelay` from its abandonment and asks `validate`. Each failed attempt
  * is classified by the error policies (flow/error-policy.ts): retried after the policy's delay
  * (retry-wait.ts) or failed for good.
+ *
+ * A step that names an end system (`system`, or its flow's) passes the system's gate before each
+ * validate or attempt (StepSystemGate, RunScope.systems): while the system is down the execution
+ * parks there instead of spending attempts, and each call's outcome counts against the system's
+ * circuit. When the circuit is down after a failure, the step parks at once rather than waiting
+ * its retry delay, and a step whose attempts ran out (or whose attempt was the failed probe) is
+ * granted one more: a step never fails for good because its system was down.
  */
 import { attemptLimitAfter, classifyError } from '../../flow/error-policy.js';
 import { type NormalizedStep, normalizeStepOptions, type StepFn, type StepOptions } from '../../flow/flow.js';
 import { resolveRetryPolicy, retryDelayMs } from '../../flow/retry-policy.js';
 import { decodePayload, encodePayload } from '../../shared/codec.js';
-import { AttemptInterruptedError, LeaseLostError, toErrorInfo } from '../../shared/errors.js';
+import { AttemptInterruptedError, type ErrorInfo, LeaseLostError, toErrorInfo } from '../../shared/errors.js';
 import type { RunState } from '../run-state.js';
 import { Suspended } from '../step-invoke.js';
 import { waitForRetry } from './retry-wait.js';
-import { failStep, invokeStepCode, type RunStepState, stepRow } from './run-step-state.js';
+import { attemptsAllowed, failStep, invokeStepCode, type RunStepState, stepRow } from './run-step-state.js';
 import type { StepCall, StepKindHandler } from './step-kind-handler.js';
 import { validateStep } from './validate-step.js';
 
@@ -40,6 +47,9 @@ async function resumeRunStep(run: RunState, call: StepCall<NormalizedStep<unknow
       flowErrors: run.flow.errors,
       defaultErrorPolicy: options.defaultErrorPolicy,
     }),
+    grantedAttempts: recorded?.grantedAttempts ?? 0,
+    system: (step.system === undefined ? run.flow.system : step.system) ?? null,
+    probeToken: null,
     attempts: recorded?.attempts ?? 0,
     lastError: recorded?.error ?? null,
   };
@@ -67,12 +77,21 @@ async function resumeRunStep(run: RunState, call: StepCall<NormalizedStep<unknow
 /** Runs attempts (validating first where asked) until the step completes or fails for good. */
 async function attempts(run: RunState, s: RunStepState, validateFirst: boolean): Promise<unknown> {
   let validate = validateFirst;
+  const gate = s.system !== null ? run.scope.systems : undefined;
   for (;;) {
+    if (gate) await gate.enter(run, s);
     if (validate && s.step.validate) {
       const verdict = await validateStep(run, s);
       if (verdict.done) return verdict.output;
+      if (verdict.failed) {
+        // Asked again after the retry delay, or once the system is back (then through the gate).
+        if (await downAfterFailure(run, s, verdict.failed)) continue;
+        if (s.attempts >= attemptsAllowed(s)) failStep(run, s, verdict.failed);
+        await waitForRetry(run, s, retryDelayMs(s.policy, s.attempts), verdict.failed);
+        continue;
+      }
     }
-    if (s.attempts >= s.attemptLimit) {
+    if (s.attempts >= attemptsAllowed(s)) {
       return failStep(run, s, s.lastError ?? { name: 'Error', message: 'attempts exhausted', step: s.name });
     }
     if (run.scope.stopping.aborted) await run.park(null); // no new attempt while stopping
@@ -109,6 +128,7 @@ async function runAttempt(run: RunState, s: RunStepState): Promise<{ ok: true; o
     await afterFailure(run, s, err);
     return { ok: false };
   }
+  if (s.system !== null) await run.scope.systems?.outcome(run, s, 'success', null);
   debug.hit('step:before-commit', { executionId, step: s.name });
   let encoded: string | null;
   try {
@@ -152,13 +172,31 @@ async function afterFailure(run: RunState, s: RunStepState, err: unknown): Promi
     defaultErrorPolicy: run.ctx.options.defaultErrorPolicy,
   });
   run.pending.attempt({ position: s.position, attempt: s.attempts, status: 'failed', error });
-  // Recorded as fatal: an invocation of this flow does not repeat what its own policy found incurable.
-  if (decision.kind === 'fatal') failStep(run, s, { ...error, fatal: true });
-  if (s.attempts >= decision.policy.maxAttempts) failStep(run, s, error);
-  if (decision.kind === 'retry') {
-    // The policy of the error just seen (a declared error may allow more attempts) governs the next one.
-    s.attemptLimit = decision.policy.maxAttempts;
-    const delay = Math.max(retryDelayMs(decision.policy, s.attempts), decision.retryAfterMs);
-    await waitForRetry(run, s, delay, error);
+  if (decision.kind === 'fatal') {
+    // The system answered (with an error no retry cures): for its probe, it is back.
+    if (s.probeToken !== null) await run.scope.systems?.outcome(run, s, 'fatal', error);
+    // Recorded as fatal: an invocation of this flow does not repeat what its own policy found incurable.
+    failStep(run, s, { ...error, fatal: true });
   }
+  // The policy of the error just seen (a declared error may allow more attempts) governs the next one.
+  s.attemptLimit = decision.policy.maxAttempts;
+  if (await downAfterFailure(run, s, error)) return; // parks at the next gate
+  if (s.attempts >= attemptsAllowed(s)) failStep(run, s, error);
+  const delay = Math.max(retryDelayMs(decision.policy, s.attempts), decision.retryAfterMs);
+  await waitForRetry(run, s, delay, error);
+}
+
+/**
+ * After a retryable failure of a call to the step's system: counts it against the circuit, and
+ * when the system is down now, grants one more attempt to a failed probe, or to a step whose
+ * attempts ran out (it parks at the next gate instead of failing). Whether it is down.
+ */
+async function downAfterFailure(run: RunState, s: RunStepState, error: ErrorInfo): Promise<boolean> {
+  const gate = s.system !== null ? run.scope.systems : undefined;
+  if (!gate) return false;
+  const wasProbe = s.probeToken !== null;
+  if (!(await gate.outcome(run, s, 'failure', error))) return false;
+  if (wasProbe) s.grantedAttempts++;
+  if (s.attempts >= attemptsAllowed(s)) s.grantedAttempts++;
+  return true;
 }

@@ -24,6 +24,8 @@ export interface ExecutionQuery {
   tags?: string;
   /** An error group's fingerprint. */
   errorGroup?: string;
+  /** With a step that calls this end system. */
+  system?: string;
   /** Only failures not yet resolved by a replay. */
   unresolved?: boolean;
   cursor?: string;
@@ -46,7 +48,7 @@ export function parseExecutionQuery(raw: Record<string, unknown>): { query: Exec
     if (status in STATUS_LABELS) query.status = status as ExecutionStatus;
     else problems.push(`Unknown status "${status}": showing every status.`);
   }
-  for (const name of ['flow', 'instance', 'error', 'text', 'tags', 'errorGroup', 'cursor'] as const) {
+  for (const name of ['flow', 'instance', 'error', 'text', 'tags', 'errorGroup', 'system', 'cursor'] as const) {
     const value = text(name);
     if (value !== undefined) query[name] = value;
   }
@@ -82,6 +84,7 @@ export function toEngineFilter(query: ExecutionQuery): ExecutionListFilter {
     if (tags.length > 0) filter.tags = tags;
   }
   if (query.errorGroup) filter.errorFingerprint = query.errorGroup;
+  if (query.system) filter.system = query.system;
   if (query.unresolved) filter.resolved = false;
   if (query.cursor) filter.cursor = query.cursor;
   return filter;
@@ -100,6 +103,7 @@ export function queryUrl(path: string, query: ExecutionQuery, changes: Partial<E
     text: q.text,
     tags: q.tags,
     errorGroup: q.errorGroup,
+    system: q.system,
     unresolved: q.unresolved ? '1' : undefined,
     cursor: q.cursor,
   });

@@ -1,6 +1,6 @@
 /**
  * GET /: "What needs attention" (views/attention.tsx), and GET /live/attention, its stream:
- * `changed` at most every two seconds while executions move.
+ * `changed` at most every two seconds while executions move or an end system goes down or up.
  */
 import { pageContext } from '../context.js';
 import type { DashboardPage } from '../page.js';
@@ -22,9 +22,10 @@ export const homePage: DashboardPage = {
   async register(app, { engine, closing }) {
     app.get('/', async (request, reply) => {
       const ctx = pageContext(request);
-      const [groups, counts] = await Promise.all([
+      const [groups, counts, systems] = await Promise.all([
         engine.errors.groups({ unresolvedOnly: true, limit: GROUP_LIMIT }),
         engine.executions.counts(),
+        engine.systems.list(),
       ]);
       const byFlow = new Map<string, FlowCounts>();
       for (const { flow, status, count } of counts) {
@@ -37,6 +38,7 @@ export const homePage: DashboardPage = {
         groups,
         active: [...byFlow.values()].sort((a, b) => a.flow.localeCompare(b.flow)),
         canReplay: ctx.can('operate'),
+        systems: { known: systems.length, down: systems.filter((sys) => sys.state !== 'closed') },
       };
       if (htmxTarget(request.headers) === 'attention-content')
         return sendFragment(reply, <AttentionContent {...props} />);
@@ -53,6 +55,10 @@ export const homePage: DashboardPage = {
           'execution:succeeded',
           'execution:failed',
           'execution:cancelled',
+          'system:opened',
+          'system:closed',
+          'system:paused',
+          'execution:parked',
         ],
         intervalMs: 2000,
       });

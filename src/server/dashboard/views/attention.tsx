@@ -1,13 +1,16 @@
 /**
- * "What needs attention": unresolved failures grouped by cause (engine.errors.groups), and
- * what is queued, running, retrying or waiting per flow (engine.executions.counts). The page
+ * "What needs attention": the end systems that are down (engine.systems.list, shown once a
+ * flow names one), unresolved failures grouped by cause (engine.errors.groups), and what is
+ * queued, running, retrying or waiting per flow (engine.executions.counts). The page
  * refreshes its content when the engine reports executions moving (`#attention-content`).
  */
-import type { ErrorGroupView, ExecutionStatus } from '../../../index.js';
+import type { ErrorGroupView, ExecutionStatus, SystemView } from '../../../index.js';
 import type { PageContext } from '../context.js';
 import { withQuery } from '../urls.js';
 import { clip, EmptyState, ScreenReaderOnly, STATUS_LABELS, TableRegion, Time } from './components.js';
+import { systemUrl } from './execution-urls.js';
 import { Layout } from './layout.js';
+import { SystemStateBadge } from './systems.js';
 
 /** The unfinished statuses, in the order a work queue reads. */
 export const ACTIVE_STATUSES = [
@@ -27,6 +30,8 @@ export interface AttentionProps {
   active: FlowCounts[];
   /** Whether the principal may replay (operate): the bulk replay link is offered then. */
   canReplay: boolean;
+  /** End systems: how many there are, and those not up (open, probing or paused). */
+  systems: { known: number; down: SystemView[] };
 }
 
 export function AttentionPage(props: AttentionProps & { ctx: PageContext }) {
@@ -49,6 +54,7 @@ export function AttentionPage(props: AttentionProps & { ctx: PageContext }) {
 export function AttentionContent(props: AttentionProps) {
   return (
     <div id="attention-content">
+      {props.systems.known > 0 && <SystemsDown down={props.systems.down} />}
       <section aria-labelledby="failures-heading">
         <h2 id="failures-heading">Unresolved failures by cause</h2>
         {props.groups.length === 0 ? (
@@ -155,5 +161,52 @@ function ActiveCounts(props: { active: FlowCounts[] }) {
         </tbody>
       </table>
     </TableRegion>
+  );
+}
+
+/** Outages first: while a system is down, what calls it parks instead of failing. */
+function SystemsDown({ down }: { down: SystemView[] }) {
+  return (
+    <section aria-labelledby="systems-down-heading">
+      <h2 id="systems-down-heading">Systems down</h2>
+      {down.length === 0 ? (
+        <EmptyState>Every end system is up.</EmptyState>
+      ) : (
+        <TableRegion label="Systems down">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">System</th>
+                <th scope="col">State</th>
+                <th scope="col">Since</th>
+                <th scope="col" class="number">
+                  Parked
+                </th>
+                <th scope="col">Last error</th>
+              </tr>
+            </thead>
+            <tbody>
+              {down.map((s) => (
+                <tr>
+                  <th scope="row">
+                    <a href={systemUrl(s.name)}>{s.name}</a>
+                  </th>
+                  <td>
+                    <SystemStateBadge state={s.state} />
+                  </td>
+                  <td>
+                    <Time at={s.openedAt ?? s.since} />
+                  </td>
+                  <td class="number">{s.parked}</td>
+                  <td class="error-cell">
+                    {s.lastError ? clip(`${s.lastError.name}: ${s.lastError.message}`, 240) : ''}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableRegion>
+      )}
+    </section>
   );
 }

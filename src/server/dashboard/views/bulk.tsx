@@ -55,6 +55,7 @@ export function QuerySummary({ query }: { query: ExecutionQuery }) {
     ['Status', query.status ? STATUS_LABELS[query.status] : 'Failed (the default for a bulk replay)'],
   ];
   if (query.errorGroup) facts.push(['Error group', query.errorGroup]);
+  if (query.system) facts.push(['Calls end system', query.system]);
   if (query.flow) facts.push(['Flow', query.flow]);
   if (query.instance) facts.push(['Instance', query.instance]);
   if (query.from) facts.push(['Started after (UTC)', query.from]);
@@ -78,6 +79,7 @@ export function QueryFields({ query }: { query: ExecutionQuery }) {
     ['text', query.text],
     ['tags', query.tags],
     ['errorGroup', query.errorGroup],
+    ['system', query.system],
     ['unresolved', query.unresolved ? '1' : undefined],
   ];
   return <>{fields.map(([name, value]) => value !== undefined && <input type="hidden" name={name} value={value} />)}</>;
@@ -179,7 +181,8 @@ function PlanSection(props: BulkProps & { ctx: PageContext; plan: ReplayPlan }) 
   );
 }
 
-function PlanTable({ items }: { items: ReplayPlanItem[] }) {
+/** The plan per execution: replayed or skipped and why, where it starts, what it reuses and re-runs. */
+export function PlanTable({ items }: { items: ReplayPlanItem[] }) {
   return (
     <TableRegion label="Dry run plan, per execution">
       <table>

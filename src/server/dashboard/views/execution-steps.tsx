@@ -9,7 +9,7 @@
  */
 import type { AttemptView, Execution, LogView, StepStatus, StepView } from '../../../index.js';
 import { EmptyState, formatDuration, TableRegion, Time } from './components.js';
-import { executionUrl, invocationUrl, replayUrl } from './execution-urls.js';
+import { executionUrl, invocationUrl, replayUrl, systemUrl } from './execution-urls.js';
 import { JsonViewer } from './json-viewer.js';
 import { attemptErrorRef, logDataRef, stepErrorRef, stepOutputRef } from './payload-refs.js';
 
@@ -153,6 +153,12 @@ function Step(props: StepsProps & { step: StepView; logs: IndexedLog[] }) {
         <span class={`badge badge-${BADGE[s.status]}`}>{STEP_STATUS_LABELS[s.status]}</span>{' '}
         {s.attemptCount === 1 ? '1 attempt' : `${s.attemptCount} attempts`},{' '}
         {s.repeatable ? 'repeatable' : 'not repeatable (validate asks the end system before any retry)'}
+        {s.system && (
+          <>
+            , calls <a href={systemUrl(s.system)}>{s.system}</a>
+            {e.parked?.position === s.position && ', parked here until it is back'}
+          </>
+        )}
         {s.finishedAt && <>, took {formatDuration(s.finishedAt.getTime() - s.startedAt.getTime())}</>}
         {s.nextAttemptAt && (
           <>

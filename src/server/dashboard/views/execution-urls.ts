@@ -8,3 +8,6 @@ export const replayUrl = (id: string, fromStep?: string) =>
 
 /** An invocation's page, by its cid (routes/invocations.tsx). */
 export const invocationUrl = (cid: string) => `/invocations/${encodeURIComponent(cid)}`;
+
+/** An end system's page, by its name (routes/systems.tsx). */
+export const systemUrl = (name: string) => `/systems/${encodeURIComponent(name)}`;

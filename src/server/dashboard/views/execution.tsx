@@ -13,7 +13,7 @@ import type { Execution, ExecutionStatus, ExecutionSummary, InvokedBy } from '..
 import type { PageContext } from '../context.js';
 import { EmptyState, formatDuration, ScreenReaderOnly, StatusBadge, Time } from './components.js';
 import { ExecutionSteps, indexedLogs, LogLines, StepTimeline } from './execution-steps.js';
-import { diffUrl, executionUrl, invocationUrl, replayUrl } from './execution-urls.js';
+import { diffUrl, executionUrl, invocationUrl, replayUrl, systemUrl } from './execution-urls.js';
 import { JsonViewer } from './json-viewer.js';
 import { Layout } from './layout.js';
 import { errorRef, inputRef, outputRef } from './payload-refs.js';
@@ -125,7 +125,20 @@ function Overview({ execution: e, businessKey }: ExecutionViewProps) {
           <Time at={e.finishedAt} />
         </Fact>
         <Fact term="Duration">{formatDuration(duration)}</Fact>
-        {e.waitReason && <Fact term="Waiting for">{e.waitReason}</Fact>}
+        {e.parked ? (
+          <Fact term="Parked">
+            at <a href={systemUrl(e.parked.system)}>{e.parked.system}</a> since <Time at={e.parked.parkedAt} />: the
+            system is down, and the execution goes on once it is back
+            {e.parked.until && (
+              <>
+                {' '}
+                (or fails at <Time at={e.parked.until} />, the flow's longest park)
+              </>
+            )}
+          </Fact>
+        ) : (
+          e.waitReason && <Fact term="Waiting for">{e.waitReason}</Fact>
+        )}
         {e.dueAt && (
           <Fact term="Next due">
             <Time at={e.dueAt} />

@@ -133,6 +133,15 @@ function FilterForm({ query, problems, flows }: ExecutionsListProps) {
             </a>
           </p>
         )}
+        {query.system && (
+          <p class="chip">
+            <input type="hidden" name="system" value={query.system} />
+            Calls end system <code>{query.system}</code>{' '}
+            <a href={queryUrl('/executions', query, { system: undefined, cursor: undefined })}>
+              Remove the end system filter
+            </a>
+          </p>
+        )}
         <div class="filter-actions">
           <button type="submit">Apply filters</button>
           <a href="/executions">Clear filters</a>
