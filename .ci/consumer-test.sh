@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The package as a user gets it: build, `npm pack`, install the tarball into a fresh project
-# (from the registry for its dependencies, better-sqlite3 built from source), then use it
+# (from the registry for its dependencies, better-sqlite3's install script run), then use it
 # there with plain node and nothing of this repository on the module path:
 #   esm     an .mjs that imports 'retrace-engine', runs a flow on the embedded store, prints it
 #   cjs     the same from a .cjs with require()
@@ -17,6 +17,25 @@
 #                           `retrace` run on it too. For a Node other than the machine's, also
 #                           set npm_config_nodedir to its headers (as .ci/run's Node 24 section does).
 #   RETRACE_CONSUMER_KEEP=1 keep the temporary project (its path is printed)
+#   RETRACE_CONSUMER_BUILT=1
+#                           pack dist/ as it is instead of building it again (.ci/run sets it:
+#                           its previous step built dist/ from this same tree and tested it)
+#   RETRACE_CONSUMER_COMPILE_NATIVE=1
+#                           compile better-sqlite3 in the consumer project even when the
+#                           repository's own build can be reused (see below)
+#
+# better-sqlite3 in the consumer project. Its install script is `prebuild-install || node-gyp
+# rebuild`: a user gets a prebuilt binary from its GitHub releases, or a compile when there is
+# none. Neither is worth repeating here: the repository's node_modules holds the same
+# better-sqlite3 version (package-lock pins it) that `npm ci` compiled from source minutes ago,
+# for this very Node (checked: it loads on it). So that build is handed to the consumer's
+# install as a local prebuild (prebuild-install's documented `<pkg>_local_prebuilds` folder,
+# a tarball of build/Release/better_sqlite3.node under the name prebuild-install asks for):
+# the install script still runs, prebuild-install unpacks it and require()s it, and the checks
+# below load it from the consumer's node_modules. That saves a compile of about two minutes per
+# Node. The compile itself is tested by `npm ci`; if the build cannot be reused (another
+# version, another Node, a name prebuild-install no longer asks for), the script compiles, as
+# before, and says which it did.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -28,8 +47,6 @@ NODE_BIN="${RETRACE_CONSUMER_NODE:-$(command -v node)}"
 NODE_BIN="$(cd "$(dirname "$NODE_BIN")" && pwd)/$(basename "$NODE_BIN")"
 export PATH="$(dirname "$NODE_BIN"):$PATH"
 hash -r
-# No prebuilt-binary download attempt for better-sqlite3 (there is no network for it in CI).
-export npm_config_build_from_source="${npm_config_build_from_source:-true}"
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
 # Nothing of this repository may leak into the consumer's resolution or Node's options.
 unset NODE_OPTIONS NODE_PATH
@@ -47,15 +64,58 @@ pinned() { "$NODE_BIN" -p "const p = require('$ROOT/package.json'); p.devDepende
 step "node $("$NODE_BIN" --version) at $NODE_BIN, npm $(npm --version)"
 VERSION=$("$NODE_BIN" -p "require('$ROOT/package.json').version")
 
-step "build and pack"
-"$NODE_BIN" scripts/build.mjs
+if [[ "${RETRACE_CONSUMER_BUILT:-}" == 1 ]]; then
+  step "pack (dist/ as built by the step before: RETRACE_CONSUMER_BUILT=1)"
+  [[ -f dist/index.js && -f dist/cli/main.js ]] || { echo "RETRACE_CONSUMER_BUILT=1 but dist/ is not built" >&2; exit 1; }
+else
+  step "build and pack"
+  "$NODE_BIN" scripts/build.mjs
+fi
 # --ignore-scripts: prepack would build a second time.
 npm pack --ignore-scripts --silent --pack-destination "$WORK" >"$WORK/pack.out"
 TARBALL="$WORK/$(tail -n 1 "$WORK/pack.out")"
 [[ -f "$TARBALL" ]] || { echo "npm pack made no tarball: $(cat "$WORK/pack.out")" >&2; exit 1; }
 echo "tarball: $TARBALL ($(du -k "$TARBALL" | cut -f1) KiB)"
 
-step "fresh project; npm install the tarball (better-sqlite3 builds from source)"
+step "better-sqlite3 for the consumer's install"
+NATIVE_FROM="$ROOT/node_modules/better-sqlite3"
+NATIVE_FILE=build/Release/better_sqlite3.node
+REUSED_NATIVE=""
+native_name() {
+  # The file name prebuild-install looks for, from its own code (run where it runs: in the
+  # package's folder, with the consumer's node).
+  (cd "$NATIVE_FROM" && "$NODE_BIN" -e "
+    const pkg = require('./package.json');
+    const opts = { ...require('prebuild-install/rc')(pkg), pkg };
+    console.log(require('node:path').basename(require('prebuild-install/util').getDownloadUrl(opts)));
+  ")
+}
+if [[ "${RETRACE_CONSUMER_COMPILE_NATIVE:-}" == 1 ]]; then
+  echo "RETRACE_CONSUMER_COMPILE_NATIVE=1: compiling it in the consumer project"
+elif [[ ! -f "$NATIVE_FROM/$NATIVE_FILE" ]]; then
+  echo "no build in $NATIVE_FROM: compiling it in the consumer project"
+elif [[ "$("$NODE_BIN" -p "require('$NATIVE_FROM/package.json').version")" != "$(pinned better-sqlite3)" ]]; then
+  echo "the repository's better-sqlite3 is not the pinned $(pinned better-sqlite3): compiling it in the consumer project"
+elif ! "$NODE_BIN" -e "new (require('$NATIVE_FROM'))(':memory:').close()" 2>/dev/null; then
+  echo "the repository's better-sqlite3 does not load on this node: compiling it in the consumer project"
+elif ! NAME=$(native_name) || [[ -z "$NAME" ]]; then
+  echo "prebuild-install cannot name the binary: compiling it in the consumer project"
+else
+  mkdir -p "$WORK/prebuilds"
+  tar -czf "$WORK/prebuilds/$NAME" -C "$NATIVE_FROM" "$NATIVE_FILE"
+  export npm_config_better_sqlite3_local_prebuilds="$WORK/prebuilds"
+  REUSED_NATIVE="$NATIVE_FROM/$NATIVE_FILE"
+  echo "reusing the repository's build (better-sqlite3 $(pinned better-sqlite3), ABI $("$NODE_BIN" -p process.versions.modules)) as $NAME"
+fi
+if [[ -z "$REUSED_NATIVE" ]]; then
+  # No prebuilt-binary download attempt (there is no network for it in CI): straight to the compile.
+  export npm_config_build_from_source="${npm_config_build_from_source:-true}"
+else
+  # prebuild-install would skip every prebuild, the local one too, and compile.
+  unset npm_config_build_from_source
+fi
+
+step "fresh project; npm install the tarball"
 PROJECT="$WORK/project"
 mkdir -p "$PROJECT"
 cp "$FIXTURES/esm.mjs" "$FIXTURES/cjs.cjs" "$FIXTURES/typed.ts" "$FIXTURES/typed-cjs.cts" "$FIXTURES/tsconfig.json" "$PROJECT/"
@@ -68,6 +128,13 @@ START=$SECONDS
 # their hand-written schema names (the versions this repository pins).
 npm install --no-package-lock "$TARBALL" "@types/node@$(pinned @types/node)" "@standard-schema/spec@$(pinned @standard-schema/spec)"
 echo "installed in $((SECONDS - START))s"
+INSTALLED_NATIVE="node_modules/better-sqlite3/$NATIVE_FILE"
+[[ -f "$INSTALLED_NATIVE" ]] || { echo "the install left no $INSTALLED_NATIVE" >&2; exit 1; }
+if [[ -n "$REUSED_NATIVE" ]] && cmp -s "$REUSED_NATIVE" "$INSTALLED_NATIVE"; then
+  echo "better-sqlite3: prebuild-install unpacked the repository's build"
+else
+  echo "better-sqlite3: compiled in the consumer project"
+fi
 [[ ! -e node_modules/retrace-engine/src && ! -e node_modules/retrace-engine/test ]] ||
   { echo "the installed package has src/ or test/" >&2; exit 1; }
 

@@ -1,6 +1,6 @@
 /**
  * The random soak: a child runs a load of executions whose steps apply side effects to a
- * ledger, and is SIGKILLed at random moments (RETRACE_SOAK_KILLS times, 50 by default),
+ * ledger, and is SIGKILLed at random moments (RETRACE_SOAK_KILLS times, 25 by default),
  * restarted after each kill, and finally left to finish. After every kill and at the end the
  * invariants of harness.ts are checked.
  *
@@ -10,7 +10,12 @@
  * land during creation, execution, retries and completion alike. Most kills fall at a random
  * moment after the engine started; some during its start-up (recovery, first claims).
  *
- *   RETRACE_SOAK_KILLS=300 npm run test:crash:long     the long tier
+ * Tiers: `npm test` makes 25 kills over the 300 executions (about 12 new ones per life) in about
+ * 40 s: kills in every phase (at least half with steps in flight, about one in seven during
+ * start-up), the random complement of the crash matrix, which kills at every named point. The
+ * long tier soaks for real:
+ *
+ *   npm run test:crash:long        300 kills over 1,800 executions (and all wait-crash arms, 3 rounds)
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
@@ -27,7 +32,7 @@ import {
   summarize,
 } from './harness.js';
 
-const KILLS = Number(process.env.RETRACE_SOAK_KILLS ?? 50);
+const KILLS = Number(process.env.RETRACE_SOAK_KILLS ?? 25);
 assert.ok(Number.isInteger(KILLS) && KILLS >= 1, `RETRACE_SOAK_KILLS must be a whole number >= 1, got ${KILLS}`);
 /** Six new executions per life, and never fewer than 300 in all. */
 const EXECUTIONS = Math.max(300, KILLS * 6);

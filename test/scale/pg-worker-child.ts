@@ -2,6 +2,8 @@
  * A worker process of the multi-worker tests: an engine on the test's PostgreSQL schema that
  * claims and runs whatever is due until it is SIGKILLed, or until a `stop` line on stdin asks
  * for a graceful stop. It prints one JSON line per fact (`ready`, `anomaly`, `stopped`).
+ * A `gated` one is started ahead of its turn: it loads and makes its engine, then opens nothing
+ * (no connection, no worker row) until a `go` line on stdin.
  *
  *   node --import tsx pg-worker-child.ts <config.json as an argument>
  */
@@ -16,6 +18,7 @@ export interface WorkerChildConfig {
   leaseMs: number;
   recoverDelayMs: number;
   stepMs: number;
+  gated?: boolean;
 }
 
 const say = (line: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -40,16 +43,27 @@ const engine = createEngine({
 engine.on('lease:lost', (e) => say({ t: 'anomaly', what: `lease lost on ${e.executionId}` }));
 engine.on('engine:error', (e) => say({ t: 'error', context: e.context, message: e.error?.message }));
 
-await engine.start();
-say({ t: 'ready', pid: process.pid });
-
-const lines = createInterface({ input: process.stdin });
-lines.on('line', async (line) => {
-  if (line.trim() !== 'stop') return;
+async function stop(): Promise<void> {
   lines.close();
   await engine.stop();
   await engine.store.close();
   await ledger.close();
   say({ t: 'stopped' });
   process.exit(0);
+}
+
+let go!: () => void;
+const released = new Promise<void>((resolve) => {
+  go = resolve;
 });
+// One listener from the start, so that no line is missed between `go` and `stop`.
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  const word = line.trim();
+  if (word === 'go') go();
+  else if (word === 'stop') void stop();
+});
+if (config.gated) await released;
+
+await engine.start();
+say({ t: 'ready', pid: process.pid });

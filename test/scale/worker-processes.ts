@@ -17,6 +17,8 @@ export interface WorkerProcess {
   stderr: string;
   readonly ready: Promise<boolean>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Lets a gated worker (started ahead of its turn) start its engine. */
+  go(): void;
   kill(): Promise<void>;
   /** Asks for a graceful stop; resolves when the process has exited. */
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -47,6 +49,9 @@ export function startWorker(config: WorkerChildConfig): WorkerProcess {
         resolve({ code, signal });
       });
     }),
+    go() {
+      child.stdin.write('go\n');
+    },
     async kill() {
       if (!ended) child.kill('SIGKILL');
       await worker.exited;
