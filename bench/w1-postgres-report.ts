@@ -1,7 +1,9 @@
 /** Summaries of the PostgreSQL W1 samples over the runs, and the tables printed for people. */
 import type { Machine } from './machine.js';
 import { type Spread, spread } from './stats.js';
-import type { Enqueuer, PgCeilingSample, PgW1Sample, PgWindow } from './w1-postgres-measure.js';
+import type { PgCeilingSample } from './w1-postgres-ceiling.js';
+import type { Enqueuer, PgW1Sample } from './w1-postgres-measure.js';
+import type { PgWindow } from './w1-postgres-window.js';
 import { fmt, fmtSpread, table } from './w1-report.js';
 import type { W1Variant } from './w1-workload.js';
 

@@ -19,13 +19,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { describeMachine } from './machine.js';
-import {
-  type Enqueuer,
-  measurePgCeiling,
-  measurePgW1,
-  type PgCeilingSample,
-  type PgW1Sample,
-} from './w1-postgres-measure.js';
+import { measurePgCeiling, type PgCeilingSample } from './w1-postgres-ceiling.js';
+import { type Enqueuer, measurePgW1, type PgW1Sample } from './w1-postgres-measure.js';
 import { type PgBenchSettings, type PgRunSamples, renderPgReport, summarisePg } from './w1-postgres-report.js';
 import { sampleStepOutputBytes, type W1Variant } from './w1-workload.js';
 

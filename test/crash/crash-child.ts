@@ -12,8 +12,8 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createEngine, ExecutionFailedError } from '../../src/index.js';
 import { crashPointsFromEnv } from '../../src/runtime/crash-points.js';
+import type { ChildConfig, ChildLine } from './child-process.js';
 import { makeCrashFlows } from './crash-flows.js';
-import type { ChildConfig, ChildLine } from './harness.js';
 import { Ledger } from './ledger.js';
 
 const bootAt = Date.now();

@@ -18,6 +18,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  type ChildConfig,
+  type ChildRun,
+  type CrashArm,
+  endOf,
+  exitWithin,
+  reach,
+  startChild,
+} from './child-process.js';
+import { prepareCrashFiles } from './crash-files.js';
+import {
   FLAKY_DELAY_MS,
   IN_MEMORY_RETRY_MAX_MS,
   POISON_FLOWS,
@@ -26,20 +36,7 @@ import {
   WORK_FLOW,
   type WorkInput,
 } from './crash-flows.js';
-import {
-  type ChildConfig,
-  type ChildRun,
-  type CrashArm,
-  CrashInvariants,
-  type CrashReport,
-  type ExpectedFailure,
-  endOf,
-  exitWithin,
-  prepareCrashFiles,
-  reach,
-  startChild,
-  summarize,
-} from './harness.js';
+import { CrashInvariants, type CrashReport, type ExpectedFailure, summarize } from './crash-invariants.js';
 
 assert.ok(FLAKY_DELAY_MS.parked > IN_MEMORY_RETRY_MAX_MS, 'the parked retry must be longer than inMemoryRetryMax');
 

@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { assertReachable } from '../store/postgres-support.js';
-import { endOf, exitWithin, startChild } from './harness.js';
+import { endOf, exitWithin, startChild } from './child-process.js';
 import type { LostWakeConfig } from './lost-wake-child.js';
 import { prepareCell, readSnapshot } from './wait-store.js';
 

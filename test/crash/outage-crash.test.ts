@@ -24,7 +24,7 @@ import { FakeAcme } from '../systems/fake-acme.js';
 import type { OutageChildConfig, OutageLine } from '../systems/outage-child.js';
 import { assertAllSucceededOnce } from '../systems/outage-invariants.js';
 import { OUTAGE_CHILD, outageLines } from '../systems/outage-world.js';
-import { type ChildRun, type CrashArm, endOf, exitWithin, reach, startChild } from './harness.js';
+import { type ChildRun, type CrashArm, endOf, exitWithin, reach, startChild } from './child-process.js';
 import { type CellFiles, prepareCell, readSnapshot, type StoreKind } from './wait-store.js';
 
 const EXECUTIONS = 40;

@@ -2,7 +2,7 @@
  * The random soak: a child runs a load of executions whose steps apply side effects to a
  * ledger, and is SIGKILLed at random moments (RETRACE_SOAK_KILLS times, 25 by default),
  * restarted after each kill, and finally left to finish. After every kill and at the end the
- * invariants of harness.ts are checked.
+ * invariants of crash-invariants.ts are checked.
  *
  * The load is released over the child's lives: the k-th child may create the first k/K of
  * the executions (by idempotency key, so each child re-creates what its predecessors created
@@ -19,18 +19,10 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { type ChildConfig, type ChildRun, endOf, exitWithin, reach, startChild } from './child-process.js';
+import { prepareCrashFiles } from './crash-files.js';
 import { FLAKY_DELAY_MS, IN_MEMORY_RETRY_MAX_MS, WORK_FLOW, type WorkInput } from './crash-flows.js';
-import {
-  type ChildConfig,
-  type ChildRun,
-  CrashInvariants,
-  endOf,
-  exitWithin,
-  prepareCrashFiles,
-  reach,
-  startChild,
-  summarize,
-} from './harness.js';
+import { CrashInvariants, summarize } from './crash-invariants.js';
 
 const KILLS = Number(process.env.RETRACE_SOAK_KILLS ?? 25);
 assert.ok(Number.isInteger(KILLS) && KILLS >= 1, `RETRACE_SOAK_KILLS must be a whole number >= 1, got ${KILLS}`);

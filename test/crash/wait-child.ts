@@ -4,7 +4,7 @@
  * idempotency key, invocations by cid: a restarted child finds what its predecessors started),
  * sends each signal flow its two signals unless its mailbox already has them, waits until no
  * execution is unfinished, then stops the engine and exits 0. Whatever it learns is printed as
- * one JSON line per fact on stdout (see ChildLine in harness.ts).
+ * one JSON line per fact on stdout (see ChildLine in child-process.ts).
  *
  * Crash points are armed only through this process's environment (RETRACE_CRASH_*): the
  * engine's own by createEngine, the flows' and this file's (`test:before-signal`,
@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createEngine, ExecutionFailedError, InvokeFailedError, PostgresStore } from '../../src/index.js';
 import { crashPointsFromEnv } from '../../src/runtime/crash-points.js';
-import type { ChildLine } from './harness.js';
+import type { ChildLine } from './child-process.js';
 import { FLOWS, makeWaitFlows, SIGNAL_NAME } from './wait-flows.js';
 import { WaitLedger } from './wait-ledger.js';
 import type { WaitChildConfig } from './wait-work.js';

@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { assertReachable } from '../store/postgres-support.js';
-import { type ChildRun, type CrashArm, endOf, exitWithin, reach, startChild } from './harness.js';
+import { type ChildRun, type CrashArm, endOf, exitWithin, reach, startChild } from './child-process.js';
 import { WaitInvariants } from './wait-invariants.js';
 import { type CellFiles, prepareCell, readSnapshot, type StoreKind } from './wait-store.js';
 import { IN_MEMORY_MAX_MS, type WaitChildConfig, workUpTo } from './wait-work.js';

@@ -15,7 +15,7 @@
  */
 import assert from 'node:assert/strict';
 import { allowedExecutionTransitions, TERMINAL_EXECUTION_STATUSES } from '../../src/core/shared/states.js';
-import type { ChildRun } from './harness.js';
+import type { ChildRun } from './child-process.js';
 import { type CallOutput, FLOWS, SIGNAL_NAME } from './wait-flows.js';
 import { WaitLedger } from './wait-ledger.js';
 import {

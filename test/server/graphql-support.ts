@@ -90,6 +90,11 @@ export async function startGraphql(): Promise<GraphqlHarness> {
   };
 }
 
+/** The refusals a mutation answers in its payload rather than as GraphQL errors. */
+export interface UserErrors {
+  errors: { field: string; messages: string[]; code?: string }[];
+}
+
 /** Runs sync-order and waits for its end, returning the execution id. */
 export async function runOrder(engine: Engine, orderId: string, instance?: string): Promise<string> {
   const handle = await engine.run('sync-order', { orderId } as never, instance ? { instance } : {});

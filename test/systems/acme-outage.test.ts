@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createEngine, PostgresStore } from '../../src/index.js';
 import { OffsetClock, setPostgresClockOffset } from '../../src/testing/index.js';
-import { type ChildRun, exitWithin } from '../crash/harness.js';
+import { type ChildRun, exitWithin } from '../crash/child-process.js';
 import { type CellFiles, prepareCell } from '../crash/wait-store.js';
 import { assertReachable } from '../store/postgres-support.js';
 import { FAST } from '../support/temp-engine.js';

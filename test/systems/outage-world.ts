@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { AnyFlow } from '../../src/core/flow/flow.js';
 import { type CreateEngineOptions, createEngine, type Engine, PostgresStore, type Store } from '../../src/index.js';
 import { OffsetClock, setPostgresClockOffset } from '../../src/testing/index.js';
-import { type ChildRun, reach, startChild } from '../crash/harness.js';
+import { type ChildRun, reach, startChild } from '../crash/child-process.js';
 import type { CellFiles } from '../crash/wait-store.js';
 import { ACME } from './acme-flows.js';
 import type { FakeAcme } from './fake-acme.js';
