@@ -51,9 +51,12 @@ for (const kind of ['sqlite', 'postgres'] as StoreKind[]) {
       const a = await engine.run('push', { id: 'A' });
       await waitForSystem(engine, 'erp', (s) => s.state === 'open' && s.parked === 1, 'erp open with A parked');
       assert.deepEqual(erp.calls, ['A', 'A', 'A'], 'three failures in a row opened it');
+      // One after the other: park order is the order of reaching the gate, which two runs in
+      // flight at once do not promise.
       const b = await engine.run('push', { id: 'B' });
+      await waitForSystem(engine, 'erp', (s) => s.parked === 2, 'B parked');
       const c = await engine.run('push', { id: 'C' });
-      await waitForSystem(engine, 'erp', (s) => s.parked === 3, 'B and C parked too');
+      await waitForSystem(engine, 'erp', (s) => s.parked === 3, 'C parked too');
       assert.deepEqual(erp.calls, ['A', 'A', 'A'], 'B and C spent no attempt');
 
       const ea = await engine.executions.get(a.id);
