@@ -18,8 +18,8 @@ import type { OutageChildConfig, OutageLine } from './outage-child.js';
 
 export const OUTAGE_CHILD = join(dirname(fileURLToPath(import.meta.url)), 'outage-child.ts');
 
-// biome-ignore lint/suspicious/noExplicitAny: any engine, whatever its flows
-type AnyEngine = Engine<any>;
+/** Any engine, whatever its flows. */
+type AnyEngine = Engine<AnyFlow>;
 
 /** The parked executions of `system`, in park order (seq), every page. */
 export async function parkedInOrder(engine: AnyEngine, system = ACME): Promise<{ executionId: string; seq: number }[]> {
