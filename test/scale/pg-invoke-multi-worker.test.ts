@@ -11,10 +11,7 @@
  *   RETRACE_INVOKE_INVOCATIONS=600 RETRACE_INVOKE_KILLS=6 node --import tsx --test test/scale/pg-invoke-multi-worker.test.ts
  */
 import assert from 'node:assert/strict';
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -22,6 +19,7 @@ import { createEngine, PostgresStore } from '../../src/index.js';
 import { assertReachable, DATABASE_URL, dropSchemas, randomSchema } from '../store/postgres-support.js';
 import { InvokeLedger, invokeTablesSql, MW, makeInvokeFlows } from './pg-invoke-flows.js';
 import type { InvokeWorkerConfig } from './pg-invoke-worker-child.js';
+import { startWorkerProcess, type WorkerProcess } from './worker-processes.js';
 
 const WORKERS = 3;
 const INVOCATIONS = Number(process.env.RETRACE_INVOKE_INVOCATIONS ?? 150);
@@ -43,64 +41,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const failTimesOf = (i: number) => i % 4;
 const attemptsOf = (failTimes: number) => Math.min(failTimes, REPEATS) + 1;
 
-interface Worker {
-  pid: number;
-  lines: Record<string, unknown>[];
-  stderr: string;
-  ready: Promise<boolean>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  kill(): Promise<void>;
-  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function startWorker(config: InvokeWorkerConfig): Worker {
-  const env = { ...process.env };
-  delete env.NODE_TEST_CONTEXT;
-  const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(
-    process.execPath,
-    ['--import', 'tsx', CHILD, JSON.stringify(config)],
-    { env, stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  child.stdin.on('error', () => {});
-  let ended = false;
-  let markReady!: (ok: boolean) => void;
-  const worker: Worker = {
-    pid: child.pid ?? -1,
-    lines: [],
-    stderr: '',
-    ready: new Promise((resolve) => {
-      markReady = resolve;
-    }),
-    exited: new Promise((resolve) => {
-      child.on('exit', (code, signal) => {
-        ended = true;
-        markReady(false);
-        resolve({ code, signal });
-      });
-    }),
-    async kill() {
-      if (!ended) child.kill('SIGKILL');
-      await worker.exited;
-    },
-    stop() {
-      child.stdin.write('stop\n');
-      return worker.exited;
-    },
-  };
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
-    worker.stderr += chunk;
-  });
-  createInterface({ input: child.stdout }).on('line', (text) => {
-    try {
-      const line = JSON.parse(text) as Record<string, unknown>;
-      worker.lines.push(line);
-      if (line.t === 'ready') markReady(true);
-    } catch {
-      worker.stderr += `(stdout) ${text}\n`;
-    }
-  });
-  return worker;
+function startWorker(config: InvokeWorkerConfig): WorkerProcess {
+  return startWorkerProcess(CHILD, config);
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -132,8 +74,8 @@ describe('invocations over many worker processes on one PostgreSQL database', ()
       store: new PostgresStore({ connectionString: DATABASE_URL, schema, poolSize: 4 }),
       worker: false,
     });
-    const workers: Worker[] = [];
-    const everyWorker: Worker[] = [];
+    const workers: WorkerProcess[] = [];
+    const everyWorker: WorkerProcess[] = [];
     try {
       await producer.start(); // migrates the schema
       await db.query(invokeTablesSql(schema));

@@ -25,11 +25,19 @@ export interface WorkerProcess {
 }
 
 export function startWorker(config: WorkerChildConfig): WorkerProcess {
+  return startWorkerProcess(CHILD_PATH, config);
+}
+
+/**
+ * A worker process running `childPath` with `config` (JSON, its one argument); it prints JSON
+ * lines, `{ t: 'ready' }` once its engine has started, and stops gracefully on `stop` on stdin.
+ */
+export function startWorkerProcess(childPath: string, config: unknown): WorkerProcess {
   const env = { ...process.env };
   delete env.NODE_TEST_CONTEXT;
   const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(
     process.execPath,
-    ['--import', 'tsx', CHILD_PATH, JSON.stringify(config)],
+    ['--import', 'tsx', childPath, JSON.stringify(config)],
     { env, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   child.stdin.on('error', () => {});
