@@ -13,6 +13,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { defineFlow } from '../../src/index.js';
+import { statusHistorySql } from './scale-flow.js';
 
 export const MW = { target: 'mw-target', callback: 'mw-callback', caller: 'mw-caller' } as const;
 
@@ -42,23 +43,7 @@ CREATE TABLE ${s}.test_ledger (
 );
 CREATE INDEX ON ${s}.test_ledger (execution_id, step);
 CREATE INDEX ON ${s}.test_ledger (key, step);
-CREATE TABLE ${s}.test_status_history (
-  seq          bigserial PRIMARY KEY,
-  execution_id text NOT NULL,
-  from_status  text,
-  to_status    text NOT NULL
-);
-CREATE FUNCTION ${s}.test_record_status() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-    INSERT INTO ${s}.test_status_history (execution_id, from_status, to_status) VALUES (NEW.id, NULL, NEW.status);
-  ELSIF OLD.status IS DISTINCT FROM NEW.status THEN
-    INSERT INTO ${s}.test_status_history (execution_id, from_status, to_status) VALUES (NEW.id, OLD.status, NEW.status);
-  END IF;
-  RETURN NULL;
-END $$;
-CREATE TRIGGER test_status AFTER INSERT OR UPDATE OF status ON ${s}.executions
-  FOR EACH ROW EXECUTE FUNCTION ${s}.test_record_status();`;
+${statusHistorySql(schema)}`;
 }
 
 export class InvokeLedger {

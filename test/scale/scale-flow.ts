@@ -27,7 +27,16 @@ CREATE TABLE ${s}.test_ledger (
   pid          int NOT NULL
 );
 CREATE INDEX ON ${s}.test_ledger (execution_id, step);
-CREATE TABLE ${s}.test_status_history (
+${statusHistorySql(schema)}`;
+}
+
+/**
+ * A status history of the store's executions, written by a trigger in the same transactions as
+ * the engine's writes (so every transition a test checks was committed as it is recorded).
+ */
+export function statusHistorySql(schema: string): string {
+  const s = `"${schema}"`;
+  return `CREATE TABLE ${s}.test_status_history (
   seq          bigserial PRIMARY KEY,
   execution_id text NOT NULL,
   from_status  text,
