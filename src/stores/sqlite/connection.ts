@@ -10,6 +10,7 @@ import type { RetraceError } from '../../core/shared/errors.js';
 import { type BoundStatement, BoundStatements } from './bound-statements.js';
 import { GroupCommitter } from './group-commit.js';
 import { classifySqliteError } from './sqlite-errors.js';
+import type { WalSync } from './wal-sync.js';
 
 export class SqliteConnection {
   readonly clock: Clock;
@@ -32,11 +33,14 @@ export class SqliteConnection {
     return { ...(this.#writer?.stats ?? { commits: 0, writes: 0 }) };
   }
 
-  /** Starts serving the slices from an opened, migrated database (at `path`, for error messages). */
-  attach(db: Database.Database, path: string): void {
+  /**
+   * Starts serving the slices from an opened, migrated database (at `path`, for error messages);
+   * with `walSync`, writes are acknowledged after the WAL's fsync that follows their commit.
+   */
+  attach(db: Database.Database, path: string, walSync?: WalSync): void {
     this.#db = db;
     this.#bound = new BoundStatements(db);
-    this.#writer = new GroupCommitter(db, (err) => classifySqliteError(err, path));
+    this.#writer = new GroupCommitter(db, (err) => classifySqliteError(err, path), walSync);
   }
 
   /** Commits what is queued, then stops serving; returns the handle for the store to checkpoint and close. */

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { WalSync } from './wal-sync.js';
 
 /**
  * Group commit: writes issued by concurrent executions during one turn of the event loop are
@@ -6,8 +7,11 @@ import type Database from 'better-sqlite3';
  * paying one each. Each write runs inside its own SAVEPOINT, so one write that throws (a lost
  * lease, a constraint) is rolled back alone and rejects alone; the others still commit.
  *
- * A write's promise resolves only after COMMIT returned, i.e. after the data is durable at the
- * store's configured `synchronous` level.
+ * A write's promise resolves only after the data is durable at the store's durability: after
+ * COMMIT returned and, at `full`, after the WAL's fsync that followed it (wal-sync.ts), which
+ * runs off the event loop while the next batch is prepared and committed.
+ *
+ * The savepoint statements are prepared once: `exec` would parse them again for every write.
  */
 export class GroupCommitter {
   readonly #db: Database.Database;
@@ -19,13 +23,26 @@ export class GroupCommitter {
   /** Commits made and writes they carried, for the benchmark's "writes per commit". */
   readonly stats = { commits: 0, writes: 0 };
 
-  constructor(db: Database.Database, classify: (error: unknown) => unknown = (error) => error) {
+  readonly #walSync: WalSync | undefined;
+  readonly #tx: Record<'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollbackTo', Database.Statement>;
+
+  constructor(db: Database.Database, classify: (error: unknown) => unknown = (error) => error, walSync?: WalSync) {
     this.#db = db;
     this.#classify = classify;
+    this.#walSync = walSync;
+    this.#tx = {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+      savepoint: db.prepare('SAVEPOINT w'),
+      release: db.prepare('RELEASE w'),
+      rollbackTo: db.prepare('ROLLBACK TO w'),
+    };
   }
 
   run<T>(work: () => T): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('The store is closed'));
+    if (this.#walSync?.failure !== undefined) return Promise.reject(this.#walSync.failure);
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
       if (!this.#scheduled) {
@@ -46,37 +63,49 @@ export class GroupCommitter {
     const batch = this.#queue;
     this.#queue = [];
     if (batch.length === 0) return;
-    const db = this.#db;
+    const tx = this.#tx;
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
-      db.exec('BEGIN IMMEDIATE');
+      tx.begin.run();
       for (const item of batch) {
-        db.exec('SAVEPOINT w');
+        tx.savepoint.run();
         try {
           const value = item.work();
-          db.exec('RELEASE w');
+          tx.release.run();
           outcomes.push({ ok: true, value });
         } catch (error) {
-          db.exec('ROLLBACK TO w');
-          db.exec('RELEASE w');
+          tx.rollbackTo.run();
+          tx.release.run();
           outcomes.push({ ok: false, value: error });
         }
       }
-      db.exec('COMMIT');
+      tx.commit.run();
       this.stats.commits++;
       this.stats.writes += batch.length;
     } catch (error) {
       // BEGIN or COMMIT failed (busy beyond the timeout, disk full, I/O error): nothing of the
       // batch is durable, so every write in it fails.
-      if (db.inTransaction) db.exec('ROLLBACK');
+      if (this.#db.inTransaction) tx.rollback.run();
       const classified = this.#classify(error);
       for (const item of batch) item.reject(classified);
       return;
     }
+    // A write rolled back to its savepoint wrote nothing: it fails now, without waiting for the sync.
+    const settle = () =>
+      batch.forEach((item, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) item.resolve(outcome.value);
+      });
     batch.forEach((item, i) => {
       const outcome = outcomes[i]!;
-      if (outcome.ok) item.resolve(outcome.value);
-      else item.reject(this.#classify(outcome.value));
+      if (!outcome.ok) item.reject(this.#classify(outcome.value));
     });
+    if (!this.#walSync) settle();
+    else
+      this.#walSync.sync().then(settle, (failure) =>
+        batch.forEach((item, i) => {
+          if (outcomes[i]!.ok) item.reject(failure);
+        }),
+      );
   }
 }

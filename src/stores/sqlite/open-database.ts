@@ -12,6 +12,7 @@ import { RetraceError, StoreNotADatabaseError, UnsafeFilesystemError } from '../
 import { type MigrationReport, migrationReport } from '../migration-report.js';
 import { assertMigrated, listMigrations, migrate } from './migrate.js';
 import { networkFilesystemOf } from './network-filesystem.js';
+import { WalSync } from './wal-sync.js';
 
 // better-sqlite3 is CommonJS and its native addon is loaded by its first require: done here, at
 // the first store opened, so that importing Retrace loads no native code. require() keeps the
@@ -25,12 +26,15 @@ export interface OpenDatabaseOptions {
   migrate: boolean;
 }
 
+export interface OpenedDatabase {
+  db: Database.Database;
+  migrations: MigrationReport;
+  /** At `full` durability on a file: the WAL's fsync, done off the event loop (wal-sync.ts). */
+  walSync: WalSync | undefined;
+}
+
 /** The opened, migrated database and what migration did; the clock stamps the migrations applied. */
-export function openDatabase(
-  path: string,
-  options: OpenDatabaseOptions,
-  clock: Clock,
-): { db: Database.Database; migrations: MigrationReport } {
+export function openDatabase(path: string, options: OpenDatabaseOptions, clock: Clock): OpenedDatabase {
   if (path !== ':memory:') {
     mkdirSync(dirname(path), { recursive: true });
     const fsType = options.allowNetworkFilesystem ? undefined : networkFilesystemOf(dirname(path));
@@ -45,13 +49,34 @@ export function openDatabase(
     // Checkpoints run on our timer, off the commit path; the automatic one stays as a backstop
     // so the WAL cannot grow without bound if the timer is starved.
     db.pragma('wal_autocheckpoint = 10000');
-    if (options.migrate) return { db, migrations: migrationReport(listMigrations(), migrate(db, clock.now(), path)) };
-    assertMigrated(db, path);
-    return { db, migrations: migrationReport(listMigrations(), []) };
+    let migrations: MigrationReport;
+    if (options.migrate) migrations = migrationReport(listMigrations(), migrate(db, clock.now(), path));
+    else {
+      assertMigrated(db, path);
+      migrations = migrationReport(listMigrations(), []);
+    }
+    return { db, migrations, walSync: options.durability === 'full' ? walSyncOf(db, path) : undefined };
   } catch (err) {
     db.close();
     throw notADatabase(err, path) ?? err;
   }
+}
+
+/**
+ * From here on COMMIT writes the WAL without syncing it and the group committer syncs it off
+ * the event loop before acknowledging (wal-sync.ts). In memory, or when the WAL file cannot be
+ * opened, the connection stays at FULL and SQLite syncs inside COMMIT as before.
+ */
+function walSyncOf(db: Database.Database, path: string): WalSync | undefined {
+  if (path === ':memory:') return undefined;
+  let walSync: WalSync;
+  try {
+    walSync = new WalSync(`${path}-wal`, path);
+  } catch {
+    return undefined;
+  }
+  db.pragma('synchronous = NORMAL');
+  return walSync;
 }
 
 /** The database file opened, or an error that names it (a directory, a folder that cannot be written). */

@@ -21,6 +21,7 @@ import { SqliteSignals } from './signals.js';
 import { type SqliteStoreOptions, type SqliteStoreSettings, sqliteStoreSettings } from './sqlite-store-options.js';
 import { SqliteSteps } from './steps.js';
 import { SqliteSystems } from './systems.js';
+import type { WalSync } from './wal-sync.js';
 import { SqliteWebhookDeliveries } from './webhook-deliveries.js';
 import { SqliteWorkers } from './workers.js';
 
@@ -37,6 +38,7 @@ export class SqliteStore implements port.Store {
   readonly #options: SqliteStoreSettings;
   readonly #conn: SqliteConnection;
   #checkpointTimer: NodeJS.Timeout | undefined;
+  #walSync: WalSync | undefined;
   #migrations: MigrationReport | undefined;
   readonly #workers: SqliteWorkers;
   readonly #executions: SqliteExecutions;
@@ -80,9 +82,10 @@ export class SqliteStore implements port.Store {
 
   async init(): Promise<void> {
     if (this.#conn.isOpen) return;
-    const { db, migrations } = openDatabase(this.path, this.#options, this.#conn.clock);
+    const { db, migrations, walSync } = openDatabase(this.path, this.#options, this.#conn.clock);
     this.#migrations = migrations;
-    this.#conn.attach(db, this.path);
+    this.#walSync = walSync;
+    this.#conn.attach(db, this.path, walSync);
     this.#checkpointTimer = setInterval(() => checkpoint(db, 'PASSIVE'), this.#options.checkpointIntervalMs);
     this.#checkpointTimer.unref();
   }
@@ -91,8 +94,12 @@ export class SqliteStore implements port.Store {
     if (!this.#conn.isOpen) return;
     clearInterval(this.#checkpointTimer);
     const db = this.#conn.detach()!;
+    // The checkpoint syncs the WAL and the database file: what was committed is durable before
+    // the syncs still in flight settle, and the descriptor closes after them.
     checkpoint(db, 'TRUNCATE');
     db.close();
+    await this.#walSync?.close();
+    this.#walSync = undefined;
   }
 
   async now(): Promise<number> {
