@@ -4,6 +4,8 @@ import { RetraceError } from '../core/shared/errors.js';
 import type { Store } from '../core/store/store.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
+import type { SqliteStoreOptions } from './sqlite/sqlite-store-options.js';
+import { ThreadedSqliteStore } from './sqlite/thread/threaded-store.js';
 import { defaultStorePath, isPostgresUrl } from './store-url.js';
 
 export { defaultStorePath, isPostgresUrl };
@@ -58,17 +60,26 @@ export function openStore(url: string | undefined, options: OpenStoreOptions = {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.migrate !== undefined ? { migrate: options.migrate } : {}),
   };
-  if (url === undefined || url === '') return new SqliteStore({ path: defaultStorePath(cwd), ...common });
+  if (url === undefined || url === '') return sqliteStore({ path: defaultStorePath(cwd), ...common });
   if (url.startsWith('sqlite:')) {
     const rest = url.slice('sqlite:'.length).replace(/^\/\//, '');
     if (rest === '')
       throw new RetraceError('STORE_URL_INVALID', `Store URL ${url} names no file: use sqlite:/path/to/file.db`);
-    return new SqliteStore({ path: rest === ':memory:' ? ':memory:' : resolve(cwd, rest), ...common });
+    return sqliteStore({ path: rest === ':memory:' ? ':memory:' : resolve(cwd, rest), ...common });
   }
   if (isPostgresUrl(url)) return openPostgres(url, options.migrate);
-  if (/\.(db|sqlite|sqlite3)$/.test(url)) return new SqliteStore({ path: resolve(cwd, url), ...common });
+  if (/\.(db|sqlite|sqlite3)$/.test(url)) return sqliteStore({ path: resolve(cwd, url), ...common });
   throw new RetraceError(
     'STORE_URL_INVALID',
     `Unrecognised store URL ${JSON.stringify(url)}: use sqlite:/path/to/file.db or postgres://host/database`,
   );
+}
+
+/**
+ * A store file is served from its own thread (thread/threaded-store.ts): statements, commits and
+ * fsyncs then run beside the steps instead of between them. An in-memory database lives in the
+ * thread that opened it, so it stays on this one.
+ */
+function sqliteStore(options: SqliteStoreOptions): Store {
+  return options.path === ':memory:' ? new SqliteStore(options) : new ThreadedSqliteStore(options);
 }
