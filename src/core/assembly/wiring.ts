@@ -96,11 +96,11 @@ export function wireEngine(
   const instances = new InstanceService(ctx, { auditTrail, secrets: internals.secrets });
   const launcher = new ExecutionLauncher(ctx, { state, instances, auditTrail });
   const reads = new ExecutionReads(ctx);
-  const results = new ExecutionResults(ctx, { state, reads });
+  const watch = new ExecutionWatch(events);
+  const results = new ExecutionResults(ctx, { state, reads, watch });
   const replays = new ReplayService(ctx, { launcher });
   const batchRunner = new BatchRunner(ctx, { replays });
   const scheduler = new Scheduler(ctx, { launcher });
-  const watch = new ExecutionWatch(events);
   const admin = new ReplayAdmin(ctx, { replays, auditTrail, batchRunner });
   const registry = new SystemRegistry(options, ctx.flows);
   const systems = new SystemsService(ctx, { registry, admin, state });

@@ -4,6 +4,7 @@
  * finish the execution; it outlasts a passing store outage, and ends when the engine stops.
  */
 import type { EngineContext } from '../context/engine-context.js';
+import { decodePayload } from '../shared/codec.js';
 import {
   EngineStateError,
   ExecutionCancelledError,
@@ -18,6 +19,7 @@ import type { ExecutionRecord } from '../store/store.js';
 import type { EngineState } from './engine-state.js';
 import type { ExecutionReads } from './execution-reads.js';
 import { type Execution, type ExecutionSummary, toSummary } from './execution-view.js';
+import type { ExecutionWatch, FinishedHere } from './execution-watch.js';
 
 export interface ExecutionHandle<Out = unknown> {
   readonly id: string;
@@ -34,15 +36,14 @@ export class ExecutionResults {
   readonly #ctx: EngineContext;
   readonly #state: EngineState;
   readonly #reads: ExecutionReads;
-  readonly #finishWaiters = new Map<string, Set<() => void>>();
+  readonly #watch: ExecutionWatch;
+  readonly #finishWaiters = new Map<string, Set<(outcome?: FinishedHere) => void>>();
 
-  constructor(ctx: EngineContext, collaborators: { state: EngineState; reads: ExecutionReads }) {
+  constructor(ctx: EngineContext, collaborators: { state: EngineState; reads: ExecutionReads; watch: ExecutionWatch }) {
     this.#ctx = ctx;
     this.#state = collaborators.state;
     this.#reads = collaborators.reads;
-    const onFinish = ({ executionId }: { executionId: string }) => this.notifyFinished(executionId);
-    ctx.events.on('execution:succeeded', onFinish);
-    ctx.events.on('execution:failed', onFinish);
+    this.#watch = collaborators.watch;
   }
 
   handle<Out>(id: string, flow: string, created: boolean): ExecutionHandle<Out> {
@@ -67,7 +68,10 @@ export class ExecutionResults {
 
   async #result(id: string, timeoutMs: number | undefined): Promise<unknown> {
     const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
+    // How a run here ended, when the last wait was ended by it: what a read would find now.
+    let heard: FinishedHere | undefined;
     for (;;) {
+      if (heard) return settleHere(id, heard);
       // Subscribe before reading so a finish between the read and the wait is not missed.
       const finished = this.#waitForFinish(
         id,
@@ -82,7 +86,7 @@ export class ExecutionResults {
           finished.cancel();
           throw error;
         }
-        await finished.promise;
+        heard = await finished.promise;
         continue;
       }
       if (!execution) {
@@ -104,28 +108,41 @@ export class ExecutionResults {
           `Engine stopped while waiting for execution ${id} (still ${execution.status})`,
         );
       }
-      await finished.promise;
+      heard = await finished.promise;
     }
   }
 
-  /** Resolves on this engine's finish event for `id`, or after `ms` (the poll fallback: another process may finish it). */
-  #waitForFinish(id: string, ms: number): { promise: Promise<void>; cancel: () => void } {
-    let resolve!: () => void;
-    const promise = new Promise<void>((r) => {
+  /**
+   * Resolves on this engine's news of the end of `id` (with how, when a run here ended it), or
+   * after `ms` (the poll fallback: another process may finish it).
+   */
+  #waitForFinish(id: string, ms: number): { promise: Promise<FinishedHere | undefined>; cancel: () => void } {
+    let resolve!: (outcome: FinishedHere | undefined) => void;
+    const promise = new Promise<FinishedHere | undefined>((r) => {
       resolve = r;
     });
     const timer = setTimeout(() => done(), ms);
     const waiters = this.#finishWaiters.get(id) ?? new Set();
     this.#finishWaiters.set(id, waiters);
-    const done = () => {
+    const unsubscribe = this.#watch.subscribe(id, (news) => {
+      if (news.kind === 'ended') done(news.outcome);
+    });
+    const done = (outcome?: FinishedHere) => {
       clearTimeout(timer);
+      unsubscribe();
       waiters.delete(done);
       if (waiters.size === 0) this.#finishWaiters.delete(id);
-      resolve();
+      resolve(outcome);
     };
     waiters.add(done);
-    return { promise, cancel: done };
+    return { promise, cancel: () => done() };
   }
+}
+
+/** The result as the run here recorded it (see FinishedHere). */
+function settleHere(id: string, outcome: FinishedHere): unknown {
+  if (outcome.status === 'succeeded') return decodePayload(outcome.outputJson);
+  throw new ExecutionFailedError(id, outcome.error);
 }
 
 function settle(e: ExecutionSummary): unknown {

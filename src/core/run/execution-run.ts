@@ -193,6 +193,7 @@ export class ExecutionRun {
     });
     this.#wokeWaiter();
     debug.hit('execution:after-complete', { executionId: this.executionId });
+    run.scope.watch.endedHere(this.executionId, { status: 'succeeded', outputJson });
     run.emit('execution:succeeded', {
       executionId: this.executionId,
       flow: this.flowName,
@@ -217,6 +218,7 @@ export class ExecutionRun {
     });
     this.#wokeWaiter();
     debug.hit('execution:after-complete', { executionId: this.executionId });
+    run.scope.watch.endedHere(this.executionId, { status: 'failed', error });
     run.emit('execution:failed', {
       executionId: this.executionId,
       flow: this.flowName,

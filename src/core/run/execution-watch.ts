@@ -9,9 +9,22 @@
  * poll, or wait durably to be woken through the store.
  */
 import type { EngineEventBus } from '../context/events.js';
+import type { ErrorInfo } from '../shared/errors.js';
 
-/** `ended`: succeeded, failed or cancelled; `suspended`: released, to go on later (anywhere); `step`: a step of it succeeded. */
-export type ExecutionNews = { kind: 'ended' } | { kind: 'suspended' } | { kind: 'step'; step: string };
+/**
+ * How a run here ended, as the write it just made recorded it: a wait for the result settles
+ * from it without reading back what this process has just written.
+ */
+export type FinishedHere = { status: 'succeeded'; outputJson: string | null } | { status: 'failed'; error: ErrorInfo };
+
+/**
+ * `ended`: succeeded, failed or cancelled (with `outcome` when the run ended here and said how);
+ * `suspended`: released, to go on later (anywhere); `step`: a step of it succeeded.
+ */
+export type ExecutionNews =
+  | { kind: 'ended'; outcome?: FinishedHere }
+  | { kind: 'suspended' }
+  | { kind: 'step'; step: string };
 
 export type NewsListener = (news: ExecutionNews) => void;
 
@@ -36,6 +49,11 @@ export class ExecutionWatch {
     const set = this.#listeners.get(id);
     if (!set) return;
     for (const listener of [...set]) listener(news);
+  }
+
+  /** A run here has ended `id` (its write committed): told before the public event, with how. */
+  endedHere(id: string, outcome: FinishedHere): void {
+    if (this.#listeners.has(id)) this.#tell(id, { kind: 'ended', outcome });
   }
 
   /**
