@@ -31,6 +31,13 @@ export interface CreateEngineOptions<F extends AnyFlow> extends EngineOptions {
    */
   migrate?: boolean;
   /**
+   * Run a SQLite store opened from a path on its own worker thread, so that its statements,
+   * commits and fsyncs use another core while steps run here (docs/durability.md). `false`
+   * keeps it on this thread: for a one-shot command, where starting a thread costs more than it
+   * saves, or a machine with one core. Ignored for PostgreSQL and for a Store object. @default true
+   */
+  sqliteThread?: boolean;
+  /**
    * The key that encrypts instances' secret values: 32 bytes as base64 or hex.
    * @default process.env.RETRACE_ENCRYPTION_KEY (without one, instances cannot hold secrets)
    */
@@ -38,7 +45,7 @@ export interface CreateEngineOptions<F extends AnyFlow> extends EngineOptions {
 }
 
 export function createEngine<const F extends AnyFlow>(options: CreateEngineOptions<F>): Engine<F> {
-  const { flows, store, durability, encryptionKey, migrate, ...engineOptions } = options;
+  const { flows, store, durability, encryptionKey, migrate, sqliteThread, ...engineOptions } = options;
   const key = encryptionKey ?? process.env.RETRACE_ENCRYPTION_KEY;
   if (!Array.isArray(flows)) throw new TypeError('createEngine needs { flows: [...] }');
   const ownsStore = typeof store !== 'object';
@@ -49,6 +56,7 @@ export function createEngine<const F extends AnyFlow>(options: CreateEngineOptio
           ...(durability ? { durability } : {}),
           ...(options.clock ? { clock: options.clock } : {}),
           ...(migrate !== undefined ? { migrate } : {}),
+          ...(sqliteThread !== undefined ? { sqliteThread } : {}),
         });
   return new Engine<F>(flows, engineOptions, {
     store: resolvedStore,

@@ -18,6 +18,8 @@ export interface OpenStoreOptions {
   cwd?: string;
   /** Apply pending migrations when the store is opened; when false, opening fails unless it is up to date. @default true */
   migrate?: boolean;
+  /** A SQLite store file runs on its own thread (see CreateEngineOptions.sqliteThread). @default true */
+  sqliteThread?: boolean;
 }
 
 /**
@@ -53,6 +55,10 @@ function openPostgres(url: string, migrate: boolean | undefined): PostgresStore 
  * a bare path ending in .db/.sqlite, or `postgres://user:password@host:5432/database[?schema=name]`.
  * Nothing given: the embedded default.
  */
+/**
+ * A store file is served from its own thread (sqlite/thread/) unless `sqliteThread` is false: an
+ * in-memory database lives in the thread that opened it, so it always stays on this one.
+ */
 export function openStore(url: string | undefined, options: OpenStoreOptions = {}): Store {
   const cwd = options.cwd ?? process.cwd();
   const common = {
@@ -60,6 +66,8 @@ export function openStore(url: string | undefined, options: OpenStoreOptions = {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.migrate !== undefined ? { migrate: options.migrate } : {}),
   };
+  const sqliteStore = (o: SqliteStoreOptions): Store =>
+    o.path === ':memory:' || options.sqliteThread === false ? new SqliteStore(o) : new ThreadedSqliteStore(o);
   if (url === undefined || url === '') return sqliteStore({ path: defaultStorePath(cwd), ...common });
   if (url.startsWith('sqlite:')) {
     const rest = url.slice('sqlite:'.length).replace(/^\/\//, '');
@@ -73,13 +81,4 @@ export function openStore(url: string | undefined, options: OpenStoreOptions = {
     'STORE_URL_INVALID',
     `Unrecognised store URL ${JSON.stringify(url)}: use sqlite:/path/to/file.db or postgres://host/database`,
   );
-}
-
-/**
- * A store file is served from its own thread (thread/threaded-store.ts): statements, commits and
- * fsyncs then run beside the steps instead of between them. An in-memory database lives in the
- * thread that opened it, so it stays on this one.
- */
-function sqliteStore(options: SqliteStoreOptions): Store {
-  return options.path === ':memory:' ? new SqliteStore(options) : new ThreadedSqliteStore(options);
 }
