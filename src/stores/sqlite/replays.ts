@@ -16,7 +16,7 @@ import type {
   NewReplay,
   ReplayStore,
 } from '../../core/store/store.js';
-import { type ExecutionRow, toBatch, toBatchItem, toExecution } from '../rows.js';
+import { type ExecutionRow, toBatch, toBatchItem, toExecution, toExecutionValues } from '../rows.js';
 import { matchesNothing, storableBatch, storableNote, storableReplay } from '../text-guard.js';
 import { insertAudit } from './audit.js';
 import type { SqliteConnection } from './connection.js';
@@ -51,9 +51,9 @@ export class SqliteReplays implements ReplayStore {
         }
       }
       if (p.refuseIfResolved && p.execution.replayOf) {
-        const original = c.stmt(SELECT_EXECUTION).get(p.execution.replayOf) as ExecutionRow | undefined;
-        if (original && original.resolved_by !== null && original.resolved_by !== undefined) {
-          const o = toExecution(original);
+        const row = c.values(SELECT_EXECUTION).get(p.execution.replayOf) as unknown[] | undefined;
+        const o = row ? toExecutionValues(row) : undefined;
+        if (o && o.resolvedBy !== null) {
           throw new ExecutionAlreadyResolvedError(o.id, o.resolvedBy!, o.resolvedAt);
         }
       }
@@ -109,7 +109,7 @@ export class SqliteReplays implements ReplayStore {
       unresolvedCount: Number(g.unresolved),
       firstSeenAt: Number(g.first_seen),
       lastSeenAt: Number(g.last_seen),
-      sample: toExecution(this.#c.stmt(SELECT_EXECUTION).get(g.sample_id) as ExecutionRow),
+      sample: toExecutionValues(this.#c.values(SELECT_EXECUTION).get(g.sample_id) as unknown[]),
     }));
   }
 

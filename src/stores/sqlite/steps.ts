@@ -14,7 +14,7 @@ import type {
   StepRecord,
   StepStore,
 } from '../../core/store/store.js';
-import { type ExecutionRow, toAttempt, toExecution, toLog, toStep } from '../rows.js';
+import { toAttempt, toExecutionValues, toLog, toStep } from '../rows.js';
 import { matchesNothing } from '../text-guard.js';
 import type { SqliteConnection } from './connection.js';
 import { SELECT_EXECUTION } from './execution-queries.js';
@@ -34,10 +34,10 @@ export class SqliteSteps implements StepStore {
     return c
       .db()
       .transaction(() => {
-        const row = c.stmt(SELECT_EXECUTION).get(id) as ExecutionRow | undefined;
+        const row = c.values(SELECT_EXECUTION).get(id) as unknown[] | undefined;
         if (!row) return undefined;
         return {
-          execution: toExecution(row),
+          execution: toExecutionValues(row),
           steps: readSteps(c, id),
           attempts: (c.stmt(sq.SELECT_ATTEMPTS).all(id) as Record<string, unknown>[]).map(toAttempt),
           logs: (c.stmt(sq.SELECT_LOGS).all(id) as Record<string, unknown>[]).map(toLog),
