@@ -56,7 +56,7 @@ export function readSteps(c: SqliteConnection, executionId: string): StepRecord[
 export function writeProgress(c: SqliteConnection, u: ExecutionUpdate, now: number): void {
   for (const s of u.steps ?? []) {
     const ofSystem = (s.system ?? null) !== null || s.grantedAttempts !== undefined;
-    c.bound(ofSystem ? sq.UPSERT_STEP_OF_SYSTEM : sq.UPSERT_STEP).run({
+    c.bound(ofSystem ? sq.UPSERT_STEP_OF_SYSTEM : sq.UPSERT_STEP[sq.stepShape(s)]!).run({
       executionId: u.executionId,
       position: s.position,
       name: s.name,
