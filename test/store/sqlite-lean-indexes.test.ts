@@ -1,8 +1,9 @@
 /**
  * Migration 0012 of the SQLite store: the status listing's index and the family index of
- * executions are partial (succeeded executions and roots left out), so the hot path writes
- * fewer index entries. What must hold: a store migrated from 0011 answers the same, and the
- * queries that need those indexes still use them (their WHERE carries the partial index's term).
+ * executions are partial (succeeded executions and roots left out), and attempts are kept
+ * WITHOUT ROWID, so the hot path writes fewer B-trees. What must hold: a store migrated from
+ * 0011 keeps its attempts and answers the same, and the queries that need those indexes still
+ * use them (their WHERE carries the partial index's term).
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -18,12 +19,18 @@ import { tempDir } from '../support/temp-engine.js';
 const dir = tempDir('retrace-lean-indexes-');
 const W = 'w-lean' as WorkerId;
 
-/** Back to 0011: its two indexes as 0001 and 0002 made them, and no ledger row for 0012. */
+/** Back to 0011: its two indexes and its attempts table as 0001 and 0002 made them, and no ledger row for 0012. */
 const UNDO_0012 = [
   'DROP INDEX executions_status_unsucceeded',
   'DROP INDEX executions_family',
   'CREATE INDEX executions_status_started ON executions (status, started_at, id)',
   'CREATE INDEX executions_root ON executions (root_id)',
+  `CREATE TABLE attempts_0011 (execution_id TEXT NOT NULL, position INTEGER NOT NULL, attempt INTEGER NOT NULL,
+    status TEXT NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER, error TEXT, worker_id TEXT,
+    PRIMARY KEY (execution_id, position, attempt)) STRICT`,
+  'INSERT INTO attempts_0011 SELECT * FROM step_attempts',
+  'DROP TABLE step_attempts',
+  'ALTER TABLE attempts_0011 RENAME TO step_attempts',
   'DELETE FROM retrace_migrations WHERE version = 12',
 ];
 
@@ -45,11 +52,14 @@ function newExecution(id: string, rootId: string, replayOf: string | null): NewE
   };
 }
 
+/** Fails the execution after a step's first attempt failed. */
 async function fail(store: SqliteStore, id: string): Promise<void> {
   await store.updateExecution({
     executionId: id as ExecutionId,
     leaseToken: `lease-${id}` as LeaseToken,
     workerId: W,
+    steps: [{ position: 0, name: 'a', status: 'failed', attempts: 1, repeatable: true, finished: true }],
+    attempts: [{ position: 0, attempt: 1, status: 'failed', error: { name: 'Error', message: 'boom' } }],
     execution: { status: 'failed', error: { name: 'Error', message: 'boom' }, finished: true },
   });
 }
@@ -101,9 +111,17 @@ describe('SQLite store: migration 0012 (partial status and family indexes)', () 
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions'")
         .pluck()
         .all() as string[];
+      const attemptsSql = check.prepare("SELECT sql FROM sqlite_master WHERE name = 'step_attempts'").pluck().get();
       check.close();
+      assert.match(String(attemptsSql), /WITHOUT ROWID/);
       assert.ok(indexes.includes('executions_status_unsucceeded') && indexes.includes('executions_family'));
       assert.ok(!indexes.includes('executions_status_started') && !indexes.includes('executions_root'));
+      // The attempts were copied into the table WITHOUT ROWID.
+      const attempts = (await store.getExecutionDetail('e-root' as ExecutionId))?.attempts;
+      assert.equal(attempts?.length, 1);
+      assert.equal(attempts[0]!.status, 'failed');
+      assert.equal(attempts[0]!.error?.message, 'boom');
+      assert.equal(attempts[0]!.workerId, W);
 
       assert.deepEqual(await ids(store, { rootId: 'e-root' as ExecutionId }), ['e-replay-1', 'e-replay-2', 'e-root']);
       // A replay is no root: no execution has it as its root (it is not listed as its own).
