@@ -43,12 +43,6 @@ export function executionWhere(f: ExecutionFilter): { where: string[]; params: R
     statuses.forEach((s, i) => {
       params[`status${i}`] = s;
     });
-    // Lets the partial index executions_status_unsucceeded (0012) serve a listing of one status,
-    // newest first from the index, unless an index of its own serves a narrower filter better.
-    // Several statuses are left as before 0012 (the start-time index, read in order): from the
-    // status index they would be merged and sorted.
-    const narrower = [f.errorFingerprint, f.correlationId, f.replayOf, f.rootId].some((v) => v !== undefined);
-    if (statuses.length === 1 && statuses[0] !== 'succeeded' && !narrower) where.push(NOT_SUCCEEDED);
   }
   if (f.hasError !== undefined) where.push(`has_error = ${f.hasError ? 1 : 0}`);
   range('started_at', 'startedAfter', '>=', f.startedAfter);
@@ -84,5 +78,11 @@ export function executionWhere(f: ExecutionFilter): { where: string[]; params: R
       f.resolved ? "status = 'failed' AND resolved_at IS NOT NULL" : "status = 'failed' AND resolved_at IS NULL",
     );
   }
+  // Lets the partial index executions_status_unsucceeded (0012) serve a filter on statuses
+  // other than succeeded, as executions_status_started did before, unless an index of its own
+  // serves a narrower filter.
+  const narrower = [f.errorFingerprint, f.correlationId, f.replayOf, f.rootId].some((v) => v !== undefined);
+  const unsucceeded = (statuses.length > 0 && !statuses.includes('succeeded')) || f.resolved !== undefined;
+  if (unsucceeded && !narrower) where.push(NOT_SUCCEEDED);
   return { where, params };
 }
