@@ -262,37 +262,64 @@ export function toAudit(r: Record<string, unknown>): AuditRecord {
   };
 }
 
+/** The columns a step record is made of, in the order toStepValues reads them (as EXECUTION_COLUMNS). */
+export const STEP_COLUMNS = [
+  'position',
+  'name',
+  'kind',
+  'status',
+  'attempts',
+  'output',
+  'error',
+  'repeatable',
+  'has_validator',
+  'started_at',
+  'updated_at',
+  'finished_at',
+  'attempt_started_at',
+  'next_attempt_at',
+  'reused_from',
+  'output_source',
+  'supplied_by',
+  'validated_attempt',
+  'validated_outcome',
+  'validated_at',
+  'system',
+  'granted_attempts',
+] as const;
+
 export function toStep(r: Record<string, unknown>): StepRecord {
+  return toStepValues(STEP_COLUMNS.map((c) => r[c]));
+}
+
+/** A row of STEP_COLUMNS as an array (or one toStep made of a row object). */
+export function toStepValues(v: readonly unknown[]): StepRecord {
   return {
-    position: Number(r.position),
-    name: r.name as string,
+    position: Number(v[0]),
+    name: v[1] as string,
     // Rows written before steps had a kind (migration 0008 adds the column) are all `run`.
-    kind: (str(r.kind) ?? 'run') as StepKind,
-    status: r.status as StepStatus,
-    attempts: Number(r.attempts),
-    outputJson: str(r.output),
-    error: parseError(r.error),
-    repeatable: bool(r.repeatable),
-    hasValidator: bool(r.has_validator),
-    startedAt: Number(r.started_at),
-    updatedAt: Number(r.updated_at),
-    finishedAt: num(r.finished_at),
-    attemptStartedAt: num(r.attempt_started_at),
-    nextAttemptAt: num(r.next_attempt_at),
-    reusedFrom: str(r.reused_from) as ExecutionId | null,
-    outputSource: str(r.output_source) as StepOutputSource | null,
-    suppliedBy: str(r.supplied_by),
+    kind: (str(v[2]) ?? 'run') as StepKind,
+    status: v[3] as StepStatus,
+    attempts: Number(v[4]),
+    outputJson: str(v[5]),
+    error: parseError(v[6]),
+    repeatable: bool(v[7]),
+    hasValidator: bool(v[8]),
+    startedAt: Number(v[9]),
+    updatedAt: Number(v[10]),
+    finishedAt: num(v[11]),
+    attemptStartedAt: num(v[12]),
+    nextAttemptAt: num(v[13]),
+    reusedFrom: str(v[14]) as ExecutionId | null,
+    outputSource: str(v[15]) as StepOutputSource | null,
+    suppliedBy: str(v[16]),
     validation:
-      r.validated_outcome === null || r.validated_outcome === undefined
+      v[18] === null || v[18] === undefined
         ? null
-        : {
-            attempt: Number(r.validated_attempt),
-            outcome: r.validated_outcome as StepValidation['outcome'],
-            at: Number(r.validated_at),
-          },
+        : { attempt: Number(v[17]), outcome: v[18] as StepValidation['outcome'], at: Number(v[19]) },
     // Both absent from rows written before migration 0011 (read as none then).
-    system: str(r.system),
-    grantedAttempts: Number(r.granted_attempts ?? 0),
+    system: str(v[20]),
+    grantedAttempts: Number(v[21] ?? 0),
   };
 }
 

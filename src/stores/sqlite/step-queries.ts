@@ -3,8 +3,10 @@
  * written by the statement that inserts its row and by none that updates it.
  */
 import type { StepWrite } from '../../core/store/store.js';
+import { STEP_COLUMNS } from '../rows.js';
 
-export const SELECT_STEPS = 'SELECT * FROM steps WHERE execution_id = ? ORDER BY position';
+/** An execution's steps, the record's columns only, read as arrays (`c.values`, toStepValues). */
+export const SELECT_STEPS = `SELECT ${STEP_COLUMNS.join(', ')} FROM steps WHERE execution_id = ? ORDER BY position`;
 export const SELECT_ATTEMPTS = 'SELECT * FROM step_attempts WHERE execution_id = ? ORDER BY position, attempt';
 export const SELECT_LOGS = 'SELECT * FROM logs WHERE execution_id = ? ORDER BY id';
 

@@ -14,7 +14,7 @@ import type {
   StepRecord,
   StepStore,
 } from '../../core/store/store.js';
-import { toAttempt, toExecutionValues, toLog, toStep } from '../rows.js';
+import { toAttempt, toExecutionValues, toLog, toStepValues } from '../rows.js';
 import { matchesNothing } from '../text-guard.js';
 import type { SqliteConnection } from './connection.js';
 import { SELECT_EXECUTION } from './execution-queries.js';
@@ -49,7 +49,7 @@ export class SqliteSteps implements StepStore {
 
 /** An execution's steps, in order. */
 export function readSteps(c: SqliteConnection, executionId: string): StepRecord[] {
-  return (c.stmt(sq.SELECT_STEPS).all(executionId) as Record<string, unknown>[]).map(toStep);
+  return (c.values(sq.SELECT_STEPS).all(executionId) as unknown[][]).map(toStepValues);
 }
 
 /** The steps, attempts and log lines of one fenced update, at `now`; only inside its write. */
