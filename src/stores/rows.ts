@@ -56,37 +56,84 @@ const bool = (v: unknown): boolean => v === true || v === 1 || v === 't' || v ==
 const tagsOf = (v: unknown): string[] =>
   Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? (JSON.parse(v) as string[]) : [];
 
+/**
+ * The columns an execution record is made of, in the order toExecutionValues reads them: a
+ * store may select exactly these (executionColumns) and read each row as an array, which
+ * costs the driver much less than a row object of every column.
+ */
+export const EXECUTION_COLUMNS = [
+  'id',
+  'flow',
+  'flow_version',
+  'instance',
+  'status',
+  'input',
+  'output',
+  'error',
+  'idempotency_key',
+  'tags',
+  'trigger',
+  'correlation_id',
+  'replay_of',
+  'root_id',
+  'replay_from_step',
+  'started_at',
+  'updated_at',
+  'finished_at',
+  'due_at',
+  'lease_owner',
+  'claim_count',
+  'error_fingerprint',
+  'resolved_at',
+  'resolved_by',
+  'supplied_outputs',
+  'invoked_by',
+  'wait_reason',
+] as const;
+const PARK_COLUMNS = ['system', 'position', 'seq', 'parked_at', 'until', 'probes'] as const;
+
+/** The select list of EXECUTION_COLUMNS of `alias`, then the park's of `parkAlias` (LEFT JOINed). */
+export const executionColumns = (alias: string, parkAlias: string): string =>
+  `${EXECUTION_COLUMNS.map((c) => `${alias}.${c}`).join(', ')}, ${PARK_COLUMNS.map((c) => `${parkAlias}.${c}`).join(', ')}`;
+
 export function toExecution(r: ExecutionRow): ExecutionRecord {
+  const values: unknown[] = EXECUTION_COLUMNS.map((c) => r[c]);
+  for (const c of PARK_COLUMNS) values.push(r[`park_${c}`]);
+  return toExecutionValues(values);
+}
+
+/** A row of executionColumns as an array (or one toExecution made of a row object). */
+export function toExecutionValues(v: readonly unknown[]): ExecutionRecord {
   return {
-    id: r.id as ExecutionId,
-    flow: r.flow as string,
-    flowVersion: str(r.flow_version),
-    instance: r.instance as string,
-    status: r.status as ExecutionStatus,
-    inputJson: str(r.input),
-    outputJson: str(r.output),
-    error: parseError(r.error),
-    idempotencyKey: str(r.idempotency_key),
-    tags: tagsOf(r.tags),
-    trigger: r.trigger as string,
-    correlationId: str(r.correlation_id),
-    replayOf: str(r.replay_of) as ExecutionId | null,
-    rootId: r.root_id as ExecutionId,
-    replayFromStep: str(r.replay_from_step),
-    startedAt: Number(r.started_at),
-    updatedAt: Number(r.updated_at),
-    finishedAt: num(r.finished_at),
-    dueAt: num(r.due_at),
-    leaseOwner: str(r.lease_owner) as WorkerId | null,
-    claimCount: Number(r.claim_count),
-    errorFingerprint: str(r.error_fingerprint),
-    resolvedAt: num(r.resolved_at),
-    resolvedBy: str(r.resolved_by) as ExecutionId | null,
-    suppliedOutputsJson: str(r.supplied_outputs),
+    id: v[0] as ExecutionId,
+    flow: v[1] as string,
+    flowVersion: str(v[2]),
+    instance: v[3] as string,
+    status: v[4] as ExecutionStatus,
+    inputJson: str(v[5]),
+    outputJson: str(v[6]),
+    error: parseError(v[7]),
+    idempotencyKey: str(v[8]),
+    tags: tagsOf(v[9]),
+    trigger: v[10] as string,
+    correlationId: str(v[11]),
+    replayOf: str(v[12]) as ExecutionId | null,
+    rootId: v[13] as ExecutionId,
+    replayFromStep: str(v[14]),
+    startedAt: Number(v[15]),
+    updatedAt: Number(v[16]),
+    finishedAt: num(v[17]),
+    dueAt: num(v[18]),
+    leaseOwner: str(v[19]) as WorkerId | null,
+    claimCount: Number(v[20]),
+    errorFingerprint: str(v[21]),
+    resolvedAt: num(v[22]),
+    resolvedBy: str(v[23]) as ExecutionId | null,
+    suppliedOutputsJson: str(v[24]),
     // Both absent from rows written before migration 0009 (read as null then).
-    invokedBy: parseInvokedBy(r.invoked_by),
-    waitReason: str(r.wait_reason),
-    parked: toExecutionPark(r),
+    invokedBy: parseInvokedBy(v[25]),
+    waitReason: str(v[26]),
+    parked: toExecutionPark(v, 27),
   };
 }
 
@@ -94,19 +141,18 @@ export function toExecution(r: ExecutionRow): ExecutionRecord {
  * The columns a read of executions joins from parked_executions (LEFT JOIN on its primary key),
  * named so they cannot clash with an execution's own: `<alias>.system AS park_system, ...`.
  */
-export const parkColumns = (alias: string): string =>
-  ['system', 'position', 'seq', 'parked_at', 'until', 'probes'].map((c) => `${alias}.${c} AS park_${c}`).join(', ');
+export const parkColumns = (alias: string): string => PARK_COLUMNS.map((c) => `${alias}.${c} AS park_${c}`).join(', ');
 
-/** The park joined into an execution row (parkColumns); null when it is not parked or the read did not join. */
-function toExecutionPark(r: ExecutionRow): ExecutionPark | null {
-  if (r.park_system === null || r.park_system === undefined) return null;
+/** The park's columns from `at` on (PARK_COLUMNS order); null when it is not parked or the read did not join. */
+function toExecutionPark(v: readonly unknown[], at: number): ExecutionPark | null {
+  if (v[at] === null || v[at] === undefined) return null;
   return {
-    system: r.park_system as string,
-    position: Number(r.park_position),
-    seq: Number(r.park_seq),
-    parkedAt: Number(r.park_parked_at),
-    until: num(r.park_until),
-    probes: Number(r.park_probes),
+    system: v[at] as string,
+    position: Number(v[at + 1]),
+    seq: Number(v[at + 2]),
+    parkedAt: Number(v[at + 3]),
+    until: num(v[at + 4]),
+    probes: Number(v[at + 5]),
   };
 }
 
@@ -216,37 +262,64 @@ export function toAudit(r: Record<string, unknown>): AuditRecord {
   };
 }
 
+/** The columns a step record is made of, in the order toStepValues reads them (as EXECUTION_COLUMNS). */
+export const STEP_COLUMNS = [
+  'position',
+  'name',
+  'kind',
+  'status',
+  'attempts',
+  'output',
+  'error',
+  'repeatable',
+  'has_validator',
+  'started_at',
+  'updated_at',
+  'finished_at',
+  'attempt_started_at',
+  'next_attempt_at',
+  'reused_from',
+  'output_source',
+  'supplied_by',
+  'validated_attempt',
+  'validated_outcome',
+  'validated_at',
+  'system',
+  'granted_attempts',
+] as const;
+
 export function toStep(r: Record<string, unknown>): StepRecord {
+  return toStepValues(STEP_COLUMNS.map((c) => r[c]));
+}
+
+/** A row of STEP_COLUMNS as an array (or one toStep made of a row object). */
+export function toStepValues(v: readonly unknown[]): StepRecord {
   return {
-    position: Number(r.position),
-    name: r.name as string,
+    position: Number(v[0]),
+    name: v[1] as string,
     // Rows written before steps had a kind (migration 0008 adds the column) are all `run`.
-    kind: (str(r.kind) ?? 'run') as StepKind,
-    status: r.status as StepStatus,
-    attempts: Number(r.attempts),
-    outputJson: str(r.output),
-    error: parseError(r.error),
-    repeatable: bool(r.repeatable),
-    hasValidator: bool(r.has_validator),
-    startedAt: Number(r.started_at),
-    updatedAt: Number(r.updated_at),
-    finishedAt: num(r.finished_at),
-    attemptStartedAt: num(r.attempt_started_at),
-    nextAttemptAt: num(r.next_attempt_at),
-    reusedFrom: str(r.reused_from) as ExecutionId | null,
-    outputSource: str(r.output_source) as StepOutputSource | null,
-    suppliedBy: str(r.supplied_by),
+    kind: (str(v[2]) ?? 'run') as StepKind,
+    status: v[3] as StepStatus,
+    attempts: Number(v[4]),
+    outputJson: str(v[5]),
+    error: parseError(v[6]),
+    repeatable: bool(v[7]),
+    hasValidator: bool(v[8]),
+    startedAt: Number(v[9]),
+    updatedAt: Number(v[10]),
+    finishedAt: num(v[11]),
+    attemptStartedAt: num(v[12]),
+    nextAttemptAt: num(v[13]),
+    reusedFrom: str(v[14]) as ExecutionId | null,
+    outputSource: str(v[15]) as StepOutputSource | null,
+    suppliedBy: str(v[16]),
     validation:
-      r.validated_outcome === null || r.validated_outcome === undefined
+      v[18] === null || v[18] === undefined
         ? null
-        : {
-            attempt: Number(r.validated_attempt),
-            outcome: r.validated_outcome as StepValidation['outcome'],
-            at: Number(r.validated_at),
-          },
+        : { attempt: Number(v[17]), outcome: v[18] as StepValidation['outcome'], at: Number(v[19]) },
     // Both absent from rows written before migration 0011 (read as none then).
-    system: str(r.system),
-    grantedAttempts: Number(r.granted_attempts ?? 0),
+    system: str(v[20]),
+    grantedAttempts: Number(v[21] ?? 0),
   };
 }
 

@@ -13,7 +13,8 @@ export class BoundStatement {
   readonly #statement: Database.Statement;
   readonly #names: string[];
 
-  constructor(db: Database.Database, sql: string) {
+  /** With `values`, rows come back as arrays of their columns (as `SqliteConnection.values`). */
+  constructor(db: Database.Database, sql: string, values = false) {
     const names: string[] = [];
     this.#statement = db.prepare(
       sql.replace(/@(\w+)/g, (_, name: string) => {
@@ -21,6 +22,7 @@ export class BoundStatement {
         return '?';
       }),
     );
+    if (values) this.#statement.raw(true);
     this.#names = names;
   }
 
@@ -53,6 +55,7 @@ export class BoundStatement {
 export class BoundStatements {
   readonly #db: Database.Database;
   readonly #statements = new Map<string, BoundStatement>();
+  readonly #valueStatements = new Map<string, BoundStatement>();
 
   constructor(db: Database.Database) {
     this.#db = db;
@@ -63,6 +66,16 @@ export class BoundStatements {
     if (!statement) {
       statement = new BoundStatement(this.#db, sql);
       this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** As `of`, its rows arrays of their columns. */
+  valuesOf(sql: string): BoundStatement {
+    let statement = this.#valueStatements.get(sql);
+    if (!statement) {
+      statement = new BoundStatement(this.#db, sql, true);
+      this.#valueStatements.set(sql, statement);
     }
     return statement;
   }

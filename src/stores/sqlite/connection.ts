@@ -19,6 +19,8 @@ export class SqliteConnection {
   /** The write path's statements, bound by position (bound-statements.ts). */
   #bound: BoundStatements | undefined;
   readonly #statements = new Map<string, Database.Statement>();
+  /** Statements that return each row as an array of its columns (`values`). */
+  readonly #valueStatements = new Map<string, Database.Statement>();
 
   constructor(clock: Clock) {
     this.clock = clock;
@@ -50,6 +52,7 @@ export class SqliteConnection {
     this.#db = undefined;
     this.#writer = this.#bound = undefined;
     this.#statements.clear();
+    this.#valueStatements.clear();
     return db;
   }
 
@@ -75,8 +78,27 @@ export class SqliteConnection {
     return stmt;
   }
 
+  /**
+   * A named-parameter statement, prepared once per connection, whose rows are arrays of their
+   * columns in select order: the driver makes no object with a property per column, which for
+   * an execution's row costs more than the lookup itself.
+   */
+  values(sql: string): Database.Statement {
+    let stmt = this.#valueStatements.get(sql);
+    if (!stmt) {
+      stmt = this.db().prepare(sql).raw(true);
+      this.#valueStatements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
   /** A hot-path statement bound by position; only inside a write (the database is open there). */
   bound(sql: string): BoundStatement {
     return this.#bound!.of(sql);
+  }
+
+  /** As `bound`, its rows arrays of their columns (as `values`). */
+  boundValues(sql: string): BoundStatement {
+    return this.#bound!.valuesOf(sql);
   }
 }

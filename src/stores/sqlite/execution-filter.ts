@@ -1,6 +1,13 @@
 /** The WHERE clauses of the SQLite store's execution listings and error groups, built from a filter. */
 import type { ExecutionFilter } from '../../core/store/store.js';
 
+/**
+ * Redundant beside a status filter that excludes succeeded, and written exactly as the partial
+ * index executions_status_unsucceeded's WHERE: SQLite uses a partial index only for a query
+ * whose WHERE has its terms.
+ */
+const NOT_SUCCEEDED = "status <> 'succeeded'";
+
 /** `WHERE a AND b`, or nothing for no clauses. */
 export function whereSql(where: string[]): string {
   return where.length ? `WHERE ${where.join(' AND ')}` : '';
@@ -23,7 +30,11 @@ export function executionWhere(f: ExecutionFilter): { where: string[]; params: R
   eq('flow', 'flow', f.flow);
   eq('instance', 'instance', f.instance);
   eq('replay_of', 'replayOf', f.replayOf);
-  eq('root_id', 'rootId', f.rootId);
+  if (f.rootId !== undefined) {
+    // The root by its id, its replays through the partial index executions_family (0012).
+    where.push('((executions.id = @rootId AND root_id = @rootId) OR (root_id = @rootId AND root_id <> executions.id))');
+    params.rootId = f.rootId;
+  }
   eq('error_fingerprint', 'fingerprint', f.errorFingerprint);
   eq('correlation_id', 'correlationId', f.correlationId);
   const statuses = f.status === undefined ? [] : Array.isArray(f.status) ? f.status : [f.status];
@@ -67,5 +78,11 @@ export function executionWhere(f: ExecutionFilter): { where: string[]; params: R
       f.resolved ? "status = 'failed' AND resolved_at IS NOT NULL" : "status = 'failed' AND resolved_at IS NULL",
     );
   }
+  // Lets the partial index executions_status_unsucceeded (0012) serve a filter on statuses
+  // other than succeeded, as executions_status_started did before, unless an index of its own
+  // serves a narrower filter.
+  const narrower = [f.errorFingerprint, f.correlationId, f.replayOf, f.rootId].some((v) => v !== undefined);
+  const unsucceeded = (statuses.length > 0 && !statuses.includes('succeeded')) || f.resolved !== undefined;
+  if (unsucceeded && !narrower) where.push(NOT_SUCCEEDED);
   return { where, params };
 }

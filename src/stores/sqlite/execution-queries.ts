@@ -3,7 +3,7 @@
  * purpose. Parameters are named (`@name`) so each statement reads on its own; the write path
  * binds them by position all the same (bound-statements.ts).
  */
-import { parkColumns } from '../rows.js';
+import { EXECUTION_COLUMNS, executionColumns, parkColumns } from '../rows.js';
 
 /** A new execution; an idempotency key already used for the flow makes this a no-op. */
 export const INSERT_EXECUTION = `
@@ -17,11 +17,14 @@ ON CONFLICT DO NOTHING`;
 
 export const SELECT_BY_IDEMPOTENCY_KEY = 'SELECT * FROM executions WHERE flow = @flow AND idempotency_key = @key';
 
-/** One execution by id, with its park (parked_executions, joined on its primary key) when it has one. */
-export const SELECT_EXECUTION = `SELECT executions.*, ${parkColumns('pk')} FROM executions
+/**
+ * One execution by id, with its park (parked_executions, joined on its primary key) when it has
+ * one: the record's columns only, read as an array (`c.values`, toExecutionValues).
+ */
+export const SELECT_EXECUTION = `SELECT ${executionColumns('executions', 'pk')} FROM executions
 LEFT JOIN parked_executions pk ON pk.execution_id = executions.id WHERE executions.id = ?`;
 
-/** A claimed execution's park, read in its claim's write (RETURNING cannot join). */
+/** A claimed execution's park, read in its claim's write (RETURNING cannot join), in PARK_COLUMNS order. */
 export const SELECT_PARK_COLUMNS = `SELECT ${parkColumns('pk')} FROM parked_executions pk WHERE pk.execution_id = ?`;
 
 /**
@@ -47,7 +50,7 @@ UPDATE executions SET status = 'running', lease_owner = @workerId, lease_token =
   claim_count = claim_count + 1, due_at = 0, updated_at = @now, abandoned_at = NULL, wait_reason = NULL,
   woken_at = NULL
 WHERE id = @id
-RETURNING *`;
+RETURNING ${EXECUTION_COLUMNS.join(', ')}`;
 
 /**
  * Wake an execution: a waiting one becomes due now (a due time already past is kept: it keeps

@@ -15,22 +15,23 @@ import type {
   ExecutionRecord,
   ExecutionStore,
   ExecutionUpdate,
+  InvokedBy,
   NewExecution,
 } from '../../core/store/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { type ExecutionRow, parkColumns, toExecution } from '../rows.js';
+import { type ExecutionRow, parkColumns, toExecution, toExecutionValues } from '../rows.js';
 import {
   assertStorableExecution,
   assertStorableUpdate,
   matchesNothing,
   storableAudit,
-  storableWaitReason,
   wakeTargets,
 } from '../text-guard.js';
 import { insertAudit } from './audit.js';
 import type { SqliteConnection } from './connection.js';
 import { executionWhere, whereSql } from './execution-filter.js';
 import * as exq from './execution-queries.js';
+import { updateParams, updateShape, updateSql } from './execution-update.js';
 import { RESOLVE_ANCESTORS } from './replay-queries.js';
 import { consumeSignals } from './signals.js';
 import { readSteps, settleCancelledSteps, writeProgress } from './steps.js';
@@ -38,6 +39,8 @@ import { removePark } from './systems.js';
 
 export class SqliteExecutions implements ExecutionStore {
   readonly #c: SqliteConnection;
+  /** The fenced update's SQL by shape (execution-update.ts), made once each. */
+  readonly #updates = new Map<number, string>();
 
   constructor(connection: SqliteConnection) {
     this.#c = connection;
@@ -64,11 +67,13 @@ export class SqliteExecutions implements ExecutionStore {
         }[];
         for (const { id, abandoned_at: abandonedAt } of ids) {
           const leaseToken = p.newLeaseToken();
-          const row = c.bound(exq.CLAIM_EXECUTION).get({ id, workerId: p.workerId, leaseToken, now }) as ExecutionRow;
-          const park = c.stmt(exq.SELECT_PARK_COLUMNS).get(id) as ExecutionRow | undefined;
-          if (park) Object.assign(row, park);
+          const row = c
+            .boundValues(exq.CLAIM_EXECUTION)
+            .get({ id, workerId: p.workerId, leaseToken, now }) as unknown[];
+          const park = c.values(exq.SELECT_PARK_COLUMNS).get(id) as unknown[] | undefined;
+          if (park) row.push(...park);
           const steps = readSteps(c, id);
-          const execution = toExecution(row);
+          const execution = toExecutionValues(row);
           claimed.push({ execution, leaseToken: leaseToken as LeaseToken, steps, claimedAt: now, abandonedAt });
         }
         remaining -= ids.length;
@@ -83,47 +88,13 @@ export class SqliteExecutions implements ExecutionStore {
       assertStorableUpdate(u);
       const now = c.clock.now();
       const e = u.execution ?? {};
-      const sets = ['updated_at = @now'];
-      const params: Record<string, unknown> = { id: u.executionId, leaseToken: u.leaseToken, now };
-      if (e.status !== undefined) {
-        sets.push('status = @status');
-        params.status = e.status;
+      const shape = updateShape(e);
+      let sql = this.#updates.get(shape);
+      if (sql === undefined) {
+        sql = updateSql(shape);
+        this.#updates.set(shape, sql);
       }
-      if (e.outputJson !== undefined) {
-        sets.push('output = @output');
-        params.output = e.outputJson;
-      }
-      if (e.error !== undefined) {
-        sets.push('error = @error', 'has_error = @hasError');
-        params.error = e.error === null ? null : JSON.stringify(e.error);
-        params.hasError = e.error === null ? 0 : 1;
-      }
-      if (e.errorFingerprint !== undefined) {
-        sets.push('error_fingerprint = @fingerprint');
-        params.fingerprint = e.errorFingerprint;
-      }
-      if (e.waitReason !== undefined) {
-        sets.push('wait_reason = @waitReason');
-        params.waitReason = storableWaitReason(e.waitReason);
-      }
-      // Finishing clears the due time; an absolute due time wins over a relative one.
-      if (e.finished) sets.push('finished_at = @now', 'due_at = NULL');
-      else if (e.dueAt !== undefined) {
-        sets.push('due_at = @dueAt');
-        params.dueAt = e.dueAt;
-      } else if (e.dueInMs !== undefined) {
-        sets.push('due_at = @dueAt');
-        params.dueAt = now + e.dueInMs;
-      }
-      if (e.status === 'waiting' && !e.finished) {
-        // Recording a wait: a wake-up that came while it was running makes it due now (0010).
-        const i = sets.findIndex((x) => x.startsWith('due_at = '));
-        const due = i < 0 ? 'due_at' : sets.splice(i, 1)[0]!.slice('due_at = '.length);
-        sets.push(`due_at = CASE WHEN woken_at IS NOT NULL THEN @now ELSE ${due} END`, 'woken_at = NULL');
-      }
-      if (e.release || e.finished) sets.push('lease_owner = NULL', 'lease_token = NULL');
-      if (e.release && !e.finished) sets.push('abandoned_at = @now');
-      const sql = `UPDATE executions SET ${sets.join(', ')} WHERE id = @id AND lease_token = @leaseToken`;
+      const params = updateParams(u, e, now);
       if (c.bound(sql).run(params).changes !== 1) throw new LeaseLostError(u.executionId);
       if (e.resolveAncestors) c.stmt(RESOLVE_ANCESTORS).run({ id: u.executionId, now });
       // The parked step runs an attempt, or the execution ends: its park is over (0011).
@@ -160,15 +131,15 @@ export class SqliteExecutions implements ExecutionStore {
         settleCancelledSteps(c, p.id, now);
         removePark(c, p.id);
       }
-      const row = c.stmt(exq.SELECT_EXECUTION).get(p.id) as ExecutionRow | undefined;
-      return row ? { execution: toExecution(row), cancelled } : undefined;
+      const row = c.values(exq.SELECT_EXECUTION).get(p.id) as unknown[] | undefined;
+      return row ? { execution: toExecutionValues(row), cancelled } : undefined;
     });
   }
 
   async getExecution(id: ExecutionId): Promise<ExecutionRecord | undefined> {
     if (matchesNothing(id)) return undefined;
-    const row = this.#c.stmt(exq.SELECT_EXECUTION).get(id) as ExecutionRow | undefined;
-    return row ? toExecution(row) : undefined;
+    const row = this.#c.values(exq.SELECT_EXECUTION).get(id) as unknown[] | undefined;
+    return row ? toExecutionValues(row) : undefined;
   }
 
   async listExecutions(f: ExecutionFilter): Promise<ExecutionPage> {
@@ -225,6 +196,8 @@ export function insertExecution(
   suppliedOutputsJson: string | null = null,
 ): { execution: ExecutionRecord; created: boolean } {
   assertStorableExecution(p);
+  const tags = JSON.stringify(p.tags);
+  const invokedBy = p.invokedBy ? JSON.stringify(p.invokedBy) : null;
   const inserted = c.bound(exq.INSERT_EXECUTION).run({
     id: p.id,
     flow: p.flow,
@@ -233,7 +206,7 @@ export function insertExecution(
     status: p.claim ? 'running' : 'queued',
     input: p.inputJson,
     idempotencyKey: p.idempotencyKey,
-    tags: JSON.stringify(p.tags),
+    tags,
     trigger: p.trigger,
     correlationId: p.correlationId,
     replayOf: p.replayOf,
@@ -245,14 +218,58 @@ export function insertExecution(
     leaseToken: p.claim?.leaseToken ?? null,
     claimCount: p.claim ? 1 : 0,
     suppliedOutputs: suppliedOutputsJson,
-    invokedBy: p.invokedBy ? JSON.stringify(p.invokedBy) : null,
+    invokedBy,
   });
-  if (inserted.changes === 1) {
-    return { execution: toExecution(c.stmt(exq.SELECT_EXECUTION).get(p.id) as ExecutionRow), created: true };
-  }
+  if (inserted.changes === 1)
+    return { execution: insertedRecord(p, now, tags, invokedBy, suppliedOutputsJson), created: true };
   const existing = p.idempotencyKey
     ? (c.stmt(exq.SELECT_BY_IDEMPOTENCY_KEY).get({ flow: p.flow, key: p.idempotencyKey }) as ExecutionRow | undefined)
     : undefined;
   if (!existing) throw new Error(`Execution ${p.id} could not be inserted`);
   return { execution: toExecution(existing), created: false };
+}
+
+/**
+ * The record of the row insertExecution has just written, made from what it wrote instead of
+ * read back (no trigger or default of the table changes an inserted row). Tags and invokedBy
+ * go through the JSON they were stored as, so the record shares no object with the caller's.
+ */
+function insertedRecord(
+  p: NewExecution,
+  now: number,
+  tagsJson: string,
+  invokedByJson: string | null,
+  suppliedOutputsJson: string | null,
+): ExecutionRecord {
+  return {
+    id: p.id,
+    flow: p.flow,
+    flowVersion: p.flowVersion ?? null,
+    instance: p.instance,
+    status: p.claim ? 'running' : 'queued',
+    inputJson: p.inputJson ?? null,
+    outputJson: null,
+    error: null,
+    idempotencyKey: p.idempotencyKey ?? null,
+    tags: JSON.parse(tagsJson) as string[],
+    trigger: p.trigger,
+    correlationId: p.correlationId ?? null,
+    replayOf: p.replayOf ?? null,
+    rootId: p.rootId,
+    replayFromStep: p.replayFromStep ?? null,
+    startedAt: now,
+    updatedAt: now,
+    finishedAt: null,
+    dueAt: p.claim ? 0 : now,
+    leaseOwner: p.claim?.workerId ?? null,
+    claimCount: p.claim ? 1 : 0,
+    errorFingerprint: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    suppliedOutputsJson,
+    invokedBy: invokedByJson === null ? null : (JSON.parse(invokedByJson) as InvokedBy),
+    waitReason: null,
+    // A new id: no park can be recorded for it yet.
+    parked: null,
+  };
 }

@@ -12,11 +12,16 @@ export const SELECT_REPLAYS_OF = 'SELECT * FROM executions WHERE replay_of = ? O
  * A replay succeeded: every failed execution of its family (same root: the original and every
  * replay descending from it) not yet resolved is resolved by it. Not only its ancestors: a
  * failed sibling replay was the same work, and replaying it again would repeat what is done.
+ * The family is its root (by primary key) and the root's replays, through the partial index
+ * executions_family (0012), which has the roots left out.
  */
 export const RESOLVE_ANCESTORS = `
 UPDATE executions SET resolved_at = @now, resolved_by = @id
-WHERE root_id = (SELECT root_id FROM executions WHERE id = @id) AND id <> @id
-  AND status = 'failed' AND resolved_at IS NULL`;
+WHERE id IN (
+    SELECT root_id FROM executions WHERE id = @id
+    UNION ALL
+    SELECT f.id FROM executions f WHERE f.root_id = (SELECT root_id FROM executions WHERE id = @id) AND f.root_id <> f.id)
+  AND id <> @id AND status = 'failed' AND resolved_at IS NULL`;
 
 export const INSERT_BATCH = `
 INSERT INTO replay_batches (id, status, filter, options, actor, reason, created_at, updated_at)

@@ -14,7 +14,7 @@ import type {
   StepRecord,
   StepStore,
 } from '../../core/store/store.js';
-import { type ExecutionRow, toAttempt, toExecution, toLog, toStep } from '../rows.js';
+import { toAttempt, toExecutionValues, toLog, toStepValues } from '../rows.js';
 import { matchesNothing } from '../text-guard.js';
 import type { SqliteConnection } from './connection.js';
 import { SELECT_EXECUTION } from './execution-queries.js';
@@ -34,10 +34,10 @@ export class SqliteSteps implements StepStore {
     return c
       .db()
       .transaction(() => {
-        const row = c.stmt(SELECT_EXECUTION).get(id) as ExecutionRow | undefined;
+        const row = c.values(SELECT_EXECUTION).get(id) as unknown[] | undefined;
         if (!row) return undefined;
         return {
-          execution: toExecution(row),
+          execution: toExecutionValues(row),
           steps: readSteps(c, id),
           attempts: (c.stmt(sq.SELECT_ATTEMPTS).all(id) as Record<string, unknown>[]).map(toAttempt),
           logs: (c.stmt(sq.SELECT_LOGS).all(id) as Record<string, unknown>[]).map(toLog),
@@ -49,14 +49,14 @@ export class SqliteSteps implements StepStore {
 
 /** An execution's steps, in order. */
 export function readSteps(c: SqliteConnection, executionId: string): StepRecord[] {
-  return (c.stmt(sq.SELECT_STEPS).all(executionId) as Record<string, unknown>[]).map(toStep);
+  return (c.values(sq.SELECT_STEPS).all(executionId) as unknown[][]).map(toStepValues);
 }
 
 /** The steps, attempts and log lines of one fenced update, at `now`; only inside its write. */
 export function writeProgress(c: SqliteConnection, u: ExecutionUpdate, now: number): void {
   for (const s of u.steps ?? []) {
     const ofSystem = (s.system ?? null) !== null || s.grantedAttempts !== undefined;
-    c.bound(ofSystem ? sq.UPSERT_STEP_OF_SYSTEM : sq.UPSERT_STEP).run({
+    c.bound(ofSystem ? sq.UPSERT_STEP_OF_SYSTEM : sq.UPSERT_STEP[sq.stepShape(s)]!).run({
       executionId: u.executionId,
       position: s.position,
       name: s.name,
