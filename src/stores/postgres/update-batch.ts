@@ -185,6 +185,8 @@ export class UpdateBatcher {
   readonly #single: (u: ExecutionUpdate) => Promise<void>;
   readonly #texts = new Map<string, string>();
   #pending: Pending[] = [];
+  /** Executions with a write in a batch on its way. */
+  readonly #sending = new Set<string>();
   #inFlight = 0;
   #scheduled = false;
 
@@ -212,24 +214,30 @@ export class UpdateBatcher {
 
   #flush(): void {
     if (this.#inFlight >= MAX_BATCHES_IN_FLIGHT || this.#pending.length === 0) return;
-    // Two writes of one execution never share a statement (its row would be updated once):
-    // the later waits for the next batch, which keeps their order.
+    // A write of an execution whose earlier write is on its way or in this batch waits for the
+    // next one: its row is updated once per statement, and its writes land in the order made.
     const ids = new Set<string>();
     const groups = new Map<string, Pending[]>();
     const rest: Pending[] = [];
     for (const p of this.#pending) {
-      if (ids.size >= MAX_BATCH || ids.has(p.update.executionId)) {
+      const id = p.update.executionId;
+      if (ids.size >= MAX_BATCH || ids.has(id) || this.#sending.has(id)) {
+        ids.add(id);
         rest.push(p);
         continue;
       }
-      ids.add(p.update.executionId);
+      ids.add(id);
+      this.#sending.add(id);
       const group = groups.get(p.key);
       if (group) group.push(p);
       else groups.set(p.key, [p]);
     }
     this.#pending = rest;
+    if (groups.size === 0) return;
     this.#inFlight++;
-    void Promise.all([...groups].map(([key, group]) => this.#send(key, group))).finally(() => {
+    const sent = [...groups];
+    void Promise.all(sent.map(([key, group]) => this.#send(key, group))).finally(() => {
+      for (const [, group] of sent) for (const p of group) this.#sending.delete(p.update.executionId);
       this.#inFlight--;
       this.#schedule();
     });
