@@ -27,6 +27,7 @@ import type { ExecutionUpdate } from '../../core/store/store.js';
 import type { PostgresConnection } from './connection.js';
 import { unparkCte } from './execution-queries.js';
 import { NOW_MS } from './migrate.js';
+import { RoundBatches } from './round-batches.js';
 import { makesClaimableNow } from './update-execution.js';
 import {
   attemptJson,
@@ -38,9 +39,6 @@ import {
   STEP_UPSERT,
   stepJson,
 } from './update-rows.js';
-
-/** At most this many writes in one statement: bounds its parameter and the rows it locks. */
-export const MAX_BATCH = 128;
 
 /**
  * The shape of a write if it can go in a batch, else undefined. The same key always means the
@@ -164,9 +162,6 @@ export function batchValues(key: string, updates: ExecutionUpdate[]): unknown[] 
   return values;
 }
 
-/** Batches on their way at once: the next writes gather while these are sent and committed. */
-export const MAX_BATCHES_IN_FLIGHT = 2;
-
 interface Pending {
   update: ExecutionUpdate;
   key: string;
@@ -174,74 +169,36 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/**
- * Gathers the batchable writes of one event-loop round and sends them as one statement per
- * shape; while MAX_BATCHES_IN_FLIGHT batches are on their way, writes wait for the next one.
- * A lone write goes out at the end of the round it came in, so a write is not held back.
- */
+/** Gathers the batchable writes (round-batches.ts) and sends each batch as one statement per shape. */
 export class UpdateBatcher {
   readonly #conn: PostgresConnection;
   /** The single-statement write, for a batch the server refused (each write then meets its own outcome). */
   readonly #single: (u: ExecutionUpdate) => Promise<void>;
   readonly #texts = new Map<string, string>();
-  #pending: Pending[] = [];
-  /** Executions with a write in a batch on its way. */
-  readonly #sending = new Set<string>();
-  #inFlight = 0;
-  #scheduled = false;
+  readonly #batches: RoundBatches<Pending>;
 
   constructor(conn: PostgresConnection, single: (u: ExecutionUpdate) => Promise<void>) {
     this.#conn = conn;
     this.#single = single;
+    this.#batches = new RoundBatches(
+      (batch) => this.#sendBatch(batch),
+      (p) => p.update.executionId,
+    );
   }
 
   /** Commits `update` (of the shape `key`, see batchKey); rejects with LeaseLostError when its lease is gone. */
   write(update: ExecutionUpdate, key: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ update, key, resolve, reject });
-      this.#schedule();
-    });
+    return new Promise((resolve, reject) => this.#batches.add({ update, key, resolve, reject }));
   }
 
-  #schedule(): void {
-    if (this.#scheduled || this.#inFlight >= MAX_BATCHES_IN_FLIGHT || this.#pending.length === 0) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.#flush();
-    });
-  }
-
-  #flush(): void {
-    if (this.#inFlight >= MAX_BATCHES_IN_FLIGHT || this.#pending.length === 0) return;
-    // A write of an execution whose earlier write is on its way or in this batch waits for the
-    // next one: its row is updated once per statement, and its writes land in the order made.
-    const ids = new Set<string>();
+  async #sendBatch(batch: Pending[]): Promise<void> {
     const groups = new Map<string, Pending[]>();
-    const rest: Pending[] = [];
-    for (const p of this.#pending) {
-      const id = p.update.executionId;
-      if (ids.size >= MAX_BATCH || ids.has(id) || this.#sending.has(id)) {
-        ids.add(id);
-        rest.push(p);
-        continue;
-      }
-      ids.add(id);
-      this.#sending.add(id);
+    for (const p of batch) {
       const group = groups.get(p.key);
       if (group) group.push(p);
       else groups.set(p.key, [p]);
     }
-    this.#pending = rest;
-    if (groups.size === 0) return;
-    this.#inFlight++;
-    const sent = [...groups];
-    void Promise.all(sent.map(([key, group]) => this.#send(key, group))).finally(() => {
-      for (const [, group] of sent) for (const p of group) this.#sending.delete(p.update.executionId);
-      this.#inFlight--;
-      this.#schedule();
-    });
-    this.#schedule();
+    await Promise.all([...groups].map(([key, group]) => this.#send(key, group)));
   }
 
   async #send(key: string, group: Pending[]): Promise<void> {
