@@ -25,6 +25,7 @@ import { assertStorableUpdate, matchesNothing, storableAudit } from '../text-gua
 import type { PostgresConnection } from './connection.js';
 import { executionWhere, whereSql } from './execution-filter.js';
 import * as q from './execution-queries.js';
+import { InsertBatcher } from './insert-batch.js';
 import { insertedOrExisting, newExecutionValues } from './new-execution.js';
 import { batchKey, UpdateBatcher } from './update-batch.js';
 import { buildUpdateExecution, madeWorkDue, makesClaimableNow } from './update-execution.js';
@@ -32,13 +33,20 @@ import { buildUpdateExecution, madeWorkDue, makesClaimableNow } from './update-e
 export class PostgresExecutions implements ExecutionStore {
   readonly #conn: PostgresConnection;
   readonly #batcher: UpdateBatcher;
+  readonly #inserts: InsertBatcher;
 
   constructor(conn: PostgresConnection) {
     this.#conn = conn;
     this.#batcher = new UpdateBatcher(conn, (u) => this.#updateAlone(u));
+    this.#inserts = new InsertBatcher(conn, (p) => this.#createAlone(p));
   }
 
+  /** With the other new executions of its round, in one statement (insert-batch.ts). */
   async createExecution(p: NewExecution): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    return this.#inserts.insert(p);
+  }
+
+  async #createAlone(p: NewExecution): Promise<{ execution: ExecutionRecord; created: boolean }> {
     const { rows } = await this.#conn.query(q.INSERT_EXECUTION, newExecutionValues(p));
     const result = await insertedOrExisting(this.#conn, p, rows);
     if (result.created && !p.claim) this.#conn.wake();
