@@ -67,13 +67,16 @@ export function batchKey(u: ExecutionUpdate): string | undefined {
 }
 
 /**
- * The statement of one batch: `$1` the executions (`i` their place in the batch), then, when the
- * shape carries them, their steps, attempts and logs, each a JSON array whose rows carry the
- * `i` of their execution (`x`). It returns one row per execution updated, with its `i`.
+ * The statement of one batch: `$1` the ids of its executions, `$2` the executions (`i` their
+ * place in the batch), then, when the shape carries them, their steps, attempts and logs, each a
+ * JSON array whose rows carry the `i` of their execution (`x`). It returns one row per execution
+ * updated, with its `i`. The ids as an array: the planner takes a JSON recordset for 100 rows of
+ * unknown values, and joined on them alone it read the whole executions table (a hash join
+ * over a sequential scan); `id = ANY($1)` reads the primary key, however large the table.
  */
 export function batchStatementText(key: string): string {
   const has = (flag: string) => key.includes(flag);
-  let n = 1;
+  let n = 2;
   const next = () => `$${++n}::json`;
   const sets = ['updated_at = now.ms'];
   if (has('s')) sets.push('status = b.status');
@@ -90,9 +93,9 @@ export function batchStatementText(key: string): string {
     `now AS (SELECT ${NOW_MS} AS ms)`,
     `upd AS (
   UPDATE {schema}.executions e SET ${sets.join(', ')}
-  FROM now, json_to_recordset($1::json) AS b(i int, id text, token text, status text, output text, error text,
+  FROM now, json_to_recordset($2::json) AS b(i int, id text, token text, status text, output text, error text,
     fingerprint text, due_at bigint, due_in bigint, worker text)
-  WHERE e.id = b.id AND e.lease_token = b.token
+  WHERE e.id = ANY($1::text[]) AND e.id = b.id AND e.lease_token = b.token
   RETURNING b.i, e.id, b.worker, now.ms)`,
   ];
   // The parked step runs an attempt, or the execution ends: its park is over (0011).
@@ -155,7 +158,7 @@ export function batchValues(key: string, updates: ExecutionUpdate[]): unknown[] 
     for (const a of mergeAttempts(u.attempts ?? [])) attempts.push({ x: i, ...attemptJson(a) });
     for (const [n, l] of (u.logs ?? []).entries()) logs.push({ x: i, ...logJson(l, n) });
   });
-  const values = [JSON.stringify(executions)];
+  const values: unknown[] = [updates.map((u) => u.executionId), JSON.stringify(executions)];
   if (key.includes('S')) values.push(JSON.stringify(steps));
   if (key.includes('A')) values.push(JSON.stringify(attempts));
   if (key.includes('L')) values.push(JSON.stringify(logs));
