@@ -7,8 +7,8 @@
  * already held by another (whose row it gets). Two new executions of one flow with one key
  * never share a batch: the later waits for the next, and then finds the first. A holder that
  * committed after the statement's snapshot is read again, as for a single insert
- * (new-execution.ts). Should the statement fail for anything but a lost connection, nothing of
- * it was written and each insert is sent again on its own, for its own outcome.
+ * (new-execution.ts). Should the statement fail for anything but the store being unreachable or
+ * busy, nothing of it was written and each insert is sent again on its own, for its own outcome.
  */
 import { isStoreUnavailable } from '../../core/shared/errors.js';
 import type { ExecutionRecord, NewExecution } from '../../core/store/store.js';

@@ -15,9 +15,9 @@
  * write whose lease was lost writes nothing; the statement returns the executions it updated,
  * and each other caller gets its own LeaseLostError. One statement is atomic: all the writes
  * of a batch commit together, and every promise resolves only after that commit. Should the
- * statement fail for anything but a lost connection (one write's data refused, a deadlock with
- * a concurrent cancel), nothing of it was written and each write is sent again on its own, so
- * that each caller gets the outcome of its own write.
+ * statement fail for anything but the store being unreachable or busy (one write's data
+ * refused, a deadlock with a concurrent cancel), nothing of it was written and each write is
+ * sent again on its own, so that each caller gets the outcome of its own write.
  *
  * Only plain shapes are batched (see `batchKey`); the others (waits, wakes, signals consumed,
  * resolutions, outage mode, a release at an absolute due time) take the single statement.
