@@ -94,7 +94,8 @@ describe('postgres store: round trips', () => {
     const burst = await measure(() =>
       Promise.all(Array.from({ length: 10 }, () => store.createExecution(newExecution({ flow: 'rt2' })))),
     );
-    assert.ok(burst >= 11 && burst <= 12, `a burst's NOTIFYs are coalesced (${burst} round trips for 10 inserts)`);
+    // The burst's inserts share one statement (insert-batch.ts) and its NOTIFYs are coalesced.
+    assert.ok(burst >= 2 && burst <= 3, `${burst} round trips for 10 inserts`);
     assert.equal(
       await measure(() =>
         store.claimExecutions({

@@ -1,6 +1,6 @@
 /**
  * ExecutionStore on PostgreSQL: insert, claim, the fenced progress write (built in
- * update-execution.ts), cancel, read, list and count. The first three are the hot path: one
+ * update-execution.ts, batched across executions in update-batch.ts), cancel, read, list and count. The first three are the hot path: one
  * statement each, prepared.
  */
 
@@ -25,17 +25,28 @@ import { assertStorableUpdate, matchesNothing, storableAudit } from '../text-gua
 import type { PostgresConnection } from './connection.js';
 import { executionWhere, whereSql } from './execution-filter.js';
 import * as q from './execution-queries.js';
+import { InsertBatcher } from './insert-batch.js';
 import { insertedOrExisting, newExecutionValues } from './new-execution.js';
+import { batchKey, UpdateBatcher } from './update-batch.js';
 import { buildUpdateExecution, madeWorkDue, makesClaimableNow } from './update-execution.js';
 
 export class PostgresExecutions implements ExecutionStore {
   readonly #conn: PostgresConnection;
+  readonly #batcher: UpdateBatcher;
+  readonly #inserts: InsertBatcher;
 
   constructor(conn: PostgresConnection) {
     this.#conn = conn;
+    this.#batcher = new UpdateBatcher(conn, (u) => this.#updateAlone(u));
+    this.#inserts = new InsertBatcher(conn, (p) => this.#createAlone(p));
   }
 
+  /** With the other new executions of its round, in one statement (insert-batch.ts). */
   async createExecution(p: NewExecution): Promise<{ execution: ExecutionRecord; created: boolean }> {
+    return this.#inserts.insert(p);
+  }
+
+  async #createAlone(p: NewExecution): Promise<{ execution: ExecutionRecord; created: boolean }> {
     const { rows } = await this.#conn.query(q.INSERT_EXECUTION, newExecutionValues(p));
     const result = await insertedOrExisting(this.#conn, p, rows);
     if (result.created && !p.claim) this.#conn.wake();
@@ -67,8 +78,14 @@ export class PostgresExecutions implements ExecutionStore {
     }));
   }
 
+  /** Plain shapes share a statement with the writes of other executions (update-batch.ts). */
   async updateExecution(u: ExecutionUpdate): Promise<void> {
     assertStorableUpdate(u);
+    const key = batchKey(u);
+    return key === undefined ? this.#updateAlone(u) : this.#batcher.write(u, key);
+  }
+
+  async #updateAlone(u: ExecutionUpdate): Promise<void> {
     const built = buildUpdateExecution(u);
     const { rows } = await this.#conn.query(built.text, built.values, true, 'high');
     if (Number(rows[0]?.applied) !== 1) throw new LeaseLostError(u.executionId);

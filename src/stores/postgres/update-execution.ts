@@ -1,7 +1,17 @@
-import type { ExecutionUpdate, StepWrite } from '../../core/store/store.js';
+import type { ExecutionUpdate } from '../../core/store/store.js';
 import { consumedSignals, storableWaitReason, wakeTargets } from '../text-guard.js';
 import { unparkCte } from './execution-queries.js';
 import { NOW_MS } from './migrate.js';
+import {
+  attemptJson,
+  logJson,
+  mergeAttempts,
+  mergeSteps,
+  ofSystem,
+  STEP_RECORD,
+  STEP_UPSERT,
+  stepJson,
+} from './update-rows.js';
 
 /**
  * `updateExecution`, the write made at every step, as ONE SQL statement: one round trip to the
@@ -100,47 +110,15 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
   const steps = mergeSteps(u.steps ?? []);
   if (steps.length) {
     key.push('S');
-    const json = param(
-      JSON.stringify(
-        steps.map((s) => ({
-          position: s.position,
-          name: s.name,
-          // Only when not the default, as the provenance keys below: today's rows carry no more than before.
-          ...((s.kind ?? 'run') !== 'run' ? { kind: s.kind } : {}),
-          status: s.status,
-          attempts: s.attempts,
-          output: s.outputJson ?? null,
-          error: s.error ? JSON.stringify(s.error) : null,
-          repeatable: s.repeatable,
-          has_validator: s.hasValidator === true,
-          finished: s.finished === true,
-          attempt_started: s.attemptStarted === true,
-          // An absolute time (nextAttemptAt, possibly null: cleared) wins over a relative one.
-          next_in:
-            s.nextAttemptInMs === undefined || s.nextAttemptAt !== undefined ? null : Math.round(s.nextAttemptInMs),
-          ...(s.nextAttemptAt !== undefined && s.nextAttemptAt !== null
-            ? { next_at: Math.round(s.nextAttemptAt) }
-            : {}),
-          reused_from: s.reusedFrom ?? null,
-          // Provenance only when given (json_to_recordset reads a missing key as NULL): most rows carry none.
-          ...((s.outputSource ?? null) !== null ? { output_source: s.outputSource } : {}),
-          ...((s.suppliedBy ?? null) !== null ? { supplied_by: s.suppliedBy } : {}),
-          ...(s.validation ? { validated_attempt: s.validation.attempt, validated_outcome: s.validation.outcome } : {}),
-          // Outage mode (0011), only when given: steps of no system carry and bind nothing more.
-          ...((s.system ?? null) !== null ? { system: s.system } : {}),
-          ...(s.grantedAttempts !== undefined ? { granted_attempts: s.grantedAttempts } : {}),
-        })),
-      ),
-      'json',
-    );
-    const ofSystem = steps.some((s) => (s.system ?? null) !== null || s.grantedAttempts !== undefined);
-    if (ofSystem) key.push('Y');
+    const json = param(JSON.stringify(steps.map(stepJson)), 'json');
+    const system = steps.some(ofSystem);
+    if (system) key.push('Y');
     // A system goes in with the row's first write only; granted attempts are kept when not given
     // (read back from the same JSON: ON CONFLICT sees only the row it would have inserted).
-    const sysColumns = ofSystem ? ', system, granted_attempts' : '';
-    const sysValues = ofSystem ? ', s.system, coalesce(s.granted_attempts, 0)' : '';
-    const sysRecord = ofSystem ? ', system text, granted_attempts int' : '';
-    const sysUpdate = ofSystem
+    const sysColumns = system ? ', system, granted_attempts' : '';
+    const sysValues = system ? ', s.system, coalesce(s.granted_attempts, 0)' : '';
+    const sysRecord = system ? ', system text, granted_attempts int' : '';
+    const sysUpdate = system
       ? `,
     granted_attempts = coalesce((SELECT g.granted_attempts FROM json_to_recordset(${json})
       AS g(position int, granted_attempts int) WHERE g.position = excluded.position), t.granted_attempts)`
@@ -155,37 +133,14 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
     coalesce(s.next_at, upd.ms + s.next_in), s.reused_from,
     s.output_source, s.supplied_by, s.validated_attempt, s.validated_outcome,
     CASE WHEN s.validated_outcome IS NOT NULL THEN upd.ms END${sysValues}
-  FROM upd, json_to_recordset(${json}) AS s(position int, name text, kind text, status text, attempts int, output text,
-    error text, repeatable boolean, has_validator boolean, finished boolean, attempt_started boolean, next_in bigint,
-    next_at bigint, reused_from text, output_source text, supplied_by text, validated_attempt int, validated_outcome text${sysRecord})
-  ON CONFLICT (execution_id, position) DO UPDATE SET
-    name = excluded.name, status = excluded.status, attempts = excluded.attempts, output = excluded.output,
-    error = excluded.error, repeatable = excluded.repeatable, has_validator = excluded.has_validator,
-    updated_at = excluded.updated_at, finished_at = excluded.finished_at,
-    attempt_started_at = coalesce(excluded.attempt_started_at, t.attempt_started_at),
-    next_attempt_at = excluded.next_attempt_at,
-    reused_from = coalesce(excluded.reused_from, t.reused_from),
-    output_source = coalesce(excluded.output_source, t.output_source),
-    supplied_by = coalesce(excluded.supplied_by, t.supplied_by),
-    validated_attempt = coalesce(excluded.validated_attempt, t.validated_attempt),
-    validated_outcome = coalesce(excluded.validated_outcome, t.validated_outcome),
-    validated_at = coalesce(excluded.validated_at, t.validated_at)${sysUpdate})`);
+  FROM upd, json_to_recordset(${json}) AS s(${STEP_RECORD}${sysRecord})
+  ${STEP_UPSERT}${sysUpdate})`);
   }
 
   const attempts = mergeAttempts(u.attempts ?? []);
   if (attempts.length) {
     key.push('A');
-    const json = param(
-      JSON.stringify(
-        attempts.map((a) => ({
-          position: a.position,
-          attempt: a.attempt,
-          status: a.status,
-          error: a.error ? JSON.stringify(a.error) : null,
-        })),
-      ),
-      'json',
-    );
+    const json = param(JSON.stringify(attempts.map(attemptJson)), 'json');
     const worker = param(u.workerId, 'text');
     ctes.push(`w_attempts AS (
   INSERT INTO {schema}.step_attempts AS t (execution_id, position, attempt, status, started_at, finished_at, error, worker_id)
@@ -198,19 +153,7 @@ export function buildUpdateExecution(u: ExecutionUpdate): BuiltStatement {
   const logs = u.logs ?? [];
   if (logs.length) {
     key.push('L');
-    const json = param(
-      JSON.stringify(
-        logs.map((l, i) => ({
-          i,
-          position: l.position,
-          at: l.at,
-          level: l.level,
-          message: l.message,
-          data: l.dataJson,
-        })),
-      ),
-      'json',
-    );
+    const json = param(JSON.stringify(logs.map(logJson)), 'json');
     // ORDER BY: ids are drawn in the order rows reach the insert, so logs keep the order given.
     ctes.push(`w_logs AS (
   INSERT INTO {schema}.logs (execution_id, position, at, level, message, data)
@@ -278,42 +221,4 @@ export function makesClaimableNow(u: ExecutionUpdate): boolean {
 /** Whether an applied update's statement result says work became claimable: an execution woken, or a due time come. */
 export function madeWorkDue(row: Record<string, unknown> | undefined): boolean {
   return Number(row?.woke ?? 0) > 0 || row?.due_now === true;
-}
-
-/**
- * Two writes of one step position in a single update become one, with the effect they would
- * have had one after the other: one statement cannot upsert the same row twice.
- */
-function mergeSteps(steps: StepWrite[]): StepWrite[] {
-  const byPosition = new Map<number, StepWrite>();
-  for (const s of steps) {
-    const prev = byPosition.get(s.position);
-    if (!prev) {
-      byPosition.set(s.position, s);
-      continue;
-    }
-    byPosition.set(s.position, {
-      ...s,
-      // The first write inserts the row and records the kind; the second could not change it.
-      kind: prev.kind ?? 'run',
-      attemptStarted: s.attemptStarted === true || prev.attemptStarted === true,
-      reusedFrom: s.reusedFrom ?? prev.reusedFrom ?? null,
-      // Kept-when-not-given fields keep the earlier write's value, as two statements would.
-      ...((s.outputSource ?? prev.outputSource) ? { outputSource: s.outputSource ?? prev.outputSource } : {}),
-      ...((s.suppliedBy ?? prev.suppliedBy) ? { suppliedBy: s.suppliedBy ?? prev.suppliedBy } : {}),
-      ...((s.validation ?? prev.validation) ? { validation: s.validation ?? prev.validation } : {}),
-      // The first write records the system; granted attempts are kept when the second omits them.
-      system: prev.system ?? null,
-      ...((s.grantedAttempts ?? prev.grantedAttempts) !== undefined
-        ? { grantedAttempts: s.grantedAttempts ?? prev.grantedAttempts }
-        : {}),
-    });
-  }
-  return [...byPosition.values()];
-}
-
-function mergeAttempts<T extends { position: number; attempt: number }>(attempts: T[]): T[] {
-  const byKey = new Map<string, T>();
-  for (const a of attempts) byKey.set(`${a.position}:${a.attempt}`, a);
-  return [...byKey.values()];
 }
