@@ -1,15 +1,14 @@
 /**
- * Starts the store thread. Built, the entry is store-thread.js beside this file. Run from the
- * TypeScript sources (tests, benches under tsx) it is store-thread.ts, which a worker can load
- * only once tsx's loader is registered in it: Node's `--import` hooks do not reach workers.
+ * Starts the store thread. Built, its entry is store-thread.js beside this file. Run from the
+ * TypeScript sources (tests, benches under tsx), the thread evaluates a bundle of
+ * store-thread.ts (source-bundle.ts): Node's `--import` hooks, tsx's included, do not reach workers.
  */
 import { Worker } from 'node:worker_threads';
 import type { SqliteStoreOptions } from '../sqlite-store-options.js';
+import { sourceBundle } from './source-bundle.js';
 
 export function threadEntry(options: Omit<SqliteStoreOptions, 'clock'>): Worker {
-  const fromSources = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSources ? './store-thread.ts' : './store-thread.js', import.meta.url);
-  if (!fromSources) return new Worker(entry, { workerData: options });
-  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(boot, { eval: true, workerData: options });
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./store-thread.js', import.meta.url), { workerData: options });
+  return new Worker(sourceBundle(new URL('./store-thread.ts', import.meta.url)), { eval: true, workerData: options });
 }
