@@ -11,7 +11,7 @@
  *   npx tsx bench/webhooks.ts [--deliveries 2000] [--connections 50] [--runs 3] [--signed] [--json]
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance as perfHooks } from 'node:perf_hooks';
@@ -49,6 +49,13 @@ interface RunResult {
   writesPerCommit: number;
   /** How busy the server's event loop was during the load (0–1). */
   serverLoopUtilization: number;
+  /**
+   * The server thread's CPU time per request during the load (Linux schedstat; null elsewhere):
+   * what the server itself costs, whatever else the shared machine runs at the time.
+   */
+  serverCpuUsPerRequest: number | null;
+  /** Share of the load's wall time the server thread waited for a core (other work running). */
+  serverRunQueueWait: number | null;
   latencyP50Ms: number;
   latencyP99Ms: number;
   latencyMaxMs: number;
@@ -145,6 +152,7 @@ async function oneRun(settings: ReturnType<typeof parseCli>, dir: string): Promi
   let allFinished = settings.ingestOnly ? undefined : finishing(engine, settings.deliveries);
   const stats0 = (engine.store as SqliteStore).commitStats;
   const elu0 = perfHooks.eventLoopUtilization();
+  const sched0 = readSchedstat();
   const began = performance.now();
   const result = await generateLoad({
     url,
@@ -155,6 +163,7 @@ async function oneRun(settings: ReturnType<typeof parseCli>, dir: string): Promi
     secret: settings.signed ? secret : null,
   });
   const elu = perfHooks.eventLoopUtilization(elu0).utilization;
+  const sched1 = readSchedstat();
   const stats1 = (engine.store as SqliteStore).commitStats;
   if (result.non2xx > 0 || result.errors > 0) {
     throw new Error(`${result.non2xx} non-2xx answers and ${result.errors} connection errors: see the server`);
@@ -188,6 +197,8 @@ async function oneRun(settings: ReturnType<typeof parseCli>, dir: string): Promi
     writesPerRequest: (stats1.writes - stats0.writes) / settings.deliveries,
     writesPerCommit: (stats1.writes - stats0.writes) / Math.max(1, stats1.commits - stats0.commits),
     serverLoopUtilization: elu,
+    serverCpuUsPerRequest: sched0 && sched1 ? (sched1.cpuNs - sched0.cpuNs) / 1000 / settings.deliveries : null,
+    serverRunQueueWait: sched0 && sched1 ? (sched1.waitNs - sched0.waitNs) / 1e6 / result.wallMs : null,
     latencyP50Ms: result.latencyP50Ms,
     latencyP99Ms: result.latencyP99Ms,
     latencyMaxMs: result.latencyMaxMs,
@@ -209,6 +220,16 @@ async function oneRun(settings: ReturnType<typeof parseCli>, dir: string): Promi
   if (problems.length)
     throw new Error(`Lost or refused work (expected ${settings.deliveries} of each): ${problems.join(', ')}`);
   return run;
+}
+
+/** This thread's scheduler statistics (Linux): time on a core and time waiting for one, in ns. */
+function readSchedstat(): { cpuNs: number; waitNs: number } | null {
+  try {
+    const [cpuNs, waitNs] = readFileSync('/proc/thread-self/schedstat', 'utf8').trim().split(/\s+/).map(Number);
+    return cpuNs === undefined || waitNs === undefined || Number.isNaN(waitNs) ? null : { cpuNs, waitNs };
+  } catch {
+    return null;
+  }
 }
 
 /** Runs the load generator in its own thread and waits for its summary. */
@@ -262,6 +283,12 @@ async function main(): Promise<void> {
     writesPerRequest: spread(runs.map((r) => r.writesPerRequest)),
     writesPerCommit: spread(runs.map((r) => r.writesPerCommit)),
     serverLoopUtilization: spread(runs.map((r) => r.serverLoopUtilization)),
+    ...(runs.every((r) => r.serverCpuUsPerRequest !== null)
+      ? {
+          serverCpuUsPerRequest: spread(runs.map((r) => r.serverCpuUsPerRequest ?? 0)),
+          serverRunQueueWait: spread(runs.map((r) => r.serverRunQueueWait ?? 0)),
+        }
+      : {}),
     latencyP50Ms: spread(runs.map((r) => r.latencyP50Ms)),
     latencyP99Ms: spread(runs.map((r) => r.latencyP99Ms)),
     drainSeconds: spread(runs.map((r) => r.drainSeconds)),
