@@ -37,7 +37,7 @@ const FLOW = 'recovery';
 type ChildMessage =
   | { kind: 'holding'; count: number }
   | { kind: 'started'; at: number }
-  | { kind: 'resumed'; at: number }
+  | { kind: 'resumed'; at: number; firstAt: number; halfAt: number }
   | { kind: 'finished'; at: number; succeeded: number; holdAttempts: Record<string, number> }
   | { kind: 'error'; message: string };
 
@@ -69,12 +69,16 @@ function send(message: ChildMessage): void {
 async function child(role: 'hold' | 'resume', storePath: string, n: number): Promise<void> {
   let holding = 0;
   let succeeded = 0;
+  let firstAt = 0;
+  let halfAt = 0;
   let reportResumed: () => void = () => {};
   const resumed = new Promise<void>((resolve) => {
     reportResumed = resolve;
   });
   const flow = recoveryFlow(role === 'hold', () => {
     holding++;
+    if (holding === 1) firstAt = Date.now();
+    if (holding === Math.ceil(n / 2)) halfAt = Date.now();
     if (role === 'hold' && holding === n) send({ kind: 'holding', count: holding });
     if (role === 'resume' && holding === n) reportResumed();
   });
@@ -96,7 +100,7 @@ async function child(role: 'hold' | 'resume', storePath: string, n: number): Pro
   }
   send({ kind: 'started', at: Date.now() });
   await resumed;
-  send({ kind: 'resumed', at: Date.now() });
+  send({ kind: 'resumed', at: Date.now(), firstAt, halfAt });
   await finished;
   const finishedAt = Date.now();
   const holdAttempts: Record<string, number> = {};
@@ -125,7 +129,9 @@ interface RunResult {
   holdSeconds: number;
   /** From the restart (the new process spawned) until its engine had started. */
   startedSeconds: number;
-  /** From the restart until every execution had been claimed again and was running its step. */
+  /** From the restart until the first, half, and every execution had been claimed again and was running its step. */
+  firstResumedSeconds: number;
+  halfResumedSeconds: number;
   resumedSeconds: number;
   /** From the restart until every execution had succeeded. */
   finishedSeconds: number;
@@ -188,6 +194,8 @@ async function oneRun(n: number, dir: string): Promise<RunResult> {
   return {
     holdSeconds,
     startedSeconds: (started.at - restartAt) / 1000,
+    firstResumedSeconds: (resumed.firstAt - restartAt) / 1000,
+    halfResumedSeconds: (resumed.halfAt - restartAt) / 1000,
     resumedSeconds: (resumed.at - restartAt) / 1000,
     finishedSeconds: (finished.at - restartAt) / 1000,
   };
@@ -248,7 +256,7 @@ async function main(): Promise<void> {
       );
       const run = await oneRun(settings.executions, mkdtempSync(join(dir, `run-${i}-`)));
       process.stderr.write(
-        `  held after ${run.holdSeconds.toFixed(1)} s; after the restart: started ${run.startedSeconds.toFixed(2)} s, all resumed ${run.resumedSeconds.toFixed(2)} s, all succeeded ${run.finishedSeconds.toFixed(2)} s\n`,
+        `  held after ${run.holdSeconds.toFixed(1)} s; after the restart: started ${run.startedSeconds.toFixed(2)} s, first resumed ${run.firstResumedSeconds.toFixed(2)} s, half ${run.halfResumedSeconds.toFixed(2)} s, all resumed ${run.resumedSeconds.toFixed(2)} s, all succeeded ${run.finishedSeconds.toFixed(2)} s\n`,
       );
       runs.push(run);
     }
@@ -257,6 +265,8 @@ async function main(): Promise<void> {
   }
   const summary: Record<string, Spread> = {
     startedSeconds: spread(runs.map((r) => r.startedSeconds)),
+    firstResumedSeconds: spread(runs.map((r) => r.firstResumedSeconds)),
+    halfResumedSeconds: spread(runs.map((r) => r.halfResumedSeconds)),
     resumedSeconds: spread(runs.map((r) => r.resumedSeconds)),
     finishedSeconds: spread(runs.map((r) => r.finishedSeconds)),
   };
@@ -272,7 +282,7 @@ async function main(): Promise<void> {
   );
   for (const [name, s] of Object.entries(summary)) {
     console.log(
-      `  ${name.padEnd(16)} median ${s.median.toFixed(2)} s  (min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)})`,
+      `  ${name.padEnd(19)} median ${s.median.toFixed(2)} s  (min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)})`,
     );
   }
   console.log('  every execution succeeded, its waiting step attempted exactly twice (killed, then resumed)');
