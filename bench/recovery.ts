@@ -37,7 +37,7 @@ const FLOW = 'recovery';
 type ChildMessage =
   | { kind: 'holding'; count: number }
   | { kind: 'started'; at: number }
-  | { kind: 'resumed'; at: number; firstAt: number; halfAt: number }
+  | { kind: 'resumed'; at: number; firstAt: number; halfAt: number; claimedAt: number }
   | { kind: 'finished'; at: number; succeeded: number; holdAttempts: Record<string, number> }
   | { kind: 'error'; message: string };
 
@@ -89,6 +89,13 @@ async function child(role: 'hold' | 'resume', storePath: string, n: number): Pro
   const finished = new Promise<void>((resolve) => {
     allDone = resolve;
   });
+  // Each claimed execution's run announces its start before it records its step's attempt.
+  let runsStarted = 0;
+  let claimedAt = 0;
+  engine.on('execution:started', () => {
+    runsStarted++;
+    if (runsStarted === n) claimedAt = Date.now();
+  });
   engine.on('execution:succeeded', () => {
     succeeded++;
     if (succeeded === n) allDone();
@@ -100,7 +107,7 @@ async function child(role: 'hold' | 'resume', storePath: string, n: number): Pro
   }
   send({ kind: 'started', at: Date.now() });
   await resumed;
-  send({ kind: 'resumed', at: Date.now(), firstAt, halfAt });
+  send({ kind: 'resumed', at: Date.now(), firstAt, halfAt, claimedAt });
   await finished;
   const finishedAt = Date.now();
   const holdAttempts: Record<string, number> = {};
@@ -129,6 +136,8 @@ interface RunResult {
   holdSeconds: number;
   /** From the restart (the new process spawned) until its engine had started. */
   startedSeconds: number;
+  /** From the restart until every execution had been claimed again and its run had started. */
+  claimedSeconds: number;
   /** From the restart until the first, half, and every execution had been claimed again and was running its step. */
   firstResumedSeconds: number;
   halfResumedSeconds: number;
@@ -194,6 +203,7 @@ async function oneRun(n: number, dir: string): Promise<RunResult> {
   return {
     holdSeconds,
     startedSeconds: (started.at - restartAt) / 1000,
+    claimedSeconds: (resumed.claimedAt - restartAt) / 1000,
     firstResumedSeconds: (resumed.firstAt - restartAt) / 1000,
     halfResumedSeconds: (resumed.halfAt - restartAt) / 1000,
     resumedSeconds: (resumed.at - restartAt) / 1000,
@@ -256,7 +266,7 @@ async function main(): Promise<void> {
       );
       const run = await oneRun(settings.executions, mkdtempSync(join(dir, `run-${i}-`)));
       process.stderr.write(
-        `  held after ${run.holdSeconds.toFixed(1)} s; after the restart: started ${run.startedSeconds.toFixed(2)} s, first resumed ${run.firstResumedSeconds.toFixed(2)} s, half ${run.halfResumedSeconds.toFixed(2)} s, all resumed ${run.resumedSeconds.toFixed(2)} s, all succeeded ${run.finishedSeconds.toFixed(2)} s\n`,
+        `  held after ${run.holdSeconds.toFixed(1)} s; after the restart: started ${run.startedSeconds.toFixed(2)} s, all claimed ${run.claimedSeconds.toFixed(2)} s, first resumed ${run.firstResumedSeconds.toFixed(2)} s, half ${run.halfResumedSeconds.toFixed(2)} s, all resumed ${run.resumedSeconds.toFixed(2)} s, all succeeded ${run.finishedSeconds.toFixed(2)} s\n`,
       );
       runs.push(run);
     }
@@ -265,6 +275,7 @@ async function main(): Promise<void> {
   }
   const summary: Record<string, Spread> = {
     startedSeconds: spread(runs.map((r) => r.startedSeconds)),
+    claimedSeconds: spread(runs.map((r) => r.claimedSeconds)),
     firstResumedSeconds: spread(runs.map((r) => r.firstResumedSeconds)),
     halfResumedSeconds: spread(runs.map((r) => r.halfResumedSeconds)),
     resumedSeconds: spread(runs.map((r) => r.resumedSeconds)),
