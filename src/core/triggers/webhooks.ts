@@ -7,14 +7,13 @@
 /**
  * Webhooks: deliveries from other systems that start executions of an instance's flow.
  *
- * Every delivery is recorded whatever its body holds: headers (values kept only for an
+ * Every delivery is recorded before its body is parsed: headers (values kept only for an
  * allow-list, webhook-headers.ts; bounded for a refused delivery), the raw
- * body bytes whole, the receive time, the instance and flow. The body is parsed as JSON,
- * validated as the flow's input and run (trigger `webhook`); the delivery is settled
- * `accepted` with its execution id or `rejected` with the reason's code and message (a body
- * that is not JSON is recorded already rejected). A delivery that failed to parse or validate
- * therefore stays on record and can be re-delivered once the cause is fixed (a new flow
- * version, a corrected schema). Nothing is answered before the delivery's record is durable.
+ * body bytes whole, the receive time, the instance and flow. Only then is the body parsed as
+ * JSON, validated as the flow's input and run (trigger `webhook`); the delivery is settled
+ * `accepted` with its execution id or `rejected` with the reason's code and message. A
+ * delivery that failed to parse or validate therefore stays on record and can be re-delivered
+ * once the cause is fixed (a new flow version, a corrected schema).
  *
  * Signatures: an instance with a secret value named `webhookSecret` (`whsec_<base64>`) accepts
  * only deliveries signed the Standard Webhooks way (webhook-signature.ts); a delivery that fails
@@ -57,7 +56,6 @@ import {
 import {
   type AuditWrite,
   defaultInstanceId,
-  type NewWebhookDelivery,
   type Store,
   type WebhookDeliveryRecord,
   type WebhookOutcome,
@@ -201,7 +199,7 @@ export class WebhookService {
     // Signed: only the signed webhook-id may name the execution. Unsigned: the caller decides.
     const key = secret !== undefined ? webhookId : (callerKey ?? webhookId);
     const id = newDeliveryId();
-    const delivery: NewWebhookDelivery = {
+    await this.#store.recordWebhookDelivery({
       id,
       instanceId: target.instance,
       flow: target.flow,
@@ -214,9 +212,9 @@ export class WebhookService {
       errorJson: null,
       redeliveryOf: null,
       actor: null,
-    };
+    });
     const runKey = key ? `webhook:${target.instance}:${key}` : `webhook:${id}`;
-    return this.#process(delivery, target, body, runKey, headers['webhook-id']);
+    return this.#process(id, target, body, runKey, headers['webhook-id']);
   }
 
   /**
@@ -288,7 +286,7 @@ export class WebhookService {
     const actor = options.actor ?? 'api';
     await this.#verifyKept(original, root, actor, deliveryId);
     const id = newDeliveryId();
-    const delivery: NewWebhookDelivery = {
+    await this.#store.recordWebhookDelivery({
       ...original,
       id,
       outcome: 'received',
@@ -296,7 +294,7 @@ export class WebhookService {
       errorJson: null,
       redeliveryOf: root,
       actor,
-    };
+    });
     const runKey = options.force
       ? `webhook:${id}`
       : original.idempotencyKey
@@ -314,7 +312,7 @@ export class WebhookService {
     });
     try {
       const accepted = await this.#process(
-        delivery,
+        id,
         target,
         Buffer.from(original.body),
         runKey,
@@ -369,44 +367,23 @@ export class WebhookService {
     }
   }
 
-  /**
-   * Records a delivery, parses and runs it, and settles it. The body is parsed first, in memory:
-   * a body that is not JSON is recorded once, already rejected (the same row as recording it
-   * `received` and settling it, one write instead of two). A body that parses is recorded
-   * `received` in the same turn as its execution is inserted, so on SQLite both go in one group
-   * commit (one transaction: durable together) instead of one after the other; the answer
-   * waits for both, then for the settlement. If recording fails the request fails whatever the
-   * insert did (the sender retries, as after a crash before the answer).
-   */
+  /** Parses, runs and settles a recorded delivery. */
   async #process(
-    delivery: NewWebhookDelivery,
+    id: string,
     target: { instance: string; flow: string },
     body: Buffer,
     idempotencyKey: string,
     correlationId: string | undefined,
   ): Promise<WebhookAccepted> {
-    const id = delivery.id;
     let input: unknown;
     try {
       input = parseBody(body);
-    } catch (err) {
-      if (!(err instanceof RetraceError)) throw err;
-      await this.#store.recordWebhookDelivery({ ...delivery, outcome: 'rejected', errorJson: errorJson(err) });
-      this.#emitRejected(id, target, err);
-      throw new WebhookRejectedError(id, err);
-    }
-    const [recorded, launched] = await Promise.allSettled([
-      this.#store.recordWebhookDelivery(delivery),
-      this.#launcher.run(target.flow, input, {
+      const { execution, created } = await this.#launcher.run(target.flow, input, {
         instance: target.instance,
         idempotencyKey,
         trigger: 'webhook',
         ...(correlationId ? { correlationId } : {}),
-      }),
-    ]);
-    if (recorded.status === 'rejected') throw recorded.reason;
-    if (launched.status === 'fulfilled') {
-      const { execution, created } = launched.value;
+      });
       await this.#store.settleWebhookDelivery({ id, outcome: 'accepted', executionId: execution.id, errorJson: null });
       this.#events.emit('webhook:received', {
         deliveryId: id,
@@ -416,24 +393,25 @@ export class WebhookService {
         code: null,
       });
       return { deliveryId: id, executionId: execution.id, created };
+    } catch (err) {
+      // Refusals of this delivery (its body, its input, its instance) settle it as rejected;
+      // anything else (the store or the engine unavailable) leaves it `received`, to re-deliver.
+      if (!(err instanceof RetraceError) || !REJECTIONS.has(err.code)) throw err;
+      await this.#store.settleWebhookDelivery({
+        id,
+        outcome: 'rejected',
+        executionId: null,
+        errorJson: errorJson(err),
+      });
+      this.#events.emit('webhook:received', {
+        deliveryId: id,
+        ...target,
+        outcome: 'rejected',
+        executionId: null,
+        code: err.code,
+      });
+      throw new WebhookRejectedError(id, err);
     }
-    const err: unknown = launched.reason;
-    // Refusals of this delivery (its input, its instance) settle it as rejected; anything else
-    // (the store or the engine unavailable) leaves it `received`, to re-deliver.
-    if (!(err instanceof RetraceError) || !REJECTIONS.has(err.code)) throw err;
-    await this.#store.settleWebhookDelivery({ id, outcome: 'rejected', executionId: null, errorJson: errorJson(err) });
-    this.#emitRejected(id, target, err);
-    throw new WebhookRejectedError(id, err);
-  }
-
-  #emitRejected(id: string, target: { instance: string; flow: string }, err: RetraceError): void {
-    this.#events.emit('webhook:received', {
-      deliveryId: id,
-      ...target,
-      outcome: 'rejected',
-      executionId: null,
-      code: err.code,
-    });
   }
 
   async #recordRejected(
@@ -459,7 +437,13 @@ export class WebhookService {
       redeliveryOf: null,
       actor: null,
     });
-    this.#emitRejected(id, target, reason);
+    this.#events.emit('webhook:received', {
+      deliveryId: id,
+      ...target,
+      outcome: 'rejected',
+      executionId: null,
+      code: reason.code,
+    });
     return new WebhookRejectedError(id, reason);
   }
 
