@@ -15,7 +15,7 @@
  * Steps 2–4 are repeated `--runs` times on the one seeded store (each run replays a different,
  * older-to-newer slice of failures); medians and min–max over the runs are reported.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -99,6 +99,10 @@ interface RunResult {
     batchCreatedMs: number;
     allStartedMs: number;
     startedPerSecond: number;
+    /** Main-thread CPU µs per replay started; null where /proc/thread-self/schedstat is missing. */
+    cpuUsPerReplay: number | null;
+    /** Share of the window the main thread waited for a core. */
+    runQueueWait: number | null;
   };
 }
 
@@ -240,6 +244,7 @@ async function main(): Promise<void> {
         { dryRun: true, detailLimit: 1 },
       );
       const take = Math.min(plan.matched, REPLAYS);
+      const sched0 = readSchedstat();
       const t0 = performance.now();
       const batch = await engine.replayMany(
         { status: 'failed', startedAfter: from, startedBefore: to },
@@ -252,15 +257,21 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 20));
       }
       const startedMs = performance.now() - t0;
+      const sched1 = readSchedstat();
       const replay = {
         matched: batch.counts.matched,
         requested: take,
         batchCreatedMs: createdMs,
         allStartedMs: startedMs,
         startedPerSecond: (batch.counts.matched / startedMs) * 1000,
+        // The main thread's CPU per replay started (Linux): the engine's cost, whatever else the
+        // machine runs meanwhile; the share of the window it waited for a core says how busy that was.
+        cpuUsPerReplay:
+          sched0 && sched1 ? (sched1.cpuNs - sched0.cpuNs) / 1000 / Math.max(1, batch.counts.matched) : null,
+        runQueueWait: sched0 && sched1 ? (sched1.waitNs - sched0.waitNs) / 1e6 / startedMs : null,
       };
       log(
-        `Bulk replay of ${replay.matched.toLocaleString()} failures: batch created in ${createdMs.toFixed(0)} ms, all started after ${startedMs.toFixed(0)} ms → ${replay.startedPerSecond.toFixed(0)} replays/s started`,
+        `Bulk replay of ${replay.matched.toLocaleString()} failures: batch created in ${createdMs.toFixed(0)} ms, all started after ${startedMs.toFixed(0)} ms → ${replay.startedPerSecond.toFixed(0)} replays/s started${replay.cpuUsPerReplay !== null ? ` (${replay.cpuUsPerReplay.toFixed(0)} µs CPU each, ${((replay.runQueueWait ?? 0) * 100).toFixed(0)}% waiting for a core)` : ''}`,
       );
       runs.push({ query, groups, replay });
     }
@@ -269,13 +280,18 @@ async function main(): Promise<void> {
       queryP99Ms: spread(runs.map((r) => r.query.p99)),
       errorGroupsP50Ms: spread(runs.map((r) => r.groups.p50)),
       replaysStartedPerSecond: spread(runs.map((r) => r.replay.startedPerSecond)),
+      ...(runs.every((r) => r.replay.cpuUsPerReplay !== null)
+        ? { cpuUsPerReplay: spread(runs.map((r) => r.replay.cpuUsPerReplay ?? 0)) }
+        : {}),
     };
     const fmt = (x: { median: number; min: number; max: number }, d: number) =>
       `${x.median.toFixed(d)} (${x.min.toFixed(d)}–${x.max.toFixed(d)})`;
     log(`Summary over ${RUNS} runs, median (min–max):`);
     log(`  seed query p50 ${fmt(summary.queryP50Ms, 2)} ms, p99 ${fmt(summary.queryP99Ms, 2)} ms`);
     log(`  error groups p50 ${fmt(summary.errorGroupsP50Ms, 1)} ms`);
-    log(`  bulk replay ${fmt(summary.replaysStartedPerSecond, 0)} replays/s started`);
+    log(
+      `  bulk replay ${fmt(summary.replaysStartedPerSecond, 0)} replays/s started${summary.cpuUsPerReplay ? `, ${fmt(summary.cpuUsPerReplay, 0)} µs CPU each` : ''}`,
+    );
     await engine.stop();
     const result = {
       executions: N,
@@ -289,6 +305,16 @@ async function main(): Promise<void> {
     if (asJson) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The main thread's scheduler statistics (Linux): time on a core and time waiting for one, in ns. */
+function readSchedstat(): { cpuNs: number; waitNs: number } | null {
+  try {
+    const [cpuNs, waitNs] = readFileSync('/proc/thread-self/schedstat', 'utf8').trim().split(/\s+/).map(Number);
+    return cpuNs === undefined || waitNs === undefined || Number.isNaN(waitNs) ? null : { cpuNs, waitNs };
+  } catch {
+    return null;
   }
 }
 

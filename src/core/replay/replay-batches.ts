@@ -128,8 +128,17 @@ export class BatchRunner {
     const options = JSON.parse(batch.optionsJson) as BatchOptions & { includeResolved?: boolean };
     const startedAt = this.#clock.now();
     let startedHere = 0;
+    /** A round has started replays since the counts were last announced. */
+    let unannounced = false;
     while (!this.#stopping.signal.aborted) {
+      // One read per round gives both the batch's state and its counts (a read over every item
+      // of the batch): the previous round's progress is announced from it, not from a read of
+      // its own, which made a large batch pay for its counts twice per round.
       const current = await this.#store.getBatch(batch.id);
+      if (unannounced && current) {
+        unannounced = false;
+        this.#events.emit('batch:progress', { batchId: batch.id, counts: current.counts });
+      }
       if (current?.batch.status !== 'running' || current.batch.leaseOwner !== this.#workerId) return;
       let room = ROUND_SIZE;
       if (options.concurrency)
@@ -160,8 +169,7 @@ export class BatchRunner {
       const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
       if (failed) throw failed.reason;
       startedHere += items.length;
-      const progress = await this.#store.getBatch(batch.id);
-      if (progress) this.#events.emit('batch:progress', { batchId: batch.id, counts: progress.counts });
+      unannounced = true;
     }
   }
 

@@ -103,7 +103,12 @@ export class ReplayService {
   ): Promise<Launched> {
     checkReplayOptions(options);
     const batchItem = batch?.item;
-    const original = await this.#deps.store.getExecutionDetail(id as ExecutionId);
+    // A replay from the beginning reuses no step: the execution's row is all it needs. Reading
+    // its steps, attempts and logs too was most of a bulk replay's per-item cost.
+    const original: ExecutionDetailRecord | undefined =
+      options.fromStep === undefined
+        ? await this.#executionOnly(id as ExecutionId)
+        : await this.#deps.store.getExecutionDetail(id as ExecutionId);
     if (!original) throw new ExecutionNotFoundError(id);
     const flow = this.#flowOf(original.execution);
     const refusal = statusRefusal(original.execution, options.force === true);
@@ -249,6 +254,12 @@ export class ReplayService {
         .map((s) => ({ step: s.name, hasValidator: s.hasValidator })),
       warnings,
     };
+  }
+
+  /** The execution without its steps, attempts and logs (planReplaySteps reads none without fromStep). */
+  async #executionOnly(id: ExecutionId): Promise<ExecutionDetailRecord | undefined> {
+    const execution = await this.#deps.store.getExecution(id);
+    return execution ? { execution, steps: [], attempts: [], logs: [] } : undefined;
   }
 
   #flowOf(e: ExecutionRecord): AnyFlow {
