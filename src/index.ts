@@ -166,3 +166,5 @@ export type { PostgresStoreOptions } from './stores/postgres/postgres-store.js';
 export { PostgresStore } from './stores/postgres/postgres-store.js';
 export type { SqliteStoreOptions } from './stores/sqlite/sqlite-store.js';
 export { SqliteStore } from './stores/sqlite/sqlite-store.js';
+/** The SQLite store on its own worker thread: what a store path or `sqlite:` URL opens (docs/durability.md). */
+export { ThreadedSqliteStore } from './stores/sqlite/thread/threaded-store.js';

@@ -12,7 +12,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ORDER_SYNC_STEPS, orderCreatedEvent } from '../../examples/order-sync/order-sync-flow.js';
-import { type AuditEntry, createEngine, type Execution, type ExecutionDiff, SqliteStore } from '../../src/index.js';
+import {
+  type AuditEntry,
+  createEngine,
+  type Execution,
+  type ExecutionDiff,
+  SqliteStore,
+  ThreadedSqliteStore,
+} from '../../src/index.js';
 
 const DEMO = fileURLToPath(new URL('../../examples/order-sync/main.ts', import.meta.url));
 const DEMO_KILL_AFTER_MS = 45_000;
@@ -89,7 +96,8 @@ describe('examples/order-sync: the demo', () => {
           diff = await engine.executions.diff(original.id, replay.id);
           replayAudit = await engine.audit.list({ executionId: original.id, action: 'replay' });
         }
-        if (engine.store instanceof SqliteStore) integrity = engine.store.integrityCheck();
+        if (engine.store instanceof SqliteStore || engine.store instanceof ThreadedSqliteStore)
+          integrity = engine.store.integrityCheck();
       } finally {
         await engine.stop();
       }

@@ -4,6 +4,7 @@
  * kinds, and poisons it (the next step call fails the same way). Only `run` exists today, so the
  * recorded row of another kind is made up here, as a store row of a newer engine would read.
  */
+
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EngineContext } from '../../src/core/context/engine-context.js';
@@ -13,6 +14,7 @@ import { defineFlow } from '../../src/core/flow/flow.js';
 import { ExecutionWatch } from '../../src/core/run/execution-watch.js';
 import { type RunScope, RunState } from '../../src/core/run/run-state.js';
 import { StepMachine } from '../../src/core/run/steps/step-machine.js';
+import { AbortFanout } from '../../src/core/shared/abort-fanout.js';
 import { systemClock } from '../../src/core/shared/clock.js';
 import { noDebugPoints } from '../../src/core/shared/debug-points.js';
 import { NonDeterminismError } from '../../src/core/shared/errors.js';
@@ -32,11 +34,13 @@ function machine(recorded: Partial<StepRecord>[]): StepMachine {
     flows: new Map(),
     probe: {},
   } as unknown as EngineContext;
+  const killed = new AbortController().signal;
   const scope: RunScope = {
     workerId: 'w1' as WorkerId,
     instanceContext: async () => ({}) as never,
     stopping: new AbortController().signal,
-    killed: new AbortController().signal,
+    killed,
+    kills: new AbortFanout(killed),
     wake: () => {},
     launch: () => Promise.reject(new Error('nothing is launched here')),
     watch: new ExecutionWatch(ctx.events),

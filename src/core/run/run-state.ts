@@ -7,6 +7,7 @@
 import type { EngineContext } from '../context/engine-context.js';
 import type { EngineEvents } from '../context/events.js';
 import type { AnyFlow, InstanceContext, Logger } from '../flow/flow.js';
+import type { AbortFanout } from '../shared/abort-fanout.js';
 import { errorTextLimit } from '../shared/error-info.js';
 import { isLeaseLost, isStoreUnavailable, isStoreWriteRefused, LeaseLostError } from '../shared/errors.js';
 import type { LeaseToken, WorkerId } from '../shared/ids.js';
@@ -30,6 +31,8 @@ export interface RunScope {
   stopping: AbortSignal;
   /** Aborted when the stop timeout passes: in-flight step signals are aborted too. */
   killed: AbortSignal;
+  /** The same signal, for the many listeners of in-flight steps (abort-fanout.ts). */
+  kills: AbortFanout;
   /** Told when a write found the store unreachable (the worker reports an outage once). */
   onStoreUnavailable?: (error: Error) => void;
   /** There may be work to claim now (an execution this run woke): the worker claims at once, not at its next poll. */

@@ -5,6 +5,7 @@
  */
 
 import type { StepContext } from '../flow/flow.js';
+import type { AbortFanout } from '../shared/abort-fanout.js';
 import { StepTimeoutError } from '../shared/errors.js';
 
 /** Thrown through the user's `run` to unwind it when the execution is parked (retry later, stop). */
@@ -23,43 +24,64 @@ export class Cancelled extends Error {
   }
 }
 
-const ONCE = Object.freeze({ once: true });
-
+/**
+ * The step's signal is made only when its code reads `ctx.signal`: most steps never do, and an
+ * AbortController with its two listeners per attempt was a measurable share of a short step.
+ * What ended the call before that (a kill, a cancel, the timeout) is kept and the signal is
+ * born aborted with it.
+ */
 export async function invokeStep<T>(
   call: {
-    killed: AbortSignal;
+    kills: AbortFanout;
     cancelled: AbortSignal;
     timeoutMs: number | undefined;
     context: Omit<StepContext, 'signal'>;
   },
   fn: (ctx: StepContext) => T | Promise<T>,
 ): Promise<T> {
-  const controller = new AbortController();
-  const onKill = () => controller.abort(new Error('engine stopped'));
-  const onCancel = () => controller.abort(call.cancelled.reason);
-  call.killed.addEventListener('abort', onKill, ONCE);
-  call.cancelled.addEventListener('abort', onCancel, ONCE);
-  // A signal that has already fired fires no event: a call started after it begins aborted.
-  if (call.killed.aborted) onKill();
-  else if (call.cancelled.aborted) onCancel();
+  let controller: AbortController | undefined;
+  let unsubscribe: (() => void) | undefined;
+  let timedOut: StepTimeoutError | undefined;
+  const onCancel = () => controller!.abort(call.cancelled.reason);
+  const signal = (): AbortSignal => {
+    if (controller) return controller.signal;
+    controller = new AbortController();
+    const c = controller;
+    if (timedOut) c.abort(timedOut);
+    else if (call.kills.signal.aborted) c.abort(new Error('engine stopped'));
+    else if (call.cancelled.aborted) c.abort(call.cancelled.reason);
+    else {
+      unsubscribe = call.kills.subscribe(() => c.abort(new Error('engine stopped')));
+      call.cancelled.addEventListener('abort', onCancel, { once: true });
+    }
+    return c.signal;
+  };
   let timer: NodeJS.Timeout | undefined;
   const { executionId, step, attempt, log } = call.context; // fields named: no object spread per call
-  const ctx: StepContext = { executionId, step, attempt, log, signal: controller.signal };
+  const ctx: StepContext = {
+    executionId,
+    step,
+    attempt,
+    log,
+    get signal() {
+      return signal();
+    },
+  };
   try {
     const work = Promise.resolve().then(() => fn(ctx));
     const { timeoutMs } = call;
     if (timeoutMs === undefined) return await work;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        const err = new StepTimeoutError(ctx.step, timeoutMs);
-        controller.abort(err);
-        reject(err);
+        timedOut = new StepTimeoutError(ctx.step, timeoutMs);
+        controller?.abort(timedOut);
+        reject(timedOut);
       }, timeoutMs);
     });
     return await Promise.race([work, timeout]);
   } finally {
     clearTimeout(timer);
-    call.killed.removeEventListener('abort', onKill);
-    call.cancelled.removeEventListener('abort', onCancel);
+    unsubscribe?.();
+    if (controller) call.cancelled.removeEventListener('abort', onCancel);
   }
 }

@@ -21,6 +21,7 @@
 import { setMaxListeners } from 'node:events';
 import type { EngineContext } from '../context/engine-context.js';
 import type { AnyFlow } from '../flow/flow.js';
+import { AbortFanout } from '../shared/abort-fanout.js';
 import { isLeaseLost, isStoreUnavailable } from '../shared/errors.js';
 import { IdleWait } from '../shared/idle-wait.js';
 import { type ExecutionId, type LeaseToken, newLeaseToken, type WorkerId } from '../shared/ids.js';
@@ -90,6 +91,7 @@ export class Worker {
       instanceContext: params.instanceContext,
       stopping: this.#stopping.signal,
       killed: this.#killed.signal,
+      kills: new AbortFanout(this.#killed.signal),
       wake: () => this.wake(),
       launch: params.launch,
       watch: params.watch,

@@ -88,6 +88,6 @@ export function invokeStepCode<T>(
     attempt: Math.max(1, s.attempts),
     log: run.logger(s.position),
   };
-  const { killed } = run.scope;
-  return invokeStep({ killed, cancelled: run.cancelled.signal, timeoutMs: s.step.timeoutMs, context }, fn);
+  const { kills } = run.scope;
+  return invokeStep({ kills, cancelled: run.cancelled.signal, timeoutMs: s.step.timeoutMs, context }, fn);
 }
