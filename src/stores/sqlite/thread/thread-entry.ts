@@ -10,5 +10,11 @@ import { sourceBundle } from './source-bundle.js';
 export function threadEntry(options: Omit<SqliteStoreOptions, 'clock'>): Worker {
   if (!import.meta.url.endsWith('.ts'))
     return new Worker(new URL('./store-thread.js', import.meta.url), { workerData: options });
-  return new Worker(sourceBundle(new URL('./store-thread.ts', import.meta.url)), { eval: true, workerData: options });
+  // The bundle is a CommonJS script: a parent run with --input-type=module must not make it ESM.
+  const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+  return new Worker(sourceBundle(new URL('./store-thread.ts', import.meta.url)), {
+    eval: true,
+    workerData: options,
+    execArgv,
+  });
 }

@@ -11,6 +11,7 @@
  * is written, and the main thread fills them in and calls again (threaded-store.ts).
  */
 import * as errors from '../../../core/shared/errors.js';
+import { newLeaseToken } from '../../../core/shared/ids.js';
 
 /** main → thread: `[call id, method, arguments, names of the first argument's function parameters]`. */
 export type WireCall = [id: number, method: string, args: unknown[], functions?: string[]];
@@ -29,7 +30,7 @@ export interface WireResults {
 }
 
 /** A function parameter as it crosses. */
-export type WireFunction = { $gen: unknown[] } | { $lookup: Record<string, unknown> };
+export type WireFunction = { $gen: unknown[] } | { $lookup: Record<string, unknown> } | { $leaseTokens: true };
 
 export interface WireError {
   ctor: string;
@@ -78,6 +79,9 @@ export function decodeError(wire: WireError): Error {
 
 /** On the thread: a function parameter rebuilt from what crossed; asking for more throws NeedValues. */
 export function decodeFunction(name: string, wire: WireFunction): (key?: unknown) => unknown {
+  // The engine's own token generator, run on the thread: a claim need not cross with a token
+  // made beforehand for every execution it might take, most of which it does not.
+  if ('$leaseTokens' in wire) return newLeaseToken;
   if ('$gen' in wire) {
     const values = wire.$gen;
     return () => {
