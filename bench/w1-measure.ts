@@ -88,6 +88,8 @@ export interface CeilingSample {
 
 export interface MeasureOptions {
   baseDir: string;
+  /** false: the store on the engine's own thread (createEngine's `sqliteThread`). @default true */
+  sqliteThread?: boolean;
   durability: Durability;
   variant: W1Variant;
 }
@@ -129,7 +131,7 @@ async function runClosed(
   path: string,
   o: MeasureOptions & { concurrency: number; executions: number },
 ): Promise<Measured> {
-  const engine = newEngine(path, o.durability, o.concurrency, true);
+  const engine = newEngine(path, o, o.concurrency, true);
   await engine.start();
   const inFlight = new InFlightTracker(engine);
   try {
@@ -153,7 +155,7 @@ async function runDrain(
   path: string,
   o: MeasureOptions & { concurrency: number; executions: number },
 ): Promise<Measured> {
-  const enqueuer = newEngine(path, o.durability, 1, false);
+  const enqueuer = newEngine(path, o, 1, false);
   await enqueuer.start();
   let enqueueCost: WindowCost;
   try {
@@ -163,7 +165,7 @@ async function runDrain(
   } finally {
     await enqueuer.stop();
   }
-  const engine = newEngine(path, o.durability, o.concurrency, true);
+  const engine = newEngine(path, o, o.concurrency, true);
   const inFlight = new InFlightTracker(engine);
   try {
     const allDone = inFlight.untilSucceeded(o.executions);
@@ -190,7 +192,7 @@ async function runBurst(
   path: string,
   o: MeasureOptions & { concurrency: number; executions: number },
 ): Promise<Measured> {
-  const engine = newEngine(path, o.durability, o.concurrency, true);
+  const engine = newEngine(path, o, o.concurrency, true);
   await engine.start();
   const inFlight = new InFlightTracker(engine);
   try {
@@ -209,7 +211,7 @@ export async function measureLatency(
   o: MeasureOptions & { executions: number; warmup: number },
 ): Promise<LatencySample> {
   return withFreshStore(o.baseDir, async (path) => {
-    const engine = newEngine(path, o.durability, 1, true);
+    const engine = newEngine(path, o, 1, true);
     await engine.start();
     const latencies: number[] = [];
     let cost: WindowCost;
@@ -292,11 +294,12 @@ export function measureCeiling(o: {
 
 // -- helpers --------------------------------------------------------------------------------
 
-function newEngine(path: string, durability: Durability, concurrency: number, worker: boolean): W1Engine {
+function newEngine(path: string, o: MeasureOptions, concurrency: number, worker: boolean): W1Engine {
   return createEngine({
     flows: W1_FLOWS,
     store: `sqlite:${path}`,
-    durability,
+    durability: o.durability,
+    sqliteThread: o.sqliteThread ?? true,
     concurrency,
     worker,
   });

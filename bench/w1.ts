@@ -36,6 +36,7 @@ const HELP = `Usage: npm run bench -- [options]
   --modes LIST         closed,drain,burst (default all three)
   --variants LIST      plain,retry (default both)
   --dir PATH           where the temp store files go (default the OS temp dir)
+  --no-thread          keep the SQLite store on the engine's thread (createEngine sqliteThread: false)
   --json               print the settings, the summaries and every raw sample as JSON
   --json-out FILE      also write that JSON to FILE (the table is still printed)
   -h, --help`;
@@ -52,6 +53,7 @@ function parseCli() {
       modes: { type: 'string' },
       variants: { type: 'string' },
       dir: { type: 'string' },
+      'no-thread': { type: 'boolean' },
       json: { type: 'boolean' },
       'json-out': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -80,6 +82,7 @@ function parseCli() {
     variants,
     ceilingMinMs: quick ? 500 : 2000,
     dir: values.dir ?? tmpdir(),
+    sqliteThread: !values['no-thread'],
     json: values.json ?? false,
     jsonOut: values['json-out'],
   };
@@ -129,7 +132,8 @@ async function main(): Promise<void> {
   };
   progress(
     `W1: node ${machine.node}, ${machine.cpus} CPUs, store under ${machine.storeDir}` +
-      `${machine.filesystem ? ` (${machine.filesystem.type})` : ''}, durability ${cli.durabilities.join('+')}`,
+      `${machine.filesystem ? ` (${machine.filesystem.type})` : ''}, durability ${cli.durabilities.join('+')}, ` +
+      `store thread ${cli.sqliteThread ? 'on' : 'off'}`,
   );
 
   const results: DurabilityResult[] = [];
@@ -138,6 +142,7 @@ async function main(): Promise<void> {
     for (const variant of cli.variants) {
       await measureThroughput({
         baseDir: cli.dir,
+        sqliteThread: cli.sqliteThread,
         durability,
         variant,
         mode: 'burst',
@@ -160,6 +165,7 @@ async function main(): Promise<void> {
       for (const variant of cli.variants) {
         const l = await measureLatency({
           baseDir: cli.dir,
+          sqliteThread: cli.sqliteThread,
           durability,
           variant,
           executions: cli.sequential,
@@ -173,6 +179,7 @@ async function main(): Promise<void> {
           for (const concurrency of cli.concurrencies) {
             const t = await measureThroughput({
               baseDir: cli.dir,
+              sqliteThread: cli.sqliteThread,
               durability,
               variant,
               mode,
