@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Clock } from '../core/shared/clock.js';
+import { type Clock, systemClock } from '../core/shared/clock.js';
 import { RetraceError } from '../core/shared/errors.js';
 import type { Store } from '../core/store/store.js';
 import { PostgresStore } from './postgres/postgres-store.js';
@@ -56,8 +56,10 @@ function openPostgres(url: string, migrate: boolean | undefined): PostgresStore 
  * Nothing given: the embedded default.
  */
 /**
- * A store file is served from its own thread (sqlite/thread/) unless `sqliteThread` is false: an
- * in-memory database lives in the thread that opened it, so it always stays on this one.
+ * A store file is served from its own thread (sqlite/thread/) unless `sqliteThread` is false or
+ * a clock other than the system's is given (the thread would see it only as an offset, so a test's
+ * frozen clock would move): an in-memory database lives in the thread that opened it, so it
+ * always stays on this one.
  */
 export function openStore(url: string | undefined, options: OpenStoreOptions = {}): Store {
   const cwd = options.cwd ?? process.cwd();
@@ -66,8 +68,11 @@ export function openStore(url: string | undefined, options: OpenStoreOptions = {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.migrate !== undefined ? { migrate: options.migrate } : {}),
   };
+  // A clock of the caller's (a test moving time) is read where the store runs: on this thread.
   const sqliteStore = (o: SqliteStoreOptions): Store =>
-    o.path === ':memory:' || options.sqliteThread === false ? new SqliteStore(o) : new ThreadedSqliteStore(o);
+    o.path === ':memory:' || options.sqliteThread === false || (o.clock && o.clock !== systemClock)
+      ? new SqliteStore(o)
+      : new ThreadedSqliteStore(o);
   if (url === undefined || url === '') return sqliteStore({ path: defaultStorePath(cwd), ...common });
   if (url.startsWith('sqlite:')) {
     const rest = url.slice('sqlite:'.length).replace(/^\/\//, '');

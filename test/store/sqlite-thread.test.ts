@@ -20,11 +20,13 @@ const dir = mkdtempSync(join(tmpdir(), 'retrace-thread-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the SQLite store thread', () => {
-  test('a store file opens on its own thread; in memory, or with sqliteThread false, on this one', () => {
+  test('a store file opens on its own thread; in memory, with sqliteThread false or a clock of its own, on this one', () => {
     assert.ok(openStore(join(dir, 'a.db')) instanceof ThreadedSqliteStore);
     assert.ok(openStore(`sqlite:${join(dir, 'b.db')}`) instanceof ThreadedSqliteStore);
     assert.ok(openStore('sqlite::memory:') instanceof SqliteStore);
     assert.ok(openStore(join(dir, 'c.db'), { sqliteThread: false }) instanceof SqliteStore);
+    const frozen = { now: () => 1_700_000_000_000, sleep: async () => {} };
+    assert.ok(openStore(join(dir, 'd.db'), { clock: frozen }) instanceof SqliteStore, "a test's clock stays exact");
   });
 
   test('a fenced write with a stale lease fails as LeaseLostError, rebuilt on this thread', async () => {
