@@ -9,7 +9,7 @@ import { createEngine, defineFlow, PostgresStore } from '../../src/index.js';
 import { assertReachable, DATABASE_URL, dropSchemas, randomSchema } from './postgres-support.js';
 
 const schema = randomSchema();
-const BURST = 2000;
+const BURST = 10_000;
 const flow = defineFlow({
   name: 'burst',
   async run(ctx, input: { n: number }) {
@@ -22,9 +22,10 @@ describe('the PostgreSQL store under a burst larger than its pool', () => {
   after(() => dropSchemas([schema]));
 
   it('queues the calls in order instead of timing them out while waiting for a connection', async () => {
-    // A 2-connection pool and a 300 ms connection timeout: 2,000 inserts at once need far longer
+    // A 2-connection pool and a 300 ms connection timeout: 10,000 inserts at once need far longer
     // than 300 ms of waiting for the last of them (600 took only 250 ms on a quiet 2-core
-    // machine, too few to show that the queue mattered).
+    // machine, and 2,000 under 300 ms once one round's inserts became one statement: too few to
+    // show that the queue mattered).
     const store = new PostgresStore({ connectionString: DATABASE_URL, schema, poolSize: 2, connectionTimeoutMs: 300 });
     const engine = createEngine({ flows: [flow], store, worker: false });
     await engine.start();
