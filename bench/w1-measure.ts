@@ -88,7 +88,7 @@ export interface CeilingSample {
 
 export interface MeasureOptions {
   baseDir: string;
-  /** false: the store on the engine's own thread (createEngine's `sqliteThread`). @default true */
+  /** true: the store on a thread of its own (createEngine's `sqliteThread`). @default false */
   sqliteThread?: boolean;
   durability: Durability;
   variant: W1Variant;
@@ -299,7 +299,7 @@ function newEngine(path: string, o: MeasureOptions, concurrency: number, worker:
     flows: W1_FLOWS,
     store: `sqlite:${path}`,
     durability: o.durability,
-    sqliteThread: o.sqliteThread ?? true,
+    sqliteThread: o.sqliteThread ?? false,
     concurrency,
     worker,
   });

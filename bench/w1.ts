@@ -36,7 +36,7 @@ const HELP = `Usage: npm run bench -- [options]
   --modes LIST         closed,drain,burst (default all three)
   --variants LIST      plain,retry (default both)
   --dir PATH           where the temp store files go (default the OS temp dir)
-  --no-thread          keep the SQLite store on the engine's thread (createEngine sqliteThread: false)
+  --thread             run the SQLite store on its own thread (createEngine sqliteThread: true)
   --json               print the settings, the summaries and every raw sample as JSON
   --json-out FILE      also write that JSON to FILE (the table is still printed)
   -h, --help`;
@@ -53,7 +53,7 @@ function parseCli() {
       modes: { type: 'string' },
       variants: { type: 'string' },
       dir: { type: 'string' },
-      'no-thread': { type: 'boolean' },
+      thread: { type: 'boolean' },
       json: { type: 'boolean' },
       'json-out': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -82,7 +82,7 @@ function parseCli() {
     variants,
     ceilingMinMs: quick ? 500 : 2000,
     dir: values.dir ?? tmpdir(),
-    sqliteThread: !values['no-thread'],
+    sqliteThread: values.thread ?? false,
     json: values.json ?? false,
     jsonOut: values['json-out'],
   };

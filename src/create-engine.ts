@@ -31,10 +31,11 @@ export interface CreateEngineOptions<F extends AnyFlow> extends EngineOptions {
    */
   migrate?: boolean;
   /**
-   * Run a SQLite store opened from a path on its own worker thread, so that its statements,
-   * commits and fsyncs use another core while steps run here (docs/durability.md). `false`
-   * keeps it on this thread: for a one-shot command, where starting a thread costs more than it
-   * saves, or a machine with one core. Ignored for PostgreSQL and for a Store object. @default true
+   * Run a SQLite store opened from a path on its own worker thread, so that its statements and
+   * commits run on another core while steps run here (docs/durability.md). Off by default: on
+   * the 2-core machine of bench/RESULTS.md each call crossing between the threads cost more
+   * than the statement it carried, and W1 ran faster on one thread. Ignored for PostgreSQL and
+   * for a Store object. @default false
    */
   sqliteThread?: boolean;
   /**

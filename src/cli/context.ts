@@ -193,8 +193,6 @@ export class CliContext {
       ...(options.longRunning ? {} : { pollInterval: '100ms', stopTimeout: '10s' }),
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
       migrate: settings.get('migrate') ?? true,
-      // A one-shot command spends less than a store thread's start-up on the store.
-      sqliteThread: options.longRunning === true,
     });
     engine.on('engine:error', ({ error, context }) => this.out.warn(`${context}: ${error.message}`));
     await engine.start();

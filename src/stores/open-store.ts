@@ -18,7 +18,7 @@ export interface OpenStoreOptions {
   cwd?: string;
   /** Apply pending migrations when the store is opened; when false, opening fails unless it is up to date. @default true */
   migrate?: boolean;
-  /** A SQLite store file runs on its own thread (see CreateEngineOptions.sqliteThread). @default true */
+  /** A SQLite store file runs on its own thread (see CreateEngineOptions.sqliteThread). @default false */
   sqliteThread?: boolean;
 }
 
@@ -56,9 +56,9 @@ function openPostgres(url: string, migrate: boolean | undefined): PostgresStore 
  * Nothing given: the embedded default.
  */
 /**
- * A store file is served from its own thread (sqlite/thread/) unless `sqliteThread` is false or
- * a clock other than the system's is given (the thread would see it only as an offset, so a test's
- * frozen clock would move): an in-memory database lives in the thread that opened it, so it
+ * With `sqliteThread`, a store file is served from its own thread (sqlite/thread/), unless a
+ * clock other than the system's is given (the thread would see it only as an offset, so a test's
+ * frozen clock would move); an in-memory database lives in the thread that opened it, so it
  * always stays on this one.
  */
 export function openStore(url: string | undefined, options: OpenStoreOptions = {}): Store {
@@ -70,9 +70,9 @@ export function openStore(url: string | undefined, options: OpenStoreOptions = {
   };
   // A clock of the caller's (a test moving time) is read where the store runs: on this thread.
   const sqliteStore = (o: SqliteStoreOptions): Store =>
-    o.path === ':memory:' || options.sqliteThread === false || (o.clock && o.clock !== systemClock)
-      ? new SqliteStore(o)
-      : new ThreadedSqliteStore(o);
+    options.sqliteThread === true && o.path !== ':memory:' && (!o.clock || o.clock === systemClock)
+      ? new ThreadedSqliteStore(o)
+      : new SqliteStore(o);
   if (url === undefined || url === '') return sqliteStore({ path: defaultStorePath(cwd), ...common });
   if (url.startsWith('sqlite:')) {
     const rest = url.slice('sqlite:'.length).replace(/^\/\//, '');

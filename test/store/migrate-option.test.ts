@@ -8,14 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import {
-  createEngine,
-  openStore,
-  PostgresStore,
-  RetraceError,
-  type SqliteStore,
-  ThreadedSqliteStore,
-} from '../../src/index.js';
+import { createEngine, openStore, PostgresStore, RetraceError, SqliteStore } from '../../src/index.js';
 import { listMigrations as listPostgresMigrations } from '../../src/stores/postgres/migrate.js';
 import { listMigrations as listSqliteMigrations } from '../../src/stores/sqlite/migrate.js';
 import { tempDir } from '../support/temp-engine.js';
@@ -24,7 +17,7 @@ import { adminQuery, assertReachable, DATABASE_URL, dropSchemas, randomSchema } 
 /** Each adapter's own migrations: the two lists are kept alike, but each store is judged by its own. */
 const migrationsOf = { sqlite: listSqliteMigrations(), postgres: listPostgresMigrations() };
 
-type Migrating = SqliteStore | ThreadedSqliteStore | PostgresStore;
+type Migrating = SqliteStore | PostgresStore;
 
 async function openAndReport(url: string, migrate?: boolean): Promise<Migrating> {
   const store = openStore(url, migrate === undefined ? {} : { migrate }) as Migrating;
@@ -85,8 +78,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       if (kind === 'postgres') await assertReachable();
       const url = freshUrl();
       const first = await openAndReport(url);
-      // A SQLite file opens on the store's own thread (the in-thread class serves `:memory:`).
-      assert.ok(first instanceof (kind === 'sqlite' ? ThreadedSqliteStore : PostgresStore));
+      assert.ok(first instanceof (kind === 'sqlite' ? SqliteStore : PostgresStore));
       assert.deepEqual(
         first.migrations?.applied.map((m) => m.version),
         all,

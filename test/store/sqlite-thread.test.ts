@@ -1,5 +1,5 @@
 /**
- * Which SQLite store a path opens (on its own thread unless told otherwise), and the threaded
+ * Which SQLite store a path opens (on its own thread only when asked), and the threaded
  * store's behaviour beyond the port (the conformance suite holds it to the port itself):
  * typed errors cross as their classes, and the process exits while an idle store is open.
  */
@@ -20,13 +20,16 @@ const dir = mkdtempSync(join(tmpdir(), 'retrace-thread-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the SQLite store thread', () => {
-  test('a store file opens on its own thread; in memory, with sqliteThread false or a clock of its own, on this one', () => {
-    assert.ok(openStore(join(dir, 'a.db')) instanceof ThreadedSqliteStore);
-    assert.ok(openStore(`sqlite:${join(dir, 'b.db')}`) instanceof ThreadedSqliteStore);
-    assert.ok(openStore('sqlite::memory:') instanceof SqliteStore);
-    assert.ok(openStore(join(dir, 'c.db'), { sqliteThread: false }) instanceof SqliteStore);
+  test('a store file opens on its own thread when asked; in memory, or with a clock of its own, on this one', () => {
+    assert.ok(openStore(join(dir, 'a.db')) instanceof SqliteStore, 'in-thread by default');
+    assert.ok(openStore(join(dir, 'a.db'), { sqliteThread: true }) instanceof ThreadedSqliteStore);
+    assert.ok(openStore(`sqlite:${join(dir, 'b.db')}`, { sqliteThread: true }) instanceof ThreadedSqliteStore);
+    assert.ok(openStore('sqlite::memory:', { sqliteThread: true }) instanceof SqliteStore);
     const frozen = { now: () => 1_700_000_000_000, sleep: async () => {} };
-    assert.ok(openStore(join(dir, 'd.db'), { clock: frozen }) instanceof SqliteStore, "a test's clock stays exact");
+    assert.ok(
+      openStore(join(dir, 'd.db'), { sqliteThread: true, clock: frozen }) instanceof SqliteStore,
+      "a test's clock stays exact",
+    );
   });
 
   test('a fenced write with a stale lease fails as LeaseLostError, rebuilt on this thread', async () => {

@@ -1,7 +1,8 @@
 /**
  * `durability: 'full'` with the WAL's fsync off the event loop (src/stores/sqlite/wal-sync.ts):
  * a write is acknowledged only after the sync that follows its commit, commits made while a sync
- * runs share the next one, and a failed sync refuses that write and every later one.
+ * runs share the next one, a lone write is synced in place, and a failed sync refuses that write
+ * and every later one.
  */
 import assert from 'node:assert/strict';
 import type { fsync } from 'node:fs';
@@ -49,14 +50,25 @@ describe('WAL sync off the event loop', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('a write resolves only after the sync that follows its commit', async () => {
+  test('a lone write is synced in place: nothing would run meanwhile', async () => {
+    const held = heldSync();
+    const wal = new WalSync(join(dir, 'w.db-wal'), 'w.db', held.syncFile);
+    const committer = new GroupCommitter(db, (e) => e, wal);
+    assert.equal((await committer.run(() => db.prepare('INSERT INTO t VALUES (1)').run())).changes, 1);
+    assert.equal(held.pending.length, 0, 'not through the pool');
+    await wal.close();
+  });
+
+  test('writes of one batch resolve only after the sync that follows their commit', async () => {
     const held = heldSync();
     const wal = new WalSync(join(dir, 'w.db-wal'), 'w.db', held.syncFile);
     const committer = new GroupCommitter(db, (e) => e, wal);
     const write = committer.run(() => db.prepare('INSERT INTO t VALUES (1)').run().changes);
+    const other = committer.run(() => db.prepare('INSERT INTO t VALUES (9)').run().changes);
     assert.equal(await settled(write), 'pending');
+    assert.equal(await settled(other), 'pending');
     // Committed (visible to a reader) but not acknowledged until the sync completes.
-    assert.deepEqual(db.prepare('SELECT count(*) AS n FROM t').get(), { n: 1 });
+    assert.deepEqual(db.prepare('SELECT count(*) AS n FROM t').get(), { n: 2 });
     assert.equal(held.pending.length, 1);
     held.pending.shift()!(null);
     assert.equal(await write, 1);
@@ -68,6 +80,7 @@ describe('WAL sync off the event loop', () => {
     const wal = new WalSync(join(dir, 'w.db-wal'), 'w.db', held.syncFile);
     const committer = new GroupCommitter(db, (e) => e, wal);
     const first = committer.run(() => db.prepare('INSERT INTO t VALUES (1)').run());
+    committer.run(() => db.prepare('INSERT INTO t VALUES (0)').run());
     await settled(first);
     const second = committer.run(() => db.prepare('INSERT INTO t VALUES (2)').run());
     await settled(second);
@@ -106,6 +119,7 @@ describe('WAL sync off the event loop', () => {
     const wal = new WalSync(join(dir, 'w.db-wal'), 'w.db', held.syncFile);
     const committer = new GroupCommitter(db, (e) => e, wal);
     const write = committer.run(() => db.prepare('INSERT INTO t VALUES (1)').run());
+    const other = committer.run(() => db.prepare('INSERT INTO t VALUES (2)').run());
     await settled(write);
     held.pending.shift()!(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
     const failure = await write.then(
@@ -115,6 +129,7 @@ describe('WAL sync off the event loop', () => {
     assert.ok(failure instanceof StoreUnavailableError);
     assert.equal(failure.code, 'STORE_ERROR');
     assert.match(failure.message, /could not make its writes durable.*EIO/);
+    await assert.rejects(other, (e) => e === failure);
     await assert.rejects(
       committer.run(() => 1),
       (e) => e === failure,

@@ -27,7 +27,7 @@ The store is the one every command uses: --store, RETRACE_STORE, retrace.config.
       const label = await ctx.storeLabel();
       // Loaded when the command runs, so `retrace --help` does not load the stores.
       const { openStore } = await import('../../stores/open-store.js');
-      const store = openStore(url, { cwd: ctx.cwd, migrate: true, sqliteThread: false });
+      const store = openStore(url, { cwd: ctx.cwd, migrate: true });
       let report: MigrationReport | undefined;
       try {
         await store.init();

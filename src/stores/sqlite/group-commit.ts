@@ -100,12 +100,23 @@ export class GroupCommitter {
       const outcome = outcomes[i]!;
       if (!outcome.ok) item.reject(this.#classify(outcome.value));
     });
-    if (!this.#walSync) settle();
-    else
-      this.#walSync.sync().then(settle, (failure) =>
-        batch.forEach((item, i) => {
-          if (outcomes[i]!.ok) item.reject(failure);
-        }),
-      );
+    const failed = (failure: unknown) =>
+      batch.forEach((item, i) => {
+        if (outcomes[i]!.ok) item.reject(failure);
+      });
+    if (!this.#walSync) {
+      settle();
+      return;
+    }
+    // A lone write has nothing to overlap with: synced here, it skips the pool's two hand-offs.
+    let synced = false;
+    try {
+      synced = batch.length === 1 && this.#walSync.syncNow();
+    } catch (failure) {
+      failed(failure);
+      return;
+    }
+    if (synced) settle();
+    else this.#walSync.sync().then(settle, failed);
   }
 }

@@ -22,7 +22,7 @@
  * every write since is unknown. The syncer latches that failure and every later write is refused,
  * as if the process had crashed, so nothing goes on from state that may not be on disk.
  */
-import { closeSync, fsync, openSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
 import { StoreUnavailableError } from '../../core/shared/errors.js';
 
 export class WalSync {
@@ -48,6 +48,23 @@ export class WalSync {
   /** The latched fsync failure, if one happened: no write can be acknowledged after it. */
   get failure(): unknown {
     return this.#failure;
+  }
+
+  /**
+   * Syncs now, on this thread, unless a sync is already running (then false: use `sync()`).
+   * For a lone write with nothing else to do meanwhile, the two hand-offs to and from the pool
+   * thread are what a sync would cost on top of the disk. Throws the latched failure.
+   */
+  syncNow(): boolean {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#running || this.#closed) return false;
+    try {
+      fsyncSync(this.#fd);
+    } catch (error) {
+      this.#failure = this.#latched(error as NodeJS.ErrnoException);
+      throw this.#failure;
+    }
+    return true;
   }
 
   /** Resolves once everything committed before this call is on disk. */
