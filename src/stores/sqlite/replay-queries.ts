@@ -59,8 +59,13 @@ UPDATE replay_batch_items SET state = 'started', replay_id = @replayId WHERE bat
 export const SKIP_ITEM = `
 UPDATE replay_batch_items SET state = 'skipped', note = @note WHERE batch_id = @batchId AND position = @position AND state = 'pending'`;
 
+/**
+ * The batch's replays still running. CROSS JOIN keeps the batch's items the outer loop: left to
+ * itself the planner scanned every unfinished execution (executions_claimable) and looked each
+ * up among the items, a cost that grew with every replay queued anywhere, once per item started.
+ */
 export const COUNT_ACTIVE_REPLAYS = `
-SELECT COUNT(*) FROM replay_batch_items i JOIN executions e ON e.id = i.replay_id
+SELECT COUNT(*) FROM replay_batch_items i CROSS JOIN executions e ON e.id = i.replay_id
 WHERE i.batch_id = ? AND i.state = 'started' AND e.status IN ${ACTIVE}`;
 
 /** Lease running batches that no live worker holds, to a live worker. */
