@@ -10,11 +10,12 @@ import { sourceBundle } from './source-bundle.js';
 export function threadEntry(options: Omit<SqliteStoreOptions, 'clock'>): Worker {
   if (!import.meta.url.endsWith('.ts'))
     return new Worker(new URL('./store-thread.js', import.meta.url), { workerData: options });
-  // The bundle is a CommonJS script: a parent run with --input-type=module must not make it ESM.
-  const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+  // The bundle is a self-contained CommonJS script and needs none of the parent's flags: passing
+  // none keeps --input-type=module from making it ESM, and a Node build whose own flags a worker
+  // refuses (ERR_WORKER_INVALID_EXEC_ARGV) from refusing the thread.
   return new Worker(sourceBundle(new URL('./store-thread.ts', import.meta.url)), {
     eval: true,
     workerData: options,
-    execArgv,
+    execArgv: [],
   });
 }
