@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { createEngine, type Engine, type ExecutionHandle, type SqliteStore } from '../src/index.js';
 import { percentile } from './stats.js';
+import { withTimeout } from './timeout.js';
 import {
   flowOf,
   STEP_NAMES,
@@ -96,6 +97,7 @@ export interface MeasureOptions {
 
 /** A guard so a hung engine fails the benchmark instead of hanging it. */
 const MEASUREMENT_TIMEOUT_MS = 10 * 60_000;
+const measured = <T>(work: Promise<T>, what: string) => withTimeout(work, what, MEASUREMENT_TIMEOUT_MS);
 
 export async function measureThroughput(
   o: MeasureOptions & { mode: ThroughputMode; concurrency: number; executions: number },
@@ -143,7 +145,7 @@ async function runClosed(
       }
     };
     const window = openWindow(engine);
-    await withTimeout(Promise.all(Array.from({ length: o.concurrency }, client)), 'closed-loop clients');
+    await measured(Promise.all(Array.from({ length: o.concurrency }, client)), 'closed-loop clients');
     return { cost: window.close(), peakInFlight: inFlight.peak };
   } finally {
     inFlight.dispose();
@@ -175,7 +177,7 @@ async function runDrain(
     // before it; the store counts commits from zero once opened.
     const window = openWindow(engine);
     await engine.start();
-    await withTimeout(allDone, 'draining the backlog');
+    await measured(allDone, 'draining the backlog');
     const drainCost = window.close();
     return {
       cost: addCosts(enqueueCost, drainCost),
@@ -198,7 +200,7 @@ async function runBurst(
   try {
     const window = openWindow(engine);
     const handles = await Promise.all(Array.from({ length: o.executions }, (_, i) => startW1(engine, o.variant, i)));
-    await withTimeout(Promise.all(handles.map((h) => h.result())), 'burst results');
+    await measured(Promise.all(handles.map((h) => h.result())), 'burst results');
     return { cost: window.close(), peakInFlight: inFlight.peak };
   } finally {
     inFlight.dispose();
@@ -417,21 +419,6 @@ class InFlightTracker {
 
   dispose(): void {
     for (const off of this.#unsubscribe) off();
-  }
-}
-
-async function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} took longer than ${MEASUREMENT_TIMEOUT_MS / 1000}s`)),
-      MEASUREMENT_TIMEOUT_MS,
-    );
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

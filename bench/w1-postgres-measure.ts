@@ -24,7 +24,7 @@ import { startMany } from './start-many.js';
 import { percentile } from './stats.js';
 import { type ServerRows, serverRows, verifySchema } from './w1-postgres-store-checks.js';
 import { openWindow, type PgWindow } from './w1-postgres-window.js';
-import { WorkerPool, withTimeout } from './w1-postgres-workers.js';
+import { WorkerPool, withinLimit } from './w1-postgres-workers.js';
 import { flowOf, W1_FLOWS, type W1Variant, w1InputFor } from './w1-workload.js';
 
 type W1Engine = Engine<(typeof W1_FLOWS)[number]>;
@@ -130,7 +130,7 @@ export async function measurePgW1(o: PgW1Options): Promise<PgW1Sample> {
     const tEnqueue = performance.now();
     const burstIds = await enqueueMany(2_000_000, o.executions);
     const enqueueMs = performance.now() - tEnqueue;
-    await withTimeout(allDone, 'the burst');
+    await withinLimit(allDone, 'the burst');
     const burstWindow = await window.close();
 
     // Latency: one at a time.
@@ -141,7 +141,7 @@ export async function measurePgW1(o: PgW1Options): Promise<PgW1Sample> {
       const done = pool.untilSucceeded(1);
       const t0 = performance.now();
       seqIds.push(await enqueue(3_000_000 + i));
-      await withTimeout(done, 'a sequential execution');
+      await withinLimit(done, 'a sequential execution');
       observed.push(performance.now() - t0);
     }
     const seqWindow = await window.close();

@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { withTimeout } from './timeout.js';
 import type { FromWorker, ToWorker, WorkerConfig, WorkerSnapshot } from './w1-postgres-worker.js';
 import type { W1Variant } from './w1-workload.js';
 
@@ -13,6 +14,8 @@ const WORKER_PATH = fileURLToPath(new URL('./w1-postgres-worker.ts', import.meta
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** A guard so a hung worker fails the benchmark instead of hanging it. */
 const MEASUREMENT_TIMEOUT_MS = 5 * 60_000;
+/** A step of the PostgreSQL bench, failed after MEASUREMENT_TIMEOUT_MS instead of hanging. */
+export const withinLimit = <T>(work: Promise<T>, what: string) => withTimeout(work, what, MEASUREMENT_TIMEOUT_MS);
 
 interface Child {
   process: ChildProcess;
@@ -32,7 +35,7 @@ export class WorkerPool {
 
   async start(count: number, config: WorkerConfig): Promise<void> {
     for (let i = 0; i < count; i++) this.#children.push(this.#spawn(config));
-    await withTimeout(Promise.all(this.#children.map((c) => c.ready)), 'starting the workers');
+    await withinLimit(Promise.all(this.#children.map((c) => c.ready)), 'starting the workers');
   }
 
   #spawn(config: WorkerConfig): Child {
@@ -122,7 +125,7 @@ export class WorkerPool {
 
   async stop(): Promise<void> {
     for (const c of this.#children) c.process.send({ type: 'stop' } satisfies ToWorker);
-    await withTimeout(Promise.all(this.#children.map((c) => c.stopped)), 'stopping the workers');
+    await withinLimit(Promise.all(this.#children.map((c) => c.stopped)), 'stopping the workers');
     await Promise.all(this.#children.map((c) => exited(c.process)));
   }
 
@@ -136,19 +139,4 @@ export class WorkerPool {
 function exited(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => proc.once('exit', () => resolve()));
-}
-
-export async function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} took longer than ${MEASUREMENT_TIMEOUT_MS / 1000}s`)),
-      MEASUREMENT_TIMEOUT_MS,
-    );
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
